@@ -1,0 +1,243 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command } from './machine.js';
+
+const base: MachineConfig = {
+  direct: false,
+  rings: 1,
+  ringback: false,
+  ringbackTimeS: 30,
+  modemCheckTimeS: 3600,
+  needDsr: false,
+  forceInitChat: true,
+  statisticsChat: false,
+  postInitChat: false,
+  faxInit: false,
+  nologinPresent: () => false,
+};
+
+interface Step {
+  state: LineState;
+  commands: Command[];
+}
+
+/** Feed inputs one by one from the initial state; return every step. */
+function run(inputs: LineInput[], cfg: Partial<MachineConfig> = {}): Step[] {
+  const c = { ...base, ...cfg };
+  let t = initial();
+  const steps: Step[] = [t];
+  for (const i of inputs) {
+    t = transition(t.state, i, c);
+    steps.push(t);
+  }
+  return steps;
+}
+
+const last = (steps: Step[]): Step => steps[steps.length - 1];
+const cmds = (s: Step): string[] => s.commands.map((c) => c.cmd);
+
+const toIdle: LineInput[] = [{ type: 'opened' }, { type: 'chat-ok' }, { type: 'quiet-done' }];
+
+test('a normal call: init, idle, one RING, screening, answer, CONNECT', () => {
+  const steps = run([
+    ...toIdle,
+    { type: 'activity' },
+    { type: 'lock-free' },
+    { type: 'ring', distRing: 0 },
+    { type: 'screened', allowed: true, why: 'no rules' },
+    { type: 'chat-ok', connect: '33600/ARQ' },
+  ]);
+  assert.deepEqual(
+    steps.map((s) => s.state.name),
+    ['starting', 'init', 'reset', 'idle', 'ringing', 'ringing', 'screening', 'answering', 'connected'],
+  );
+  assert.deepEqual(cmds(steps[3]), ['reset-call', 'unlock', 'log', 'wait-activity']);
+  assert.deepEqual((steps[3]).commands[3], { cmd: 'wait-activity', checkAfterS: 3600 });
+  assert.deepEqual(cmds(steps[4]), ['lock']);
+  assert.deepEqual((steps[5]).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  assert.deepEqual(last(steps).state, { name: 'connected', connect: '33600/ARQ', autoAnswered: false });
+});
+
+test('init time-out runs force-init-chat, then init once more; a second failure exits 1 and unlocks', () => {
+  const steps = run([
+    { type: 'opened' },
+    { type: 'chat-failed', reason: 'timeout' },
+    { type: 'chat-ok' },
+    { type: 'chat-failed', reason: 'timeout' },
+  ]);
+  assert.equal((steps[2]).state.name, 'force-init');
+  assert.deepEqual((steps[2]).commands.at(-1), { cmd: 'chat', chat: 'force-init' });
+  assert.deepEqual((steps[3]).state, { name: 'init', attempt: 2, forced: true });
+  assert.deepEqual(cmds(steps[3]), ['quiet', 'chat']);
+  assert.deepEqual(last(steps).state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false });
+  assert.deepEqual(cmds(last(steps)), ['audit', 'unlock']);
+});
+
+test('init answered with ERROR gives up at once (force-init is only for time-outs)', () => {
+  const s = last(run([{ type: 'opened' }, { type: 'chat-failed', reason: 'abort', action: 'ERROR' }]));
+  assert.equal(s.state.name, 'ended');
+  assert.equal((s.state as { exitCode: number }).exitCode, 1);
+});
+
+test('force-init-chat off: an init time-out exits 1', () => {
+  const s = last(run([{ type: 'opened' }, { type: 'chat-failed', reason: 'timeout' }], { forceInitChat: false }));
+  assert.equal((s.state as { exitCode: number }).exitCode, 1);
+});
+
+test('need-dsr: with DSR and CTS down the line sleeps in 60 s steps before force-init', () => {
+  const steps = run(
+    [{ type: 'opened' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'dsr-cts', up: false }, { type: 'dsr-cts', up: true }],
+    { needDsr: true },
+  );
+  assert.deepEqual(cmds(steps[2]), ['check-dsr']);
+  assert.deepEqual(cmds(steps[3]), ['log', 'sleep-dsr']);
+  assert.equal(last(steps).state.name, 'force-init');
+});
+
+test('statistics and post-init chats run after init; post-init errors are ignored', () => {
+  const steps = run([{ type: 'opened' }, { type: 'chat-ok' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }], {
+    statisticsChat: true,
+    postInitChat: true,
+    faxInit: true,
+  });
+  assert.deepEqual((steps[2]).commands, [{ cmd: 'chat', chat: 'statistics' }]);
+  assert.deepEqual(cmds(steps[3]), ['fax-init', 'chat']);
+  assert.equal(last(steps).state.name, 'reset');
+});
+
+test('rings 3: two RINGs then silence is "phone stopped ringing", back to idle via reset', () => {
+  const steps = run(
+    [...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'cid-done' }, { type: 'ring', distRing: 0 }, { type: 'cid-done' }, { type: 'ring-timeout' }, { type: 'quiet-done' }],
+    { rings: 3 },
+  );
+  const stopped = steps[steps.length - 2];
+  assert.equal(stopped.state.name, 'reset');
+  assert.deepEqual(stopped.commands[0], { cmd: 'audit', text: 'phone stopped ringing (rings=2)' });
+  assert.equal(last(steps).state.name, 'idle');
+});
+
+test('cid-program can lower the ring count: answer at once when enough RINGs came', () => {
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'cid-done', wanted: 1 }], { rings: 4 });
+  assert.deepEqual((steps[steps.length - 2]).commands, [{ cmd: 'cid-program', rings: 1 }]);
+  assert.equal(last(steps).state.name, 'screening');
+});
+
+test('activity that is not a RING: junk on the line, exit 0, lock removed', () => {
+  const s = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring-timeout' }]));
+  assert.deepEqual(s.state, { name: 'ended', exitCode: 0, reason: 'junk on the line', keepLock: false });
+  assert.ok(cmds(s).includes('unlock'));
+});
+
+test('an error line while counting RINGs exits 20 and keeps the lock (mgetty)', () => {
+  const s = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'ERROR', line: 'ERROR' }]));
+  assert.equal(s.state.name, 'ended');
+  assert.equal((s.state as { exitCode: number; keepLock: boolean }).exitCode, 20);
+  assert.equal((s.state as { keepLock: boolean }).keepLock, true);
+});
+
+test('answer failures exit 1 with an audit line; time-out is named as such', () => {
+  const prefix: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: true, why: '' }];
+  const nc = last(run([...prefix, { type: 'chat-failed', reason: 'abort', action: 'NO CARRIER' }]));
+  assert.deepEqual(nc.commands[0], { cmd: 'audit', text: 'failed NO CARRIER' });
+  assert.equal((nc.state as { exitCode: number }).exitCode, 1);
+  const to = last(run([...prefix, { type: 'chat-failed', reason: 'timeout' }]));
+  assert.deepEqual(to.commands[0], { cmd: 'audit', text: 'failed timeout' });
+});
+
+test('a denied caller is not answered: audit, 8 s quiet-wait, then idle', () => {
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: false, why: "dialin.config:3 '!555'" }, { type: 'quiet-done' }]);
+  const denied = steps[steps.length - 2];
+  assert.deepEqual(denied.commands, [{ cmd: 'audit', text: "denied caller (dialin.config:3 '!555')" }, { cmd: 'quiet', ms: 8000 }]);
+  assert.equal(last(steps).state.name, 'idle');
+});
+
+test('the modem auto-answering while we count keeps the CONNECT string (better than Q11)', () => {
+  const s = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400/LAPM' }], { rings: 3 }));
+  assert.deepEqual(s.state, { name: 'connected', connect: '2400/LAPM', autoAnswered: true });
+});
+
+test('a foreign lock at start or on wake-up: release the line, wait, then re-initialise', () => {
+  const atStart = run([{ type: 'lock-held', ownerPid: 42, ownerCmd: 'cu -l ttyS3' }, { type: 'lock-free' }]);
+  assert.equal((atStart[1]).state.name, 'dialout');
+  assert.deepEqual(cmds(atStart[1]), ['log', 'release-line', 'watch-lock']);
+  assert.deepEqual(last(atStart).state, { name: 'starting' });
+  assert.deepEqual(cmds(last(atStart)), ['log', 'open']);
+  const onWake = last(run([...toIdle, { type: 'activity' }, { type: 'lock-held', ownerPid: 7, ownerCmd: 'minicom' }]));
+  assert.equal(onWake.state.name, 'dialout');
+  const whileIdle = last(run([...toIdle, { type: 'lock-held', ownerPid: 7, ownerCmd: 'minicom' }]));
+  assert.equal(whileIdle.state.name, 'dialout');
+});
+
+test('modem check: two silent probes exit 30 and leave the lock', () => {
+  const steps = run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }]);
+  assert.deepEqual(cmds(steps[5]), ['probe-modem']);
+  assert.deepEqual(last(steps).state, { name: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true });
+  const ok = last(run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-ok' }, { type: 'quiet-done' }]));
+  assert.equal(ok.state.name, 'idle');
+});
+
+test('signals: TERM exits 10 and unlocks; HUP is ignored while idle; USR2 exits 0 when idle, is ignored off-hook', () => {
+  const term = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'signal', signal: 'SIGTERM' }]));
+  assert.equal((term.state as { exitCode: number }).exitCode, 10);
+  assert.ok(cmds(term).includes('unlock'));
+  const hup = last(run([...toIdle, { type: 'signal', signal: 'SIGHUP' }]));
+  assert.equal(hup.state.name, 'idle');
+  const hupCall = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'signal', signal: 'SIGHUP' }]));
+  assert.equal((hupCall.state as { exitCode: number }).exitCode, 10);
+  const usr2 = last(run([...toIdle, { type: 'signal', signal: 'SIGUSR2' }]));
+  assert.equal((usr2.state as { exitCode: number }).exitCode, 0);
+  const usr2Busy = last(
+    run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: true, why: '' }, { type: 'signal', signal: 'SIGUSR2' }]),
+  );
+  assert.equal(usr2Busy.state.name, 'answering');
+});
+
+test('virtual ring (SIGUSR1) answers without a RING', () => {
+  const s = last(run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }], { rings: 3 }));
+  // After the lock, counting starts; a virtual ring is then an immediate answer.
+  assert.equal(s.state.name, 'ringing');
+  const answered = transition(s.state, { type: 'virtual-ring' }, { ...base, rings: 3 });
+  assert.equal(answered.state.name, 'screening');
+});
+
+test('nologin file: RINGs are counted but refused; silence resets; an auto-answer is refused with exit 20', () => {
+  const refused = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], { nologinPresent: () => true });
+  assert.equal((refused[5]).state.name, 'nologin');
+  assert.deepEqual(last(refused).commands[0], { cmd: 'audit', text: 'rejected, rings=1' });
+  const auto = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }], {
+    nologinPresent: () => true,
+  });
+  assert.deepEqual(cmds(auto[6]), ['quiet', 'send-nologin-refusal']);
+  assert.deepEqual(last(auto).state, { name: 'ended', exitCode: 20, reason: 'nologin file present, call refused', keepLock: true });
+  let present = true;
+  const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], { nologinPresent: () => present });
+  present = false;
+  const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, { ...base, nologinPresent: () => present });
+  assert.equal(t.state.name, 'screening');
+});
+
+test('ringback: the first call is let go, the recall within the window is answered', () => {
+  const cfg = { ringback: true, ringbackTimeS: 30, rings: 1 };
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }, { type: 'ring', distRing: 0 }], cfg);
+  assert.deepEqual((steps[5]).commands, [{ cmd: 'wait-ring', timeoutMs: 17_000 }]);
+  const waiting = steps[8];
+  assert.equal((waiting.state as { ringback: string }).ringback, 'waiting-recall');
+  assert.deepEqual(waiting.commands.at(-1), { cmd: 'wait-ring', timeoutMs: 30_000 });
+  assert.equal(last(steps).state.name, 'screening');
+  const missed = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }, { type: 'ring-timeout' }], cfg));
+  assert.deepEqual(missed.commands[0], { cmd: 'audit', text: 'missed ringback!' });
+});
+
+test('direct line: no init, any byte leads to the login phase with connect DIRECT', () => {
+  const steps = run([{ type: 'opened' }, { type: 'quiet-done' }, { type: 'activity' }, { type: 'lock-free' }], { direct: true });
+  assert.equal((steps[1]).state.name, 'reset');
+  assert.deepEqual((steps[2]).commands.at(-1), { cmd: 'wait-activity', checkAfterS: -1 });
+  assert.deepEqual(last(steps).state, { name: 'connected', connect: 'DIRECT', autoAnswered: false });
+});
+
+test('open failure exits 30; hangup while answering exits 10; unexpected inputs are logged, not fatal', () => {
+  assert.equal((last(run([{ type: 'open-failed', message: 'ENOENT' }])).state as { exitCode: number }).exitCode, 30);
+  const odd = last(run([...toIdle, { type: 'ring', distRing: 0 }]));
+  assert.equal(odd.state.name, 'idle');
+  assert.deepEqual(cmds(odd), ['log']);
+});

@@ -1,0 +1,413 @@
+/**
+ * The per-line call machine, from start-up to CONNECT (spec §5.1–§5.11), as a pure
+ * transition function: no I/O, no timers. Time-outs, RINGs, chat results, lock
+ * changes and signals arrive as inputs; what to do next leaves as commands that the
+ * runner (src/session/runner.ts) carries out and turns into the next input.
+ *
+ * The states are mgetty's (WAITING, CHECK_MODEM, RESET, WAIT_FOR_RINGS, ANSWER,
+ * DIALOUT, NOLOGIN) plus the start-up steps made explicit. Where mgetty exits so
+ * that init respawns it, the machine ends with that exit code; the daemon maps an
+ * end to a restart of the line instead.
+ */
+
+export type ChatName = 'init' | 'force-init' | 'statistics' | 'post-init' | 'answer' | 'get-cnd';
+
+export type LineState =
+  | { name: 'starting' }
+  | { name: 'init'; attempt: 1 | 2; forced: boolean }
+  | { name: 'force-init' }
+  | { name: 'wait-dsr' }
+  | { name: 'post-init'; step: 'statistics' | 'post-init' }
+  | { name: 'idle' }
+  | { name: 'dialout'; ownerPid: number; ownerCmd: string }
+  | { name: 'check-modem'; attempt: 1 | 2 }
+  | { name: 'reset' }
+  | { name: 'ringing'; rings: number; wanted: number; ringback: 'off' | 'first-call' | 'waiting-recall' }
+  | { name: 'nologin'; rings: number }
+  | { name: 'screening' }
+  | { name: 'answering' }
+  | { name: 'connected'; connect: string; autoAnswered: boolean }
+  | { name: 'nologin-refuse' }
+  | { name: 'ended'; exitCode: number; reason: string; keepLock: boolean };
+
+export type StateName = LineState['name'];
+
+/** Everything the runner can tell the machine. */
+export type LineInput =
+  | { type: 'opened' }
+  | { type: 'open-failed'; message: string }
+  | { type: 'lock-held'; ownerPid: number; ownerCmd: string }
+  | { type: 'lock-free' }
+  | { type: 'chat-ok'; connect?: string }
+  | { type: 'chat-failed'; reason: 'timeout' | 'abort' | 'error'; action?: string; fax?: boolean }
+  | { type: 'dsr-cts'; up: boolean }
+  | { type: 'activity' }
+  | { type: 'virtual-ring' }
+  | { type: 'check-due' }
+  | { type: 'quiet-done' }
+  | { type: 'ring'; distRing: number }
+  | { type: 'ring-timeout' }
+  | { type: 'modem-line'; action: 'CONNECT' | 'NO CARRIER' | 'BUSY' | 'ERROR' | 'FAX'; line: string }
+  | { type: 'cid-done'; wanted?: number }
+  | { type: 'screened'; allowed: boolean; why: string }
+  | { type: 'signal'; signal: 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' }
+  | { type: 'hangup' };
+
+/**
+ * What the runner must do. The runner performs a transition's commands in order,
+ * awaiting each, and feeds the outcome of the LAST command back as the next input;
+ * commands such as log, audit and unlock have no outcome and never come last, except
+ * in the end states 'connected' and 'ended'.
+ */
+export type Command =
+  | { cmd: 'open' } // lock check + lock + chown/chmod + open + DTR + termios -> opened | open-failed | lock-held
+  | { cmd: 'lock' } // -> lock-free (we hold it now) | lock-held
+  | { cmd: 'unlock' }
+  | { cmd: 'watch-lock' } // dial-out: wait until the foreign lock is gone -> lock-free
+  | { cmd: 'release-line' } // close our fds so the dial-out program has the port to itself
+  | { cmd: 'chat'; chat: ChatName } // -> chat-ok | chat-failed
+  | { cmd: 'check-dsr' } // -> dsr-cts
+  | { cmd: 'sleep-dsr' } // 60 s, then -> dsr-cts
+  | { cmd: 'fax-init' } // only when fax is enabled; runs inside post-init
+  | { cmd: 'quiet'; ms: number } // discard input until silent for ms -> quiet-done
+  | { cmd: 'wait-activity'; checkAfterS: number } // -> activity | virtual-ring | check-due | lock-held
+  | { cmd: 'probe-modem' } // AT -> OK: chat-ok | chat-failed
+  | { cmd: 'wait-ring'; timeoutMs: number } // -> ring | ring-timeout | modem-line | virtual-ring
+  | { cmd: 'cid-program'; rings: number } // runs cid-program if due -> cid-done (wanted = new ring count, if it said so)
+  | { cmd: 'screen' } // get-cnd-chat, dialin.config, cnd-program -> screened
+  | { cmd: 'reset-call' } // forget caller id etc.
+  | { cmd: 'send-nologin-refusal' } // the "Sorry, no login allowed" text, then 5 s -> chat-ok
+  | { cmd: 'audit'; text: string }
+  | { cmd: 'log'; level: 'error' | 'warn' | 'mesg' | 'noise'; text: string };
+
+export interface Transition {
+  state: LineState;
+  commands: Command[];
+}
+
+/** The settings the machine needs (already resolved and post-processed by the config layer). */
+export interface MachineConfig {
+  direct: boolean;
+  rings: number;
+  ringback: boolean;
+  ringbackTimeS: number;
+  modemCheckTimeS: number; // < 0: never
+  needDsr: boolean;
+  forceInitChat: boolean;
+  statisticsChat: boolean;
+  postInitChat: boolean;
+  faxInit: boolean;
+  nologinPresent: () => boolean;
+}
+
+/** mgetty's inter-RING timeout while counting (spec §5.5). */
+export const RING_TIMEOUT_MS = 10_000;
+/** Ringback: the first call's RINGs are counted with this inter-RING timeout. */
+export const RINGBACK_FIRST_TIMEOUT_MS = 17_000;
+/** Quiet-waits of spec §5.7. */
+export const QUIET_AFTER_OPEN_MS = 100;
+export const QUIET_RESET_MS = 300;
+export const QUIET_DENIED_MS = 8_000;
+
+const end = (exitCode: number, reason: string, keepLock = false): Transition => ({
+  state: { name: 'ended', exitCode, reason, keepLock },
+  commands: keepLock ? [] : [{ cmd: 'unlock' }],
+});
+
+/** The first transition: nothing has happened yet. */
+export function initial(): Transition {
+  return { state: { name: 'starting' }, commands: [{ cmd: 'open' }] };
+}
+
+/** Enter the idle wait (mgetty's WAITING). */
+function toIdle(cfg: MachineConfig): Transition {
+  return {
+    state: { name: 'idle' },
+    commands: [{ cmd: 'log', level: 'mesg', text: 'waiting...' }, { cmd: 'wait-activity', checkAfterS: cfg.direct ? -1 : cfg.modemCheckTimeS }],
+  };
+}
+
+/** Steps after a successful init chat: statistics, fax, post-init, then RESET into idle. */
+function afterInit(cfg: MachineConfig): Transition {
+  if (cfg.statisticsChat) return { state: { name: 'post-init', step: 'statistics' }, commands: [{ cmd: 'chat', chat: 'statistics' }] };
+  return postInitStep(cfg);
+}
+
+function postInitStep(cfg: MachineConfig): Transition {
+  const commands: Command[] = [];
+  if (cfg.faxInit) commands.push({ cmd: 'fax-init' });
+  if (cfg.postInitChat) {
+    commands.push({ cmd: 'chat', chat: 'post-init' });
+    return { state: { name: 'post-init', step: 'post-init' }, commands };
+  }
+  commands.push({ cmd: 'quiet', ms: QUIET_RESET_MS });
+  return { state: { name: 'reset' }, commands };
+}
+
+function startRinging(cfg: MachineConfig, rings: number): Transition {
+  if (cfg.direct) return { state: { name: 'connected', connect: 'DIRECT', autoAnswered: false }, commands: [] };
+  const ringback = cfg.ringback ? 'first-call' : 'off';
+  const wanted = cfg.rings;
+  // mgetty (Q12): a negative ring count answers on the first activity without a RING.
+  if (rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
+  return {
+    state: { name: 'ringing', rings, wanted, ringback },
+    commands: [{ cmd: 'wait-ring', timeoutMs: ringback === 'first-call' ? RINGBACK_FIRST_TIMEOUT_MS : RING_TIMEOUT_MS }],
+  };
+}
+
+/** Signals that end the line wherever it is (mgetty's "goodbye" handler, exit 10). */
+function onSignal(state: LineState, signal: string): Transition | undefined {
+  if (signal === 'SIGUSR2') {
+    // Exit if idle (used to reload the config), ignore while a call is in progress.
+    if (state.name === 'answering' || state.name === 'connected') {
+      return { state, commands: [{ cmd: 'log', level: 'mesg', text: 'got SIGUSR2 while off-hook: ignored' }] };
+    }
+    return { ...end(0, 'SIGUSR2'), commands: [{ cmd: 'audit', text: 'exit: got signal USR2' }, { cmd: 'unlock' }] };
+  }
+  if (signal === 'SIGHUP' && (state.name === 'idle' || state.name === 'starting' || state.name === 'init' || state.name === 'dialout')) {
+    // Ignored at start-up and while idle (Q28): there is no call to lose.
+    return { state, commands: [] };
+  }
+  const t = end(10, `signal ${signal}`);
+  return { ...t, commands: [{ cmd: 'audit', text: `failed: got signal ${signal}, exiting` }, ...t.commands] };
+}
+
+export function transition(state: LineState, input: LineInput, cfg: MachineConfig): Transition {
+  if (input.type === 'signal') {
+    const t = onSignal(state, input.signal);
+    if (t !== undefined) return t;
+  }
+  switch (state.name) {
+    case 'starting':
+      if (input.type === 'opened') {
+        if (cfg.direct) return { state: { name: 'reset' }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }] };
+        return { state: { name: 'init', attempt: 1, forced: false }, commands: [{ cmd: 'chat', chat: 'init' }] };
+      }
+      if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
+      if (input.type === 'open-failed') {
+        return {
+          ...end(30, 'cannot open the line'),
+          commands: [{ cmd: 'log', level: 'error', text: `cannot get terminal line: ${input.message}` }, { cmd: 'unlock' }],
+        };
+      }
+      break;
+
+    case 'init':
+      if (input.type === 'chat-ok') return afterInit(cfg);
+      if (input.type === 'chat-failed') {
+        if (state.attempt === 1 && cfg.needDsr) return { state: { name: 'wait-dsr' }, commands: [{ cmd: 'check-dsr' }] };
+        return initFailed(state, input.reason, cfg);
+      }
+      break;
+
+    case 'wait-dsr':
+      if (input.type === 'dsr-cts') {
+        if (!input.up) return { state, commands: [{ cmd: 'log', level: 'warn', text: 'neither DSR nor CTS is up, waiting 60 s' }, { cmd: 'sleep-dsr' }] };
+        // DSR/CTS came (back): carry on with the force-init logic as after a time-out.
+        return initFailed({ name: 'init', attempt: 1, forced: false }, 'timeout', cfg);
+      }
+      break;
+
+    case 'force-init':
+      if (input.type === 'chat-ok' || (input.type === 'chat-failed' && input.reason !== 'timeout')) {
+        return { state: { name: 'init', attempt: 2, forced: true }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }, { cmd: 'chat', chat: 'init' }] };
+      }
+      if (input.type === 'chat-failed') return initGiveUp();
+      break;
+
+    case 'post-init':
+      if (state.step === 'statistics' && (input.type === 'chat-ok' || input.type === 'chat-failed')) return postInitStep(cfg);
+      if (state.step === 'post-init' && (input.type === 'chat-ok' || input.type === 'chat-failed')) {
+        // post-init errors are ignored, as in mgetty.
+        return { state: { name: 'reset' }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }] };
+      }
+      break;
+
+    case 'reset':
+      if (input.type === 'quiet-done') return { ...toIdle(cfg), commands: [{ cmd: 'reset-call' }, { cmd: 'unlock' }, ...toIdle(cfg).commands] };
+      break;
+
+    case 'idle':
+      if (input.type === 'check-due') return { state: { name: 'check-modem', attempt: 1 }, commands: [{ cmd: 'lock' }] };
+      if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
+      if (input.type === 'activity' || input.type === 'virtual-ring') {
+        // Take the lock first: a dial-out program may be what woke us.
+        return { state: { name: 'ringing', rings: 0, wanted: cfg.rings, ringback: 'off' }, commands: [{ cmd: 'lock' }] };
+      }
+      break;
+
+    case 'check-modem':
+      if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
+      if (input.type === 'lock-free') return { state, commands: [{ cmd: 'probe-modem' }] };
+      if (input.type === 'chat-ok') return { state: { name: 'reset' }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }] };
+      if (input.type === 'chat-failed') {
+        if (state.attempt === 1) return { state: { name: 'check-modem', attempt: 2 }, commands: [{ cmd: 'probe-modem' }] };
+        return {
+          ...end(30, 'modem does not react', true),
+          commands: [{ cmd: 'log', level: 'error', text: "modem doesn't react to AT: giving up" }],
+        };
+      }
+      break;
+
+    case 'dialout':
+      if (input.type === 'lock-free') {
+        // The dial-out program is done: bring the line back with a full re-initialisation.
+        return { state: { name: 'starting' }, commands: [{ cmd: 'log', level: 'mesg', text: 'dial-out finished, re-initialising the line' }, { cmd: 'open' }] };
+      }
+      break;
+
+    case 'ringing':
+      return ringing(state, input, cfg);
+
+    case 'nologin':
+      if (input.type === 'ring') {
+        // Rings counted while refused still count once the nologin file is gone (as mgetty).
+        if (!cfg.nologinPresent()) return startRinging(cfg, state.rings + 1);
+        return { state: { name: 'nologin', rings: state.rings + 1 }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+      }
+      if (input.type === 'virtual-ring') return startRinging(cfg, state.rings);
+      if (input.type === 'ring-timeout') {
+        return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: `rejected, rings=${state.rings}` }, { cmd: 'quiet', ms: QUIET_RESET_MS }] };
+      }
+      if (input.type === 'modem-line') {
+        if (input.action === 'CONNECT') return { state: { name: 'nologin-refuse' }, commands: [{ cmd: 'quiet', ms: 500 }, { cmd: 'send-nologin-refusal' }] };
+        return end(20, `unexpected '${input.line}' while refusing calls`, true);
+      }
+      break;
+
+    case 'nologin-refuse':
+      if (input.type === 'chat-ok' || input.type === 'chat-failed' || input.type === 'hangup') return end(20, 'nologin file present, call refused', true);
+      break;
+
+    case 'screening':
+      if (input.type === 'screened') {
+        if (input.allowed) return { state: { name: 'answering' }, commands: [{ cmd: 'chat', chat: 'answer' }] };
+        return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: `denied caller (${input.why})` }, { cmd: 'quiet', ms: QUIET_DENIED_MS }] };
+      }
+      break;
+
+    case 'answering':
+      if (input.type === 'chat-ok') return { state: { name: 'connected', connect: input.connect ?? '', autoAnswered: false }, commands: [] };
+      if (input.type === 'chat-failed') {
+        if (input.fax === true) return end(0, 'fax call: fax reception is not supported');
+        return {
+          ...end(1, `answer failed (${input.reason}${input.action !== undefined ? `: ${input.action}` : ''})`),
+          commands: [{ cmd: 'audit', text: `failed ${input.reason === 'timeout' ? 'timeout' : input.action ?? input.reason}` }, { cmd: 'unlock' }],
+        };
+      }
+      if (input.type === 'hangup') return end(10, 'hangup while answering');
+      break;
+
+    case 'connected':
+    case 'ended':
+      break;
+
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+  return unexpected(state, input);
+}
+
+function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInput, cfg: MachineConfig): Transition {
+  switch (input.type) {
+    case 'lock-held':
+      return toDialout(input.ownerPid, input.ownerCmd);
+    case 'lock-free':
+      // We hold the lock now: the call is ours.
+      if (cfg.nologinPresent()) {
+        return {
+          state: { name: 'nologin', rings: 0 },
+          commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, { cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }],
+        };
+      }
+      return startRinging(cfg, 0);
+    case 'ring':
+    case 'virtual-ring': {
+      const rings = state.rings + 1;
+      if (state.ringback === 'first-call') {
+        return { state: { ...state, rings }, commands: [{ cmd: 'wait-ring', timeoutMs: RINGBACK_FIRST_TIMEOUT_MS }] };
+      }
+      if (input.type === 'virtual-ring' || rings >= state.wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
+      // cid-program may change how many RINGs we wait for (exit status 10+n).
+      return { state: { ...state, rings, ringback: 'off' }, commands: [{ cmd: 'cid-program', rings }] };
+    }
+    case 'cid-done': {
+      const wanted = input.wanted ?? state.wanted;
+      if (state.rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
+      return { state: { ...state, wanted }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+    }
+    case 'ring-timeout':
+      if (state.ringback === 'first-call') {
+        return {
+          state: { ...state, rings: 0, ringback: 'waiting-recall' },
+          commands: [
+            { cmd: 'log', level: 'mesg', text: `ringback: phone stopped after ${state.rings} RINGs, waiting for re-ring` },
+            { cmd: 'wait-ring', timeoutMs: cfg.ringbackTimeS * 1000 },
+          ],
+        };
+      }
+      if (state.ringback === 'waiting-recall') {
+        return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: 'missed ringback!' }, { cmd: 'quiet', ms: QUIET_RESET_MS }] };
+      }
+      if (state.rings === 0) {
+        // Woken by something that was not a RING (mgetty exits 0 here; "junk on the line").
+        return {
+          ...end(0, 'junk on the line'),
+          commands: [
+            { cmd: 'log', level: 'warn', text: 'activity on the line but no RING: junk on the line? (could be a dial-out program without proper locking)' },
+            { cmd: 'unlock' },
+          ],
+        };
+      }
+      return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: `phone stopped ringing (rings=${state.rings})` }, { cmd: 'quiet', ms: QUIET_RESET_MS }] };
+    case 'modem-line':
+      if (input.action === 'CONNECT') {
+        // The modem answered by itself (S0 > 0): mgetty keeps no CONNECT string here (Q11); we keep it.
+        return { state: { name: 'connected', connect: input.line.replace(/^CONNECT\s*/, ''), autoAnswered: true }, commands: [] };
+      }
+      if (input.action === 'FAX') return end(0, 'fax call: fax reception is not supported');
+      return { ...end(20, `modem said '${input.line}' while waiting for RING`, true), commands: [{ cmd: 'audit', text: `failed A_FAIL: '${input.line}' while waiting for RING` }] };
+    default:
+      return unexpected(state, input);
+  }
+}
+
+function toDialout(ownerPid: number, ownerCmd: string): Transition {
+  return {
+    state: { name: 'dialout', ownerPid, ownerCmd },
+    commands: [
+      { cmd: 'log', level: 'mesg', text: `dialout in progress: '${ownerCmd}' (pid ${ownerPid}), staying off the line` },
+      { cmd: 'release-line' },
+      { cmd: 'watch-lock' },
+    ],
+  };
+}
+
+function initFailed(state: Extract<LineState, { name: 'init' }>, reason: 'timeout' | 'abort' | 'error', cfg: MachineConfig): Transition {
+  if (state.attempt === 1 && reason === 'timeout' && cfg.forceInitChat) {
+    return { state: { name: 'force-init' }, commands: [{ cmd: 'log', level: 'warn', text: 'init chat timed out, trying force-init-chat' }, { cmd: 'chat', chat: 'force-init' }] };
+  }
+  return initGiveUp();
+}
+
+function initGiveUp(): Transition {
+  const t = end(1, 'modem initialisation failed');
+  return { ...t, commands: [{ cmd: 'audit', text: 'failed in modem initialisation' }, ...t.commands] };
+}
+
+/** An input the state does not expect: log it and stay (never crash on odd modem behaviour). */
+function unexpected(state: LineState, input: LineInput): Transition {
+  if (input.type === 'hangup' && state.name !== 'ended') {
+    return end(10, `hangup in state ${state.name}`);
+  }
+  return { state, commands: [{ cmd: 'log', level: 'noise', text: `ignored ${input.type} in state ${state.name}` }] };
+}
+
+/** All state names, for docs and the generated diagram. */
+export const STATE_NAMES: readonly StateName[] = [
+  'starting', 'init', 'force-init', 'wait-dsr', 'post-init', 'idle', 'dialout', 'check-modem', 'reset',
+  'ringing', 'nologin', 'nologin-refuse', 'screening', 'answering', 'connected', 'ended',
+];
