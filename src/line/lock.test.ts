@@ -1,0 +1,233 @@
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isTgettyError } from '../core/errors.js';
+import {
+  INVALID_LOCK_GRACE_MS, foreignLockOwner, formatLockPid, isProcessAlive, lockName, lockPath, makeLock, parseLockContent,
+  processCommand, readLock, removeLock, watchLock,
+} from './lock.js';
+
+function tempDir(t: TestContext): string {
+  const d = mkdtempSync(join(tmpdir(), 'tgetty-lock-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A pid that certainly belonged to a process which has exited and been reaped. */
+function deadPid(): number {
+  const r = spawnSync('true');
+  assert.equal(r.status, 0);
+  assert.equal(isProcessAlive(r.pid), false);
+  return r.pid;
+}
+
+/** A live process of our own (killed when the test ends). */
+function liveProcess(t: TestContext): number {
+  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
+  assert.ok(child.pid !== undefined);
+  return child.pid;
+}
+
+function logSpy(): { log: { warn(m: string): void; mesg(m: string): void }; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: { warn: (m) => lines.push(`W ${m}`), mesg: (m) => lines.push(`M ${m}`) } };
+}
+
+test('names and HDB content', () => {
+  assert.equal(lockName('ttyS0'), 'ttyS0');
+  assert.equal(lockName('/dev/ttyUSB1'), 'ttyUSB1');
+  assert.equal(lockName('pts/3'), '3');
+  assert.equal(lockPath('/var/lock', '/dev/ttyS1'), '/var/lock/LCK..ttyS1');
+  assert.equal(formatLockPid(12722), '     12722\n');
+  assert.equal(formatLockPid(1234567890), '1234567890\n');
+});
+
+test('parseLockContent: ASCII first, binary only for 4 non-ASCII bytes, invalid otherwise', () => {
+  const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+  assert.deepEqual(parseLockContent(b('     12722\n')), { pid: 12722, format: 'ascii' });
+  assert.deepEqual(parseLockContent(b('12722')), { pid: 12722, format: 'ascii' });
+  assert.deepEqual(parseLockContent(b('  4242 cu root\n')), { pid: 4242, format: 'ascii' });
+  // Unlike mgetty (Q15): 4 bytes that read as ASCII digits + LF are ASCII.
+  assert.deepEqual(parseLockContent(b('123\n')), { pid: 123, format: 'ascii' });
+  const bin = Buffer.alloc(4);
+  bin.writeInt32LE(31337);
+  assert.deepEqual(parseLockContent(bin), { pid: 31337, format: 'binary' });
+  for (const bad of ['', '\n', 'hello\n', '         0\n', '12ab\n', '99999999999999\n', '\0\0\0\0', '\xff\xff\xff\xff']) {
+    assert.equal(parseLockContent(b(bad)), undefined, JSON.stringify(bad));
+  }
+});
+
+test('create and release; content is 10-char pid + LF, mode 0644; temp file gone', (t) => {
+  const dir = tempDir(t);
+  const r = makeLock(dir, '/dev/ttyS0');
+  assert.deepEqual(r, { ok: true, path: join(dir, 'LCK..ttyS0') });
+  assert.equal(readFileSync(join(dir, 'LCK..ttyS0'), 'latin1'), formatLockPid(process.pid));
+  assert.equal(statSync(join(dir, 'LCK..ttyS0')).mode & 0o777, 0o644);
+  assert.deepEqual(readdirSync(dir), ['LCK..ttyS0']);
+  assert.deepEqual(readLock(join(dir, 'LCK..ttyS0')), { state: 'pid', pid: process.pid, format: 'ascii' });
+  assert.equal(foreignLockOwner(dir, 'ttyS0'), undefined, 'our own lock is not foreign');
+  assert.equal(removeLock(dir, 'ttyS0'), true);
+  assert.deepEqual(readdirSync(dir), []);
+  assert.equal(removeLock(dir, 'ttyS0'), false);
+  assert.deepEqual(readLock(join(dir, 'LCK..ttyS0')), { state: 'absent' });
+});
+
+test('own pid already in the lock counts as success', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'LCK..ttyS1'), formatLockPid(4711));
+  assert.equal(makeLock(dir, 'ttyS1', { pid: 4711 }).ok, true);
+  assert.equal(readFileSync(join(dir, 'LCK..ttyS1'), 'latin1'), formatLockPid(4711));
+  assert.equal(removeLock(dir, 'ttyS1'), false, 'not our pid: kept');
+  assert.equal(removeLock(dir, 'ttyS1', { pid: 4711 }), true);
+});
+
+test('stale lock of a dead pid is removed, logged, and the lock taken', (t) => {
+  const dir = tempDir(t);
+  const dead = deadPid();
+  writeFileSync(join(dir, 'LCK..ttyS2'), formatLockPid(dead));
+  const { log, lines } = logSpy();
+  assert.equal(makeLock(dir, 'ttyS2', { log }).ok, true);
+  assert.equal(readFileSync(join(dir, 'LCK..ttyS2'), 'latin1'), formatLockPid(process.pid));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', new RegExp(`^M removing stale lock file .*LCK\\.\\.ttyS2 of dead process ${dead}`));
+
+  // The foreign-lock test deletes a stale lock too.
+  writeFileSync(join(dir, 'LCK..ttyS3'), formatLockPid(dead));
+  assert.equal(foreignLockOwner(dir, 'ttyS3'), undefined);
+  assert.deepEqual(readdirSync(dir).sort(), ['LCK..ttyS2']);
+});
+
+test('live foreign lock: not taken, owner pid and command line reported', (t) => {
+  const dir = tempDir(t);
+  const pid = liveProcess(t);
+  writeFileSync(join(dir, 'LCK..ttyS4'), formatLockPid(pid));
+  const r = makeLock(dir, 'ttyS4');
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.equal(r.ownerPid, pid);
+  assert.equal(r.ownerCmd, 'sleep 300');
+  assert.equal(r.reason, 'live');
+  assert.ok(isTgettyError(r.error, 'LOCK_HELD'));
+  assert.equal(r.error.context.pid, pid);
+  assert.match(r.error.message, /ttyS4 is locked by process \d+ \(sleep 300\)/);
+  assert.deepEqual(foreignLockOwner(dir, 'ttyS4'), { pid, cmd: 'sleep 300', reason: 'live' });
+  assert.equal(removeLock(dir, 'ttyS4'), false);
+  assert.equal(readFileSync(join(dir, 'LCK..ttyS4'), 'latin1'), formatLockPid(pid), 'left alone');
+  assert.deepEqual(readdirSync(dir), ['LCK..ttyS4'], 'no temp file left');
+});
+
+test('binary and 4-byte ASCII locks of a live process are both honoured', (t) => {
+  const dir = tempDir(t);
+  const pid = liveProcess(t);
+  const bin = Buffer.alloc(4);
+  bin.writeInt32LE(pid);
+  writeFileSync(join(dir, 'LCK..ttyS5'), bin);
+  assert.deepEqual(readLock(join(dir, 'LCK..ttyS5')), { state: 'pid', pid, format: 'binary' });
+  assert.equal(makeLock(dir, 'ttyS5').ok, false);
+
+  // `1\n` + pad: a short ASCII pid; pid 1 (init) is always alive.
+  writeFileSync(join(dir, 'LCK..ttyS6'), '  1\n');
+  assert.deepEqual(readLock(join(dir, 'LCK..ttyS6')), { state: 'pid', pid: 1, format: 'ascii' });
+  const r = makeLock(dir, 'ttyS6');
+  assert.equal(r.ok, false);
+  assert.equal(r.ok ? 0 : r.ownerPid, 1);
+});
+
+test('empty / garbage / pid-0 lock: held while fresh, removed once older than the grace time', (t) => {
+  const dir = tempDir(t);
+  for (const [i, content] of ['', 'garbage\n', '         0\n'].entries()) {
+    const dev = `ttyG${i}`;
+    const path = join(dir, `LCK..${dev}`);
+    writeFileSync(path, content);
+    const mtime = statSync(path).mtimeMs;
+    const fresh = makeLock(dir, dev, { now: () => mtime + 1000 });
+    assert.equal(fresh.ok, false, JSON.stringify(content));
+    assert.equal(fresh.ok ? '' : fresh.reason, 'invalid');
+    assert.deepEqual(foreignLockOwner(dir, dev, { now: () => mtime }), { pid: 0, cmd: '', reason: 'invalid' });
+    const { log, lines } = logSpy();
+    assert.equal(makeLock(dir, dev, { now: () => mtime + INVALID_LOCK_GRACE_MS + 1, log }).ok, true);
+    assert.match(lines[0] ?? '', /^M removing invalid lock file/);
+    assert.equal(readFileSync(path, 'latin1'), formatLockPid(process.pid));
+  }
+  // An old invalid lock is stale for the foreign-lock test too.
+  const old = join(dir, 'LCK..ttyOld');
+  writeFileSync(old, 'x');
+  utimesSync(old, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  assert.equal(foreignLockOwner(dir, 'ttyOld'), undefined);
+  assert.deepEqual(readLock(old), { state: 'absent' });
+});
+
+test('unreadable lock (a directory in its place) is held, never removed', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'LCK..ttyD'));
+  const { log, lines } = logSpy();
+  const r = makeLock(dir, 'ttyD', { log });
+  assert.equal(r.ok, false);
+  assert.equal(r.ok ? '' : r.reason, 'unreadable');
+  assert.deepEqual(foreignLockOwner(dir, 'ttyD'), { pid: 0, cmd: '', reason: 'unreadable' });
+  assert.match(lines[0] ?? '', /^W lock file .* cannot be read \(EISDIR\)/);
+  assert.ok(statSync(join(dir, 'LCK..ttyD')).isDirectory());
+});
+
+test('missing or unusable lock dir: LOCK_FAILED with path, errno and a hint', (t) => {
+  const dir = tempDir(t);
+  const missing = join(dir, 'nope');
+  assert.throws(() => makeLock(missing, 'ttyS0'), (e: unknown) => {
+    assert.ok(isTgettyError(e, 'LOCK_FAILED'));
+    assert.equal(e.context.errno, 'ENOENT');
+    assert.match(e.message, new RegExp(`lock directory ${missing} does not exist; create it`));
+    return true;
+  });
+  // As root, permissions do not stop us: a file where the directory should be does.
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  assert.throws(() => makeLock(file, 'ttyS0'), (e: unknown) => isTgettyError(e, 'LOCK_FAILED') && e.context.errno === 'ENOTDIR');
+  assert.throws(() => watchLock(missing, 'ttyS0', () => undefined), (e: unknown) => isTgettyError(e, 'LOCK_FAILED'));
+});
+
+test('processCommand: NULs as spaces, capped at 60 chars, empty for a dead pid', (t) => {
+  const long = 'x'.repeat(100);
+  // sh stays the process (its last command is a builtin), so its argv is what we read.
+  // Own process group, so the cleanup also ends sh's sleep child.
+  const child = spawn('sh', ['-c', 'sleep 300; :', 'sh', long], { stdio: 'ignore', detached: true });
+  t.after(() => {
+    process.kill(-(child.pid as number), 'SIGKILL');
+  });
+  // spawn() returns after exec, so /proc/<pid>/cmdline shows the new program.
+  const cmd = processCommand(child.pid as number);
+  assert.equal(cmd, `sh -c sleep 300; : sh ${long}`.slice(0, 60));
+  assert.equal(processCommand(deadPid()), '');
+});
+
+test('watchLock reports the lock appearing and disappearing (inotify, no polling)', { timeout: 10_000 }, async (t) => {
+  const dir = tempDir(t);
+  const events: boolean[] = [];
+  let wake: (() => void) | undefined;
+  const next = (): Promise<void> => new Promise((res) => (wake = res));
+  const w = watchLock(dir, '/dev/ttyS7', (present) => {
+    events.push(present);
+    wake?.();
+  });
+  t.after(() => w.close());
+  assert.equal(w.present, false);
+
+  writeFileSync(join(dir, 'LCK..ttyS8'), 'other line'); // ignored: another device
+  let p = next();
+  assert.equal(makeLock(dir, 'ttyS7').ok, true);
+  await p;
+  assert.deepEqual(events, [true]);
+  assert.equal(w.present, true);
+
+  p = next();
+  assert.equal(removeLock(dir, 'ttyS7'), true);
+  await p;
+  assert.deepEqual(events, [true, false]);
+  assert.equal(w.present, false);
+});

@@ -1,0 +1,351 @@
+/**
+ * UUCP (HDB) lock files: `<lockDir>/LCK..<name>` holding the owner's pid as ASCII,
+ * right-aligned in 10 characters plus LF. cu, minicom, pppd and mgetty all honour
+ * them, so a getty that holds the lock keeps dial-out programs off the line and steps
+ * aside when one of them holds it.
+ *
+ * Decisions (see docs/logging.md, "Lock files"):
+ * - ASCII wins: a 4-byte file is read as a binary pid only when it is not `<digits>`
+ *   (+ optional blanks/LF); mgetty reads `123\n` as binary (Q15), we read 123.
+ * - Empty / garbage / pid-0 files ("invalid") are counted as held while younger than
+ *   INVALID_LOCK_GRACE_MS (a program that creates with O_EXCL and then writes may be
+ *   between the two), and as stale afterwards.
+ * - An unreadable lock (EACCES, a directory) is held: when in doubt, stay off the line.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { basename, join } from 'node:path';
+import { TgettyError, errnoCode } from '../core/errors.js';
+
+/** Default lock directory (Debian: /var/lock -> /run/lock). */
+export const DEFAULT_LOCK_DIR = '/var/lock';
+/** How long an empty or garbage lock file is respected before it counts as stale. */
+export const INVALID_LOCK_GRACE_MS = 10_000;
+/** Longest owner command line reported (mgetty logs up to 59-60 chars). */
+export const OWNER_CMD_MAX = 60;
+
+/** What a getty logs while handling locks; a tgetty Logger fits. */
+export interface LockLog {
+  warn(msg: string): void;
+  mesg(msg: string): void;
+}
+
+export interface LockOptions {
+  /** Our pid (default process.pid). */
+  pid?: number;
+  log?: LockLog;
+  /** Wall clock for the age of invalid lock files (default Date.now). */
+  now?: () => number;
+  /** Where to read owners' command lines (default /proc). */
+  procDir?: string;
+}
+
+export type LockContent =
+  | { state: 'absent' }
+  | { state: 'pid'; pid: number; format: 'ascii' | 'binary' }
+  /** Empty, garbage or pid 0. */
+  | { state: 'invalid'; mtimeMs: number; size: number }
+  | { state: 'unreadable'; code: string };
+
+/** A lock that keeps us off the line. pid 0 = owner unknown (unreadable or invalid lock). */
+export interface LockOwner {
+  pid: number;
+  cmd: string;
+  /** live owner; unreadable or invalid file; stale = dead owner whose lock we could not remove. */
+  reason: 'live' | 'unreadable' | 'invalid' | 'stale';
+}
+
+export type LockResult =
+  | { ok: true; path: string }
+  | { ok: false; path: string; ownerPid: number; ownerCmd: string; reason: LockOwner['reason']; error: TgettyError };
+
+/** Name part of a lock: the device after the last `/` (`/dev/pts/3` -> `3`, as cu does). */
+export function lockName(device: string): string {
+  return basename(device);
+}
+
+export function lockPath(lockDir: string, device: string): string {
+  return join(lockDir, `LCK..${lockName(device)}`);
+}
+
+/** HDB ASCII lock content: the pid right-aligned in 10 characters, then LF. */
+export function formatLockPid(pid: number): string {
+  return `${String(pid).padStart(10, ' ')}\n`;
+}
+
+const MAX_PID = 0x7fffffff;
+
+/**
+ * Decode lock file bytes. ASCII `<blanks><digits>` followed by end or whitespace is a
+ * pid; otherwise exactly 4 bytes are a binary host-order pid. Undefined = invalid.
+ */
+export function parseLockContent(data: Uint8Array): { pid: number; format: 'ascii' | 'binary' } | undefined {
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  const m = /^[ \t]*(\d+)(?:\s|\0|$)/.exec(text);
+  if (m !== null) {
+    const pid = Number(m[1]);
+    return pid > 0 && pid <= MAX_PID ? { pid, format: 'ascii' } : undefined;
+  }
+  if (data.byteLength === 4) {
+    const pid = Buffer.from(data.buffer, data.byteOffset, 4).readInt32LE(0);
+    return pid > 0 ? { pid, format: 'binary' } : undefined;
+  }
+  return undefined;
+}
+
+/** Read and decode a lock file. Never throws. */
+export function readLock(path: string): LockContent {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = errnoCode(err) ?? 'EIO';
+    return code === 'ENOENT' ? { state: 'absent' } : { state: 'unreadable', code };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { state: 'unreadable', code: 'EISDIR' };
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const parsed = parseLockContent(buf.subarray(0, n));
+    return parsed === undefined ? { state: 'invalid', mtimeMs: st.mtimeMs, size: st.size } : { state: 'pid', ...parsed };
+  } catch (err) {
+    return { state: 'unreadable', code: errnoCode(err) ?? 'EIO' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Does the process exist? EPERM (someone else's process) counts as alive. */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid > MAX_PID) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** The owner's command line from /proc, NULs as spaces, at most OWNER_CMD_MAX chars ('' if gone). */
+export function processCommand(pid: number, procDir = '/proc'): string {
+  if (pid <= 0) return '';
+  try {
+    const raw = readFileSync(join(procDir, String(pid), 'cmdline'), 'latin1');
+    return raw.replace(/\0/g, ' ').trimEnd().slice(0, OWNER_CMD_MAX);
+  } catch {
+    return '';
+  }
+}
+
+type Verdict = { kind: 'retry' } | { kind: 'ours' } | { kind: 'held'; owner: LockOwner };
+
+/**
+ * Decide about an existing lock: ours, held by someone, or gone/stale (removed -> retry).
+ */
+function judge(path: string, device: string, o: Required<Omit<LockOptions, 'log'>> & { log?: LockLog }): Verdict {
+  const c = readLock(path);
+  switch (c.state) {
+    case 'absent':
+      return { kind: 'retry' };
+    case 'unreadable':
+      o.log?.warn(`lock file ${path} exists but cannot be read (${c.code}); treating the line as locked`);
+      return { kind: 'held', owner: { pid: 0, cmd: '', reason: 'unreadable' } };
+    case 'invalid': {
+      const age = o.now() - c.mtimeMs;
+      if (age < INVALID_LOCK_GRACE_MS) return { kind: 'held', owner: { pid: 0, cmd: '', reason: 'invalid' } };
+      o.log?.mesg(`removing invalid lock file ${path} (${c.size} bytes, no pid)`);
+      return removeIfUnchanged(path, c) ? { kind: 'retry' } : { kind: 'held', owner: { pid: 0, cmd: '', reason: 'invalid' } };
+    }
+    case 'pid':
+      if (c.pid === o.pid) return { kind: 'ours' };
+      if (isProcessAlive(c.pid)) return { kind: 'held', owner: { pid: c.pid, cmd: processCommand(c.pid, o.procDir), reason: 'live' } };
+      o.log?.mesg(`removing stale lock file ${path} of dead process ${c.pid} (${device})`);
+      if (removeIfUnchanged(path, c)) return { kind: 'retry' };
+      o.log?.warn(`cannot remove stale lock file ${path}; treating the line as locked`);
+      return { kind: 'held', owner: { pid: c.pid, cmd: '', reason: 'stale' } };
+  }
+}
+
+function sameContent(a: LockContent, b: LockContent): boolean {
+  if (a.state === 'pid' && b.state === 'pid') return a.pid === b.pid;
+  if (a.state === 'invalid' && b.state === 'invalid') return a.mtimeMs === b.mtimeMs && a.size === b.size;
+  return false;
+}
+
+/**
+ * Unlink a stale lock only if it still is the one we judged (narrows, cannot close,
+ * the race with another process that removed it and took a fresh lock meanwhile).
+ */
+function removeIfUnchanged(path: string, seen: LockContent): boolean {
+  if (!sameContent(readLock(path), seen)) return true;
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT';
+  }
+}
+
+function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
+  const code = errnoCode(err) ?? 'EIO';
+  const hint =
+    code === 'ENOENT' || code === 'ENOTDIR' ? `lock directory ${lockDir} does not exist; create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory`
+    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `lock directory ${lockDir} is not writable (${code}); run as root or give it mode 1777 / group uucp`
+    : `cannot create a lock file in ${lockDir} (${code})`;
+  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${hint}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+function resolve(opts: LockOptions): Required<Omit<LockOptions, 'log'>> & { log?: LockLog } {
+  return { pid: opts.pid ?? process.pid, now: opts.now ?? Date.now, procDir: opts.procDir ?? '/proc', ...(opts.log ? { log: opts.log } : {}) };
+}
+
+/** Write our pid to a fresh temp file next to the lock (mode 0644 whatever the umask). */
+function writeTemp(lockDir: string, pid: number): string {
+  const tmp = join(lockDir, `LCK..TM.${randomBytes(4).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    fchmodSync(fd, 0o644);
+    const data = Buffer.from(formatLockPid(pid), 'latin1');
+    writeSync(fd, data, 0, data.length);
+  } catch (err) {
+    closeSync(fd);
+    unlinkQuiet(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Take the lock for `device`: atomic via link(2) from a temp file. Our own lock counts
+ * as taken; a dead owner's lock is removed and the lock retried. Throws LOCK_FAILED
+ * when the lock directory is missing or not writable.
+ */
+export function makeLock(lockDir: string, device: string, opts: LockOptions = {}): LockResult {
+  const o = resolve(opts);
+  const path = lockPath(lockDir, device);
+  // Only kept if every round lost a race against other lockers.
+  let owner: LockOwner = { pid: 0, cmd: '', reason: 'stale' };
+  // A few rounds: each one either takes the lock, finds it held, or removed a stale one.
+  for (let round = 0; round < 3; round++) {
+    let tmp: string;
+    try {
+      tmp = writeTemp(lockDir, o.pid);
+    } catch (err) {
+      throw lockFailed(lockDir, device, err);
+    }
+    try {
+      linkSync(tmp, path);
+      return { ok: true, path };
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw lockFailed(lockDir, device, err);
+    } finally {
+      unlinkQuiet(tmp);
+    }
+    const v = judge(path, device, o);
+    if (v.kind === 'ours') return { ok: true, path };
+    if (v.kind === 'held') {
+      owner = v.owner;
+      break;
+    }
+  }
+  const who = owner.pid > 0 ? `process ${owner.pid}${owner.cmd !== '' ? ` (${owner.cmd})` : ''}` : `an unknown owner (${owner.reason} lock file)`;
+  const error = new TgettyError('LOCK_HELD', `${device} is locked by ${who}`, {
+    port: device, file: path, pid: owner.pid, cmd: owner.cmd, reason: owner.reason,
+  });
+  return { ok: false, path, ownerPid: owner.pid, ownerCmd: owner.cmd, reason: owner.reason, error };
+}
+
+/** Remove the lock if it is ours. Returns true if a lock of ours was removed. */
+export function removeLock(lockDir: string, device: string, opts: { pid?: number } = {}): boolean {
+  const path = lockPath(lockDir, device);
+  const c = readLock(path);
+  if (c.state !== 'pid' || c.pid !== (opts.pid ?? process.pid)) return false;
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The "valid foreign lock" test: is someone else keeping us off the line? A stale lock
+ * (dead owner, or an old invalid file) is deleted and reported as no lock.
+ */
+export function foreignLockOwner(lockDir: string, device: string, opts: LockOptions = {}): LockOwner | undefined {
+  const o = resolve(opts);
+  const path = lockPath(lockDir, device);
+  const v = judge(path, device, o);
+  return v.kind === 'held' ? v.owner : undefined;
+}
+
+export interface LockWatch {
+  /** Whether the lock file existed at the last event. */
+  readonly present: boolean;
+  close(): void;
+}
+
+export interface WatchLockOptions {
+  /** Keep the process alive while watching (default true: a getty waits for events). */
+  persistent?: boolean;
+  /** Called if the watch breaks (lock dir removed, inotify limits). */
+  onError?: (err: TgettyError) => void;
+}
+
+/**
+ * Call `cb(present)` whenever the lock file of `device` appears or disappears. Event
+ * driven (inotify on the lock directory), no polling. The callback only says that the
+ * file changed; callers use foreignLockOwner() to judge whether it is a valid lock.
+ */
+export function watchLock(lockDir: string, device: string, cb: (present: boolean) => void, opts: WatchLockOptions = {}): LockWatch {
+  const name = `LCK..${lockName(device)}`;
+  const path = join(lockDir, name);
+  const exists = (): boolean => {
+    try {
+      lstatSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(lockDir, { persistent: opts.persistent ?? true });
+  } catch (err) {
+    throw lockFailed(lockDir, device, err);
+  }
+  // Watch first, then read the state, so a change in between is not missed.
+  let present = exists();
+  let closed = false;
+  watcher.on('change', (_type, filename) => {
+    if (closed) return;
+    if (filename !== null && filename.toString() !== name) return;
+    const now = exists();
+    if (now === present) return;
+    present = now;
+    cb(now);
+  });
+  watcher.on('error', (err) => {
+    opts.onError?.(new TgettyError('LOCK_FAILED', `watching ${lockDir} for ${name} failed: ${err.message}`, { port: device, file: lockDir }, { cause: err }));
+  });
+  return {
+    get present() {
+      return present;
+    },
+    close() {
+      closed = true;
+      watcher.close();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Where log lines go: the per-line log file (kept open between entries, closed while
+ * idle so rotation works) and the audit channel (syslog, or stderr for journald).
+ * Nothing here throws into the caller: a getty must keep answering calls when /var/log
+ * is full.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import { LOG_ALERT, LOG_AUTH, LOG_ERR, LOG_NOTICE, openSyslog, syslog } from '../line/libc.js';
+import { LogLevel } from './levels.js';
+import type { MessageLevel } from './levels.js';
+
+/** Write a whole buffer with synchronous writes (a short write is continued, not lost). */
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+}
+
+/**
+ * An append-only log file opened lazily (mode 0640; Node opens every fd close-on-exec,
+ * so login never inherits it). When it cannot be opened or written, one warning goes to
+ * `warn` and `write()` returns false until `closeIdle()`/`reopen()` allow a new try.
+ */
+export class LogFile {
+  private fd: number | undefined;
+  private failed = false;
+  private warned = false;
+  private triedMkdir = false;
+
+  constructor(
+    readonly path: string,
+    private readonly warn: (s: string) => void,
+  ) {}
+
+  /** True while the file is known to be unusable (entries go elsewhere). */
+  get broken(): boolean {
+    return this.failed;
+  }
+
+  /** True while the file descriptor is open. */
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /** Append one line. Returns false if it could not be written to the file. */
+  write(line: string): boolean {
+    if (this.fd === undefined) {
+      if (this.failed || !this.open()) return false;
+    }
+    try {
+      writeAll(this.fd as number, Buffer.from(line, 'utf8'));
+      return true;
+    } catch (err) {
+      this.fail('write', err);
+      return false;
+    }
+  }
+
+  /** Close the file (idle time / rotation); the next line reopens it and a broken file is retried. */
+  closeIdle(): void {
+    this.closeFd();
+    this.failed = false;
+    this.triedMkdir = false;
+  }
+
+  /** Close and open again now (after rotation, e.g. on SIGHUP). Returns true if the file is open. */
+  reopen(): boolean {
+    this.closeIdle();
+    return this.open();
+  }
+
+  private open(): boolean {
+    try {
+      this.fd = openSync(this.path, 'a', 0o640);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' || this.triedMkdir) {
+        this.fail('open', err);
+        return false;
+      }
+      // The log dir may not exist on a fresh install: create it once, then retry.
+      this.triedMkdir = true;
+      try {
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
+        this.fd = openSync(this.path, 'a', 0o640);
+      } catch (err2) {
+        this.fail('open', err2);
+        return false;
+      }
+    }
+    this.failed = false;
+    this.warned = false;
+    return true;
+  }
+
+  private fail(what: string, err: unknown): void {
+    this.closeFd();
+    this.failed = true;
+    if (this.warned) return;
+    this.warned = true;
+    const code = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
+    try {
+      this.warn(`tgetty: cannot ${what} log file ${this.path}: ${code}; logging to stderr until it can be reopened\n`);
+    } catch {
+      // stderr itself is gone: nothing left to tell.
+    }
+  }
+
+  private closeFd(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // EIO/ENOSPC on close of a log file: the data is already as lost as it will be.
+    }
+  }
+}
+
+/** The audit channel: AUDIT, ERROR and FATAL entries (text without time stamp). */
+export interface AuditSink {
+  write(level: MessageLevel, text: string): void;
+}
+
+export type AuditMode = 'auto' | 'syslog' | 'stderr' | 'none';
+
+/** syslog / sd-daemon priority of an audit-channel level (both use the same numbers). */
+export function auditPriority(level: MessageLevel): number | undefined {
+  switch (level) {
+    case LogLevel.FATAL:
+      return LOG_ALERT;
+    case LogLevel.ERROR:
+      return LOG_ERR;
+    case LogLevel.AUDIT:
+      return LOG_NOTICE;
+    default:
+      return undefined;
+  }
+}
+
+/** sd-daemon priority for any level, used when every line goes to journald via stderr. */
+export function journalPriority(level: MessageLevel): number {
+  switch (level) {
+    case LogLevel.FATAL:
+      return 1;
+    case LogLevel.ERROR:
+      return 3;
+    case LogLevel.WARN:
+      return 4;
+    case LogLevel.AUDIT:
+      return 5;
+    case LogLevel.MESG:
+      return 6;
+    case LogLevel.NOISE:
+    case LogLevel.JUNK:
+      return 7;
+  }
+}
+
+/** True when started by systemd with stderr going to the journal. */
+export function underSystemd(env: NodeJS.ProcessEnv): boolean {
+  return (env.INVOCATION_ID ?? '') !== '' || (env.JOURNAL_STREAM ?? '') !== '';
+}
+
+export function resolveAuditMode(mode: AuditMode, env: NodeJS.ProcessEnv): 'syslog' | 'stderr' | 'none' {
+  if (mode !== 'auto') return mode;
+  return underSystemd(env) ? 'stderr' : 'syslog';
+}
+
+let syslogOpened = false;
+
+/** syslog(3) with ident `tgetty`, facility LOG_AUTH, opened on first use (as mgetty). */
+export function syslogAuditSink(ident = 'tgetty'): AuditSink {
+  return {
+    write(level, text) {
+      const prio = auditPriority(level);
+      if (prio === undefined) return;
+      try {
+        if (!syslogOpened) {
+          openSyslog(ident, LOG_AUTH);
+          syslogOpened = true;
+        }
+        syslog(prio, text);
+      } catch {
+        // No syslog (koffi or libc problem): the log file still has the line.
+      }
+    },
+  };
+}
+
+/** `<prio>text` lines on stderr, so journald keeps the priority. */
+export function journalAuditSink(stderr: (s: string) => void): AuditSink {
+  return {
+    write(level, text) {
+      const prio = auditPriority(level);
+      if (prio === undefined) return;
+      try {
+        stderr(`<${prio}>${text}\n`);
+      } catch {
+        // stderr closed: nothing to do.
+      }
+    },
+  };
+}
