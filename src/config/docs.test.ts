@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { renderConfigReference } from './docs.js';
+import { KEYWORDS } from './keywords.js';
+
+// docs/config-reference.md is generated. After changing src/config/keywords.ts, rebuild and regenerate:
+//   npx tsc -p tsconfig.json && node -e "import('./dist/src/config/docs.js').then(m=>process.stdout.write(m.renderConfigReference()))" > docs/config-reference.md
+test('docs/config-reference.md is the rendered keyword table (no drift)', () => {
+  const committed = readFileSync(new URL('../../../docs/config-reference.md', import.meta.url), 'utf8');
+  assert.equal(committed, renderConfigReference());
+});
+
+test('the reference documents every keyword with origin and status', () => {
+  const md = renderConfigReference();
+  for (const k of KEYWORDS) {
+    assert.ok(md.includes(`\n### ${k.name}\n`), k.name);
+  }
+  assert.match(md, /\| `fax-id` \| string \| {2}\| `" "` \|.*\| mgetty \| fax: not used yet \|/);
+  assert.match(md, /\| `hangup-grace` \| int \| s \| `10` \|.*\| tgetty \| used \|/);
+  assert.match(md, /\| `data-flow` \| flow \|.*no effect \(as in mgetty\) \|/);
+  assert.match(md, /\| `port-mode` \| int \| mode \| `0660` \|/);
+});
