@@ -422,3 +422,40 @@ export function openSyslog(ident: string, facility = LOG_AUTH): void {
 export function syslog(priority: number, message: string): void {
   c_syslog(priority, '%s', 'str', message);
 }
+
+// ---- queue sizes and blocking mode (appended for src/line/tty-line.ts) ----
+
+export const TIOCOUTQ = 0x5411;
+export const FIONREAD = 0x541b;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const c_fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+
+/** Bytes waiting in the tty's input queue (FIONREAD): lets tests prove the kernel kept data. */
+export function inputPending(fd: number): number {
+  const out = new Int32Array(1);
+  if ((c_ioctl_int(fd, FIONREAD, 'int *', out) as number) !== 0) fail('ioctl(FIONREAD)', { fd });
+  return out[0] ?? 0;
+}
+
+/** Bytes not yet sent from the tty's output queue (TIOCOUTQ): a drain that never blocks the event loop. */
+export function outputPending(fd: number): number {
+  const out = new Int32Array(1);
+  if ((c_ioctl_int(fd, TIOCOUTQ, 'int *', out) as number) !== 0) fail('ioctl(TIOCOUTQ)', { fd });
+  return out[0] ?? 0;
+}
+
+/** Set or clear O_NONBLOCK on `fd` (the open file description, shared by its dups). */
+export function setNonBlocking(fd: number, on: boolean): void {
+  const flags = c_fcntl(fd, F_GETFL, 'int', 0) as number;
+  if (flags < 0) fail('fcntl(F_GETFL)', { fd });
+  const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if ((c_fcntl(fd, F_SETFL, 'int', next) as number) < 0) fail('fcntl(F_SETFL)', { fd });
+}
+
+/** Current open(2) flags of `fd` (F_GETFL), for tests and diagnostics. */
+export function getFdFlags(fd: number): number {
+  const flags = c_fcntl(fd, F_GETFL, 'int', 0) as number;
+  if (flags < 0) fail('fcntl(F_GETFL)', { fd });
+  return flags;
+}
