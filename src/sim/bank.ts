@@ -1,0 +1,298 @@
+/**
+ * The modem bank: N simulated modems, each on its own line, joined by a phone exchange,
+ * with optional telnet/TCP ingress. The test API and the `tgetty sim` command both sit
+ * on this.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { TgettyError } from '../core/errors.js';
+import { Call } from './call.js';
+import type { DistinctiveFormat } from './callerid.js';
+import { Exchange } from './exchange.js';
+import { ExpectBuffer } from './expect.js';
+import { HayesModem, type CallOutcome, type ModemFaults, type RingSpec } from './modem.js';
+import { findPersonality, GENERIC_V92, type CidFormat, type Personality } from './personality.js';
+import { MemoryLine, PtyLine, type LineTransport } from './pty-line.js';
+import { TelnetCodec } from './telnet.js';
+import { Transcript } from './transcript.js';
+
+export interface BankOptions {
+  lines: number;
+  /** Where the ttySIMn symlinks (and transcript logs) go. Created if missing. */
+  dir: string;
+  clock?: Clock;
+  /** Personality name (`generic`, `usr`, `zyxel`) or object. */
+  personality?: string | Personality;
+  fax?: boolean;
+  /** Write DIR/<name>.transcript.log per line. */
+  transcripts?: boolean;
+  /** Number of line 0; line i gets base + i, same width (default 5550000). */
+  numbersBase?: string;
+  /** Device name prefix (default ttySIM). */
+  prefix?: string;
+  /** Delay between NO CARRIER and closing the pty master, so the getty can read it (default 200 ms). */
+  hangupDelayMs?: number;
+  /** Defaults for modem-to-modem calls (cadence, answer time). */
+  ringDefaults?: RingSpec;
+  faults?: ModemFaults;
+  /** `memory`: no ptys (unit tests); the default is `pty`. */
+  transport?: 'pty' | 'memory';
+  /** Called for each transcript note (e.g. to print to the console). */
+  onNote?: (line: string, text: string) => void;
+}
+
+export interface CallOptions {
+  callerId?: string;
+  callerName?: string;
+  cidFormat?: CidFormat;
+  distinctive?: number;
+  distinctiveFormat?: DistinctiveFormat;
+  ringCadenceMs?: number;
+  maxRings?: number;
+  outcome?: CallOutcome;
+  connect?: string;
+  answerDelayMs?: number;
+  cidDelayMs?: number;
+}
+
+export class SimLine {
+  readonly modem: HayesModem;
+  readonly transcript: Transcript;
+  /** Bytes the getty wrote to the modem. */
+  readonly fromDte: ExpectBuffer;
+  /** Bytes the modem wrote to the getty. */
+  readonly toDte: ExpectBuffer;
+  readonly transport: LineTransport;
+  private hangupTimer: TimerHandle | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly number: string,
+    private readonly clock: Clock,
+    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void },
+  ) {
+    this.transcript = new Transcript(clock, opts.logFile);
+    this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
+    this.toDte = new ExpectBuffer(clock, `${name} to DTE`);
+    const onData = (b: Buffer): void => {
+      this.transcript.add('<', b);
+      this.fromDte.push(b);
+      this.modem.onDteBytes(b);
+    };
+    const note = (text: string): void => {
+      this.transcript.note(text);
+      opts.onNote?.(name, text);
+    };
+    this.modem = new HayesModem({
+      clock,
+      personality: opts.personality,
+      fax: opts.fax,
+      faults: opts.faults ?? {},
+      seed: index + 1,
+      output: (b) => {
+        this.transcript.add('>', b);
+        this.toDte.push(b);
+        this.transport.write(b);
+      },
+      onCarrierLost: () => {
+        this.hangupTimer?.cancel();
+        this.hangupTimer = this.clock.setTimeout(() => {
+          this.hangupTimer = undefined;
+          this.hangupLine();
+        }, opts.hangupDelayMs);
+      },
+      onEvent: note,
+    });
+    opts.exchange.register(number, this.modem);
+    this.transport =
+      opts.transport === 'memory'
+        ? new MemoryLine(join(opts.dir, name), onData)
+        : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`) });
+  }
+
+  /** The stable device path the getty opens (a symlink to the current pty slave). */
+  get path(): string {
+    return this.transport.path;
+  }
+
+  get slave(): string {
+    return this.transport.slave;
+  }
+
+  /** Ring this line: an incoming call you can script. */
+  call(opts: CallOptions = {}): Call {
+    const c = new Call(this.clock, this.name);
+    const leg = this.modem.incoming({ ...opts }, c.party);
+    if (leg === undefined) {
+      throw new TgettyError('SIM_NO_FREE_LINE', `${this.name} is busy`, { port: this.name, state: this.modem.state });
+    }
+    c.attach(leg);
+    return c;
+  }
+
+  waitForDte(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    return this.fromDte.waitFor(re, timeoutMs);
+  }
+
+  waitForModem(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    return this.toDte.waitFor(re, timeoutMs);
+  }
+
+  setFaults(f: ModemFaults): void {
+    this.modem.setFaults(f);
+  }
+
+  /** Close the pty master now (the getty sees a hangup) and publish a fresh pty. */
+  hangupLine(): void {
+    this.transcript.note('hangup: closing pty master');
+    this.transport.hangup();
+  }
+
+  async close(): Promise<void> {
+    this.hangupTimer?.cancel();
+    this.modem.dispose();
+    this.transport.close();
+    this.fromDte.close('line closed');
+    this.toDte.close('line closed');
+    await this.transcript.close();
+  }
+}
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  /** Plain TCP instead of telnet. */
+  raw?: boolean;
+  /** All lines busy: send BUSY and close (default), or refuse (close at once). */
+  whenBusy?: 'busy' | 'refuse';
+  /** Ring options for TCP callers. */
+  ring?: CallOptions;
+}
+
+export class SimBank {
+  readonly lines: readonly SimLine[];
+  readonly exchange: Exchange;
+  readonly dir: string;
+  private readonly clock: Clock;
+  private servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private closed = false;
+
+  constructor(opts: BankOptions) {
+    if (!Number.isInteger(opts.lines) || opts.lines < 1 || opts.lines > 4096) {
+      throw new TgettyError('CLI_USAGE', `lines must be 1..4096, got ${opts.lines}`, { input: String(opts.lines) });
+    }
+    const base = opts.numbersBase ?? '5550000';
+    if (!/^[0-9]+$/.test(base)) throw new TgettyError('CLI_USAGE', `numbers base must be digits: ${base}`, { input: base });
+    let personality: Personality = GENERIC_V92;
+    if (typeof opts.personality === 'string') {
+      const p = findPersonality(opts.personality);
+      if (p === undefined) throw new TgettyError('CLI_USAGE', `unknown modem personality: ${opts.personality}`, { input: opts.personality });
+      personality = p;
+    } else if (opts.personality !== undefined) personality = opts.personality;
+    this.clock = opts.clock ?? systemClock;
+    this.dir = opts.dir;
+    this.exchange = new Exchange(opts.ringDefaults ?? {});
+    const transport = opts.transport ?? 'pty';
+    if (transport === 'pty') mkdirSync(opts.dir, { recursive: true });
+    const prefix = opts.prefix ?? 'ttySIM';
+    const lines: SimLine[] = [];
+    try {
+      for (let i = 0; i < opts.lines; i++) {
+        const name = `${prefix}${i}`;
+        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
+        lines.push(new SimLine(i, name, number, this.clock, {
+          dir: opts.dir,
+          personality,
+          fax: opts.fax ?? false,
+          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
+          hangupDelayMs: opts.hangupDelayMs ?? 200,
+          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+          transport,
+          exchange: this.exchange,
+          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+        }));
+      }
+    } catch (err) {
+      for (const l of lines) void l.close();
+      throw err;
+    }
+    this.lines = lines;
+  }
+
+  line(i: number): SimLine {
+    const l = this.lines[i];
+    if (l === undefined) throw new TgettyError('SIM_FAILED', `no line ${i} (bank has ${this.lines.length})`, { input: String(i) });
+    return l;
+  }
+
+  byNumber(number: string): SimLine | undefined {
+    return this.lines.find((l) => l.number === number);
+  }
+
+  /** A line free for an incoming call, or undefined. */
+  freeLine(): SimLine | undefined {
+    return this.lines.find((l) => l.modem.available);
+  }
+
+  /** Banner lines: device, number (like tcpser prints at start). */
+  banner(): string[] {
+    return this.lines.map((l) => `${l.path}  number ${l.number}  (${l.slave})`);
+  }
+
+  /** Accept telnet (or raw TCP) callers; each connection is an incoming call on a free line. */
+  listen(opts: ListenOptions): Promise<AddressInfo> {
+    const server = createServer((sock) => this.accept(sock, opts));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  private accept(sock: Socket, opts: ListenOptions): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => undefined); // 'close' follows and ends the call
+    sock.setNoDelay(true);
+    const line = this.freeLine();
+    if (line === undefined) {
+      if ((opts.whenBusy ?? 'busy') === 'busy') sock.end('BUSY\r\n');
+      else sock.destroy();
+      return;
+    }
+    const codec = opts.raw === true ? undefined : new TelnetCodec((b) => sock.write(b));
+    codec?.start();
+    const call = line.call({ ...opts.ring });
+    line.transcript.note(`tcp caller ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? 0}`);
+    call.on('data', (b) => sock.write(codec !== undefined ? codec.encode(b) : b));
+    call.on('ended', (reason) => {
+      if (!sock.destroyed) {
+        if (reason === 'not-answered' || reason === 'no-answer') sock.write('NO ANSWER\r\n');
+        else if (reason === 'busy') sock.write('BUSY\r\n');
+        else if (reason !== 'remote-hangup') sock.write('\r\nNO CARRIER\r\n');
+        sock.end();
+      }
+    });
+    sock.on('data', (d: Buffer) => {
+      const app = codec !== undefined ? codec.decode(d) : d;
+      // Before CONNECT the caller's keystrokes go nowhere, as on a phone line.
+      if (app.length > 0 && call.state === 'connected') call.write(app);
+    });
+    sock.on('close', () => call.hangup());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+    await Promise.all(this.lines.map((l) => l.close()));
+  }
+}

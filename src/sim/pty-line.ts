@@ -1,0 +1,158 @@
+/**
+ * One simulated serial line: a pty whose master the simulator owns and whose slave is
+ * the getty's tty, published under a stable name (a symlink, e.g. DIR/ttySIM0).
+ *
+ * Two pty facts drive the design (measured, see docs/simulator.md):
+ * - When the last fd of the slave closes, reads on the master fail with EIO and the
+ *   stream ends. A getty closes and reopens its line between calls, so the simulator
+ *   holds its own slave fd (never read) to keep the master alive.
+ * - Closing the master hangs the slave up: the session that has it as controlling tty
+ *   gets SIGHUP, reads give EOF, writes EIO. That is how carrier loss is shown. After it
+ *   a fresh pty is made and the symlink re-pointed atomically, so the getty can reopen
+ *   the same name.
+ */
+import { renameSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import tty from 'node:tty';
+import { TgettyError } from '../core/errors.js';
+import {
+  CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr,
+} from '../line/libc.js';
+
+/** What a simulated modem needs from its line. The in-memory variant serves unit tests. */
+export interface LineTransport {
+  /** The stable name the getty opens. */
+  readonly path: string;
+  /** The current slave device (changes after each hangup). */
+  readonly slave: string;
+  write(bytes: Uint8Array): void;
+  /** Real hangup: the getty side loses the line; a new one appears under `path`. */
+  hangup(): void;
+  close(): void;
+}
+
+export interface PtyLineOptions {
+  dir: string;
+  name: string;
+  onData: (bytes: Buffer) => void;
+  /** After a hangup, when the new slave is in place. */
+  onReopen?: (slave: string) => void;
+}
+
+export class PtyLine implements LineTransport {
+  readonly path: string;
+  private slavePath = '';
+  private master: tty.ReadStream | undefined;
+  private holdFd = -1;
+  private closed = false;
+  private generation = 0;
+
+  constructor(private readonly opts: PtyLineOptions) {
+    this.path = join(opts.dir, opts.name);
+    this.open();
+  }
+
+  get slave(): string {
+    return this.slavePath;
+  }
+
+  private open(): void {
+    const pty = openPty();
+    let hold = -1;
+    try {
+      hold = openFd(pty.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
+      // A serial port waiting for a getty: raw, 8 bit, no echo, modem lines ignored. A fresh
+      // pty echoes, which would bounce the modem's RING back at it as "DTE input".
+      const t = tcgetattr(hold);
+      cfmakeraw(t);
+      t.c_cflag |= CLOCAL | CREAD;
+      tcsetattr(hold, t);
+      const gen = ++this.generation;
+      const m = new tty.ReadStream(pty.master);
+      m.on('data', (d: Buffer) => this.opts.onData(d));
+      // Errors and ends are not expected while we hold the slave; treat them as a hangup.
+      m.on('error', () => this.lost(gen));
+      m.on('end', () => this.lost(gen));
+      this.master = m;
+    } catch (err) {
+      if (hold >= 0) closeFd(hold);
+      closeFd(pty.master);
+      throw new TgettyError('SIM_FAILED', `cannot set up pty for ${this.path}`, { port: this.opts.name }, { cause: err });
+    }
+    this.holdFd = hold;
+    this.slavePath = pty.slave;
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    symlinkSync(pty.slave, tmp);
+    renameSync(tmp, this.path);
+  }
+
+  private lost(gen: number): void {
+    if (this.closed || gen !== this.generation) return;
+    this.drop();
+    this.open();
+    this.opts.onReopen?.(this.slavePath);
+  }
+
+  write(bytes: Uint8Array): void {
+    this.master?.write(bytes);
+  }
+
+  private drop(): void {
+    // destroy() closes the master fd itself (libuv does not re-open masters): no closeFd here.
+    this.master?.destroy();
+    this.master = undefined;
+    if (this.holdFd >= 0) closeFd(this.holdFd);
+    this.holdFd = -1;
+  }
+
+  hangup(): void {
+    if (this.closed) return;
+    this.generation++;
+    this.drop();
+    this.open();
+    this.opts.onReopen?.(this.slavePath);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.generation++;
+    this.drop();
+    try {
+      if (lstatSync(this.path).isSymbolicLink()) rmSync(this.path, { force: true });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A line without a pty: for unit tests of everything above the modem. */
+export class MemoryLine implements LineTransport {
+  readonly slave: string;
+  /** Bytes the modem sent to the DTE. */
+  readonly written: Buffer[] = [];
+  hangups = 0;
+  closed = false;
+
+  constructor(readonly path: string, private readonly onData: (bytes: Buffer) => void) {
+    this.slave = `${path}.mem`;
+  }
+
+  /** The DTE writes to the modem. */
+  dteWrite(data: string | Uint8Array): void {
+    this.onData(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
+  }
+
+  write(bytes: Uint8Array): void {
+    this.written.push(Buffer.from(bytes));
+  }
+
+  hangup(): void {
+    this.hangups++;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Telnet (RFC 854) for callers that "dial in" over TCP. Pure: bytes in, bytes out.
+ *
+ * Option negotiation follows RFC 1143 (the Q method, without the queue bit): a request
+ * is sent only on a state change and an acknowledgement is never answered, so there are
+ * no negotiation loops whatever the client does. We offer WILL ECHO (the getty echoes,
+ * so the client must not), WILL/DO SUPPRESS-GO-AHEAD and WILL/DO BINARY; everything else
+ * is refused.
+ */
+
+export const IAC = 255;
+export const DONT = 254;
+export const DO = 253;
+export const WONT = 252;
+export const WILL = 251;
+export const SB = 250;
+export const SE = 240;
+export const OPT_BINARY = 0;
+export const OPT_ECHO = 1;
+export const OPT_SGA = 3;
+
+type Q = 'no' | 'yes' | 'wantno' | 'wantyes';
+
+const CR = 13;
+const LF = 10;
+const NUL = 0;
+
+export class TelnetCodec {
+  /** Options on our side (we WILL). */
+  private readonly us = new Map<number, Q>();
+  /** Options on the client's side (he WILL). */
+  private readonly him = new Map<number, Q>();
+  private readonly weWill = new Set([OPT_BINARY, OPT_ECHO, OPT_SGA]);
+  private readonly heMay = new Set([OPT_BINARY, OPT_SGA]);
+  private st: 'data' | 'iac' | 'opt' | 'sb' | 'sb-iac' | 'cr' = 'data';
+  private cmd = 0;
+
+  /** `send` carries negotiation bytes to the client. */
+  constructor(private readonly send: (bytes: Buffer) => void) {}
+
+  /** Our opening offers. */
+  start(): void {
+    this.requestUs(OPT_ECHO);
+    this.requestUs(OPT_SGA);
+    this.requestUs(OPT_BINARY);
+    this.requestHim(OPT_SGA);
+    this.requestHim(OPT_BINARY);
+  }
+
+  /** Is the option enabled on our side / the client's side? */
+  ours(opt: number): boolean {
+    return this.us.get(opt) === 'yes';
+  }
+
+  his(opt: number): boolean {
+    return this.him.get(opt) === 'yes';
+  }
+
+  private requestUs(opt: number): void {
+    if ((this.us.get(opt) ?? 'no') !== 'no') return;
+    this.us.set(opt, 'wantyes');
+    this.send(Buffer.from([IAC, WILL, opt]));
+  }
+
+  private requestHim(opt: number): void {
+    if ((this.him.get(opt) ?? 'no') !== 'no') return;
+    this.him.set(opt, 'wantyes');
+    this.send(Buffer.from([IAC, DO, opt]));
+  }
+
+  /** Bytes from the client -> application bytes for the modem (negotiation handled). */
+  decode(chunk: Uint8Array): Buffer {
+    const out: number[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i] ?? 0;
+      switch (this.st) {
+        case 'cr':
+          this.st = 'data';
+          // NVT: CR NUL and CR LF both mean "the Return key": the getty gets one CR.
+          if (b === NUL || b === LF) break;
+          i--; // not part of the line end: process it as ordinary input
+          break;
+        case 'data':
+          if (b === IAC) this.st = 'iac';
+          else if (b === CR && !this.his(OPT_BINARY)) {
+            out.push(CR);
+            this.st = 'cr';
+          } else out.push(b);
+          break;
+        case 'iac':
+          if (b === IAC) {
+            out.push(IAC);
+            this.st = 'data';
+          } else if (b === WILL || b === WONT || b === DO || b === DONT) {
+            this.cmd = b;
+            this.st = 'opt';
+          } else if (b === SB) this.st = 'sb';
+          else this.st = 'data'; // NOP, GA, AYT, IP, ...: nothing to do for a modem line
+          break;
+        case 'opt':
+          this.negotiate(this.cmd, b);
+          this.st = 'data';
+          break;
+        case 'sb':
+          if (b === IAC) this.st = 'sb-iac';
+          break;
+        case 'sb-iac':
+          this.st = b === SE ? 'data' : 'sb';
+          break;
+      }
+    }
+    return Buffer.from(out);
+  }
+
+  /** Application bytes -> bytes for the client (IAC doubled; lone CR as CR NUL unless binary). */
+  encode(data: Uint8Array): Buffer {
+    const binary = this.ours(OPT_BINARY);
+    const out: number[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const b = data[i] ?? 0;
+      out.push(b);
+      if (b === IAC) out.push(IAC);
+      else if (b === CR && !binary && data[i + 1] !== LF) out.push(NUL);
+    }
+    return Buffer.from(out);
+  }
+
+  private negotiate(cmd: number, opt: number): void {
+    if (cmd === WILL || cmd === WONT) {
+      const s = this.him.get(opt) ?? 'no';
+      if (cmd === WILL) {
+        if (s === 'no') {
+          if (this.heMay.has(opt)) {
+            this.him.set(opt, 'yes');
+            this.send(Buffer.from([IAC, DO, opt]));
+          } else this.send(Buffer.from([IAC, DONT, opt]));
+        } else if (s === 'wantyes') this.him.set(opt, 'yes');
+        else if (s === 'wantno') this.him.set(opt, 'no');
+        // 'yes': an acknowledgement; never answered.
+      } else {
+        if (s === 'yes') {
+          this.him.set(opt, 'no');
+          this.send(Buffer.from([IAC, DONT, opt]));
+        } else this.him.set(opt, 'no');
+      }
+      return;
+    }
+    const s = this.us.get(opt) ?? 'no';
+    if (cmd === DO) {
+      if (s === 'no') {
+        if (this.weWill.has(opt)) {
+          this.us.set(opt, 'yes');
+          this.send(Buffer.from([IAC, WILL, opt]));
+        } else this.send(Buffer.from([IAC, WONT, opt]));
+      } else if (s === 'wantyes') this.us.set(opt, 'yes');
+      else if (s === 'wantno') this.us.set(opt, 'no');
+    } else {
+      if (s === 'yes') {
+        this.us.set(opt, 'no');
+        this.send(Buffer.from([IAC, WONT, opt]));
+      } else this.us.set(opt, 'no');
+    }
+  }
+}
