@@ -1,0 +1,52 @@
+/**
+ * cnd-program and cid-program, run WITHOUT a shell (mgetty builds a /bin/sh command
+ * line from caller data, Q18): argv is [device, caller id, caller name, distinctive
+ * ring, called number], the call data is also in the environment. Optionally as a
+ * non-root user. Output goes to the line's log instead of the console.
+ */
+import { spawn } from 'node:child_process';
+import { getpwnam } from '../line/libc.js';
+import type { Logger } from '../log/logger.js';
+import type { HookRunner } from './runner.js';
+
+/** A hook that hangs must not hold the line forever: it is killed after this long. */
+export const HOOK_TIMEOUT_MS = 30_000;
+
+export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner {
+  return (program, args, env, user) =>
+    new Promise((resolve) => {
+      let ids: { uid: number; gid: number } | undefined;
+      if (user !== undefined && user !== '') {
+        const pw = getpwnam(user);
+        if (pw === undefined) {
+          log.error(`hook ${program}: unknown user '${user}', not running it`);
+          resolve(undefined);
+          return;
+        }
+        ids = { uid: pw.uid, gid: pw.gid };
+      }
+      const child = spawn(program, args, {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(ids !== undefined ? ids : {}),
+      });
+      const timer = setTimeout(() => {
+        log.warn(`hook ${program} still running after ${timeoutMs} ms: killing it`);
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      const out = (b: Buffer): void => {
+        for (const l of b.toString('utf8').split('\n')) if (l !== '') log.noise(`${program}: ${l}`);
+      };
+      child.stdout.on('data', out);
+      child.stderr.on('data', out);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        log.error(`cannot run hook ${program}`, { err });
+        resolve(undefined);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve(code ?? undefined);
+      });
+    });
+}
