@@ -575,7 +575,7 @@ export class LineRunner {
       }
     }, { onError: (err) => this.log.warn(`cannot watch the lock directory: ${err.message}`) });
     try {
-      return await this.consume(
+      return await this.consume<LineInput>(
         signal,
         checkAfterS >= 0 ? checkAfterS * 1000 : undefined,
         (chunk) => {
@@ -644,7 +644,7 @@ export class LineRunner {
   private async waitRing(timeoutMs: number, signal: AbortSignal): Promise<LineInput> {
     const watcher = new RingWatcher(this.call, this.s.msnList);
     this.log.mesg("waiting for 'RING'");
-    return this.consume(
+    return this.consume<LineInput>(
       signal,
       timeoutMs,
       (chunk) => {
