@@ -1,4 +1,216 @@
-/** Placeholder composition root; replaced by the real CLI. */
-export function main(_argv: string[]): Promise<number> {
-  return Promise.resolve(0);
+/**
+ * The composition root: `tgetty [mgetty options] <tty>` runs one line like mgetty;
+ * subcommands add what mgetty never had. The only module that reads process.* state.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { MGETTY_OPTIONS, optionKey, overridesFromCli } from './mgetty-options.js';
+import { PATH_OPTIONS, pathsFrom } from './paths.js';
+import { configCheck } from './config-check.js';
+import { keywordDef, type ConfigValue } from '../config/keywords.js';
+import { splitChatArg, typeValue } from '../config/mgetty-config.js';
+import { TgettyError, isTgettyError } from '../core/errors.js';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Type the mgetty options given on the command line with the config layer's own
+ * rules, so `-n 2` and `rings 2` mean the same. `-m` splits at every single space (Q7).
+ */
+export function cliOverrides(values: Record<string, unknown>): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
+  for (const [kw, raw] of overridesFromCli(values)) {
+    const def = keywordDef(kw);
+    if (def === undefined) throw new TgettyError('INTERNAL', `option maps to unknown keyword '${kw}'`);
+    if (kw === 'init-chat') {
+      out[kw] = splitChatArg(raw);
+      continue;
+    }
+    const typed = typeValue(def, raw);
+    if (!typed.ok) {
+      const flag = MGETTY_OPTIONS.find((o) => o.keywords.includes(kw))?.flag ?? kw;
+      // mgetty reads a non-numeric -x as 0; everything else is a usage error here.
+      if (kw === 'debug') {
+        out[kw] = 0;
+        continue;
+      }
+      throw new TgettyError('CLI_USAGE', `option ${flag}: bad value '${raw}': ${typed.expected}`, { input: raw });
+    }
+    out[kw] = typed.value;
+  }
+  return out;
+}
+
+function addMgettyOptions(cmd: Command): Command {
+  for (const o of MGETTY_OPTIONS) {
+    const flags = o.arg !== undefined ? `${o.flag} <${o.arg}>` : o.flag;
+    cmd.addOption(new Option(flags, o.description));
+  }
+  return cmd;
+}
+
+function addPathOptions(cmd: Command): Command {
+  for (const [flags, , help] of PATH_OPTIONS) cmd.option(flags, help);
+  return cmd;
+}
+
+function build(io: CliIo, result: { code: number }): Command {
+  const program = new Command('tgetty');
+  program
+    .description('A modem getty for Linux, compatible with mgetty: answers Hayes modems, detects PPP, hands the line to login.')
+    .usage('[mgetty options] <tty>  |  <command> [options]')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .allowExcessArguments(true)
+    .showHelpAfterError('(run tgetty --help for usage)');
+
+  addMgettyOptions(program);
+  addPathOptions(program);
+  program
+    .option('--log-format <format>', 'per-line log format: text or json', 'text')
+    .option('-V', 'print the version and the files used, then exit (as mgetty -V)')
+    .argument('[tty]', 'the line: ttyS3 (= /dev/ttyS3) or an absolute path');
+
+  program.action(async (tty: string | undefined, opts: Record<string, unknown>) => {
+    const paths = pathsFrom(opts);
+    if (opts.V === true) {
+      const dev = tty ?? '<tty>';
+      io.out(
+        `\ntgetty ${version()} (mgetty 1.2.1 compatible)\n\nlog file written to '${paths.logDir}/${dev.replace(/^\/dev\//, '').replaceAll('/', '-')}.log'\n` +
+          `config file read from '${paths.configDir ?? '/etc/mgetty'}/mgetty.config'\n\n`,
+      );
+      result.code = 0;
+      return;
+    }
+    if (tty === undefined) {
+      io.err('tgetty: no line given\n');
+      program.outputHelp({ error: true });
+      result.code = 2;
+      return;
+    }
+    const overrides = cliOverrides(opts);
+    const { runSingleLine } = await import('../session/single-line.js');
+    result.code = await runSingleLine({
+      tty,
+      overrides,
+      paths,
+      logFormat: opts.logFormat === 'json' ? 'json' : 'text',
+    });
+  });
+
+  const config = program.command('config').description('inspect the configuration');
+  const check = config
+    .command('check')
+    .description('check the config files and print the effective settings of a port, with where each value came from')
+    .option('--port <name>', 'the line to resolve, e.g. ttyS3 (default: the global section only)')
+    .option('--json', 'machine-readable output');
+  addMgettyOptions(check);
+  addPathOptions(check);
+  check.action((opts: Record<string, unknown>) => {
+    result.code = configCheck({
+      paths: pathsFrom(opts),
+      port: typeof opts.port === 'string' ? opts.port : undefined,
+      json: opts.json === true,
+      overrides: cliOverrides(opts),
+      io,
+    });
+  });
+
+  program
+    .command('sim')
+    .description('run a bank of virtual Hayes modems on ptys (DIR/ttySIM0 ...), with optional telnet callers')
+    .requiredOption('--lines <n>', 'number of lines', (v) => positiveInt(v, '--lines'))
+    .requiredOption('--dir <dir>', 'where the line symlinks ttySIM0 ... are created')
+    .option('--telnet <port>', 'accept telnet callers on this TCP port (each connection is an incoming call)', (v) => positiveInt(v, '--telnet'))
+    .option('--host <addr>', 'address for --telnet', '127.0.0.1')
+    .option('--raw', 'plain TCP instead of telnet on --telnet')
+    .option('--personality <name>', 'modem personality (e.g. generic, sportster)')
+    .option('--fax', 'answer +FCLASS queries as a class 2.0 fax modem')
+    .option('--transcripts', 'write DIR/ttySIMn.transcript.log per line')
+    .action(async (opts: Record<string, unknown>) => {
+      const { simCommand } = await import('../sim/cli.js');
+      const bank = await simCommand({
+        lines: opts.lines as number,
+        dir: opts.dir as string,
+        ...(typeof opts.telnet === 'number' ? { telnet: opts.telnet } : {}),
+        host: opts.host as string,
+        raw: opts.raw === true,
+        ...(typeof opts.personality === 'string' ? { personality: opts.personality } : {}),
+        fax: opts.fax === true,
+        transcripts: opts.transcripts === true,
+        log: (line: string) => io.out(`${line}\n`),
+      });
+      result.code = await waitForStop(async () => bank.close());
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      io.out(`tgetty ${version()}\n`);
+      result.code = 0;
+    });
+
+  return program;
+}
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new TgettyError('CLI_USAGE', `${name} needs a positive whole number, got '${v}'`);
+  return n;
+}
+
+/** Run until SIGINT/SIGTERM, then stop cleanly. */
+function waitForStop(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      stop().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Parse argv (without node and script) and run. Returns the exit code (mgetty's: 2 = usage). */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const result = { code: 0 };
+  const program = build(io, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      return 2;
+    }
+    if (isTgettyError(err, 'CLI_USAGE') || isTgettyError(err, 'CLI_BAD_SPEED')) {
+      io.err(`tgetty: ${err.message}\n`);
+      return 2;
+    }
+    const msg = isTgettyError(err) ? `${err.located} [${err.code}]` : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.err(`tgetty: ${msg}\n`);
+    return 1;
+  }
 }

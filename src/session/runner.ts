@@ -446,7 +446,7 @@ export class LineRunner {
           try {
             r = step(chunk);
           } catch (err) {
-            finish(() => reject(toTgettyError(err, "INTERNAL", { port: this.s.device })));
+            finish(() => reject(toTgettyError(err, 'INTERNAL', { port: this.s.device })));
             return;
           }
           if (r !== undefined) {
