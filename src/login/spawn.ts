@@ -1,0 +1,289 @@
+/**
+ * The hand-off after CONNECT: run login (or pppd, or any login.config program) on the
+ * line as a new session whose controlling terminal is the line, then get out of the way.
+ *
+ * Process chain (one pid from start to end; measured in node-tty-spike.md §4-§5):
+ *   /bin/sh -c GATE  ->  exec setsid -c -- [setpriv --reuid --regid --init-groups --] program args
+ * - The sh gate waits for one line on fd 3, so utmp's LOGIN_PROCESS can carry the pid
+ *   /bin/login will have before login starts looking for it.
+ * - util-linux `setsid -c` makes the process a session leader and the tty (its stdin)
+ *   its controlling terminal; the spawn must NOT be detached (then setsid would fork).
+ * - util-linux `setpriv --init-groups` sets uid, gid and the user's supplementary groups.
+ * Node's child gets signal dispositions reset and nothing blocked (libuv does that before
+ * exec; measured SigIgn/SigBlk 0 in the program), so no extra reset is needed.
+ * The parent keeps no fd on the tty afterwards: data never passes through tgetty.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { TgettyError, errnoCode, toTgettyError } from '../core/errors.js';
+import { closeFd } from '../line/libc.js';
+import type { Line, LineMode } from '../line/line.js';
+import { loginHost } from './utmp.js';
+import type { UtmpWriter } from './utmp.js';
+
+/** What the hand-off logs through (a subset of src/log's Logger). */
+export interface SessionLog {
+  error(msg: string): void;
+  warn(msg: string): void;
+  noise(msg: string): void;
+  audit(msg: string): void;
+}
+
+export interface SessionUser {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+/** Absolute paths of the helper programs (no PATH search anywhere). */
+export interface HandoffTools {
+  sh: string;
+  setsid: string;
+  /** undefined or missing on disk: fall back to spawn's uid/gid (no supplementary groups). */
+  setpriv: string | undefined;
+}
+
+export const DEFAULT_TOOLS: HandoffTools = { sh: '/bin/sh', setsid: '/usr/bin/setsid', setpriv: '/usr/bin/setpriv' };
+
+/**
+ * The gate: wait for the parent's go (EOF = abort: never run the program), close the
+ * pipe so the program does not inherit it, then become the chain. `$@` is passed as
+ * argv words: nothing of the caller's input is ever parsed by a shell.
+ */
+export const GATE_SCRIPT = 'read -r _ <&3 || exit 111; exec 3<&-; exec "$@"';
+
+export interface StartSessionOptions {
+  /** The line, still open in the parent. It is released (all parent fds closed) once the child holds the tty. */
+  line: Line;
+  /**
+   * Termios for the session, applied before the child starts. The runner passes
+   * `{ mode: 'login', endedWith, clocal: ignoreCarrier }` (cooked, HUPCL, CLOCAL off).
+   * Omit only when the line already has it.
+   */
+  mode?: LineMode;
+  /** Program path (login.config column 4). A relative path is taken relative to `cwd`, like execv. */
+  program: string;
+  /** argv as from expandArgs: argv[0] (the base name) is not used, the rest are the arguments. */
+  argv: readonly string[];
+  /** The complete environment (see loginEnv). CALLER_ID and CONNECT also feed the utmp host. */
+  env: Readonly<Record<string, string>>;
+  /** Run as this user (uid, gid, supplementary groups); undefined = stay root. */
+  user?: SessionUser;
+  utmp?: {
+    writer: UtmpWriter;
+    /** /bin/login style: LOGIN_PROCESS (user LOGIN) with the child's pid, written before the program runs. */
+    loginRecord: boolean;
+    /** login.config utmp column: a USER_PROCESS with this user text and host = CONNECT. */
+    userRecord?: string;
+  };
+  /** Device mode while the session runs (mgetty: 0600), and after it (default: what it was before). */
+  portMode?: { during: number; restore?: number };
+  /**
+   * Device name for utmp/wtmp (ut_line), default line.device. A line opened through a
+   * symlink passes the real tty here, so who/last/login find it under /dev.
+   */
+  utmpDevice?: string;
+  /** Device name for the audit line (the configured line name), default the utmp device. */
+  auditDevice?: string;
+  /** The login name, for the audit line only. */
+  loginName?: string;
+  /** Working directory of the child (default `/`). */
+  cwd?: string;
+  tools?: Partial<HandoffTools>;
+  log?: SessionLog;
+}
+
+export interface SessionExit {
+  /**
+   * Exit status, or null if killed by a signal. 126/127 come from setsid/setpriv when the
+   * final exec failed (they printed why on the line), or from the program itself.
+   */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Session {
+  /** Pid of the session leader (the program itself; also the session and process-group id). */
+  readonly pid: number;
+  /** Resolves once the leader exited, DEAD_PROCESS is written and the port mode restored. Never rejects. */
+  readonly exited: Promise<SessionExit>;
+  /** Signal the session leader (default SIGHUP, as a hangup would). False if it already exited. */
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+export type StartResult =
+  | { ok: true; session: Session }
+  /**
+   * The program did not start. Unless `error.context.released` is true the line is still
+   * open: tell the caller `lineText` (empty: nothing useful to say), hang up, re-init the port.
+   */
+  | { ok: false; error: TgettyError; lineText: string };
+
+/** argv for `sh -c GATE` (everything after `-c`). Pure. */
+export function gateArgv(program: string, args: readonly string[], user: SessionUser | undefined, tools: HandoffTools): string[] {
+  const chain = [tools.setsid, '-c', '--'];
+  if (user !== undefined && tools.setpriv !== undefined) {
+    chain.push(tools.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--');
+  }
+  return [GATE_SCRIPT, 'tgetty-handoff', ...chain, program, ...args];
+}
+
+/**
+ * Why `program` cannot run (as `user`), or undefined. The check runs before anything is
+ * spawned, so the runner can still talk to the caller on its own line.
+ */
+export function execProblem(program: string, user: SessionUser | undefined): string | undefined {
+  let st;
+  try {
+    st = statSync(program);
+  } catch (e) {
+    return errnoCode(e) === 'ENOENT' ? 'No such file or directory' : e instanceof Error ? e.message : String(e);
+  }
+  if (!st.isFile()) return 'not a regular file';
+  try {
+    accessSync(program, fsConstants.X_OK);
+  } catch {
+    return 'Permission denied (not executable)';
+  }
+  if (user !== undefined && user.uid !== 0) {
+    // Supplementary groups are not known here, so any group x bit is accepted; a real
+    // refusal then shows as setpriv's exit 126 with its message on the line.
+    const mode = st.mode;
+    const ok = (st.uid === user.uid ? mode & 0o100 : 0) !== 0 || (mode & 0o010) !== 0 || (mode & 0o001) !== 0;
+    if (!ok) return `Permission denied (not executable for ${user.name})`;
+  }
+  return undefined;
+}
+
+function failure(program: string, reason: string, port: string, cause?: unknown): StartResult {
+  const error = new TgettyError('LOGIN_EXEC_FAILED', `cannot execute '${program}': ${reason}`, { port, input: program }, { cause });
+  return { ok: false, error, lineText: `\r\ncannot execute '${program}': ${reason}\r\n` };
+}
+
+/** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
+export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
+  const { line, log } = opts;
+  const device = opts.utmpDevice ?? line.device;
+  const tools: HandoffTools = { ...DEFAULT_TOOLS, ...opts.tools };
+  const cwd = opts.cwd ?? '/';
+  const program = isAbsolute(opts.program) ? opts.program : resolve(cwd, opts.program);
+  const args = opts.argv.slice(1);
+
+  const problem = execProblem(program, opts.user);
+  if (problem !== undefined) {
+    log?.error(`cannot execute '${program}': ${problem}`);
+    return failure(program, problem, device);
+  }
+  let user = opts.user;
+  let spawnIds: { uid: number; gid: number } | undefined;
+  if (user !== undefined && (tools.setpriv === undefined || !existsSync(tools.setpriv))) {
+    log?.warn(`${tools.setpriv ?? 'setpriv'} missing: running as uid ${user.uid} gid ${user.gid} without supplementary groups`);
+    spawnIds = { uid: user.uid, gid: user.gid };
+    tools.setpriv = undefined;
+  }
+  if (user?.uid === 0 && user.gid === 0) user = undefined; // root: nothing to switch
+
+  let childFd: number;
+  try {
+    if (opts.mode !== undefined) line.applyMode(opts.mode);
+    childFd = line.openChildFd();
+  } catch (e) {
+    const err = toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device });
+    log?.error(`hand-off on ${device} failed: ${err.message}`);
+    return { ok: false, error: err, lineText: '' };
+  }
+
+  log?.noise(`calling login: cmd='${program}', argv[]='${[program, ...args].join(' ')}'`);
+  let child: ChildProcess;
+  try {
+    child = spawn(tools.sh, ['-c', ...gateArgv(program, args, user, tools)], {
+      stdio: [childFd, childFd, childFd, 'pipe'],
+      env: opts.env,
+      cwd,
+      ...(spawnIds ?? {}),
+    });
+    await new Promise<void>((res, rej) => {
+      child.once('spawn', res);
+      child.once('error', rej);
+    });
+  } catch (e) {
+    closeFd(childFd);
+    log?.error(`cannot start ${tools.sh}: ${e instanceof Error ? e.message : String(e)}`);
+    return failure(program, `cannot start ${tools.sh}: ${e instanceof Error ? e.message : String(e)}`, device, e);
+  }
+  const pid = child.pid as number;
+  // A later 'error' (e.g. a failed kill) must not become an uncaught exception.
+  child.on('error', (e) => log?.warn(`session ${pid} on ${device}: ${e.message}`));
+
+  // Attach the exit handling first: the child may die at any point from here on.
+  let before: { mode: number; uid: number; gid: number } | undefined;
+  let done = false;
+  const exited = new Promise<SessionExit>((res) => {
+    child.once('exit', (code, signal) => {
+      done = true;
+      log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
+      opts.utmp?.writer.deadProcess(device, pid);
+      if (opts.portMode !== undefined && before !== undefined) restorePort(line.path, opts.portMode.restore ?? before.mode, before, log);
+      res({ code, signal });
+    });
+  });
+  const gate = child.stdio[3] as Writable;
+  gate.on('error', (e) => log?.noise(`gate of ${pid}: ${e.message}`)); // EPIPE if the child died first
+
+  let released = false;
+  try {
+    closeFd(childFd);
+    // The child holds the tty now, so closing ours does not hang it up (HUPCL fires on the last close).
+    line.release();
+    released = true;
+    if (opts.portMode !== undefined) {
+      const st = statSync(line.path);
+      before = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+      chmodSync(line.path, opts.portMode.during);
+    }
+    const u = opts.utmp;
+    if (u !== undefined) {
+      if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
+      if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+    }
+  } catch (e) {
+    // Close the gate without a go: the shell exits 111 and the program never runs.
+    gate.destroy();
+    if (!done) child.kill('SIGKILL');
+    await exited;
+    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released }), lineText: '' };
+  }
+  gate.end('go\n');
+  log?.audit(
+    // mgetty's fields: name = the caller's name (caller ID), user = the login name.
+    `data dev=${opts.auditDevice ?? device}, pid=${pid}, caller='${opts.env.CALLER_ID ?? ''}', conn='${opts.env.CONNECT ?? ''}', ` +
+      `name='${opts.env.CALLER_NAME ?? ''}', cmd='${program}', user='${opts.loginName ?? ''}'`,
+  );
+  return {
+    ok: true,
+    session: {
+      pid,
+      exited,
+      kill(signal: NodeJS.Signals = 'SIGHUP'): boolean {
+        if (done) return false;
+        return child.kill(signal);
+      },
+    },
+  };
+}
+
+function restorePort(path: string, mode: number, owner: { uid: number; gid: number }, log: SessionLog | undefined): void {
+  try {
+    // login chowns the tty to the user: give it back along with the mode.
+    chownSync(path, owner.uid, owner.gid);
+    chmodSync(path, mode);
+  } catch (e) {
+    // A pty slave disappears once nobody holds it: nothing to restore then.
+    if (errnoCode(e) === 'ENOENT') log?.noise(`${path} is gone, mode not restored`);
+    else log?.warn(`cannot restore mode of ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
