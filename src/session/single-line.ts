@@ -1,0 +1,161 @@
+/**
+ * `tgetty [options] ttyS3`: one line in one process, as mgetty runs under init or a
+ * systemd template unit. Reads the config, runs the line until CONNECT, then the login
+ * phase, and exits with mgetty's exit code for the path taken, so the respawn
+ * re-initialises the modem.
+ */
+import { chownSync, chmodSync, existsSync } from 'node:fs';
+import { basename, isAbsolute } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import { findConfigDir, loadConfigFiles, loadDialinConfig } from '../config/load.js';
+import { resolvePort, effectiveHasErrors } from '../config/effective.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { evaluateDialin } from '../config/dialin-config.js';
+import type { ConfigValue } from '../config/keywords.js';
+import { createLogger, type Logger, type LogFormat } from '../log/logger.js';
+import { openTtyLine } from '../line/tty-line.js';
+import { getgrnam, getpwnam } from '../line/libc.js';
+import { writePidFile, removePidFile } from '../line/pidfile.js';
+import { removeLock } from '../line/lock.js';
+import { LineRunner, type RunResult } from './runner.js';
+import { lineSettings, type LineSettings } from './settings.js';
+import { hookRunner } from './hooks.js';
+import { runLoginPhase } from './login-phase.js';
+
+export interface SystemPathsLike {
+  configDir: string | undefined;
+  lockDir: string;
+  logDir: string;
+  utmp: string;
+  wtmp: string;
+  runDir: string;
+}
+
+export interface SingleLineOptions {
+  tty: string;
+  overrides: Record<string, ConfigValue>;
+  paths: SystemPathsLike;
+  logFormat: LogFormat;
+  clock?: Clock;
+}
+
+/**
+ * The Device name and the path to open. `ttyS3` and `/dev/ttyS3` mean /dev/ttyS3
+ * (Device `ttyS3`); any other absolute path (a simulator line, a udev symlink) is
+ * opened as given and named by its last component, so `port` sections, lock files and
+ * logs use a short name. mgetty cannot open lines outside /dev at all.
+ */
+export function lineName(tty: string): { device: string; path: string } {
+  if (tty.startsWith('/dev/')) return { device: tty.slice(5), path: tty };
+  if (isAbsolute(tty)) return { device: basename(tty), path: tty };
+  return { device: tty, path: `/dev/${tty}` };
+}
+
+/** chown/chmod the device per port-owner, port-group, port-mode (spec §5.1 step 6). */
+export function prepareDevice(s: LineSettings, log: Logger): void {
+  if (s.portOwner !== undefined && s.portOwner !== '') {
+    const pw = /^\d+$/.test(s.portOwner) ? { uid: Number(s.portOwner), gid: -1 } : getpwnam(s.portOwner);
+    if (pw === undefined) log.error(`port-owner: unknown user '${s.portOwner}', leaving the owner as it is`);
+    let gid = pw?.gid ?? -1;
+    if (s.portGroup !== undefined && s.portGroup !== '') {
+      const gr = /^\d+$/.test(s.portGroup) ? { gid: Number(s.portGroup) } : getgrnam(s.portGroup);
+      if (gr === undefined) log.error(`port-group: unknown group '${s.portGroup}'`);
+      else gid = gr.gid;
+    }
+    if (pw !== undefined) {
+      try {
+        chownSync(s.path, pw.uid, gid);
+      } catch (err) {
+        log.error(`cannot chown ${s.path}`, { err });
+      }
+    }
+  }
+  if (s.portMode !== undefined) {
+    try {
+      chmodSync(s.path, s.portMode);
+    } catch (err) {
+      log.error(`cannot chmod ${s.path}`, { err });
+    }
+  }
+}
+
+export async function runSingleLine(o: SingleLineOptions): Promise<number> {
+  const clock = o.clock ?? systemClock;
+  const { device, path } = lineName(o.tty);
+  const cliDebug = o.overrides.debug;
+  const log = createLogger({ device, level: typeof cliDebug === 'number' ? cliDebug : 4, logDir: o.paths.logDir, format: o.logFormat, clock });
+  log.mesg(`tgetty: line ${device} (${path}), pid ${process.pid}`);
+
+  const dir = findConfigDir(o.paths.configDir);
+  const files = loadConfigFiles(dir);
+  const eff = resolvePort(files.mgetty.parsed, device, o.overrides);
+  for (const d of [...files.mgetty.diagnostics, ...eff.diagnostics.filter((x) => x.line === 0 || x.code === 'CLI_BAD_SPEED' || x.code === 'CONFIG_OUT_OF_RANGE')]) {
+    if (d.kind === 'missing-file') log.mesg(formatDiagnostic(d));
+    else if (d.severity === 'error') log.error(formatDiagnostic(d));
+    else log.warn(formatDiagnostic(d));
+  }
+  if (effectiveHasErrors(eff)) {
+    log.fatal('invalid configuration, exiting');
+    process.stderr.write(`tgetty: invalid configuration for ${device}:\n${eff.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}\n`);
+    return 2;
+  }
+  const settings = lineSettings(eff, path);
+  if (typeof cliDebug !== 'number') log.setLevel(settings.debug);
+  const nologinFile = `${settings.nologinDir}/nologin.${settings.devId}`;
+
+  try {
+    writePidFile(o.paths.runDir, settings.devId);
+  } catch (err) {
+    log.warn('cannot write the pid file', { err });
+  }
+
+  const dialinPath = `${dir}/dialin.config`;
+  const runner = new LineRunner({
+    settings,
+    clock,
+    log,
+    lockDir: o.paths.lockDir,
+    openLine: () => openTtyLine(path, { clock }),
+    prepareDevice: () => prepareDevice(settings, log),
+    screen: (callerId) => {
+      // Re-read per call, so edits take effect without a restart.
+      const d = loadDialinConfig(dialinPath);
+      if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };
+      const r = evaluateDialin(d.parsed.tokens, callerId);
+      return { allowed: r.accept, why: r.reason };
+    },
+    runHook: hookRunner(log),
+    nologinPresent: () => existsSync(nologinFile),
+  });
+
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log.mesg(`got signal ${sig}`);
+    if (sig === 'SIGUSR1') runner.deliver({ type: 'virtual-ring' });
+    else runner.deliver({ type: 'signal', signal: sig as 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' });
+  };
+  for (const s of signals) process.on(s, onSignal);
+
+  let result: RunResult;
+  try {
+    result = await runner.run();
+  } catch (err) {
+    log.fatal('internal error', { err });
+    for (const s of signals) process.off(s, onSignal);
+    log.close();
+    return 33;
+  }
+  for (const s of signals) process.off(s, onSignal);
+
+  let code: number;
+  if (result.kind === 'ended') {
+    code = result.exitCode;
+  } else {
+    code = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
+    // The lock was ours for the whole call; mgetty leaves it behind to go stale (Q14).
+    removeLock(o.paths.lockDir, device, { pid: process.pid });
+  }
+  removePidFile(o.paths.runDir, settings.devId);
+  log.close();
+  return code;
+}

@@ -1,0 +1,96 @@
+/**
+ * Run the real `tgetty` binary (bin/tgetty.mjs) on one line with every system path in
+ * a temp dir: config dir, lock dir, log dir, run dir, utmp, wtmp. The child is ours and
+ * is killed by pid in stop().
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface TgettyRun {
+  proc: ChildProcess;
+  root: string;
+  paths: { config: string; lock: string; log: string; run: string; utmp: string; wtmp: string };
+  exited: Promise<number | null>;
+  logText(device: string): string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export interface TgettyRunOptions {
+  /** The line argument (an absolute path). */
+  tty: string;
+  args?: string[];
+  config?: string;
+  /** login.config text; `{CONFIG}` is replaced by the config dir (for scripts placed there). */
+  loginConfig?: string;
+  dialinConfig?: string;
+  /** Extra files in the config dir: name -> content (executables get mode 0755 if they start with #!). */
+  files?: Record<string, string>;
+}
+
+const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
+
+export function startTgetty(o: TgettyRunOptions): TgettyRun {
+  const root = mkdtempSync(join(tmpdir(), 'tgetty-run-'));
+  const paths = {
+    config: join(root, 'etc'),
+    lock: join(root, 'lock'),
+    log: join(root, 'log'),
+    run: join(root, 'run'),
+    utmp: join(root, 'utmp'),
+    wtmp: join(root, 'wtmp'),
+  };
+  for (const d of [paths.config, paths.lock, paths.log, paths.run]) mkdirSync(d, { recursive: true });
+  writeFileSync(paths.utmp, '');
+  writeFileSync(paths.wtmp, '');
+  if (o.config !== undefined) writeFileSync(join(paths.config, 'mgetty.config'), o.config);
+  if (o.loginConfig !== undefined) {
+    const p = join(paths.config, 'login.config');
+    writeFileSync(p, o.loginConfig.replaceAll('{CONFIG}', paths.config));
+    chmodSync(p, 0o600);
+  }
+  if (o.dialinConfig !== undefined) writeFileSync(join(paths.config, 'dialin.config'), o.dialinConfig);
+  for (const [name, text] of Object.entries(o.files ?? {})) {
+    const p = join(paths.config, name);
+    writeFileSync(p, text);
+    if (text.startsWith('#!')) chmodSync(p, 0o755);
+  }
+  const args = [
+    BIN,
+    '--config-dir', paths.config,
+    '--lock-dir', paths.lock,
+    '--log-dir', paths.log,
+    '--run-dir', paths.run,
+    '--utmp', paths.utmp,
+    '--wtmp', paths.wtmp,
+    ...(o.args ?? []),
+    o.tty,
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  proc.stdout?.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  return {
+    proc,
+    root,
+    paths,
+    exited,
+    logText: (device) => {
+      const f = join(paths.log, `${device}.log`);
+      return existsSync(f) ? readFileSync(f, 'utf8') : '';
+    },
+    stderr: () => err,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
