@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { MGETTY_OPTIONS, optionKey, overridesFromCli } from './mgetty-options.js';
+import { MGETTY_OPTIONS, overridesFromCli } from './mgetty-options.js';
 import { PATH_OPTIONS, pathsFrom } from './paths.js';
 import { configCheck } from './config-check.js';
 import { keywordDef, type ConfigValue } from '../config/keywords.js';
@@ -78,6 +78,8 @@ function build(io: CliIo, result: { code: number }): Command {
     .usage('[mgetty options] <tty>  |  <command> [options]')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
+    // Each subcommand owns its options (both define --config-dir etc.).
+    .enablePositionalOptions()
     .allowExcessArguments(true)
     .showHelpAfterError('(run tgetty --help for usage)');
 

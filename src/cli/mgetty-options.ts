@@ -47,6 +47,7 @@ export function overridesFromCli(values: Record<string, unknown>): Map<string, s
   for (const o of MGETTY_OPTIONS) {
     const v = values[optionKey(o)];
     if (v === undefined || v === false) continue;
+    if (typeof v !== 'string' && typeof v !== 'number' && v !== true) continue;
     if (o.flag === '-R') {
       out.set('ringback', '');
       out.set('ringback-time', String(v));

@@ -1,0 +1,45 @@
+/**
+ * Every system path tgetty touches, with its default and the long option that moves
+ * it. Tests pass temp dirs for all of them, so they never disturb the machine.
+ */
+
+export interface SystemPaths {
+  /** mgetty.config, login.config, dialin.config. undefined = search /etc/mgetty, then /etc/mgetty+sendfax. */
+  configDir: string | undefined;
+  lockDir: string;
+  logDir: string;
+  utmp: string;
+  wtmp: string;
+  runDir: string;
+  records: string;
+}
+
+export const DEFAULT_PATHS: SystemPaths = {
+  configDir: undefined,
+  lockDir: '/var/lock',
+  logDir: '/var/log/tgetty',
+  utmp: '/var/run/utmp',
+  wtmp: '/var/log/wtmp',
+  runDir: '/run/tgetty',
+  records: '/var/lib/tgetty/calls.sqlite',
+};
+
+/** [long option, key, help] for each path: one list for every subcommand. */
+export const PATH_OPTIONS: readonly [string, keyof SystemPaths, string][] = [
+  ['--config-dir <dir>', 'configDir', 'config directory (default /etc/mgetty, else /etc/mgetty+sendfax)'],
+  ['--lock-dir <dir>', 'lockDir', `UUCP lock directory (default ${DEFAULT_PATHS.lockDir})`],
+  ['--log-dir <dir>', 'logDir', `per-line log directory (default ${DEFAULT_PATHS.logDir})`],
+  ['--utmp <file>', 'utmp', `utmp file (default ${DEFAULT_PATHS.utmp})`],
+  ['--wtmp <file>', 'wtmp', `wtmp file (default ${DEFAULT_PATHS.wtmp})`],
+  ['--run-dir <dir>', 'runDir', `pid files and the status socket (default ${DEFAULT_PATHS.runDir})`],
+  ['--records <file>', 'records', `call records database (default ${DEFAULT_PATHS.records})`],
+];
+
+export function pathsFrom(opts: Record<string, unknown>): SystemPaths {
+  const out: SystemPaths = { ...DEFAULT_PATHS };
+  for (const [, key] of PATH_OPTIONS) {
+    const v = opts[key];
+    if (typeof v === 'string' && v !== '') out[key] = v;
+  }
+  return out;
+}
