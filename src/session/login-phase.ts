@@ -22,7 +22,7 @@ import type { Logger } from '../log/logger.js';
 import { resolveLoginConfFile, loadLoginConfig, type LoadedConfigFiles } from '../config/load.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
 import { loginEnv } from '../login/env.js';
-import { startSession, type SessionUser } from '../login/spawn.js';
+import { startSession, type Session, type SessionExit, type SessionUser } from '../login/spawn.js';
 import { UtmpWriter } from '../login/utmp.js';
 import type { RunResult } from './runner.js';
 import type { LineSettings } from './settings.js';
@@ -40,7 +40,23 @@ export interface LoginPhaseOptions {
   files?: LoadedConfigFiles;
   /** Whether the caller may type `/AutoPPP/` or `/FIDO/` (tgetty keyword typed-special-names). */
   typedSpecialNames?: boolean;
+  /** The program started: a supervisor (the daemon) may watch the carrier and end it. */
+  onSession?: (session: Session, info: { loginName: string; program: string }) => void;
 }
+
+/** How the login phase ended. */
+export type LoginOutcome = 'completed' | 'login-timeout' | 'hangup' | 'refused' | 'quit' | 'modem-error' | 'failed';
+
+export interface LoginPhaseResult {
+  /** mgetty's exit code for single-line mode (the program's status after a session). */
+  exitCode: number;
+  outcome: LoginOutcome;
+  loginName?: string;
+  program?: string;
+  exit?: SessionExit;
+}
+
+const done = (exitCode: number, outcome: LoginOutcome, extra: Partial<LoginPhaseResult> = {}): LoginPhaseResult => ({ exitCode, outcome, ...extra });
 
 /** mgetty's quiet-wait after CONNECT (swallows the rest of the CONNECT line, MNP junk). */
 const POST_CONNECT_QUIET_MS = 300;
@@ -131,7 +147,7 @@ function usersLoggedIn(utmpFile: string): number {
   }
 }
 
-export async function runLoginPhase(o: LoginPhaseOptions): Promise<number> {
+export async function runLoginPhase(o: LoginPhaseOptions): Promise<LoginPhaseResult> {
   const { result, settings: s, log, clock } = o;
   const line = result.line;
   const call = result.call;
@@ -217,7 +233,9 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<number> {
           audit('failed: login time out,');
           await line.write(`\r\n\r\nLogin timed out after ${s.loginTimeS} seconds. Goodbye.\r\n`);
           await line.drain();
-          return 0;
+          reader.detach();
+          line.close();
+          return done(0, 'login-timeout');
         }
         const fed = nameReader.feed(chunk);
         if (fed.echo.length > 0) await line.write(fed.echo);
@@ -232,11 +250,15 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<number> {
       if (res.kind === 'empty') continue;
       if (res.kind === 'quit') {
         log.mesg(res.key === 'quit' ? 'got ^\\ at the prompt: exiting' : 'got ^D at the prompt: exiting');
-        return 0;
+        reader.detach();
+        line.close();
+        return done(0, 'quit');
       }
       if (res.kind === 'modem-error') {
         audit(`failed: got modem error '${res.text}',`);
-        return 0;
+        reader.detach();
+        line.close();
+        return done(0, 'modem-error');
       }
       return await dispatch(o, reader, res, '');
     }
@@ -245,11 +267,11 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<number> {
     if (err instanceof Hangup || isDisconnected(err)) {
       audit('failed: got hangup, exiting;');
       line.close();
-      return 10;
+      return done(10, 'hangup');
     }
     log.error('login phase failed', { err });
     line.close();
-    return 1;
+    return done(1, 'failed');
   }
 }
 
@@ -300,7 +322,7 @@ async function runIssueCommand(o: LoginPhaseOptions, line: Line, argv: string[])
 }
 
 /** Pick the login.config entry and hand the line over. */
-async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, ttyPrompt: string): Promise<number> {
+async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, ttyPrompt: string): Promise<LoginPhaseResult> {
   const { settings: s, log, result } = o;
   const line = result.line;
   const call = result.call;
@@ -324,7 +346,7 @@ async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, t
       reader.detach();
       await line.write('\r\nLogin is not possible right now. Goodbye.\r\n').catch(() => undefined);
       line.close();
-      return 1;
+      return done(1, 'refused', { loginName: name, program: entry.program });
     }
     user = { uid: pw.uid, gid: pw.gid, name: pw.name };
   }
@@ -374,10 +396,12 @@ async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, t
       if (started.lineText !== '') await line.write(started.lineText).catch(() => undefined);
       line.close();
     }
-    return 255;
+    return done(255, 'refused', { loginName: name, program: entry.program });
   }
+  o.onSession?.(started.session, { loginName: name, program: entry.program });
   const ex = await started.session.exited;
   log.mesg(`session of '${name}' ended: ${ex.code !== null ? `exit ${ex.code}` : `signal ${ex.signal ?? '?'}`}`);
-  if (ex.code !== null) return ex.code;
-  return ex.signal === 'SIGHUP' ? 10 : 1;
+  const info = { loginName: name, program: entry.program, exit: ex };
+  if (ex.code !== null) return done(ex.code, 'completed', info);
+  return done(ex.signal === 'SIGHUP' ? 10 : 1, 'completed', info);
 }

@@ -15,6 +15,7 @@ import { isCanceled, isDisconnected } from '../line/line.js';
 import { makeLock, removeLock, foreignLockOwner, watchLock, type LockWatch } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import { ChatScript, INIT_ABORTS, ANSWER_ABORTS, type ChatAction } from '../chat/script.js';
+import { SEND_PRE_DELAY_MS } from '../chat/send.js';
 import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
 import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
@@ -44,6 +45,10 @@ export interface RunnerDeps {
   runHook?: HookRunner;
   nologinPresent: () => boolean;
   pid?: number;
+  /** Every state change, for the daemon's status and call records. */
+  onTransition?: (from: LineState, input: LineInput, to: LineState) => void;
+  /** The answer chat wrote its first bytes (ATA): `ringToAtaMs` since the RING that decided it. */
+  onAnswerSent?: (ringToAtaMs: number) => void;
 }
 
 export type RunResult =
@@ -53,6 +58,12 @@ export type RunResult =
 const NOLOGIN_TEXT = '\r\n\r\nSorry, no login allowed\r\n\r\nGoodbye...\r\n\r\n';
 /** How long a lock must stay gone before the line comes back (a dial-out program may re-lock). */
 const DIALOUT_CONFIRM_MS = 2_000;
+/**
+ * How often a held foreign lock is re-checked while waiting: an owner killed with
+ * SIGKILL (cu, minicom) leaves its lock behind, and nobody removes it to wake the
+ * watch (mgetty polls every 10 s).
+ */
+const DIALOUT_POLL_MS = 5_000;
 
 class Interrupted extends Error {
   constructor() {
@@ -111,6 +122,9 @@ export class LineRunner {
   private abort: AbortController | undefined;
   private pendingExternal: LineInput | undefined;
   private cidDone = false;
+  /** SIGUSR1 came: every RING wait of this call succeeds at once (mgetty's virtual RING). */
+  private virtualRing = false;
+  private lastRingAt: number | undefined;
   private holdingLock = false;
   private readonly pid: number;
   private readonly machineCfg: MachineConfig;
@@ -157,6 +171,7 @@ export class LineRunner {
       for (const c of probe.commands) void this.perform(c, new AbortController().signal);
       return;
     }
+    if (input.type === 'virtual-ring') this.virtualRing = true;
     this.pendingExternal = input;
     this.abort?.abort();
   }
@@ -178,6 +193,8 @@ export class LineRunner {
       }
       const next = await this.performAll(commands);
       this.current = transition(state, next, this.machineCfg);
+      if (next.type === 'ring' || next.type === 'virtual-ring') this.lastRingAt = this.clock.monotonic();
+      this.deps.onTransition?.(state, next, this.current.state);
       if (this.log.enabled(5)) this.log.noise(`state ${state.name} --${next.type}--> ${this.current.state.name}`);
     }
   }
@@ -278,6 +295,7 @@ export class LineRunner {
       case 'reset-call':
         resetCallData(this.call);
         this.cidDone = false;
+        this.virtualRing = false;
         return undefined;
       case 'send-nologin-refusal':
         await this.requireLine().write(NOLOGIN_TEXT);
@@ -504,6 +522,7 @@ export class LineRunner {
       }
     };
     let up = script.start();
+    let answerStarted = false;
     for (;;) {
       onLines(up.lines);
       for (const f of up.found) this.log.mesg(`waiting for '${showBytes(f)}' ** found **`);
@@ -527,10 +546,19 @@ export class LineRunner {
       if (step.kind === 'send') {
         for (const d of step.diagnostics) this.log.warn(`${name} chat: ${d.message}`);
         let text = '';
-        for (const op of step.ops) {
+        // mgetty pauses 50 ms before every send; right after a RING that only delays the
+        // answer, so the answer chat's first send (ATA) goes out at once (RING -> ATA < 5 ms).
+        const first = name === 'answer' && !answerStarted;
+        answerStarted = true;
+        const ops = first && step.ops[0]?.kind === 'delay' && step.ops[0].ms === SEND_PRE_DELAY_MS ? step.ops.slice(1) : step.ops;
+        for (const op of ops) {
           if (op.kind === 'delay') await this.sleep(op.ms, signal);
           else {
             await line.write(op.data);
+            if (name === 'answer' && text === '' && this.lastRingAt !== undefined) {
+              this.deps.onAnswerSent?.(this.clock.monotonic() - this.lastRingAt);
+              this.lastRingAt = undefined;
+            }
             text += Buffer.from(op.data).toString('latin1');
           }
         }
@@ -594,30 +622,45 @@ export class LineRunner {
   private watch: LockWatch | undefined;
 
   private async waitLockGone(signal: AbortSignal): Promise<LineInput> {
+    const owner = (): boolean => foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log }) !== undefined;
     for (;;) {
-      if (foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log }) !== undefined) {
+      if (owner()) {
         await new Promise<void>((resolve, reject) => {
-          const w = watchLock(this.deps.lockDir, this.s.device, (present) => {
-            if (present) return;
+          let timer: TimerHandle | undefined;
+          let settled = false;
+          const stop = (): void => {
+            settled = true;
             w.close();
+            timer?.cancel();
             signal.removeEventListener('abort', onAbort);
+          };
+          const w = watchLock(this.deps.lockDir, this.s.device, (present) => {
+            if (present || settled) return;
+            stop();
             resolve();
           });
           const onAbort = (): void => {
-            w.close();
+            if (settled) return;
+            stop();
             reject(new Interrupted());
           };
           signal.addEventListener('abort', onAbort, { once: true });
-          // The lock may have gone between the check and the watch.
-          if (foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid }) === undefined) {
-            w.close();
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          }
+          // Judging the lock also removes it when its owner is dead (stale).
+          const check = (): void => {
+            if (settled) return;
+            if (!owner()) {
+              stop();
+              resolve();
+              return;
+            }
+            timer = this.clock.setTimeout(check, DIALOUT_POLL_MS);
+          };
+          // The lock may have gone between the first check and the watch.
+          check();
         });
       }
       await this.sleep(DIALOUT_CONFIRM_MS, signal);
-      if (foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log }) === undefined) return { type: 'lock-free' };
+      if (!owner()) return { type: 'lock-free' };
     }
   }
 
@@ -642,6 +685,10 @@ export class LineRunner {
   }
 
   private async waitRing(timeoutMs: number, signal: AbortSignal): Promise<LineInput> {
+    if (this.virtualRing) {
+      this.log.mesg('virtual RING (SIGUSR1)');
+      return { type: 'virtual-ring' };
+    }
     const watcher = new RingWatcher(this.call, this.s.msnList);
     this.log.mesg("waiting for 'RING'");
     return this.consume<LineInput>(

@@ -17,10 +17,11 @@ import { openTtyLine } from '../line/tty-line.js';
 import { getgrnam, getpwnam } from '../line/libc.js';
 import { writePidFile, removePidFile } from '../line/pidfile.js';
 import { removeLock } from '../line/lock.js';
-import { LineRunner, type RunResult } from './runner.js';
+import { LineRunner, type RunResult, type RunnerDeps } from './runner.js';
 import { lineSettings, type LineSettings } from './settings.js';
 import { hookRunner } from './hooks.js';
 import { runLoginPhase } from './login-phase.js';
+import { hangupAfterCall } from './hangup.js';
 
 export interface SystemPathsLike {
   configDir: string | undefined;
@@ -79,6 +80,32 @@ export function prepareDevice(s: LineSettings, log: Logger): void {
   }
 }
 
+/**
+ * The parts of a runner that touch the system: the device, dialin.config (re-read per
+ * call, so edits apply without a restart), the hook programs, the nologin file.
+ */
+export function systemRunnerDeps(
+  settings: LineSettings,
+  log: Logger,
+  configDir: string,
+  clock: Clock,
+): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'> {
+  const dialinPath = `${configDir}/dialin.config`;
+  const nologinFile = `${settings.nologinDir}/nologin.${settings.devId}`;
+  return {
+    openLine: () => openTtyLine(settings.path, { clock }),
+    prepareDevice: () => prepareDevice(settings, log),
+    screen: (callerId) => {
+      const d = loadDialinConfig(dialinPath);
+      if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };
+      const r = evaluateDialin(d.parsed.tokens, callerId);
+      return { allowed: r.accept, why: r.reason };
+    },
+    runHook: hookRunner(log),
+    nologinPresent: () => existsSync(nologinFile),
+  };
+}
+
 export async function runSingleLine(o: SingleLineOptions): Promise<number> {
   const clock = o.clock ?? systemClock;
   const { device, path } = lineName(o.tty);
@@ -101,7 +128,6 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
   }
   const settings = lineSettings(eff, path);
   if (typeof cliDebug !== 'number') log.setLevel(settings.debug);
-  const nologinFile = `${settings.nologinDir}/nologin.${settings.devId}`;
 
   try {
     writePidFile(o.paths.runDir, settings.devId);
@@ -109,24 +135,8 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
     log.warn('cannot write the pid file', { err });
   }
 
-  const dialinPath = `${dir}/dialin.config`;
-  const runner = new LineRunner({
-    settings,
-    clock,
-    log,
-    lockDir: o.paths.lockDir,
-    openLine: () => openTtyLine(path, { clock }),
-    prepareDevice: () => prepareDevice(settings, log),
-    screen: (callerId) => {
-      // Re-read per call, so edits take effect without a restart.
-      const d = loadDialinConfig(dialinPath);
-      if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };
-      const r = evaluateDialin(d.parsed.tokens, callerId);
-      return { allowed: r.accept, why: r.reason };
-    },
-    runHook: hookRunner(log),
-    nologinPresent: () => existsSync(nologinFile),
-  });
+  const deps = systemRunnerDeps(settings, log, dir, clock);
+  const runner = new LineRunner({ settings, clock, log, lockDir: o.paths.lockDir, ...deps });
 
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -151,7 +161,11 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
   if (result.kind === 'ended') {
     code = result.exitCode;
   } else {
-    code = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
+    const lp = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
+    code = lp.exitCode;
+    if (lp.outcome !== 'hangup' || lp.exit !== undefined) {
+      await hangupAfterCall(deps.openLine, { clock, log, speed: settings.speed, dtrMs: settings.toggleDtrWaitMs });
+    }
     // The lock was ours for the whole call; mgetty leaves it behind to go stale (Q14).
     removeLock(o.paths.lockDir, device, { pid: process.pid });
   }

@@ -1,0 +1,220 @@
+/**
+ * `tgetty serve`: every line in one process. Each line has its own supervisor (state
+ * machine, logger, restart policy); a fault on one line never touches another. Reload
+ * re-reads the config: a bad new config is rejected whole and the old one stays; idle
+ * lines re-initialise with the new settings, lines in a call take them after the call;
+ * added ports start, removed ports stop.
+ */
+import { systemClock, type Clock } from '../core/clock.js';
+import { TgettyError } from '../core/errors.js';
+import { findConfigDir, loadConfigFiles, type LoadedConfigFiles } from '../config/load.js';
+import { resolvePort, effectiveHasErrors, boolOf } from '../config/effective.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import type { ConfigValue } from '../config/keywords.js';
+import { createLogger, type Logger, type LogFormat } from '../log/logger.js';
+import { lineSettings, type LineSettings } from '../session/settings.js';
+import { lineName, systemRunnerDeps } from '../session/single-line.js';
+import { LineSupervisor } from './line-supervisor.js';
+import type { RestartPolicyConfig } from './restart-policy.js';
+import { EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
+
+export interface DaemonPaths {
+  configDir: string | undefined;
+  lockDir: string;
+  logDir: string;
+  utmp: string;
+  wtmp: string;
+  runDir: string;
+}
+
+export interface DaemonOptions {
+  paths: DaemonPaths;
+  /** Lines from the command line (names or absolute paths); default: the config's `port` sections. */
+  lines?: string[];
+  /** mgetty options given on the command line: they apply to every line. */
+  overrides?: Record<string, ConfigValue>;
+  logFormat?: LogFormat;
+  clock?: Clock;
+  sinks?: EventSink[];
+  policy?: RestartPolicyConfig;
+  version?: string;
+  /** Where daemon-level messages go (default: a logger for the device `tgetty`). */
+  log?: Logger;
+}
+
+interface Planned {
+  name: string;
+  settings: LineSettings;
+  typedSpecialNames: boolean;
+}
+
+interface Plan {
+  files: LoadedConfigFiles;
+  dir: string;
+  lines: Planned[];
+}
+
+export class Daemon {
+  private readonly clock: Clock;
+  private readonly bus: EventBus;
+  readonly board = new StatusBoard();
+  private readonly supervisors = new Map<string, { sup: LineSupervisor; log: Logger; typed: boolean }>();
+  private plan: Plan | undefined;
+  private readonly startedAt: number;
+  private configLoadedAt = 0;
+  private lastReloadError: string | undefined;
+  private callSeq = 0;
+  readonly log: Logger;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.log = o.log ?? createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat ?? 'text', clock: this.clock });
+    this.bus = new EventBus((err) => this.log.error('an event sink failed', { err }));
+    this.bus.add(this.board);
+    for (const s of o.sinks ?? []) this.bus.add(s);
+  }
+
+  /** Read the config and work out every line's settings. Throws (with every problem) if anything is wrong. */
+  private makePlan(): Plan {
+    const dir = findConfigDir(this.o.paths.configDir);
+    const files = loadConfigFiles(dir);
+    const problems: string[] = [];
+    for (const d of files.diagnostics) if (d.severity === 'error' && d.kind !== 'insecure') problems.push(formatDiagnostic(d));
+    const parsed = files.mgetty.parsed;
+    let names = this.o.lines;
+    if (names === undefined || names.length === 0) {
+      names = (parsed?.sections ?? []).map((sec) => sec.pattern).filter((p): p is string => p !== undefined && p !== '' && !p.includes('?'));
+      names = [...new Set(names)];
+    }
+    if (names.length === 0) problems.push(`no lines to serve: add 'port ttyS0' sections to ${dir}/mgetty.config or give --lines`);
+    const lines: Planned[] = [];
+    const seen = new Set<string>();
+    for (const arg of names) {
+      const { device, path } = lineName(arg);
+      if (seen.has(device)) {
+        problems.push(`line ${device} is listed twice`);
+        continue;
+      }
+      seen.add(device);
+      const eff = resolvePort(parsed, device, this.o.overrides ?? {});
+      if (effectiveHasErrors(eff)) {
+        for (const d of eff.diagnostics) if (d.severity === 'error') problems.push(`${device}: ${formatDiagnostic(d)}`);
+        continue;
+      }
+      lines.push({ name: device, settings: lineSettings(eff, path), typedSpecialNames: boolOf(eff, 'typed-special-names') });
+    }
+    if (problems.length > 0) throw new TgettyError('CONFIG_BAD_VALUE', `configuration rejected:\n  ${problems.join('\n  ')}`, { file: `${dir}/mgetty.config`, problems });
+    return { files, dir, lines };
+  }
+
+  /** Start every line. Throws if the configuration is unusable. */
+  start(): void {
+    const plan = this.makePlan();
+    this.plan = plan;
+    this.configLoadedAt = this.clock.now();
+    this.log.mesg(`tgetty serve: ${plan.lines.length} line(s): ${plan.lines.map((l) => l.name).join(', ')} (config ${plan.dir})`);
+    for (const l of plan.lines) this.startLine(l, plan);
+  }
+
+  private startLine(l: Planned, plan: Plan): void {
+    const cliDebug = this.o.overrides?.debug;
+    const log = createLogger({
+      device: l.name,
+      level: typeof cliDebug === 'number' ? cliDebug : l.settings.debug,
+      logDir: this.o.paths.logDir,
+      format: this.o.logFormat ?? 'text',
+      clock: this.clock,
+    });
+    const entry = { sup: undefined as unknown as LineSupervisor, log, typed: l.typedSpecialNames };
+    const sup = new LineSupervisor({
+      settings: l.settings,
+      clock: this.clock,
+      log,
+      events: this.bus,
+      lockDir: this.o.paths.lockDir,
+      utmp: this.o.paths.utmp,
+      wtmp: this.o.paths.wtmp,
+      configDir: plan.dir,
+      files: () => this.plan?.files ?? plan.files,
+      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock),
+      ...(this.o.policy !== undefined ? { policy: this.o.policy } : {}),
+      typedSpecialNames: () => entry.typed,
+      onResting: (until) => this.board.setResting(l.name, until),
+      nextCallId: () => `${this.startedAt.toString(36)}-${(++this.callSeq).toString(36)}`,
+    });
+    entry.sup = sup;
+    this.supervisors.set(l.name, entry);
+    this.board.addLine(l.name, l.settings.path, this.clock.now());
+    sup.start();
+  }
+
+  /** Re-read the config. A bad config is rejected and the running one stays. */
+  async reload(): Promise<{ ok: boolean; errors: string[] }> {
+    let plan: Plan;
+    try {
+      plan = this.makePlan();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.lastReloadError = msg;
+      this.log.error(`reload rejected, keeping the running configuration: ${msg}`);
+      const problems = err instanceof TgettyError && Array.isArray(err.context.problems) ? (err.context.problems as string[]) : [msg];
+      return { ok: false, errors: problems };
+    }
+    this.plan = plan;
+    this.lastReloadError = undefined;
+    this.configLoadedAt = this.clock.now();
+    const wanted = new Map(plan.lines.map((l) => [l.name, l]));
+    const stops: Promise<void>[] = [];
+    for (const [name, entry] of this.supervisors) {
+      if (!wanted.has(name)) {
+        this.log.mesg(`reload: line ${name} removed, stopping it`);
+        this.supervisors.delete(name);
+        stops.push(entry.sup.stop().then(() => this.board.removeLine(name)));
+      }
+    }
+    for (const l of plan.lines) {
+      const entry = this.supervisors.get(l.name);
+      if (entry === undefined) {
+        this.log.mesg(`reload: line ${l.name} added`);
+        this.startLine(l, plan);
+      } else {
+        entry.typed = l.typedSpecialNames;
+        entry.sup.update(l.settings);
+      }
+    }
+    await Promise.all(stops);
+    this.log.mesg(`reload: configuration from ${plan.dir} in use (${plan.lines.length} line(s))`);
+    return { ok: true, errors: [] };
+  }
+
+  status(): DaemonStatus {
+    return {
+      pid: process.pid,
+      version: this.o.version ?? 'unknown',
+      startedAt: this.startedAt,
+      configDir: this.plan?.dir ?? findConfigDir(this.o.paths.configDir),
+      configLoadedAt: this.configLoadedAt,
+      ...(this.lastReloadError !== undefined ? { lastReloadError: this.lastReloadError } : {}),
+      lines: this.board.snapshot(),
+    };
+  }
+
+  /** Names of the lines being served. */
+  get lines(): string[] {
+    return [...this.supervisors.keys()];
+  }
+
+  supervisor(name: string): LineSupervisor | undefined {
+    return this.supervisors.get(name)?.sup;
+  }
+
+  /** Stop every line: sessions get SIGHUP, locks are released. */
+  async stop(): Promise<void> {
+    this.log.mesg('stopping all lines');
+    await Promise.all([...this.supervisors.values()].map((e) => e.sup.stop()));
+    for (const e of this.supervisors.values()) e.log.close();
+    this.supervisors.clear();
+    this.log.close();
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * One line in the daemon: runs the call machine, the login phase and the session in a
+ * loop, so a line is never left to init's respawn. After every call the line is hung up
+ * (DTR drop on reopen, ATH in the init chat) and the modem is re-initialised and must
+ * answer before the line is back in service. Failures are retried per the restart
+ * policy. A session that outlives its carrier gets SIGHUP, then SIGKILL after a grace.
+ */
+import { realpathSync } from 'node:fs';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { toTgettyError } from '../core/errors.js';
+import { closeFd, getModemBits, inputPending, openFd, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_CAR } from '../line/libc.js';
+import { removeLock } from '../line/lock.js';
+import type { Logger } from '../log/logger.js';
+import type { LoadedConfigFiles } from '../config/load.js';
+import type { Session } from '../login/spawn.js';
+import { LineRunner, type RunnerDeps } from '../session/runner.js';
+import type { LineInput, LineState } from '../session/machine.js';
+import type { LineSettings } from '../session/settings.js';
+import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
+import { hangupAfterCall } from '../session/hangup.js';
+import { RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
+import type { CallOutcome, EventSink, LineStatusState } from './events.js';
+
+/** While a session runs, the carrier is checked this often (only then: idle lines poll nothing). */
+export const CARRIER_CHECK_MS = 2_000;
+
+export interface SupervisorDeps {
+  settings: LineSettings;
+  clock: Clock;
+  log: Logger;
+  events: EventSink;
+  lockDir: string;
+  utmp: string;
+  wtmp: string;
+  configDir: string;
+  files: () => LoadedConfigFiles;
+  /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
+  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'>;
+  policy?: RestartPolicyConfig;
+  typedSpecialNames?: () => boolean;
+  /** Called with the time the line rests until (undefined when it stops resting). */
+  onResting?: (until: number | undefined) => void;
+  nextCallId: () => string;
+}
+
+const LOGIN_OUTCOME: Record<LoginOutcome, CallOutcome> = {
+  completed: 'completed',
+  'login-timeout': 'login-timeout',
+  hangup: 'hangup',
+  refused: 'refused',
+  quit: 'hangup',
+  'modem-error': 'hangup',
+  failed: 'failed',
+};
+
+function statusOf(state: LineState): LineStatusState | undefined {
+  switch (state.name) {
+    case 'starting':
+      return 'starting';
+    case 'init':
+    case 'force-init':
+    case 'wait-dsr':
+    case 'post-init':
+      return 'initializing';
+    case 'idle':
+    case 'check-modem':
+      return 'idle';
+    case 'dialout':
+      return 'dialout';
+    case 'ringing':
+    case 'nologin':
+    case 'nologin-refuse':
+    case 'screening':
+      return 'ringing';
+    case 'answering':
+      return 'answering';
+    case 'connected':
+      return 'login';
+    case 'reset':
+    case 'ended':
+      return undefined;
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+}
+
+const IN_CALL = new Set(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
+
+export class LineSupervisor {
+  private settings: LineSettings;
+  private pending: LineSettings | undefined;
+  private runner: LineRunner | undefined;
+  private session: Session | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly policy: RestartPolicy;
+  private callId: string | undefined;
+  private lastStatus: LineStatusState | undefined;
+  private loopDone: Promise<void> | undefined;
+  private sessionCount = 0;
+
+  constructor(private readonly d: SupervisorDeps) {
+    this.settings = d.settings;
+    this.policy = new RestartPolicy(d.policy);
+  }
+
+  get name(): string {
+    return this.settings.device;
+  }
+
+  /** True while a call is in progress (from the first RING to the end of the session). */
+  get busy(): boolean {
+    return this.callId !== undefined;
+  }
+
+  get sessions(): number {
+    return this.sessionCount;
+  }
+
+  start(): void {
+    this.loopDone ??= this.loop().catch((err: unknown) => {
+      this.d.log.fatal('line supervisor crashed', { err });
+      this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: toTgettyError(err).message });
+    });
+  }
+
+  /**
+   * New settings after a reload. An idle line re-initialises with them now; a line in a
+   * call keeps the old ones until the call is over.
+   */
+  update(s: LineSettings): void {
+    this.pending = s;
+    if (this.runner !== undefined && this.runner.state.name === 'idle') this.runner.deliver({ type: 'signal', signal: 'SIGUSR2' });
+    this.wake?.();
+  }
+
+  /** Stop the line: end the session (SIGHUP to its group), stop the runner, release the lock. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    this.runner?.deliver({ type: 'signal', signal: 'SIGTERM' });
+    if (this.session !== undefined) this.endSession('the line is being stopped');
+    await this.loopDone;
+    this.state('stopped');
+  }
+
+  private state(s: LineStatusState, detail?: string): void {
+    if (s === this.lastStatus && detail === undefined) return;
+    this.lastStatus = s;
+    this.d.events.emit({ type: 'line-state', line: this.name, state: s, at: this.d.clock.now(), ...(detail !== undefined ? { detail } : {}) });
+  }
+
+  private endCall(outcome: CallOutcome, extra: { exitStatus?: number | null; signal?: string | null; detail?: string } = {}): void {
+    if (this.callId === undefined) return;
+    this.d.events.emit({ type: 'call-end', line: this.name, callId: this.callId, at: this.d.clock.now(), outcome, ...extra });
+    this.callId = undefined;
+  }
+
+  private onTransition = (from: LineState, input: LineInput, to: LineState): void => {
+    const now = this.d.clock.now();
+    if (from.name === 'idle' && to.name === 'ringing') {
+      this.callId = this.d.nextCallId();
+      this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
+    }
+    if (from.name === 'starting' || from.name === 'init' || from.name === 'force-init') {
+      if (to.name === 'reset' || to.name === 'post-init') {
+        this.d.events.emit({ type: 'modem-init', line: this.name, at: now, ok: true });
+        this.policy.onSuccess();
+      }
+    }
+    const call = this.runner?.callData;
+    if (this.callId !== undefined && call !== undefined && input.type === 'ring' && (call.callerId !== 'none' || call.callerName !== '')) {
+      this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
+    }
+    if (IN_CALL.has(from.name) && to.name === 'reset') {
+      const outcome: CallOutcome = from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed';
+      this.endCall(outcome);
+    }
+    const st = statusOf(to);
+    if (st !== undefined) this.state(st);
+  };
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.pending !== undefined) {
+        this.settings = this.pending;
+        this.pending = undefined;
+        this.d.log.mesg('using the reloaded configuration');
+      }
+      const s = this.settings;
+      this.d.log.setLevel(s.debug);
+      this.state('starting');
+      const runner = new LineRunner({
+        settings: s,
+        clock: this.d.clock,
+        log: this.d.log,
+        lockDir: this.d.lockDir,
+        ...this.d.runnerDeps(s),
+        onTransition: this.onTransition,
+        onAnswerSent: (ms) => {
+          if (this.callId !== undefined) this.d.events.emit({ type: 'call-answering', line: this.name, callId: this.callId, at: this.d.clock.now(), ringToAtaMs: ms });
+        },
+      });
+      this.runner = runner;
+      if (this.stopping) runner.deliver({ type: 'signal', signal: 'SIGTERM' });
+      let result;
+      try {
+        result = await runner.run();
+      } catch (err) {
+        this.d.log.error('line runner failed', { err });
+        this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: toTgettyError(err).message });
+        result = { kind: 'ended' as const, exitCode: 33, reason: 'internal error', keepLock: false };
+      }
+      this.runner = undefined;
+      if (result.kind === 'connected') {
+        await this.callAfterConnect(result, s);
+        this.policy.onSuccess();
+        continue;
+      }
+      // Ended: a call attempt that failed, a reload, a stop, or a line failure.
+      if (this.callId !== undefined) {
+        const outcome: CallOutcome = /timeout/.test(result.reason) ? 'timeout' : /answer failed/.test(result.reason) ? 'no-carrier' : /signal|hangup/.test(result.reason) ? 'hangup' : 'failed';
+        this.endCall(outcome, { detail: result.reason });
+      }
+      if (this.stopping) break;
+      if (result.reason === 'SIGUSR2') continue; // reload of an idle line: re-initialise at once
+      if (result.exitCode === 1 && /initialisation/.test(result.reason)) {
+        this.d.events.emit({ type: 'modem-init', line: this.name, at: this.d.clock.now(), ok: false, detail: result.reason });
+      } else if (result.exitCode !== 0) {
+        this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: `${result.reason} (mgetty exit code ${result.exitCode})` });
+      }
+      const decision = this.policy.onFailure(this.d.clock.now());
+      if (decision.resting) {
+        const until = this.d.clock.now() + decision.delayMs;
+        this.d.log.error(
+          `line failed ${decision.failuresInWindow} times in a short while: resting for ${Math.round(decision.delayMs / 1000)} s before the next try (last: ${result.reason})`,
+        );
+        this.state('resting', result.reason);
+        this.d.onResting?.(until);
+      } else {
+        this.d.log.mesg(`line ended (${result.reason}); next try in ${decision.delayMs} ms`);
+      }
+      await this.sleep(decision.delayMs);
+      if (decision.resting) this.d.onResting?.(undefined);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t: TimerHandle = this.d.clock.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        // A stop ends the wait; a reload does not shorten a rest.
+        if (!this.stopping) return;
+        t.cancel();
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async callAfterConnect(result: Extract<Awaited<ReturnType<LineRunner['run']>>, { kind: 'connected' }>, s: LineSettings): Promise<void> {
+    this.state('login');
+    if (this.callId === undefined) {
+      this.callId = this.d.nextCallId();
+      this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: this.d.clock.now() });
+    }
+    const callId = this.callId;
+    this.d.events.emit({ type: 'call-connect', line: this.name, callId, at: this.d.clock.now(), connect: result.connect });
+    if (result.call.callerId !== 'none' || result.call.callerName !== '') {
+      this.d.events.emit({ type: 'call-caller', line: this.name, callId, at: this.d.clock.now(), callerId: result.call.callerId, callerName: result.call.callerName });
+    }
+    let watch: { stop: () => void } | undefined;
+    const res = await runLoginPhase({
+      result,
+      settings: s,
+      log: this.d.log,
+      clock: this.d.clock,
+      paths: { utmp: this.d.utmp, wtmp: this.d.wtmp },
+      configDir: this.d.configDir,
+      files: this.d.files(),
+      typedSpecialNames: this.d.typedSpecialNames?.() ?? true,
+      onSession: (session, info) => {
+        this.session = session;
+        this.sessionCount++;
+        this.state('in-session');
+        this.d.events.emit({ type: 'call-session', line: this.name, callId, at: this.d.clock.now(), loginName: info.loginName, program: info.program, pid: session.pid });
+        watch = this.watchCarrier(s, session);
+        if (this.stopping) this.endSession('the line is being stopped');
+      },
+    });
+    watch?.stop();
+    this.session = undefined;
+    this.endCall(LOGIN_OUTCOME[res.outcome], {
+      ...(res.exit !== undefined ? { exitStatus: res.exit.code, signal: res.exit.signal } : {}),
+      ...(res.outcome !== 'completed' ? { detail: res.outcome } : {}),
+    });
+    // Hang up (DTR, or +++ ATH0 where DTR cannot be seen) while the lock is still ours;
+    // the next round re-opens and re-initialises the modem.
+    if (res.outcome !== 'hangup' || res.exit !== undefined) {
+      await hangupAfterCall(this.d.runnerDeps(s).openLine, { clock: this.d.clock, log: this.d.log, speed: s.speed, dtrMs: s.toggleDtrWaitMs });
+    }
+    this.releaseLock();
+  }
+
+  private releaseLock(): void {
+    try {
+      removeLock(this.d.lockDir, this.name, { pid: process.pid });
+    } catch (err) {
+      this.d.log.error('cannot remove the lock file', { err });
+    }
+  }
+
+  /** SIGHUP to the session's process group, then SIGKILL after hangup-grace. */
+  private endSession(why: string): void {
+    const session = this.session;
+    if (session === undefined) return;
+    this.d.log.mesg(`ending session ${session.pid}: ${why}`);
+    signalGroup(session.pid, 'SIGHUP');
+    const t = this.d.clock.setTimeout(() => {
+      if (this.session === session) {
+        this.d.log.warn(`session ${session.pid} still running ${this.settings.hangupGraceS} s after SIGHUP: SIGKILL`);
+        signalGroup(session.pid, 'SIGKILL');
+      }
+    }, this.settings.hangupGraceS * 1000);
+    void session.exited.then(() => t.cancel());
+  }
+
+  /**
+   * Watch the carrier while a session runs: the tty hung up (FIONREAD fails: pty master
+   * closed, or the kernel hung the serial line up on DCD loss) or DCD is low. A session
+   * still running then has outlived its caller.
+   */
+  private watchCarrier(s: LineSettings, session: Session): { stop: () => void } {
+    let fd: number | undefined;
+    try {
+      fd = openFd(realpathSync(s.path), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    } catch (err) {
+      this.d.log.noise(`carrier watch: cannot open ${s.path}: ${toTgettyError(err).message}`);
+    }
+    let stopped = false;
+    let timer: TimerHandle | undefined;
+    const lost = (why: string): void => {
+      stopped = true;
+      this.d.log.mesg(`carrier lost during the session (${why})`);
+      this.endSession(`carrier lost (${why})`);
+    };
+    const check = (): void => {
+      if (stopped) return;
+      if (fd === undefined) {
+        lost('the line cannot be opened');
+        return;
+      }
+      try {
+        inputPending(fd);
+      } catch {
+        lost('the line hung up');
+        return;
+      }
+      if (!s.ignoreCarrier) {
+        try {
+          if ((getModemBits(fd) & TIOCM_CAR) === 0) {
+            lost('DCD is low');
+            return;
+          }
+        } catch {
+          // No modem lines (pty): the hangup check above is all there is.
+        }
+      }
+      timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
+    };
+    const stopWatch = (): void => {
+      stopped = true;
+      timer?.cancel();
+      if (fd !== undefined) closeFd(fd);
+      fd = undefined;
+    };
+    timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
+    void session.exited.then(stopWatch);
+    return { stop: stopWatch };
+  }
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    // The session leader's pid is its process group: reach its children too.
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
