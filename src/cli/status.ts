@@ -1,0 +1,150 @@
+/**
+ * `tgetty status` and `tgetty reload`: clients of the daemon's control socket
+ * (src/daemon/status-server.ts). The table is for people; `--json` is the daemon's
+ * DaemonStatus as is, for scripts.
+ */
+import { isTgettyError } from '../core/errors.js';
+import type { DaemonStatus, LineStatus } from '../daemon/events.js';
+import { queryDaemon } from '../daemon/status-server.js';
+import type { StatusRequest, StatusResponse } from '../daemon/status-server.js';
+
+export interface StatusCommandOptions {
+  runDir: string;
+  json: boolean;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Wall clock for the relative times; default Date.now. */
+  now?: () => number;
+  timeoutMs?: number;
+  /** The transport; default queryDaemon (tests may inject). */
+  query?: (runDir: string, req: StatusRequest, timeoutMs: number) => Promise<StatusResponse>;
+}
+
+/** `3m12s`, `45s`, `2h03m`, `3d04h`: two units at most, like uptime displays. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  if (d > 0) return `${d}d${two(h)}h`;
+  if (h > 0) return `${h}h${two(m)}m`;
+  if (m > 0) return `${m}m${two(sec)}s`;
+  return `${sec}s`;
+}
+
+/**
+ * Caller names and numbers come from the phone network and connect strings from the
+ * modem: show control characters as \xNN so they cannot drive the admin's terminal.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function callerOf(l: LineStatus): string {
+  const c = l.call;
+  if (c === undefined) return '-';
+  const parts = [c.callerId, c.callerName].filter((x): x is string => x !== undefined && x !== '');
+  return parts.length > 0 ? parts.join(' ') : 'call';
+}
+
+function programOf(l: LineStatus): string {
+  const c = l.call;
+  if (c?.program === undefined) return '-';
+  const who = c.loginName !== undefined && c.loginName !== '' ? `${c.loginName}: ` : '';
+  return `${who}${c.program}${c.pid !== undefined ? ` [${c.pid}]` : ''}`;
+}
+
+function stateOf(l: LineStatus, now: number): string {
+  if (l.state === 'resting' && l.restingUntil !== undefined) return `resting (${formatDuration(l.restingUntil - now)} left)`;
+  return l.detail !== undefined && l.detail !== '' ? `${l.state} (${l.detail})` : l.state;
+}
+
+/** The human table (exported for tests). */
+export function formatStatus(st: DaemonStatus, now: number): string {
+  const out: string[] = [];
+  out.push(`tgetty ${printable(st.version)}, pid ${st.pid}, up ${formatDuration(now - st.startedAt)}`);
+  out.push(`config ${printable(st.configDir)}, loaded ${formatDuration(now - st.configLoadedAt)} ago`);
+  if (st.lastReloadError !== undefined) out.push(`last reload REJECTED: ${printable(st.lastReloadError)}`);
+  out.push('');
+  if (st.lines.length === 0) {
+    out.push('no lines configured');
+    return `${out.join('\n')}\n`;
+  }
+  const header = ['LINE', 'STATE', 'SINCE', 'CALLS', 'CALLER', 'CONNECT', 'LOGIN/PROGRAM', 'LAST ERROR'];
+  const rows = st.lines.map((l) => [
+    l.line,
+    stateOf(l, now),
+    formatDuration(now - l.since),
+    String(l.calls),
+    callerOf(l),
+    l.call?.connect ?? '-',
+    programOf(l),
+    l.lastError !== undefined ? `${l.lastError.message} (${formatDuration(now - l.lastError.at)} ago)` : '-',
+  ].map(printable));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  out.push(fmt(header));
+  for (const r of rows) out.push(fmt(r));
+  return `${out.join('\n')}\n`;
+}
+
+function describe(err: unknown): string {
+  return isTgettyError(err) || err instanceof Error ? err.message : String(err);
+}
+
+/** `tgetty status [--run-dir DIR] [--json]`. Exit 0 = shown, 1 = no daemon / error. */
+export async function statusCommand(opts: StatusCommandOptions): Promise<number> {
+  const query = opts.query ?? queryDaemon;
+  let r: StatusResponse;
+  try {
+    r = await query(opts.runDir, { cmd: 'status' }, opts.timeoutMs ?? 5000);
+  } catch (err) {
+    opts.err(`tgetty: ${describe(err)}\n`);
+    return 1;
+  }
+  if (!r.ok) {
+    opts.err(`tgetty: the daemon refused: ${r.error}\n`);
+    return 1;
+  }
+  if (!('status' in r)) {
+    opts.err('tgetty: the daemon answered without a status\n');
+    return 1;
+  }
+  if (opts.json) opts.out(`${JSON.stringify(r.status, null, 2)}\n`);
+  else opts.out(formatStatus(r.status, (opts.now ?? Date.now)()));
+  return 0;
+}
+
+export interface ReloadCommandOptions {
+  runDir: string;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  timeoutMs?: number;
+  query?: StatusCommandOptions['query'];
+}
+
+/** `tgetty reload`: re-read the config. Exit 0 = applied, 1 = rejected (errors printed) or no daemon. */
+export async function reloadCommand(opts: ReloadCommandOptions): Promise<number> {
+  const query = opts.query ?? queryDaemon;
+  let r: StatusResponse;
+  try {
+    // A reload re-reads files and re-initialises changed lines: allow it more time than a status.
+    r = await query(opts.runDir, { cmd: 'reload' }, opts.timeoutMs ?? 30_000);
+  } catch (err) {
+    opts.err(`tgetty: ${describe(err)}\n`);
+    return 1;
+  }
+  if (r.ok) {
+    opts.out('tgetty: configuration reloaded\n');
+    return 0;
+  }
+  opts.err(`tgetty: ${r.error}\n`);
+  for (const e of r.reload?.errors ?? []) opts.err(`  ${printable(e)}\n`);
+  return 1;
+}

@@ -1,0 +1,195 @@
+/**
+ * Prometheus metrics from the daemon's events, on a private registry (never the
+ * process-global one, so tests and embedders do not share counters), served as text
+ * on a loopback HTTP port.
+ *
+ * Process metrics (CPU, memory, event-loop lag, GC) are off by default: prom-client
+ * samples event-loop delay with a timer and observes GC, which would wake an idle
+ * daemon that otherwise uses no CPU between calls.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TgettyError } from '../core/errors.js';
+import { CALL_OUTCOMES, LINE_STATUS_STATES } from './events.js';
+import type { DaemonEvent, EventSink, LineStatusState } from './events.js';
+
+/** RING -> ATA is tgetty's own reaction time: milliseconds, so the buckets span 1 ms .. 1 s. */
+export const ANSWER_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export interface MetricsOptions {
+  /** Add prom-client's default process metrics (polls; see the module comment). Default false. */
+  processMetrics?: boolean;
+}
+
+export class Metrics implements EventSink {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'line' | 'outcome'>;
+  private readonly latency: Histogram;
+  private readonly lineState: Gauge<'line' | 'state'>;
+  private readonly initFailures: Counter<'line'>;
+  private readonly sessions: Gauge;
+  /** Calls whose program is running (a call-end without a session must not decrement). */
+  private readonly inSession = new Set<string>();
+  private readonly state = new Map<string, LineStatusState>();
+
+  constructor(opts: MetricsOptions = {}) {
+    const registers = [this.registry];
+    this.calls = new Counter({ name: 'tgetty_calls_total', help: 'Calls by how they ended.', labelNames: ['line', 'outcome'], registers });
+    this.latency = new Histogram({
+      name: 'tgetty_answer_latency_seconds',
+      help: 'Time from the deciding RING to sending the answer command (ATA).',
+      buckets: [...ANSWER_LATENCY_BUCKETS],
+      registers,
+    });
+    this.lineState = new Gauge({
+      name: 'tgetty_line_state',
+      help: 'State of each line: 1 for the current state, 0 for the others.',
+      labelNames: ['line', 'state'],
+      registers,
+    });
+    this.initFailures = new Counter({
+      name: 'tgetty_modem_init_failures_total',
+      help: 'Modem initialisations that failed (no answer, ERROR, timeout).',
+      labelNames: ['line'],
+      registers,
+    });
+    this.sessions = new Gauge({ name: 'tgetty_sessions_active', help: 'Login programs (login, pppd, ...) running now.', registers });
+    if (opts.processMetrics === true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Make a line's series exist from the start (counters at 0, state `starting`), so
+   * rate() and alerts work before the first call. Optional: events add lines too.
+   */
+  addLine(line: string): void {
+    for (const outcome of CALL_OUTCOMES) this.calls.inc({ line, outcome }, 0);
+    this.initFailures.inc({ line }, 0);
+    if (!this.state.has(line)) this.setState(line, 'starting');
+  }
+
+  /** Forget a line removed from the config (its series disappear from the output). */
+  removeLine(line: string): void {
+    for (const outcome of CALL_OUTCOMES) this.calls.remove({ line, outcome });
+    for (const state of LINE_STATUS_STATES) this.lineState.remove({ line, state });
+    this.initFailures.remove({ line });
+    this.state.delete(line);
+  }
+
+  private setState(line: string, state: LineStatusState): void {
+    this.state.set(line, state);
+    for (const s of LINE_STATUS_STATES) this.lineState.set({ line, state: s }, s === state ? 1 : 0);
+  }
+
+  emit(e: DaemonEvent): void {
+    switch (e.type) {
+      case 'line-state':
+        this.setState(e.line, e.state);
+        break;
+      case 'call-answering':
+        this.latency.observe(e.ringToAtaMs / 1000);
+        break;
+      case 'call-session':
+        if (!this.inSession.has(e.callId)) {
+          this.inSession.add(e.callId);
+          this.sessions.inc();
+        }
+        break;
+      case 'call-end':
+        this.calls.inc({ line: e.line, outcome: e.outcome });
+        if (this.inSession.delete(e.callId)) this.sessions.dec();
+        break;
+      case 'modem-init':
+        if (!e.ok) this.initFailures.inc({ line: e.line });
+        break;
+      case 'call-start':
+      case 'call-caller':
+      case 'call-connect':
+      case 'line-error':
+        break;
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+export interface MetricsServerOptions {
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  metrics: Metrics;
+  /** Allow a non-loopback `host`. The metrics name lines and call outcomes; expose them on purpose only. */
+  allowRemote?: boolean;
+}
+
+export interface MetricsServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const kind = net.isIP(host);
+  if (kind === 4) return host.startsWith('127.');
+  if (kind === 6) return host === '::1' || /^::ffff:127\./i.test(host);
+  return false;
+}
+
+/** Serve GET /metrics (and HEAD); everything else is 404 (405 for other methods on /metrics). */
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host) && opts.allowRemote !== true) {
+    throw new TgettyError('DAEMON_FAILED', `metrics: refusing to listen on non-loopback address ${host} (allow it explicitly)`, { input: host });
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    throw new TgettyError('DAEMON_FAILED', `metrics: bad port ${opts.port}`, { input: String(opts.port) });
+  }
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
+      return;
+    }
+    opts.metrics.text().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': opts.metrics.contentType });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      },
+    );
+  });
+  // A scraper keeps its connection open; do not let that keep close() waiting.
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new TgettyError('DAEMON_FAILED', `metrics: cannot listen on ${host}:${opts.port}: ${err.message}`, { input: `${host}:${opts.port}` }, { cause: err })));
+    server.listen(opts.port, host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
