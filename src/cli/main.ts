@@ -162,6 +162,73 @@ function build(io: CliIo, result: { code: number }): Command {
       result.code = await waitForStop(async () => bank.close());
     });
 
+  const serve = program
+    .command('serve')
+    .description('run every line from one supervising daemon (lines: the config\'s port sections, or --lines)')
+    .option('--lines <list>', 'comma-separated lines to serve (names like ttyS0, or absolute paths)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)', (v) => positiveInt(v, '--metrics-port'))
+    .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
+    .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
+    .option('--no-records', 'do not keep call records')
+    .option('--log-format <format>', 'per-line log format: text or json', 'text');
+  addMgettyOptions(serve);
+  addPathOptions(serve);
+  serve.action(async (opts: Record<string, unknown>) => {
+    const { serveCommand } = await import('./serve.js');
+    result.code = await serveCommand({
+      paths: pathsFrom(opts),
+      ...(typeof opts.lines === 'string' ? { lines: opts.lines.split(',').map((x) => x.trim()).filter((x) => x !== '') } : {}),
+      overrides: cliOverrides(opts),
+      logFormat: opts.logFormat === 'json' ? 'json' : 'text',
+      ...(typeof opts.metricsPort === 'number' ? { metricsPort: opts.metricsPort } : {}),
+      ...(typeof opts.metricsHost === 'string' ? { metricsHost: opts.metricsHost } : {}),
+      metricsAllowRemote: opts.metricsAllowRemote === true,
+      noRecords: opts.records === false,
+      version: version(),
+      io,
+    });
+  });
+
+  program
+    .command('status')
+    .description('show every line of the running daemon: state, since when, caller, last error')
+    .option('--run-dir <dir>', 'where the daemon\'s status socket is (default /run/tgetty)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Record<string, unknown>) => {
+      const { statusCommand } = await import('./status.js');
+      result.code = await statusCommand({ runDir: pathsFrom(opts).runDir, json: opts.json === true, out: io.out, err: io.err });
+    });
+
+  program
+    .command('reload')
+    .description('make the running daemon re-read its configuration (like SIGHUP, but reports errors)')
+    .option('--run-dir <dir>', 'where the daemon\'s status socket is (default /run/tgetty)')
+    .action(async (opts: Record<string, unknown>) => {
+      const { reloadCommand } = await import('./status.js');
+      result.code = await reloadCommand({ runDir: pathsFrom(opts).runDir, out: io.out, err: io.err });
+    });
+
+  program
+    .command('calls')
+    .description('list call records')
+    .option('--records <file>', 'call records database (default /var/lib/tgetty/calls.sqlite)')
+    .option('--line <line>', 'only this line')
+    .option('--since <time>', 'only calls since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
+    .option('--limit <n>', 'at most this many rows', (v) => positiveInt(v, '--limit'))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Record<string, unknown>) => {
+      const { callsCommand } = await import('./calls.js');
+      result.code = callsCommand({
+        records: pathsFrom(opts).records,
+        ...(typeof opts.line === 'string' ? { line: opts.line } : {}),
+        ...(typeof opts.since === 'string' ? { since: opts.since } : {}),
+        ...(typeof opts.limit === 'number' ? { limit: opts.limit } : {}),
+        json: opts.json === true,
+        out: io.out,
+        err: io.err,
+      });
+    });
+
   program
     .command('version')
     .description('print the version')

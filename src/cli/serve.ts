@@ -1,0 +1,149 @@
+/**
+ * `tgetty serve`: the daemon with everything around it: call records, metrics, the
+ * status socket, sd_notify and the signals (HUP = reload, TERM/INT = stop).
+ */
+import { Daemon } from '../daemon/daemon.js';
+import { CallRecords } from '../daemon/records.js';
+import { Metrics, startMetricsServer, type MetricsServer } from '../daemon/metrics.js';
+import { startStatusServer } from '../daemon/status-server.js';
+import * as sd from '../daemon/notify.js';
+import type { ConfigValue } from '../config/keywords.js';
+import { createLogger, type LogFormat } from '../log/logger.js';
+import type { SystemPaths } from './paths.js';
+import type { CliIo } from './main.js';
+
+export interface ServeOptions {
+  paths: SystemPaths;
+  lines?: string[];
+  overrides: Record<string, ConfigValue>;
+  logFormat: LogFormat;
+  metricsPort?: number;
+  metricsHost?: string;
+  metricsAllowRemote?: boolean;
+  /** Run without the SQLite call records. */
+  noRecords?: boolean;
+  version: string;
+  io: CliIo;
+  /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
+  stopSignal?: Promise<void>;
+}
+
+/** systemd's variables are for us only: children (login, pppd) must not inherit them. */
+function takeSystemdEnv(): NodeJS.ProcessEnv {
+  const keep: NodeJS.ProcessEnv = {};
+  for (const k of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) {
+    if (process.env[k] !== undefined) keep[k] = process.env[k];
+    delete process.env[k];
+  }
+  return keep;
+}
+
+export async function serveCommand(o: ServeOptions): Promise<number> {
+  const sdEnv = takeSystemdEnv();
+  const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
+  let records: CallRecords | undefined;
+  if (o.noRecords !== true) {
+    try {
+      records = CallRecords.open(o.paths.records, { log });
+    } catch (err) {
+      log.error('call records disabled', { err });
+      o.io.err(`tgetty serve: call records disabled: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+  const metrics = new Metrics();
+  const daemon = new Daemon({
+    paths: o.paths,
+    ...(o.lines !== undefined ? { lines: o.lines } : {}),
+    overrides: o.overrides,
+    logFormat: o.logFormat,
+    sinks: [metrics, ...(records !== undefined ? [records] : [])],
+    version: o.version,
+    log,
+  });
+  try {
+    daemon.start();
+  } catch (err) {
+    o.io.err(`tgetty serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    records?.close();
+    log.close();
+    return 1;
+  }
+  const syncMetricLines = (() => {
+    let known = new Set<string>();
+    return () => {
+      const now = new Set(daemon.lines);
+      for (const l of now) if (!known.has(l)) metrics.addLine(l);
+      for (const l of known) if (!now.has(l)) metrics.removeLine(l);
+      known = now;
+    };
+  })();
+  syncMetricLines();
+
+  let reloading: Promise<{ ok: boolean; errors: string[] }> | undefined;
+  const reload = (): Promise<{ ok: boolean; errors: string[] }> => {
+    reloading ??= (async () => {
+      sd.reloading(sdEnv);
+      try {
+        const r = await daemon.reload();
+        syncMetricLines();
+        return r;
+      } finally {
+        sd.ready(sdEnv);
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  };
+
+  let statusServer: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  try {
+    statusServer = await startStatusServer({ runDir: o.paths.runDir, handlers: { status: () => daemon.status(), reload }, log });
+  } catch (err) {
+    log.error('status socket disabled', { err });
+    o.io.err(`tgetty serve: status socket disabled: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  let metricsServer: MetricsServer | undefined;
+  if (o.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer({ port: o.metricsPort, host: o.metricsHost ?? '127.0.0.1', metrics, allowRemote: o.metricsAllowRemote === true });
+      log.mesg(`metrics on http://${o.metricsHost ?? '127.0.0.1'}:${metricsServer.port}/metrics`);
+    } catch (err) {
+      log.error('metrics server disabled', { err });
+      o.io.err(`tgetty serve: metrics disabled: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+
+  const watchdog = sd.startWatchdog(sdEnv);
+  sd.ready(sdEnv);
+  sd.status(`serving ${daemon.lines.length} line(s)`, sdEnv);
+  o.io.out(`tgetty serve: ${daemon.lines.length} line(s): ${daemon.lines.join(', ')}${statusServer !== undefined ? ` (status: ${statusServer.path})` : ''}\n`);
+
+  const onHup = (): void => {
+    log.mesg('SIGHUP: reloading the configuration');
+    void reload().then((r) => {
+      if (!r.ok) log.error(`reload rejected: ${r.errors.join('; ')}`);
+    });
+  };
+  process.on('SIGHUP', onHup);
+  const stop =
+    o.stopSignal ??
+    new Promise<void>((resolve) => {
+      const onStop = (sig: NodeJS.Signals): void => {
+        log.mesg(`${sig}: stopping`);
+        process.off('SIGTERM', onStop);
+        process.off('SIGINT', onStop);
+        resolve();
+      };
+      process.on('SIGTERM', onStop);
+      process.on('SIGINT', onStop);
+    });
+  await stop;
+  process.off('SIGHUP', onHup);
+  sd.stopping(sdEnv);
+  watchdog.stop();
+  await daemon.stop();
+  await statusServer?.close();
+  await metricsServer?.close();
+  records?.close();
+  return 0;
+}
