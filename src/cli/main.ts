@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { MGETTY_OPTIONS, overridesFromCli } from './mgetty-options.js';
-import { PATH_OPTIONS, pathsFrom } from './paths.js';
+import { DEFAULT_PATHS, PATH_OPTIONS, pathsFrom } from './paths.js';
 import { configCheck } from './config-check.js';
 import { keywordDef, type ConfigValue } from '../config/keywords.js';
 import { splitChatArg, typeValue } from '../config/mgetty-config.js';
@@ -192,7 +192,7 @@ function build(io: CliIo, result: { code: number }): Command {
   program
     .command('status')
     .description('show every line of the running daemon: state, since when, caller, last error')
-    .option('--run-dir <dir>', 'where the daemon\'s status socket is (default /run/tgetty)')
+    .option('--run-dir <dir>', `where the daemon's status socket is (default ${DEFAULT_PATHS.runDir})`)
     .option('--json', 'machine-readable output')
     .action(async (opts: Record<string, unknown>) => {
       const { statusCommand } = await import('./status.js');
@@ -202,7 +202,7 @@ function build(io: CliIo, result: { code: number }): Command {
   program
     .command('reload')
     .description('make the running daemon re-read its configuration (like SIGHUP, but reports errors)')
-    .option('--run-dir <dir>', 'where the daemon\'s status socket is (default /run/tgetty)')
+    .option('--run-dir <dir>', `where the daemon's status socket is (default ${DEFAULT_PATHS.runDir})`)
     .action(async (opts: Record<string, unknown>) => {
       const { reloadCommand } = await import('./status.js');
       result.code = await reloadCommand({ runDir: pathsFrom(opts).runDir, out: io.out, err: io.err });
@@ -211,7 +211,7 @@ function build(io: CliIo, result: { code: number }): Command {
   program
     .command('calls')
     .description('list call records')
-    .option('--records <file>', 'call records database (default /var/lib/tgetty/calls.sqlite)')
+    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
     .option('--line <line>', 'only this line')
     .option('--since <time>', 'only calls since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
     .option('--limit <n>', 'at most this many rows', (v) => positiveInt(v, '--limit'))

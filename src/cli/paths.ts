@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
 /**
  * Every system path tgetty touches, with its default and the long option that moves
  * it. Tests pass temp dirs for all of them, so they never disturb the machine.
@@ -14,7 +17,8 @@ export interface SystemPaths {
   records: string;
 }
 
-export const DEFAULT_PATHS: SystemPaths = {
+/** The system paths, as root uses them. */
+export const SYSTEM_PATHS: SystemPaths = {
   configDir: undefined,
   lockDir: '/var/lock',
   logDir: '/var/log/tgetty',
@@ -23,6 +27,26 @@ export const DEFAULT_PATHS: SystemPaths = {
   runDir: '/run/tgetty',
   records: '/var/lib/tgetty/calls.sqlite',
 };
+
+/**
+ * A normal user cannot write /run, /var/log or /var/lib: run dir, logs and call records
+ * then default to the user's XDG dirs, so `tgetty status` and `tgetty calls` in another
+ * terminal find a daemon the same user started (the demo) without any option.
+ */
+export function defaultPaths(uid: number = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): SystemPaths {
+  if (uid === 0) return { ...SYSTEM_PATHS };
+  const home = env.HOME ?? `/tmp/tgetty-${uid}`;
+  const state = env.XDG_STATE_HOME ?? join(home, '.local', 'state');
+  const runtime = env.XDG_RUNTIME_DIR ?? join(tmpdir(), `tgetty-${uid}`);
+  return {
+    ...SYSTEM_PATHS,
+    logDir: join(state, 'tgetty', 'log'),
+    runDir: join(runtime, 'tgetty'),
+    records: join(state, 'tgetty', 'calls.sqlite'),
+  };
+}
+
+export const DEFAULT_PATHS: SystemPaths = defaultPaths();
 
 /** [long option, key, help] for each path: one list for every subcommand. */
 export const PATH_OPTIONS: readonly [string, keyof SystemPaths, string][] = [

@@ -111,7 +111,7 @@ export function loadLoginConfig(path: string): LoadedLoginConfig {
   if ('error' in r) return { path, parsed: undefined, stat, usable: false, diagnostics: [r.error] };
   const parsed = parseLoginConfig(r.text, path);
   const diagnostics = [...parsed.diagnostics];
-  const problem = stat === undefined ? 'cannot be checked (stat failed)' : loginConfigPermissionProblem(stat);
+  const problem = stat === undefined ? 'cannot be checked (stat failed)' : loginConfigPermissionProblem(stat, process.getuid?.() ?? 0);
   if (problem !== undefined) {
     diagnostics.push({
       severity: 'error', code: 'CONFIG_INSECURE', kind: 'insecure', file: path, line: 0,

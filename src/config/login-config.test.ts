@@ -132,6 +132,16 @@ test('permission rule: root-owned and no group/other bits', () => {
   );
 });
 
+test('permission rule for a tgetty running as a normal user: its own file is accepted, another user\'s is not', () => {
+  assert.equal(loginConfigPermissionProblem({ uid: 1000, mode: 0o100600 }, 1000), undefined);
+  assert.equal(loginConfigPermissionProblem({ uid: 0, mode: 0o100600 }, 1000), undefined);
+  assert.equal(
+    loginConfigPermissionProblem({ uid: 1001, mode: 0o100600 }, 1000),
+    'ignored because it is owned by uid 1001; it must be owned by root or uid 1000 and have mode 0600',
+  );
+  assert.match(loginConfigPermissionProblem({ uid: 1000, mode: 0o100660 }, 1000) ?? '', /mode 0660/);
+});
+
 test('property: never throws, diagnostics within the file', () => {
   const alphabet = fc.constantFrom('*', '-', '@', '/bin/login', '!version', '1', '2', '7', ' ', ' ', '\n', '\\', '#', 'Y', 'x');
   fc.assert(

@@ -208,12 +208,15 @@ export function utmpName(entry: LoginEntry, name: string): string | undefined {
 
 /**
  * mgetty's security rule for login.config: owned by root, no group/other bits. Returns the
- * problem as text, or undefined if the file may be used.
+ * problem as text, or undefined if the file may be used. `runAs` is the uid tgetty runs
+ * as: when that is not root (the demo, a user's own test bank), a file owned by that
+ * user is accepted too — such a tgetty can only start programs as that user anyway.
  */
-export function loginConfigPermissionProblem(stat: { uid: number; mode: number }): string | undefined {
+export function loginConfigPermissionProblem(stat: { uid: number; mode: number }, runAs = 0): string | undefined {
   const bad: string[] = [];
-  if (stat.uid !== 0) bad.push(`owned by uid ${stat.uid}`);
+  const owner = runAs === 0 ? 'root' : `root or uid ${runAs}`;
+  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`owned by uid ${stat.uid}`);
   if ((stat.mode & 0o077) !== 0) bad.push(`mode 0${(stat.mode & 0o7777).toString(8)} gives access to group or others`);
   if (bad.length === 0) return undefined;
-  return `ignored because it is ${bad.join(' and ')}; it must be owned by root and have mode 0600`;
+  return `ignored because it is ${bad.join(' and ')}; it must be owned by ${owner} and have mode 0600`;
 }
