@@ -54,7 +54,10 @@ export function lineName(tty: string): { device: string; path: string } {
 
 /** chown/chmod the device per port-owner, port-group, port-mode (spec §5.1 step 6). */
 export function prepareDevice(s: LineSettings, log: Logger): void {
-  if (s.portOwner !== undefined && s.portOwner !== '') {
+  if (process.getuid?.() !== 0) {
+    // Only root may give a device away; a user's own pty needs no change of owner.
+    log.noise('not running as root: port-owner and port-group are not applied');
+  } else if (s.portOwner !== undefined && s.portOwner !== '') {
     const pw = /^\d+$/.test(s.portOwner) ? { uid: Number(s.portOwner), gid: -1 } : getpwnam(s.portOwner);
     if (pw === undefined) log.error(`port-owner: unknown user '${s.portOwner}', leaving the owner as it is`);
     let gid = pw?.gid ?? -1;
