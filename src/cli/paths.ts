@@ -1,21 +1,13 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import type { SystemPaths } from '../core/paths.js';
 
 /**
  * Every system path tgetty touches, with its default and the long option that moves
  * it. Tests pass temp dirs for all of them, so they never disturb the machine.
  */
 
-export interface SystemPaths {
-  /** mgetty.config, login.config, dialin.config. undefined = search /etc/mgetty, then /etc/mgetty+sendfax. */
-  configDir: string | undefined;
-  lockDir: string;
-  logDir: string;
-  utmp: string;
-  wtmp: string;
-  runDir: string;
-  records: string;
-}
+export type { SystemPaths } from '../core/paths.js';
 
 /** The system paths, as root uses them. */
 export const SYSTEM_PATHS: SystemPaths = {

@@ -6,6 +6,7 @@
  * added ports start, removed ports stop.
  */
 import { systemClock, type Clock } from '../core/clock.js';
+import type { LinePaths } from '../core/paths.js';
 import { TgettyError } from '../core/errors.js';
 import { findConfigDir, loadConfigFiles, type LoadedConfigFiles } from '../config/load.js';
 import { resolvePort, effectiveHasErrors, boolOf } from '../config/effective.js';
@@ -18,14 +19,7 @@ import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
 
-export interface DaemonPaths {
-  configDir: string | undefined;
-  lockDir: string;
-  logDir: string;
-  utmp: string;
-  wtmp: string;
-  runDir: string;
-}
+export type DaemonPaths = LinePaths;
 
 export interface DaemonOptions {
   paths: DaemonPaths;

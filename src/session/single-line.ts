@@ -7,6 +7,7 @@
 import { chownSync, chmodSync, existsSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { LinePaths } from '../core/paths.js';
 import { findConfigDir, loadConfigFiles, loadDialinConfig } from '../config/load.js';
 import { resolvePort, effectiveHasErrors } from '../config/effective.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
@@ -23,19 +24,11 @@ import { hookRunner } from './hooks.js';
 import { runLoginPhase } from './login-phase.js';
 import { hangupAfterCall } from './hangup.js';
 
-export interface SystemPathsLike {
-  configDir: string | undefined;
-  lockDir: string;
-  logDir: string;
-  utmp: string;
-  wtmp: string;
-  runDir: string;
-}
 
 export interface SingleLineOptions {
   tty: string;
   overrides: Record<string, ConfigValue>;
-  paths: SystemPathsLike;
+  paths: LinePaths;
   logFormat: LogFormat;
   clock?: Clock;
 }
