@@ -28,11 +28,24 @@ export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner
       const child = spawn(program, args, {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group, so the time-out kill also reaches what the hook started.
+        detached: true,
         ...(ids !== undefined ? ids : {}),
       });
+      let settled = false;
+      const settle = (v: number | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(v);
+      };
       const timer = setTimeout(() => {
         log.warn(`hook ${program} still running after ${timeoutMs} ms: killing it`);
-        child.kill('SIGKILL');
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
       }, timeoutMs);
       const out = (b: Buffer): void => {
         for (const l of b.toString('utf8').split('\n')) if (l !== '') log.noise(`${program}: ${l}`);
@@ -40,13 +53,11 @@ export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner
       child.stdout.on('data', out);
       child.stderr.on('data', out);
       child.on('error', (err) => {
-        clearTimeout(timer);
         log.error(`cannot run hook ${program}`, { err });
-        resolve(undefined);
+        settle(undefined);
       });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve(code ?? undefined);
-      });
+      // 'exit', not 'close': a background process the hook left running may hold its
+      // stdout open, and the line must not wait for it (mgetty's system() does not).
+      child.on('exit', (code) => settle(code ?? undefined));
     });
 }

@@ -168,12 +168,60 @@ test('a foreign lock at start or on wake-up: release the line, wait, then re-ini
   assert.equal(whileIdle.state.name, 'dialout');
 });
 
-test('modem check: two silent probes exit 30 and leave the lock', () => {
-  const steps = run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }]);
+const twoFailedProbes: LineInput[] = [...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }];
+const exit30 = { name: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true };
+
+test('modem check: AT -> OK goes back to idle through reset (lock taken for the probe, removed after)', () => {
+  const steps = run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-ok' }, { type: 'quiet-done' }]);
+  assert.deepEqual(steps.slice(4).map((s) => s.state.name), ['check-modem', 'check-modem', 'reset', 'idle']);
+  assert.deepEqual(cmds(steps[4]), ['lock']);
   assert.deepEqual(cmds(steps[5]), ['probe-modem']);
-  assert.deepEqual(last(steps).state, { name: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true });
-  const ok = last(run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-ok' }, { type: 'quiet-done' }]));
-  assert.equal(ok.state.name, 'idle');
+  assert.ok(cmds(last(steps)).includes('unlock'));
+  const held = last(run([...toIdle, { type: 'check-due' }, { type: 'lock-held', ownerPid: 9, ownerCmd: 'cu' }]));
+  assert.equal(held.state.name, 'dialout');
+});
+
+test('modem check: two failed probes -> force-init recovery -> init -> OK -> idle', () => {
+  const steps = run([...twoFailedProbes, { type: 'chat-ok' }, { type: 'chat-ok' }, { type: 'quiet-done' }]);
+  assert.deepEqual(cmds(steps[6]), ['probe-modem'], 'the probe is retried once');
+  assert.deepEqual(steps[7].state, { name: 'force-init', recovery: true });
+  assert.deepEqual(steps[7].commands.at(-1), { cmd: 'chat', chat: 'force-init' });
+  assert.deepEqual(steps[8].state, { name: 'init', attempt: 2, forced: true, recovery: true });
+  assert.deepEqual(cmds(steps[8]), ['quiet', 'chat']);
+  assert.equal(steps[9].state.name, 'reset');
+  assert.equal(last(steps).state.name, 'idle');
+});
+
+test('modem check: force-init answered with ERROR still gets the init chat (as at start-up)', () => {
+  const s = last(run([...twoFailedProbes, { type: 'chat-failed', reason: 'abort', action: 'ERROR' }]));
+  assert.deepEqual(s.state, { name: 'init', attempt: 2, forced: true, recovery: true });
+});
+
+test('modem check: recovery fails (force-init times out, or init fails) -> exit 30 with the lock left', () => {
+  for (const tail of [
+    [{ type: 'chat-failed', reason: 'timeout' }],
+    [{ type: 'chat-ok' }, { type: 'chat-failed', reason: 'timeout' }],
+    [{ type: 'chat-ok' }, { type: 'chat-failed', reason: 'abort', action: 'ERROR' }],
+  ] as LineInput[][]) {
+    const s = last(run([...twoFailedProbes, ...tail]));
+    assert.deepEqual(s.state, exit30, JSON.stringify(tail));
+    assert.ok(!cmds(s).includes('unlock'), 'the lock is left (mgetty)');
+    assert.ok(s.commands.some((c) => c.cmd === 'audit'));
+  }
+});
+
+test('modem check without force-init-chat: the init chat alone is the recovery', () => {
+  const steps = run([...twoFailedProbes, { type: 'chat-ok' }, { type: 'quiet-done' }], { forceInitChat: false });
+  assert.deepEqual(steps[7].state, { name: 'init', attempt: 2, forced: false, recovery: true });
+  assert.deepEqual(steps[7].commands.at(-1), { cmd: 'chat', chat: 'init' });
+  assert.equal(last(steps).state.name, 'idle');
+  const dead = last(run([...twoFailedProbes, { type: 'chat-failed', reason: 'timeout' }], { forceInitChat: false }));
+  assert.deepEqual(dead.state, exit30);
+});
+
+test('start-up init failures still exit 1 (recovery is only for the idle check)', () => {
+  const s = last(run([{ type: 'opened' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }]));
+  assert.deepEqual(s.state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false });
 });
 
 test('signals: TERM exits 10 and unlocks; HUP is ignored while idle; USR2 exits 0 when idle, is ignored off-hook', () => {
@@ -214,6 +262,12 @@ test('nologin file: RINGs are counted but refused; silence resets; an auto-answe
   present = false;
   const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, { ...base, nologinPresent: () => present });
   assert.equal(t.state.name, 'screening');
+});
+
+test('virtual ring during the ringback loop answers at once (it would otherwise count forever)', () => {
+  const cfg = { ringback: true, ringbackTimeS: 30, rings: 1 };
+  const s = last(run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }], cfg));
+  assert.equal(s.state.name, 'screening');
 });
 
 test('ringback: the first call is let go, the recall within the window is answered', () => {

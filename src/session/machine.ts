@@ -14,8 +14,9 @@ export type ChatName = 'init' | 'force-init' | 'statistics' | 'post-init' | 'ans
 
 export type LineState =
   | { name: 'starting' }
-  | { name: 'init'; attempt: 1 | 2; forced: boolean }
-  | { name: 'force-init' }
+  // recovery: re-initialising a modem that failed the idle check (ends with exit 30, not 1).
+  | { name: 'init'; attempt: 1 | 2; forced: boolean; recovery?: true }
+  | { name: 'force-init'; recovery?: true }
   | { name: 'wait-dsr' }
   | { name: 'post-init'; step: 'statistics' | 'post-init' }
   | { name: 'idle' }
@@ -211,9 +212,12 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
 
     case 'force-init':
       if (input.type === 'chat-ok' || (input.type === 'chat-failed' && input.reason !== 'timeout')) {
-        return { state: { name: 'init', attempt: 2, forced: true }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }, { cmd: 'chat', chat: 'init' }] };
+        return {
+          state: { name: 'init', attempt: 2, forced: true, ...(state.recovery ? { recovery: true as const } : {}) },
+          commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }, { cmd: 'chat', chat: 'init' }],
+        };
       }
-      if (input.type === 'chat-failed') return initGiveUp();
+      if (input.type === 'chat-failed') return initGiveUp(state.recovery === true);
       break;
 
     case 'post-init':
@@ -243,10 +247,11 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'chat-ok') return { state: { name: 'reset' }, commands: [{ cmd: 'quiet', ms: QUIET_RESET_MS }] };
       if (input.type === 'chat-failed') {
         if (state.attempt === 1) return { state: { name: 'check-modem', attempt: 2 }, commands: [{ cmd: 'probe-modem' }] };
-        return {
-          ...end(30, 'modem does not react', true),
-          commands: [{ cmd: 'log', level: 'error', text: "modem doesn't react to AT: giving up" }],
-        };
+        // mgetty exits 30 here; we first try to bring the modem back as at start-up
+        // (force-init, then init). Only if that fails too does the line end with 30.
+        const log: Command = { cmd: 'log', level: 'warn', text: "modem doesn't react to AT: trying to re-initialise it" };
+        if (cfg.forceInitChat) return { state: { name: 'force-init', recovery: true }, commands: [log, { cmd: 'chat', chat: 'force-init' }] };
+        return { state: { name: 'init', attempt: 2, forced: false, recovery: true }, commands: [log, { cmd: 'chat', chat: 'init' }] };
       }
       break;
 
@@ -326,11 +331,13 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
       return startRinging(cfg, 0);
     case 'ring':
     case 'virtual-ring': {
+      // SIGUSR1 answers at once, also in the ringback loop (mgetty: every RING wait succeeds).
+      if (input.type === 'virtual-ring') return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       const rings = state.rings + 1;
       if (state.ringback === 'first-call') {
         return { state: { ...state, rings }, commands: [{ cmd: 'wait-ring', timeoutMs: RINGBACK_FIRST_TIMEOUT_MS }] };
       }
-      if (input.type === 'virtual-ring' || rings >= state.wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
+      if (rings >= state.wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       // cid-program may change how many RINGs we wait for (exit status 10+n).
       return { state: { ...state, rings, ringback: 'off' }, commands: [{ cmd: 'cid-program', rings }] };
     }
@@ -390,10 +397,20 @@ function initFailed(state: Extract<LineState, { name: 'init' }>, reason: 'timeou
   if (state.attempt === 1 && reason === 'timeout' && cfg.forceInitChat) {
     return { state: { name: 'force-init' }, commands: [{ cmd: 'log', level: 'warn', text: 'init chat timed out, trying force-init-chat' }, { cmd: 'chat', chat: 'force-init' }] };
   }
-  return initGiveUp();
+  return initGiveUp(state.recovery === true);
 }
 
-function initGiveUp(): Transition {
+function initGiveUp(recovery: boolean): Transition {
+  if (recovery) {
+    // The idle modem check failed and re-initialising did not help: mgetty's exit 30, lock left.
+    return {
+      ...end(30, 'modem does not react', true),
+      commands: [
+        { cmd: 'log', level: 'error', text: "modem doesn't react, re-initialisation failed: giving up" },
+        { cmd: 'audit', text: 'failed: modem does not react' },
+      ],
+    };
+  }
   const t = end(1, 'modem initialisation failed');
   return { ...t, commands: [{ cmd: 'audit', text: 'failed in modem initialisation' }, ...t.commands] };
 }
