@@ -1,82 +1,16 @@
 // The runner on a memory line with a scripted modem and a FakeClock: caller screening
 // by cnd-program, ring counts from cid-program, the nologin file, the virtual ring
 // (SIGUSR1), the idle modem check with its recovery, and SIGHUP.
-import { test, type TestContext } from 'node:test';
+
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakeClock } from '../core/clock.js';
-import { createMemoryLinePair } from '../line/memory-line.js';
-import { createLogger, type Logger } from '../log/logger.js';
-import { resolvePort } from '../config/effective.js';
-import { parseMgettyConfig } from '../config/mgetty-config.js';
-import { LineRunner, type HookRunner, type RunnerDeps, type RunResult } from './runner.js';
-import { lineSettings } from './settings.js';
+import type { FakeClock } from '../core/clock.js';
+import type { HookRunner, RunResult } from './runner.js';
 import { hookRunner } from './hooks.js';
 import { drive, until } from '../../test/helpers/drive.js';
-import { FakeModem, type FakeModemOptions } from '../../test/helpers/fake-modem.js';
-
-interface Rig {
-  runner: LineRunner;
-  clock: FakeClock;
-  modem: FakeModem;
-  dir: string;
-  lockFile: string;
-  logText: () => string;
-  done: Promise<RunResult>;
-}
-
-/** `{DIR}` in the config is replaced by the rig's temp dir (for hook scripts). */
-type Deps = Partial<RunnerDeps> | ((log: Logger) => Partial<RunnerDeps>);
-
-function rig(t: TestContext, config: string, modemOpts: FakeModemOptions = {}, deps: Deps = {}, setup?: (dir: string) => void): Rig {
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-runner-more-'));
-  const lockDir = join(dir, 'lock');
-  const logDir = join(dir, 'log');
-  mkdirSync(lockDir);
-  setup?.(dir);
-  const clock = new FakeClock();
-  const first = createMemoryLinePair({ clock, path: '/dev/ttyT0' });
-  const modem = new FakeModem(first.far, modemOpts);
-  let pair: typeof first | undefined = first;
-  const eff = resolvePort(parseMgettyConfig(config.replaceAll('{DIR}', dir), 'mgetty.config'), 'ttyT0');
-  const settings = lineSettings(eff, '/dev/ttyT0');
-  const log = createLogger({ device: 'ttyT0', level: 6, logDir, audit: 'none', clock, stderr: () => undefined });
-  const runner = new LineRunner({
-    settings,
-    clock,
-    log,
-    lockDir,
-    openLine: () => {
-      const p = pair ?? createMemoryLinePair({ clock, path: '/dev/ttyT0' });
-      if (pair === undefined) modem.attach(p.far);
-      pair = undefined;
-      return p.line;
-    },
-    nologinPresent: () => false,
-    pid: process.pid,
-    ...(typeof deps === 'function' ? deps(log) : deps),
-  });
-  const done = runner.run();
-  const r: Rig = {
-    runner,
-    clock,
-    modem,
-    dir,
-    lockFile: join(lockDir, 'LCK..ttyT0'),
-    done,
-    logText: () => (existsSync(join(logDir, 'ttyT0.log')) ? readFileSync(join(logDir, 'ttyT0.log'), 'utf8') : ''),
-  };
-  t.after(async () => {
-    // End the runner if a test failed half-way, so no fake timer or watcher is left.
-    r.runner.deliver({ type: 'signal', signal: 'SIGTERM' });
-    const res = await drive(clock, done).catch(() => undefined);
-    if (res?.kind === 'connected') res.line.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return r;
-}
+import { rig, type Rig } from '../../test/helpers/runner-rig.js';
 
 const answering = (c: string): string => (c === 'ATA' ? 'CONNECT 33600' : 'OK');
 const ringsOf = (r: Rig): number => (r.runner.state as { rings?: number }).rings ?? -1;
