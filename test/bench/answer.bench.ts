@@ -120,6 +120,9 @@ console.log('| getty | samples | median | p99 | min | max | budget |');
 console.log('|---|---|---|---|---|---|---|');
 const answer: Scenario = {
   name: 'ring-ata',
+  // The default log level (4) for both gettys: the budget is about a line in service, and
+  // -x 6 writes a debug line per state change synchronously before the answer goes out.
+  args: ['-D'],
   config: BASE,
   // NO CARRIER right after ATA: the getty exits 1 at once, and the next sample starts fresh.
   call: { cidFormat: 'none', outcome: 'no-carrier', answerDelayMs: 50 },
@@ -129,7 +132,7 @@ for (const g of gettys) {
   const st = await sample(g, answer, calls, ringToAta);
   console.log(row(g, st, g === 'tgetty' ? RING_BUDGET_MS : undefined, 'median'));
 }
-console.log('\nmgetty sleeps 50 ms before each chat send (its design), so its RING -> ATA is about 50 ms.\n');
+console.log('\nBoth gettys at the default log level (-x 4). mgetty sleeps 50 ms before each chat send (its design), so its RING -> ATA is about 50 ms.\n');
 
 console.log(`### CONNECT -> PPP program running (${pppCalls} calls per getty; LCP 50 ms after CONNECT, retransmitted every 3 s)\n`);
 console.log('| getty | samples | median | p99 | min | max | budget |');
