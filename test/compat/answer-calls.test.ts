@@ -15,12 +15,12 @@ const skip = compatUnavailable();
 const BASE = 'port ttySIM0\n  toggle-dtr n\n';
 const INIT = ['ATQ0V1H0', 'AT'];
 
-/** A call that reached the program: the lock (Q14) and argv[0] (undocumented) differ. */
+/** A call that reached the program: the lock (Q14), argv[0] and the hang-up differ (docs/differences.md). */
 const PROGRAM_DIFFS = {
-  documented: { lockLeft: 'Q14: mgetty execs the program with its own pid, so the lock outlives the session; tgetty removes it' },
-  undocumented: {
-    'program.argv0': "mgetty: base name of the program path ('sh'); tgetty: the full path ('/bin/sh')",
-    commands: 'after the session tgetty hangs the modem up with +++ and ATH0 (src/session/hangup.ts); mgetty sends nothing (HUPCL only)',
+  documented: {
+    lockLeft: 'Q14: mgetty execs the program with its own pid, so the lock outlives the session; tgetty removes it',
+    'program.argv0': "docs/differences.md 'argv[0]': mgetty passes the base name ('sh'); tgetty the full path ('/bin/sh')",
+    commands: "docs/differences.md 'hang-up after calls': tgetty hangs the modem up with +++ and ATH0 after the session; mgetty relies on HUPCL",
   },
 };
 
