@@ -429,11 +429,12 @@ export class LineRunner {
 
   /** Discard input until the line has been silent for `ms` (mgetty's clean_line). */
   private async quiet(ms: number): Promise<LineInput> {
-    const held = this.input.clear();
+    const held = this.input.take() ?? Buffer.alloc(0);
     const line = this.line;
     if (line !== undefined) {
       const r = await line.waitQuiet(ms);
-      if (r.discarded.length > 0 || held > 0) this.log.noise(`discarded while waiting for the line to clear: ${showBytes(r.discarded)}`);
+      const junk = Buffer.concat([held, r.discarded]);
+      if (junk.length > 0) this.log.noise(`discarded while waiting for the line to clear: ${showBytes(junk)}`);
       if (r.tooMuch) this.log.error('got too much junk while waiting for the line to clear');
     }
     return { type: 'quiet-done' };
