@@ -146,6 +146,10 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--personality <name>', 'modem personality (e.g. generic, sportster)')
     .option('--fax', 'answer +FCLASS queries as a class 2.0 fax modem')
     .option('--transcripts', 'write DIR/ttySIMn.transcript.log per line')
+    .option('--cooldown <s>', 'refuse a telnet caller for this many seconds after its call ended ("please wait N s")', (v) => positiveInt(v, '--cooldown'))
+    .option('--max-calls-per-minute <n>', 'accept at most this many telnet calls per minute in all', (v) => positiveInt(v, '--max-calls-per-minute'))
+    .option('--max-calls-per-minute-per-caller <n>', 'accept at most this many telnet calls per minute from one address', (v) => positiveInt(v, '--max-calls-per-minute-per-caller'))
+    .option('--busy-out', 'start busied out: every telnet caller gets BUSY')
     .action(async (opts: Record<string, unknown>) => {
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
@@ -157,9 +161,42 @@ function build(io: CliIo, result: { code: number }): Command {
         ...(typeof opts.personality === 'string' ? { personality: opts.personality } : {}),
         fax: opts.fax === true,
         transcripts: opts.transcripts === true,
+        abuse: {
+          ...(typeof opts.cooldown === 'number' ? { cooldownS: opts.cooldown } : {}),
+          ...(typeof opts.maxCallsPerMinute === 'number' ? { maxCallsPerMinute: opts.maxCallsPerMinute } : {}),
+          ...(typeof opts.maxCallsPerMinutePerCaller === 'number' ? { maxCallsPerMinutePerAddress: opts.maxCallsPerMinutePerCaller } : {}),
+          busyOut: opts.busyOut === true,
+        },
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());
+    });
+
+  program
+    .command('demo')
+    .description('try tgetty without hardware or root: virtual modems, telnet callers on 127.0.0.1, the daemon, a demo login program')
+    .option('--port <port>', 'telnet port on 127.0.0.1', (v) => positiveInt(v, '--port'), 2323)
+    .option('--lines <n>', 'number of virtual modems', (v) => positiveInt(v, '--lines'), 4)
+    .option('-x <level>', 'log level of the lines, 0..9; also shows their logs on the console', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 9) throw new TgettyError('CLI_USAGE', `-x needs a level 0..9, got '${v}'`);
+      return n;
+    })
+    .option('--run-dir <dir>', `where the status socket goes (default ${DEFAULT_PATHS.runDir})`)
+    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
+    .option('--log-dir <dir>', `per-line log directory (default ${DEFAULT_PATHS.logDir})`)
+    .action(async (opts: Record<string, unknown>) => {
+      const { demoCommand } = await import('./demo.js');
+      result.code = await demoCommand({
+        port: opts.port as number,
+        lines: opts.lines as number,
+        ...(typeof opts.x === 'number' ? { debug: opts.x } : {}),
+        ...(typeof opts.runDir === 'string' ? { runDir: opts.runDir } : {}),
+        ...(typeof opts.records === 'string' ? { records: opts.records } : {}),
+        ...(typeof opts.logDir === 'string' ? { logDir: opts.logDir } : {}),
+        version: version(),
+        io,
+      });
     });
 
   const serve = program

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, cpSync, chmodSync, mkdirSync, writeFileSync, readd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findConfigDir, loadConfigFiles, loadLoginConfig, resolveLoginConfFile } from './load.js';
+import { dialinConfigPermissionProblem, findConfigDir, loadConfigFiles, loadDialinConfig, loadLoginConfig, resolveLoginConfFile } from './load.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { resolvePort, intOf, stringOf, boolOf, chatOf } from './effective.js';
 import { matchLogin, expandArgs, utmpName } from './login-config.js';
@@ -133,6 +133,49 @@ test('login.config with wrong permissions is ignored with an insecure error', (t
   ]);
   chmodSync(f, 0o600);
   assert.equal(loadLoginConfig(f).usable, process.getuid?.() === 0);
+});
+
+test('dialin.config writable by group or others, or owned by someone else: CONFIG_INSECURE and every call refused (fail closed)', (t) => {
+  const d = tempDir(t);
+  const f = join(d, 'dialin.config');
+  writeFileSync(f, '5551234\n');
+  chmodSync(f, 0o644); // readable by all is fine (Debian ships it so)
+  const runAs = process.getuid?.() ?? 0;
+  const ok = loadDialinConfig(f, runAs);
+  assert.equal(ok.secure, true);
+  assert.deepEqual(ok.diagnostics, []);
+  assert.equal(evaluateDialin(ok.parsed!.tokens, '5551234').accept, true);
+
+  chmodSync(f, 0o666);
+  const bad = loadDialinConfig(f, runAs);
+  assert.equal(bad.secure, false);
+  assert.deepEqual(bad.diagnostics.map((x) => [x.code, formatDiagnostic(x)]), [
+    [
+      'CONFIG_INSECURE',
+      `${f}: error: not trusted because it is mode 0666 lets group or others write it; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others; every call is refused until this is fixed`,
+    ],
+  ]);
+  for (const cid of ['5551234', '', '0800']) {
+    const v = evaluateDialin(bad.parsed!.tokens, cid);
+    assert.equal(v.accept, false, cid);
+    assert.match(v.reason, /dialin\.config \(insecure\):0: '!all' matches caller/);
+  }
+  chmodSync(f, 0o620);
+  assert.equal(loadDialinConfig(f, runAs).secure, false, 'group-writable');
+  chmodSync(f, 0o600);
+  assert.equal(loadDialinConfig(f, runAs).secure, true);
+  // The diagnostic also shows in loadConfigFiles (and so in `tgetty config check`).
+  chmodSync(f, 0o646);
+  assert.ok(loadConfigFiles(d).diagnostics.some((x) => x.code === 'CONFIG_INSECURE' && x.file === f));
+});
+
+test('dialinConfigPermissionProblem: owner root or the uid tgetty runs as; no group/other write bit', () => {
+  assert.equal(dialinConfigPermissionProblem({ uid: 0, mode: 0o100644 }), undefined);
+  assert.equal(dialinConfigPermissionProblem({ uid: 0, mode: 0o100600 }), undefined);
+  assert.equal(dialinConfigPermissionProblem({ uid: 1000, mode: 0o100644 }, 1000), undefined);
+  assert.match(dialinConfigPermissionProblem({ uid: 1000, mode: 0o100644 }) ?? '', /owned by uid 1000; it must be owned by root/);
+  assert.match(dialinConfigPermissionProblem({ uid: 0, mode: 0o100664 }) ?? '', /mode 0664 lets group or others write it/);
+  assert.match(dialinConfigPermissionProblem({ uid: 5, mode: 0o100642 }, 1000) ?? '', /owned by uid 5 and mode 0642 .* root or uid 1000/);
 });
 
 test('config bytes are read as latin1 (one char per byte)', (t) => {

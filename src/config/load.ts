@@ -123,17 +123,55 @@ export function loadLoginConfig(path: string): LoadedLoginConfig {
 
 export interface LoadedDialinConfig {
   path: string;
-  /** undefined when missing or unreadable: every call is accepted. */
+  /**
+   * undefined when missing or unreadable: every call is accepted. When the file fails the
+   * ownership check this is a single `!all` rule: every call is refused (fail closed).
+   */
   parsed: ParsedDialin | undefined;
+  /** False when the file exists but fails the ownership/mode check. */
+  secure: boolean;
   diagnostics: Diagnostic[];
 }
 
-export function loadDialinConfig(path: string): LoadedDialinConfig {
+/**
+ * tgetty's rule for dialin.config (mgetty has none, a deliberate difference): owned by root
+ * (or by the uid tgetty runs as) and not writable by group or others. Reading is fine:
+ * the file holds no secret and Debian ships it 0644. Returns the problem, or undefined.
+ */
+export function dialinConfigPermissionProblem(stat: FileStat, runAs = 0): string | undefined {
+  const bad: string[] = [];
+  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`owned by uid ${stat.uid}`);
+  if ((stat.mode & 0o022) !== 0) bad.push(`mode 0${(stat.mode & 0o7777).toString(8)} lets group or others write it`);
+  if (bad.length === 0) return undefined;
+  return `not trusted because it is ${bad.join(' and ')}; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others`;
+}
+
+export function loadDialinConfig(path: string, runAs: number = process.getuid?.() ?? 0): LoadedDialinConfig {
   const r = readText(path);
-  if ('missing' in r) return { path, parsed: undefined, diagnostics: [] };
-  if ('error' in r) return { path, parsed: undefined, diagnostics: [r.error] };
+  if ('missing' in r) return { path, parsed: undefined, secure: true, diagnostics: [] };
+  if ('error' in r) return { path, parsed: undefined, secure: true, diagnostics: [r.error] };
+  let problem: string | undefined;
+  try {
+    const st = statSync(path);
+    problem = dialinConfigPermissionProblem({ uid: st.uid, mode: st.mode }, runAs);
+  } catch {
+    problem = 'not trusted because it cannot be checked (stat failed)';
+  }
   const parsed = parseDialinConfig(r.text, path);
-  return { path, parsed, diagnostics: parsed.diagnostics };
+  if (problem === undefined) return { path, parsed, secure: true, diagnostics: parsed.diagnostics };
+  // Whoever may write the file decides who gets a line; the admin meant it to restrict
+  // callers, so an untrusted file refuses every call instead of silently letting all in.
+  const diag: Diagnostic = {
+    severity: 'error', code: 'CONFIG_INSECURE', kind: 'insecure', file: path, line: 0,
+    message: `${problem}; every call is refused until this is fixed`,
+  };
+  const closed: ParsedDialin = {
+    file: path,
+    tokens: [{ token: 'all', negate: true, file: `${path} (insecure)`, line: 0 }],
+    diagnostics: [...parsed.diagnostics, diag],
+    lineCount: parsed.lineCount,
+  };
+  return { path, parsed: closed, secure: false, diagnostics: closed.diagnostics };
 }
 
 export interface LoadedConfigFiles {

@@ -8,6 +8,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
+import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
 import type { DistinctiveFormat } from './callerid.js';
 import { Exchange } from './exchange.js';
@@ -161,6 +162,11 @@ export class SimLine {
   }
 }
 
+/** How long a refused caller may keep its half of the connection open. */
+const REFUSED_LINGER_MS = 5000;
+/** Bytes queued to a TCP caller above which we stop reading from it. */
+const WRITE_HIGH_WATER = 64 * 1024;
+
 export interface ListenOptions {
   port: number;
   host?: string;
@@ -170,6 +176,13 @@ export interface ListenOptions {
   whenBusy?: 'busy' | 'refuse';
   /** Ring options for TCP callers. */
   ring?: CallOptions;
+  /**
+   * Abuse controls for exposed lines: per-address cool-down after a call, calls per
+   * minute (all / per address), busy-out at start. Default: all off.
+   */
+  abuse?: AbuseOptions;
+  /** Where refusals (busy-out, cool-down, rate limit, all lines busy) are logged. */
+  log?: (text: string) => void;
 }
 
 export class SimBank {
@@ -179,6 +192,8 @@ export class SimBank {
   private readonly clock: Clock;
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly policies: AbusePolicy[] = [];
+  private busy = false;
   private closed = false;
 
   constructor(opts: BankOptions) {
@@ -243,9 +258,22 @@ export class SimBank {
     return this.lines.map((l) => `${l.path}  number ${l.number}  (${l.slave})`);
   }
 
+  /** Busy-out (on) or back in service (off): while on, every TCP caller gets BUSY. */
+  busyOut(on: boolean): void {
+    this.busy = on;
+    for (const p of this.policies) p.busyOut(on);
+  }
+
+  get busiedOut(): boolean {
+    return this.busy;
+  }
+
   /** Accept telnet (or raw TCP) callers; each connection is an incoming call on a free line. */
   listen(opts: ListenOptions): Promise<AddressInfo> {
-    const server = createServer((sock) => this.accept(sock, opts));
+    if (opts.abuse?.busyOut === true) this.busy = true;
+    const policy = new AbusePolicy({ ...opts.abuse, busyOut: this.busy }, this.clock);
+    this.policies.push(policy);
+    const server = createServer((sock) => this.accept(sock, opts, policy));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -256,19 +284,39 @@ export class SimBank {
     });
   }
 
-  private accept(sock: Socket, opts: ListenOptions): void {
+  private accept(sock: Socket, opts: ListenOptions, policy: AbusePolicy): void {
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => undefined); // 'close' follows and ends the call
     sock.setNoDelay(true);
-    const line = this.freeLine();
-    if (line === undefined) {
-      if ((opts.whenBusy ?? 'busy') === 'busy') sock.end('BUSY\r\n');
-      else sock.destroy();
+    const remote = sock.remoteAddress; // read once: it is gone after the socket closes
+    const refusal = policy.check(remote);
+    if (refusal !== undefined) {
+      opts.log?.(refusal.log);
+      this.refuse(sock, refusal.message);
       return;
     }
-    const codec = opts.raw === true ? undefined : new TelnetCodec((b) => sock.write(b));
+    const line = this.freeLine();
+    if (line === undefined) {
+      opts.log?.(`all lines busy: refused caller ${normaliseAddress(remote)}`);
+      this.refuse(sock, (opts.whenBusy ?? 'busy') === 'busy' ? 'BUSY\r\n' : undefined);
+      return;
+    }
+    policy.accepted(remote);
+    // Whoever hangs up, the caller's cool-down starts when the connection is gone.
+    sock.on('close', () => {
+      policy.ended(remote);
+      opts.log?.(`tcp caller ${normaliseAddress(remote)} disconnected`);
+    });
+    // Negotiation replies are gathered and written once per chunk (a flood of commands
+    // must not become a flood of tiny writes).
+    const replies: Buffer[] = [];
+    const flushReplies = (): void => {
+      if (replies.length > 0 && !sock.destroyed) sock.write(Buffer.concat(replies.splice(0)));
+    };
+    const codec = opts.raw === true ? undefined : new TelnetCodec((b) => replies.push(b));
     codec?.start();
+    flushReplies();
     const call = line.call({ ...opts.ring });
     line.transcript.note(`tcp caller ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? 0}`);
     call.on('data', (b) => sock.write(codec !== undefined ? codec.encode(b) : b));
@@ -282,10 +330,28 @@ export class SimBank {
     });
     sock.on('data', (d: Buffer) => {
       const app = codec !== undefined ? codec.decode(d) : d;
+      flushReplies();
       // Before CONNECT the caller's keystrokes go nowhere, as on a phone line.
       if (app.length > 0 && call.state === 'connected') call.write(app);
+      // A caller that sends but does not read must not make us buffer without end:
+      // stop reading until what we owe it has drained.
+      if (sock.writableLength > WRITE_HIGH_WATER && !sock.isPaused()) {
+        sock.pause();
+        sock.once('drain', () => sock.resume());
+      }
     });
     sock.on('close', () => call.hangup());
+  }
+
+  /** Say `text` (undefined: nothing) and close; a caller that never closes its side is cut off. */
+  private refuse(sock: Socket, text: string | undefined): void {
+    if (text === undefined) {
+      sock.destroy();
+      return;
+    }
+    sock.end(text);
+    const t = this.clock.setTimeout(() => sock.destroy(), REFUSED_LINGER_MS);
+    sock.once('close', () => t.cancel());
   }
 
   async close(): Promise<void> {

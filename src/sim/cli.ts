@@ -2,6 +2,7 @@
  * `tgetty sim`: a bank of virtual modems for people (BBS sysops, demos), like tcpser:
  * lines DIR/ttySIM0..N-1, and optionally telnet callers dialling in on a TCP port.
  */
+import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
 
 export interface SimCommandOptions {
@@ -14,6 +15,8 @@ export interface SimCommandOptions {
   fax?: boolean;
   transcripts?: boolean;
   numbersBase?: string;
+  /** Abuse controls for the telnet port (cool-down, calls per minute, busy-out). */
+  abuse?: AbuseOptions;
   log?: (line: string) => void;
 }
 
@@ -36,7 +39,13 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   for (const l of bank.banner()) log(`  ${l}`);
   if (opts.telnet !== undefined) {
     try {
-      const addr = await bank.listen({ port: opts.telnet, host: opts.host ?? '127.0.0.1', raw: opts.raw === true });
+      const addr = await bank.listen({
+        port: opts.telnet,
+        host: opts.host ?? '127.0.0.1',
+        raw: opts.raw === true,
+        ...(opts.abuse !== undefined ? { abuse: opts.abuse } : {}),
+        log,
+      });
       log(`  ${opts.raw === true ? 'raw TCP' : 'telnet'} callers: ${addr.address}:${addr.port}`);
     } catch (err) {
       await bank.close();
