@@ -112,7 +112,7 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
   const dir = findConfigDir(o.paths.configDir);
   const files = loadConfigFiles(dir);
   const eff = resolvePort(files.mgetty.parsed, device, o.overrides);
-  for (const d of [...files.mgetty.diagnostics, ...eff.diagnostics.filter((x) => x.line === 0 || x.code === 'CLI_BAD_SPEED' || x.code === 'CONFIG_OUT_OF_RANGE')]) {
+  for (const d of [...files.diagnostics, ...eff.diagnostics.filter((x) => x.line === 0 || x.code === 'CLI_BAD_SPEED' || x.code === 'CONFIG_OUT_OF_RANGE')]) {
     if (d.kind === 'missing-file') log.mesg(formatDiagnostic(d));
     else if (d.severity === 'error') log.error(formatDiagnostic(d));
     else log.warn(formatDiagnostic(d));
