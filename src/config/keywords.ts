@@ -278,6 +278,8 @@ export function suggestKeyword(name: string): string | undefined {
   const limit = lower.length <= 4 ? 1 : lower.length <= 8 ? 2 : 3;
   let best: { name: string; d: number } | undefined;
   for (const k of KEYWORDS) {
+    // The distance is at least the length difference: skip the O(n*m) table (a 1 MB junk word took 80 s).
+    if (Math.abs(lower.length - k.name.length) > limit) continue;
     const d = editDistance(lower, k.name);
     if (d <= limit && (best === undefined || d < best.d)) best = { name: k.name, d };
   }

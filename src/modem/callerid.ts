@@ -181,7 +181,7 @@ export function applyCallerIdLine(d: CallData, rawLine: string): CidUpdate[] {
         return [];
       case 'connect': {
         // Rockwell/ELSA report carrier and protocol on their own lines before CONNECT.
-        const value = d.carrier !== '' || d.protocol !== '' ? `${rest}/${d.carrier} ${d.protocol}` : cleanCidText(rest);
+        const value = d.carrier !== '' || d.protocol !== '' ? `${cleanCidText(rest)}/${d.carrier} ${d.protocol}` : cleanCidText(rest);
         d.connect = value;
         return [{ field: 'connect', value, format: f.origin }];
       }
@@ -255,7 +255,8 @@ export function matchMsn(calledNr: string, msnList: readonly string[]): number {
  */
 export function setCalledNumber(d: CallData, raw: string, msnList: readonly string[]): CidUpdate[] {
   const slash = raw.indexOf('/');
-  const nr = trimSpace(slash >= 0 ? raw.slice(0, slash) : raw);
+  // Cleaned like every other caller-ID value: it reaches argv and the environment (a NUL there makes spawn throw).
+  const nr = cleanCidText(trimSpace(slash >= 0 ? raw.slice(0, slash) : raw));
   d.calledNr = nr;
   d.distRing = matchMsn(nr, msnList);
   return [

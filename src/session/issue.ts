@@ -117,7 +117,8 @@ export function expand(text: string, ctx: IssueContext): Expansion {
     } else {
       i++;
       // mgetty reads past the end of the string on a trailing lone backslash; we output nothing for it (deliberate).
-      if (i >= text.length) break;
+      // An escaped NUL ends the C string just the same.
+      if (i >= text.length || text[i] === '\0') break;
       const t = text[i] ?? '';
       if (t >= '0' && t <= '9') {
         const { value, next } = cNumber(text, i);

@@ -384,7 +384,8 @@ export class HayesModem {
           this.execute(line);
         } else if (b === bs || b === 0x7f) {
           this.lineBuf = this.lineBuf.slice(0, -1);
-        } else if (b >= 0x20 && b < 0x7f) {
+        } else if (b >= 0x20 && b < 0x7f && this.lineBuf.length <= 255) {
+          // Bounded like a real modem's buffer: one character past the limit makes execute() say ERROR.
           this.lineBuf += c;
         }
         // Other control bytes (LF after CR, NUL) are ignored inside a command line.
