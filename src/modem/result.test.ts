@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CommandExchange, classifyResult, lastResult, type ExchangeOutcome } from './result.js';
+import { CommandExchange, MAX_EXCHANGE_LINES, classifyResult, lastResult, type ExchangeOutcome } from './result.js';
 import { bytes, cutAt, everyChunking, text } from './chunks.js';
 
 test('verbose result codes, tolerant of stray CR/LF, blanks and control bytes', () => {
@@ -128,4 +128,13 @@ test('property: any bytes, any chunking: same outcome, lines bounded', () => {
       if (whole.outcome !== 'pending') for (const l of whole.outcome.lines) assert.ok(l.length <= 512);
     }),
   );
+});
+
+test('CommandExchange keeps at most MAX_EXCHANGE_LINES lines of a babbling modem, and still finds OK', () => {
+  const ex = new CommandExchange('ATI');
+  for (let i = 0; i < 10_000; i++) assert.equal(ex.feed(`line ${i}\r\n`), 'pending');
+  const out = ex.feed('OK\r\n');
+  assert.ok(out !== 'pending' && out.ok, 'OK found');
+  assert.equal(out.lines.length, MAX_EXCHANGE_LINES);
+  assert.equal(out.lines[0], 'line 0');
 });

@@ -86,9 +86,13 @@ const MAX_LINE = 512;
  * `ERROR`. Echo and unsolicited lines (even RING) are consumed. Only printable bytes
  * are kept (spec §6.4).
  */
+/** At most this many non-echo lines are kept for an exchange's outcome (ATI answers are a few). */
+export const MAX_EXCHANGE_LINES = 64;
+
 export class CommandExchange {
   private line = '';
   private readonly seen: string[] = [];
+  private count = 0;
   private answer: string | undefined;
   private outcome: ExchangeOutcome | undefined;
 
@@ -144,8 +148,10 @@ export class CommandExchange {
       return this.outcome;
     }
     if (isEcho(text, this.command)) return undefined;
-    this.seen.push(text);
-    if (this.opts.answerLine !== undefined && this.seen.length === this.opts.answerLine) this.answer = text;
+    this.count++;
+    // A modem babbling without OK/ERROR must not grow memory: keep the first lines only.
+    if (this.seen.length < MAX_EXCHANGE_LINES) this.seen.push(text);
+    if (this.opts.answerLine !== undefined && this.count === this.opts.answerLine) this.answer = text;
     return undefined;
   }
 }
