@@ -217,3 +217,12 @@ test('property: the parser never throws and every diagnostic has a line in range
     { numRuns: 500 },
   );
 });
+
+test('an expect string longer than the chat buffer can hold is reported', () => {
+  const long = 'x'.repeat(251);
+  const p = parseMgettyConfig(`init-chat "" AT ${long} AT OK\nanswer-chat "" ATA ${'y'.repeat(250)}\n`, 'm.config');
+  const d = p.diagnostics.filter((x) => x.kind === 'suspicious');
+  assert.equal(d.length, 1);
+  assert.equal(d[0]?.line, 1);
+  assert.match(d[0]?.message ?? '', /init-chat: an expect string of 251 characters can never match/);
+});

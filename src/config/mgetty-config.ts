@@ -274,6 +274,8 @@ export interface ParsedConfig {
 }
 
 const PORT = 'port';
+/** Longest expect string the chat engine can match (half its 500-byte buffer). */
+export const MAX_EXPECT_LENGTH = 250;
 
 /** Parse mgetty.config text. `file` is only used to locate diagnostics. */
 export function parseMgettyConfig(text: string, file: string): ParsedConfig {
@@ -326,6 +328,16 @@ export function parseMgettyConfig(text: string, file: string): ParsedConfig {
       });
     } else if (typed.note !== undefined) {
       diagnostics.push({ ...at, severity: 'warning', code: 'CONFIG_BAD_VALUE', kind: 'suspicious', message: `${key}: ${typed.note}` });
+    }
+    if (typed.ok && def.type === 'chat' && Array.isArray(typed.value)) {
+      // The chat engine keeps 500 received bytes and drops the older half when full (spec §6.2).
+      const long = (typed.value as readonly string[]).find((el, i) => i % 2 === 0 && el.length > MAX_EXPECT_LENGTH);
+      if (long !== undefined) {
+        diagnostics.push({
+          ...at, severity: 'warning', code: 'CONFIG_BAD_VALUE', kind: 'suspicious',
+          message: `${key}: an expect string of ${long.length} characters can never match (at most ${MAX_EXPECT_LENGTH} are compared)`,
+        });
+      }
     }
     if (!isUsed(def)) {
       diagnostics.push({
