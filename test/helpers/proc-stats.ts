@@ -1,0 +1,105 @@
+/**
+ * Memory and CPU of other processes, read from /proc (Linux), for the benchmarks.
+ *
+ * Memory is compared as PSS (proportional set size): a page shared by k processes counts
+ * 1/k in each, so a sum over N processes counts a shared libc once. RSS sums count it N
+ * times; USS (private pages only) ignores shared code entirely. All three are in kB.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface MemKb {
+  /** Proportional set size. */
+  pss: number;
+  /** Resident set size (shared pages counted in full). */
+  rss: number;
+  /** Unique set size: Private_Clean + Private_Dirty (what the process alone costs). */
+  uss: number;
+}
+
+function field(text: string, key: string, file: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  if (m?.[1] === undefined) throw new Error(`${file}: no ${key} field`);
+  return Number(m[1]);
+}
+
+/** PSS, RSS and USS of one process, in kB (from /proc/PID/smaps_rollup). */
+export function mem(pid: number): MemKb {
+  const file = `/proc/${pid}/smaps_rollup`;
+  const text = readFileSync(file, 'utf8');
+  return {
+    pss: field(text, 'Pss', file),
+    rss: field(text, 'Rss', file),
+    uss: field(text, 'Private_Clean', file) + field(text, 'Private_Dirty', file),
+  };
+}
+
+/** PSS of one process, in kB. */
+export function pss(pid: number): number {
+  return mem(pid).pss;
+}
+
+/** RSS of one process, in kB. */
+export function rss(pid: number): number {
+  return mem(pid).rss;
+}
+
+/** USS (private pages) of one process, in kB. */
+export function uss(pid: number): number {
+  return mem(pid).uss;
+}
+
+/**
+ * CPU time used by one process so far: utime + stime, in clock ticks (CLK_TCK, 100 per
+ * second on Linux). Fields 14 and 15 of /proc/PID/stat, counted after the `)` that ends
+ * the command name (which may itself contain spaces or parentheses).
+ */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`/proc/${pid}/stat: cannot read utime/stime`);
+  return utime + stime;
+}
+
+/** Clock ticks per second of cpuTicks() (CLK_TCK; 100 on every Linux Node runs on). */
+export const TICKS_PER_SECOND = 100;
+
+/** PSS, RSS and USS summed over several processes, in kB. */
+export function memSum(pids: readonly number[]): MemKb {
+  const total: MemKb = { pss: 0, rss: 0, uss: 0 };
+  for (const p of pids) {
+    const m = mem(p);
+    total.pss += m.pss;
+    total.rss += m.rss;
+    total.uss += m.uss;
+  }
+  return total;
+}
+
+/** Sum of PSS over several processes, in kB. */
+export function pssSum(pids: readonly number[]): number {
+  return memSum(pids).pss;
+}
+
+/** Sum of RSS over several processes, in kB (counts shared pages once per process). */
+export function rssSum(pids: readonly number[]): number {
+  return memSum(pids).rss;
+}
+
+/** Sum of CPU ticks (utime + stime) over several processes. */
+export function cpuTicksSum(pids: readonly number[]): number {
+  let total = 0;
+  for (const p of pids) total += cpuTicks(p);
+  return total;
+}
+
+/** Is the process alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
