@@ -18,7 +18,7 @@ import type { LineInput, LineState } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
 import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
 import { hangupAfterCall } from '../session/hangup.js';
-import { RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
+import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
 import type { CallOutcome, EventSink, LineStatusState } from './events.js';
 
 /** While a session runs, the carrier is checked this often (only then: idle lines poll nothing). */
@@ -100,6 +100,8 @@ export class LineSupervisor {
   private lastStatus: LineStatusState | undefined;
   private loopDone: Promise<void> | undefined;
   private sessionCount = 0;
+  /** The runner ended straight from `answering` (NO CARRIER, BUSY, the caller hung up after ATA). */
+  private endedAfterAnswer = false;
 
   constructor(private readonly d: SupervisorDeps) {
     this.settings = d.settings;
@@ -174,6 +176,7 @@ export class LineSupervisor {
     if (this.callId !== undefined && call !== undefined && input.type === 'ring' && (call.callerId !== 'none' || call.callerName !== '')) {
       this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
     }
+    if (to.name === 'ended') this.endedAfterAnswer = from.name === 'answering';
     if (IN_CALL.has(from.name) && to.name === 'reset') {
       const outcome: CallOutcome = from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed';
       this.endCall(outcome);
@@ -191,6 +194,7 @@ export class LineSupervisor {
       }
       const s = this.settings;
       this.d.log.setLevel(s.debug);
+      this.endedAfterAnswer = false;
       this.state('starting');
       const runner = new LineRunner({
         settings: s,
@@ -231,7 +235,12 @@ export class LineSupervisor {
       } else if (result.exitCode !== 0) {
         this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: `${result.reason} (mgetty exit code ${result.exitCode})` });
       }
-      const decision = this.policy.onFailure(this.d.clock.now());
+      // A call that failed after ATA (NO CARRIER, BUSY, a caller who hung up) says nothing
+      // about the line: it initialised and answered. Counting such calls made a busy line
+      // rest for restMs after 10 of them in 2 minutes. Only line failures count.
+      const decision = this.endedAfterAnswer
+        ? { delayMs: (this.d.policy ?? DEFAULT_RESTART_POLICY).backoffBaseMs, resting: false, failuresInWindow: 0 }
+        : this.policy.onFailure(this.d.clock.now());
       if (decision.resting) {
         const until = this.d.clock.now() + decision.delayMs;
         this.d.log.error(
@@ -245,6 +254,10 @@ export class LineSupervisor {
       await this.sleep(decision.delayMs);
       if (decision.resting) this.d.onResting?.(undefined);
     }
+    // Some endings keep the lock (exit 30 "modem does not react", exit 20), as mgetty
+    // does until init respawns it; the next round reuses it. A line no longer served
+    // must not leave it behind.
+    this.releaseLock();
   }
 
   private sleep(ms: number): Promise<void> {

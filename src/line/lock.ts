@@ -101,7 +101,9 @@ export function readLock(path: string): LockContent {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = errnoCode(err) ?? 'EIO';
-    return code === 'ENOENT' ? { state: 'absent' } : { state: 'unreadable', code };
+    // ENOTDIR: the lock dir is not a directory, so no lock can exist in it; taking the
+    // lock then fails with a clear "lock directory" error instead of a phantom owner.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { state: 'absent' } : { state: 'unreadable', code };
   }
   try {
     const st = fstatSync(fd);
