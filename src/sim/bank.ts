@@ -10,11 +10,10 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
-import type { DistinctiveFormat } from './callerid.js';
 import { Exchange } from './exchange.js';
 import { ExpectBuffer } from './expect.js';
-import { HayesModem, type CallOutcome, type ModemFaults, type RingSpec } from './modem.js';
-import { findPersonality, GENERIC_V92, type CidFormat, type Personality } from './personality.js';
+import { HayesModem, type ModemFaults, type RingSpec } from './modem.js';
+import { findPersonality, GENERIC_V92, type Personality } from './personality.js';
 import { MemoryLine, PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
 import { Transcript } from './transcript.js';
@@ -44,19 +43,8 @@ export interface BankOptions {
   onNote?: (line: string, text: string) => void;
 }
 
-export interface CallOptions {
-  callerId?: string;
-  callerName?: string;
-  cidFormat?: CidFormat;
-  distinctive?: number;
-  distinctiveFormat?: DistinctiveFormat;
-  ringCadenceMs?: number;
-  maxRings?: number;
-  outcome?: CallOutcome;
-  connect?: string;
-  answerDelayMs?: number;
-  cidDelayMs?: number;
-}
+/** How a test or a telnet caller rings a line: what the network presents to the modem. */
+export type CallOptions = RingSpec;
 
 export class SimLine {
   readonly modem: HayesModem;
