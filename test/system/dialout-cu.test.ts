@@ -12,17 +12,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { CU_LOCK_DIR, cuSkipReason, runInPrivateLockDir } from '../helpers/lock-namespace.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createBank, type SimBank } from '../../src/sim/index.js';
 import { lockPath, readLock, type LockContent } from '../../src/line/lock.js';
 import { deviceId } from '../../src/log/logger.js';
 import { startTgetty, type TgettyRun } from '../helpers/tgetty-run.js';
 
-const LOCK_DIR = '/var/lock'; // cu's compiled-in lock dir
+const LOCK_DIR = CU_LOCK_DIR;
 const INNER_ENV = 'TGETTY_DIALOUT_CU_INNER';
 const CONFIG = 'toggle-dtr no\nfido-send-emsi no\nport-mode 0666\nissue-file Welcome to \\P\nlogin-prompt sim login:\n';
 
@@ -136,9 +136,6 @@ async function inner(): Promise<InnerResult> {
   }
 }
 
-function which(prog: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${prog}`], { stdio: 'ignore' }).status === 0;
-}
 
 if (process.env[INNER_ENV] === '1') {
   const res = await inner();
@@ -146,21 +143,12 @@ if (process.env[INNER_ENV] === '1') {
   if (res.error !== undefined) process.exitCode = 1;
 } else {
   test('real cu dials out on a line tgetty watches: tgetty stays off the line, then re-initialises and answers', (t) => {
-    if (process.getuid?.() !== 0) return t.skip('needs root (unshare -m, tmpfs over the lock dir)');
-    if (!which('cu')) return t.skip('cu not installed');
-    if (!which('unshare')) return t.skip('unshare not installed');
-    const script = 'set -e; d=$(realpath "$LOCKDIR"); mount -t tmpfs -o mode=1777 tgetty-lock "$d"; exec "$NODE" "$SELF"';
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script], {
-      env: { ...process.env, [INNER_ENV]: '1', LOCKDIR: LOCK_DIR, NODE: process.execPath, SELF: fileURLToPath(import.meta.url) },
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    assert.ok(line.startsWith('{'), `inner run printed no result (status ${r.status}): ${r.stderr}`);
-    const res = JSON.parse(line) as InnerResult;
+    const why = cuSkipReason();
+    if (why !== undefined) return t.skip(why);
+    const { res, status, stderr } = runInPrivateLockDir<InnerResult>(import.meta.url, INNER_ENV, 90_000);
     if (res.error !== undefined) t.diagnostic(`tgetty log:\n${res.log}`);
     assert.equal(res.error, undefined, res.error);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(status, 0, stderr);
 
     // cu held the line with its own lock, and tgetty said so.
     assert.deepEqual(res.lockWhileCu, { state: 'pid', pid: res.cuPid, format: 'ascii' });

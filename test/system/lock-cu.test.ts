@@ -9,14 +9,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { CU_LOCK_DIR, cuSkipReason, runInPrivateLockDir } from '../helpers/lock-namespace.js';
+import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { closeFd, openPty } from '../../src/line/libc.js';
 import { foreignLockOwner, formatLockPid, isProcessAlive, lockPath, makeLock, readLock, removeLock, watchLock } from '../../src/line/lock.js';
 import type { LockContent, LockOwner } from '../../src/line/lock.js';
 
-const LOCK_DIR = '/var/lock'; // cu's compiled-in lock dir
+const LOCK_DIR = CU_LOCK_DIR;
 const INNER_ENV = 'TGETTY_LOCK_CU_INNER';
 
 interface InnerResult {
@@ -85,9 +85,6 @@ async function inner(): Promise<InnerResult> {
   }
 }
 
-function which(prog: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${prog}`], { stdio: 'ignore' }).status === 0;
-}
 
 if (process.env[INNER_ENV] === '1') {
   try {
@@ -98,20 +95,11 @@ if (process.env[INNER_ENV] === '1') {
   }
 } else {
   test('real cu: its lock is a live foreign lock, and its leftover lock is stale', (t) => {
-    if (process.getuid?.() !== 0) return t.skip('needs root (unshare -m, tmpfs over the lock dir)');
-    if (!which('cu')) return t.skip('cu not installed');
-    if (!which('unshare')) return t.skip('unshare not installed');
-    const script = 'set -e; d=$(realpath "$LOCKDIR"); mount -t tmpfs -o mode=1777 tgetty-lock "$d"; exec "$NODE" "$SELF"';
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script], {
-      env: { ...process.env, [INNER_ENV]: '1', LOCKDIR: LOCK_DIR, NODE: process.execPath, SELF: fileURLToPath(import.meta.url) },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    assert.ok(line.startsWith('{'), `inner run printed no result (status ${r.status}): ${r.stderr}`);
-    const res = JSON.parse(line) as InnerResult;
+    const why = cuSkipReason();
+    if (why !== undefined) return t.skip(why);
+    const { res, status, stderr } = runInPrivateLockDir<InnerResult>(import.meta.url, INNER_ENV, 30_000);
     assert.equal(res.error, undefined, res.error);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(status, 0, stderr);
 
     // cu's lock: HDB ASCII with cu's pid, seen as held by a live process.
     assert.deepEqual(res.whileRunning.content, { state: 'pid', pid: res.cuPid, format: 'ascii' });
