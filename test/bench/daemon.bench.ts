@@ -21,7 +21,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
-import { mgettyUnavailable, MGETTY } from '../helpers/mgetty-ns.js';
+import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
 import { alive, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -169,9 +169,6 @@ async function idleLines(s: Serve): Promise<number> {
   }
 }
 
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Groups not stopped yet: a signal to the bench stops them (mgetty does not get our SIGINT). */
 const groups = new Set<MgettyGroup>();
@@ -193,29 +190,13 @@ interface MgettyGroup {
  * and waits. The same set-up as test/helpers/mgetty-ns.ts, for N lines at once.
  */
 async function startMgettys(lines: string[]): Promise<MgettyGroup> {
-  const root = mkdtempSync(join(tmpdir(), 'tgetty-bench-mgetty-'));
-  const etc = join(root, 'etc');
-  const log = join(root, 'log');
-  const run = join(root, 'run');
-  const dev = join(root, 'dev');
-  for (const d of [etc, log, run, join(run, 'lock'), dev]) mkdirSync(d, { recursive: true });
-  chmodSync(join(run, 'lock'), 0o1777);
-  writeFileSync(join(etc, 'mgetty.config'), 'toggle-dtr n\n');
-  writeFileSync(join(etc, 'login.config'), '* - - /bin/login @\n', { mode: 0o600 });
-  chmodSync(join(etc, 'login.config'), 0o600);
-  writeFileSync(join(etc, 'dialin.config'), '');
-  writeFileSync(join(root, 'wtmp'), '');
+  const { root, log, setup } = prepareMgettyNamespace({
+    config: 'toggle-dtr n\n',
+    loginConfig: '* - - /bin/login @\n',
+    devices: lines.map((target, i) => [`ttySIM${i}`, target] as const),
+  });
   const script = [
-    'set -e',
-    ...['null', 'zero', 'tty', 'urandom', 'random', 'full', 'ptmx'].map((n) => `touch ${q(join(dev, n))} && mount --bind /dev/${n} ${q(join(dev, n))}`),
-    `touch ${q(join(dev, 'console'))} && mount --bind /dev/null ${q(join(dev, 'console'))}`,
-    `mkdir -p ${q(join(dev, 'pts'))} && mount --bind /dev/pts ${q(join(dev, 'pts'))}`,
-    ...lines.map((target, i) => `ln -s ${q(target)} ${q(join(dev, `ttySIM${i}`))}`),
-    `mount --bind ${q(etc)} /etc/mgetty`,
-    `mount --bind ${q(log)} /var/log/mgetty`,
-    `mount --bind ${q(join(root, 'wtmp'))} /var/log/wtmp`,
-    `mount --bind ${q(run)} /run`,
-    `mount --rbind ${q(dev)} /dev`,
+    ...setup,
     'set +e',
     // Closing the namespace's pipe to us must not matter to mgetty: its stdio is /dev/null.
     ...lines.map((_, i) => `${MGETTY} -D ttySIM${i} </dev/null >/dev/null 2>&1 &\necho "PID ${i} $!"`),

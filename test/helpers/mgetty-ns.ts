@@ -48,11 +48,30 @@ export interface MgettyRun {
   stop(): Promise<void>;
 }
 
-function q(s: string): string {
+/** Quote for bash. */
+export function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function startMgetty(opts: MgettyOptions): MgettyRun {
+export interface MgettyNamespace {
+  root: string;
+  /** The private /var/log/mgetty (logs are `mg_<devId>.log`). */
+  log: string;
+  /**
+   * bash lines that, run inside `unshare -m`, give mgetty a private /dev with the devices,
+   * /etc/mgetty, /var/log/mgetty, /run (lock dir) and wtmp on temp dirs. Append the mgetty
+   * command(s).
+   */
+  setup: string[];
+}
+
+/** The temp tree and the namespace set-up for mgetty on one or more simulator lines. */
+export function prepareMgettyNamespace(o: {
+  config: string;
+  loginConfig: string;
+  devices: readonly (readonly [name: string, target: string])[];
+  files?: Record<string, string>;
+}): MgettyNamespace {
   const root = mkdtempSync(join(tmpdir(), 'tgetty-mgetty-ns-'));
   const etc = join(root, 'etc');
   const log = join(root, 'log');
@@ -60,29 +79,33 @@ export function startMgetty(opts: MgettyOptions): MgettyRun {
   const dev = join(root, 'dev');
   for (const d of [etc, log, run, join(run, 'lock'), dev]) mkdirSync(d, { recursive: true });
   chmodSync(join(run, 'lock'), 0o1777);
-  writeFileSync(join(etc, 'mgetty.config'), opts.config);
-  writeFileSync(join(etc, 'login.config'), opts.loginConfig, { mode: 0o600 });
+  writeFileSync(join(etc, 'mgetty.config'), o.config);
+  writeFileSync(join(etc, 'login.config'), o.loginConfig, { mode: 0o600 });
   chmodSync(join(etc, 'login.config'), 0o600);
   writeFileSync(join(etc, 'dialin.config'), '');
-  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(etc, name), text);
+  for (const [name, text] of Object.entries(o.files ?? {})) writeFileSync(join(etc, name), text);
   writeFileSync(join(root, 'wtmp'), '');
-
-  const [devName, devTarget] = opts.device;
-  const lines = [
+  const setup = [
     'set -e',
     // Private /dev: only what mgetty and login programs need. Console goes to /dev/null.
     ...['null', 'zero', 'tty', 'urandom', 'random', 'full', 'ptmx'].map((n) => `touch ${q(join(dev, n))} && mount --bind /dev/${n} ${q(join(dev, n))}`),
     `touch ${q(join(dev, 'console'))} && mount --bind /dev/null ${q(join(dev, 'console'))}`,
     `mkdir -p ${q(join(dev, 'pts'))} && mount --bind /dev/pts ${q(join(dev, 'pts'))}`,
-    `ln -s ${q(devTarget)} ${q(join(dev, devName))}`,
+    ...o.devices.map(([name, target]) => `ln -s ${q(target)} ${q(join(dev, name))}`),
     `mount --bind ${q(etc)} /etc/mgetty`,
     `mount --bind ${q(log)} /var/log/mgetty`,
     `mount --bind ${q(join(root, 'wtmp'))} /var/log/wtmp`,
     `mount --bind ${q(run)} /run`,
     // --rbind: the binds made inside the new /dev (null, pts, ...) must come along.
     `mount --rbind ${q(dev)} /dev`,
-    `exec ${MGETTY} ${opts.args.map(q).join(' ')}`,
   ];
+  return { root, log, setup };
+}
+
+export function startMgetty(opts: MgettyOptions): MgettyRun {
+  const [devName] = opts.device;
+  const { root, log, setup } = prepareMgettyNamespace({ ...opts, devices: [opts.device] });
+  const lines = [...setup, `exec ${MGETTY} ${opts.args.map(q).join(' ')}`];
   const proc = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', lines.join('\n')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
