@@ -3,6 +3,8 @@
  * spec §2.3) plus the few tgetty-only ones. Parser, resolver, docs and the CLI all read
  * this table, so a keyword is described exactly once. Pure.
  */
+// The default chats belong to the chat layer, already split as the config splitter would.
+import { DEFAULT_ANSWER_CHAT, DEFAULT_FORCE_INIT_CHAT, DEFAULT_INIT_CHAT } from '../chat/script.js';
 
 export type KeywordType = 'int' | 'string' | 'bool' | 'chat' | 'flow';
 export type KeywordUnit = 'ms' | 's' | 'bps' | 'KB' | 'mode';
@@ -55,12 +57,6 @@ const speedPost = (v: ConfigValue): PostResult =>
   typeof v === 'number' && !isValidSpeed(v)
     ? { value: v, invalid: `${v} is not a supported port speed (one of ${SPEED_TABLE.join(' ')})` }
     : { value: v };
-
-// Chat defaults, already split into expect/send elements (the config splitter's output form:
-// \d and \c stay as two characters for the send stage).
-const DEFAULT_INIT_CHAT = ['', '\\dATQ0V1H0', 'OK', 'AT', 'OK'];
-const DEFAULT_FORCE_INIT_CHAT = ['', '\\d\x10\x03\\d\\d\\d+++\\d\\d\\d\r\\dATQ0V1H0', 'OK'];
-const DEFAULT_ANSWER_CHAT = ['', 'ATA', 'CONNECT', '\\c', '\n'];
 
 function kw(def: Omit<KeywordDef, 'origin' | 'category'> & Partial<Pick<KeywordDef, 'origin' | 'category'>>): KeywordDef {
   return { origin: 'mgetty', category: 'data', ...def };

@@ -15,8 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
+import { lockName } from '../config/effective.js';
 
 /** Default lock directory (Debian: /var/lock -> /run/lock). */
 export const DEFAULT_LOCK_DIR = '/var/lock';
@@ -61,9 +62,7 @@ export type LockResult =
   | { ok: false; path: string; ownerPid: number; ownerCmd: string; reason: LockOwner['reason']; error: TgettyError };
 
 /** Name part of a lock: the device after the last `/` (`/dev/pts/3` -> `3`, as cu does). */
-export function lockName(device: string): string {
-  return basename(device);
-}
+export { lockName };
 
 export function lockPath(lockDir: string, device: string): string {
   return join(lockDir, `LCK..${lockName(device)}`);

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
+import { devId as toDevId } from '../config/effective.js';
 
 export const DEFAULT_RUN_DIR = '/run';
 
 /** devId is the device as one path component (`pts/4` -> `pts-4`). */
 export function pidFilePath(runDir: string, devId: string): string {
-  return join(runDir, `tgetty.pid.${devId.replace(/\//g, '-')}`);
+  return join(runDir, `tgetty.pid.${toDevId(devId)}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { DEFAULT_LOG_LEVEL, LogLevel, clampLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
 import { LogFile, journalAuditSink, journalPriority, resolveAuditMode, syslogAuditSink } from './sinks.js';
 import type { AuditMode, AuditSink } from './sinks.js';
+import { devId } from '../config/effective.js';
 
 export const DEFAULT_LOG_DIR = '/var/log/tgetty';
 
@@ -69,7 +70,7 @@ export interface Logger {
 
 /** `pts/4` -> `pts-4`: the device as one path component (log file names, pid files). */
 export function deviceId(device: string): string {
-  return stripDev(device).replace(/\//g, '-');
+  return devId(stripDev(device));
 }
 
 function stripDev(device: string): string {

@@ -3,6 +3,7 @@
  * configuration (config layer). The runner and the login phase read these, never
  * the keyword table, so a renamed keyword breaks the build and not a call.
  */
+import { DEFAULT_ANSWER_CHAT } from '../chat/script.js';
 import { boolOf, chatOf, devId as toDevId, intOf, stringOf, type EffectiveConfig } from '../config/effective.js';
 
 export interface LineSettings {
@@ -79,7 +80,7 @@ export function lineSettings(eff: EffectiveConfig, path: string): LineSettings {
     statisticsChat: chatOf(eff, 'statistics-chat'),
     statisticsFile: stringOf(eff, 'statistics-file'),
     getCndChat: chatOf(eff, 'get-cnd-chat'),
-    answerChat: chatOf(eff, 'answer-chat') ?? ['', 'ATA', 'CONNECT', '\\c', '\n'],
+    answerChat: chatOf(eff, 'answer-chat') ?? DEFAULT_ANSWER_CHAT,
     answerChatTimeoutMs: num(eff, 'answer-chat-timeout', 80) * 1000,
     modemCheckTimeS: num(eff, 'modem-check-time', 3600),
     rings: num(eff, 'rings', 1),
