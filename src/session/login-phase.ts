@@ -29,6 +29,7 @@ import type { LineSettings } from './settings.js';
 import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from './issue.js';
 import { NameReader, type NameResult } from './logname.js';
 import { PppDetector } from './ppp.js';
+import { InputQueue } from './input-queue.js';
 
 export interface LoginPhaseOptions {
   result: Extract<RunResult, { kind: 'connected' }>;
@@ -69,8 +70,7 @@ class Hangup extends Error {
 
 /** Bytes from the line, with one waiter, and hangup as an error. */
 class Reader {
-  private chunks: Buffer[] = [];
-  private waiter: (() => void) | undefined;
+  private readonly queue = new InputQueue();
   private hungUp = false;
 
   constructor(private readonly line: Line) {
@@ -80,42 +80,35 @@ class Reader {
   }
 
   private readonly onData = (b: Buffer): void => {
-    this.chunks.push(b);
-    this.wake();
+    this.queue.push(b);
   };
 
   private readonly onHangup = (): void => {
     this.hungUp = true;
-    this.wake();
+    this.queue.wake();
   };
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
   unshift(b: Uint8Array): void {
-    if (b.length > 0) this.chunks.unshift(Buffer.from(b));
+    this.queue.unshift(b);
   }
 
-  /** Next chunk, or undefined when `ms` passed first (ms undefined = wait forever). */
+  /** The bytes pending, or undefined when `ms` passed first (ms undefined = wait forever). */
   next(clock: Clock, ms: number | undefined): Promise<Buffer | undefined> {
-    const ready = this.chunks.shift();
+    const ready = this.queue.take();
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.hungUp) return Promise.reject(new Hangup());
     return new Promise((resolve, reject) => {
       let t: TimerHandle | undefined;
-      this.waiter = () => {
+      this.queue.onNext(() => {
         t?.cancel();
-        const c = this.chunks.shift();
+        const c = this.queue.take();
         if (c !== undefined) resolve(c);
         else if (this.hungUp) reject(new Hangup());
         else resolve(undefined);
-      };
+      });
       if (ms !== undefined) {
         t = clock.setTimeout(() => {
-          this.waiter = undefined;
+          this.queue.cancelWait();
           resolve(undefined);
         }, ms);
       }

@@ -21,6 +21,7 @@ import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
 import { initial, transition, type ChatName, type Command, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
+import { InputQueue } from './input-queue.js';
 
 /** A caller-screening verdict (dialin.config). */
 export interface ScreenVerdict {
@@ -71,45 +72,6 @@ class Interrupted extends Error {
   }
 }
 
-/** Pending input: bytes read from the line but not consumed yet, plus one waiter. */
-class InputQueue {
-  private chunks: Buffer[] = [];
-  private waiter: (() => void) | undefined;
-
-  push(b: Buffer): void {
-    if (b.length === 0) return;
-    this.chunks.push(b);
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  /** Put bytes back at the front (what a parser did not consume). */
-  unshift(b: Uint8Array): void {
-    if (b.length > 0) this.chunks.unshift(Buffer.from(b));
-  }
-
-  take(): Buffer | undefined {
-    if (this.chunks.length === 0) return undefined;
-    const all = this.chunks.length === 1 ? (this.chunks[0]) : Buffer.concat(this.chunks);
-    this.chunks = [];
-    return all;
-  }
-
-  clear(): number {
-    const n = this.chunks.reduce((s, c) => s + c.length, 0);
-    this.chunks = [];
-    return n;
-  }
-
-  onNext(fn: () => void): void {
-    this.waiter = fn;
-  }
-
-  cancelWait(): void {
-    this.waiter = undefined;
-  }
-}
 
 export class LineRunner {
   private readonly s: LineSettings;
