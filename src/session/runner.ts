@@ -22,6 +22,7 @@ import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../
 import { initial, transition, type ChatName, type Command, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
 import { InputQueue } from './input-queue.js';
+import { Cancel } from './cancel.js';
 
 /** A caller-screening verdict (dialin.config). */
 export interface ScreenVerdict {
@@ -81,7 +82,7 @@ export class LineRunner {
   private readonly input = new InputQueue();
   private readonly call: CallData = newCallData();
   private current: Transition = initial();
-  private abort: AbortController | undefined;
+  private abort: Cancel | undefined;
   private pendingExternal: LineInput | undefined;
   private cidDone = false;
   /** SIGUSR1 came: every RING wait of this call succeeds at once (mgetty's virtual RING). */
@@ -130,12 +131,12 @@ export class LineRunner {
     if (state.name === 'ended' || state.name === 'connected') return;
     const probe = transition(state, input, this.machineCfg);
     if (probe.state === state && probe.commands.every((c) => c.cmd === 'log')) {
-      for (const c of probe.commands) void this.perform(c, new AbortController().signal);
+      for (const c of probe.commands) void this.perform(c, new Cancel());
       return;
     }
     if (input.type === 'virtual-ring') this.virtualRing = true;
     this.pendingExternal = input;
-    this.abort?.abort();
+    this.abort?.cancel();
   }
 
   /** Run until CONNECT (the caller's line is handed back) or an end with an exit code. */
@@ -144,13 +145,13 @@ export class LineRunner {
     for (;;) {
       const { state, commands } = this.current;
       if (state.name === 'ended') {
-        for (const c of commands) await this.perform(c, new AbortController().signal);
+        for (const c of commands) await this.perform(c, new Cancel());
         this.cleanup(state.keepLock);
         this.log.mesg(`exit ${state.exitCode}: ${state.reason}`);
         return { kind: 'ended', exitCode: state.exitCode, reason: state.reason, keepLock: state.keepLock };
       }
       if (state.name === 'connected') {
-        for (const c of commands) await this.perform(c, new AbortController().signal);
+        for (const c of commands) await this.perform(c, new Cancel());
         return this.connected(state);
       }
       const next = await this.performAll(commands);
@@ -175,13 +176,13 @@ export class LineRunner {
 
   /** Perform a transition's commands; return the outcome of the last one, or an outside input. */
   private async performAll(commands: readonly Command[]): Promise<LineInput> {
-    const ctl = new AbortController();
+    const ctl = new Cancel();
     this.abort = ctl;
     try {
       let outcome: LineInput | undefined;
       for (const c of commands) {
         if (this.pendingExternal !== undefined) break;
-        outcome = await this.perform(c, ctl.signal);
+        outcome = await this.perform(c, ctl);
       }
       const ext = this.takeExternal();
       if (ext !== undefined) return ext;
@@ -212,7 +213,7 @@ export class LineRunner {
 
   // ---- commands ----
 
-  private async perform(c: Command, signal: AbortSignal): Promise<LineInput | undefined> {
+  private async perform(c: Command, signal: Cancel): Promise<LineInput | undefined> {
     switch (c.cmd) {
       case 'log':
         this.log[c.level](c.text);
@@ -283,7 +284,7 @@ export class LineRunner {
     this.deliver({ type: 'hangup' });
   };
 
-  private async open(signal: AbortSignal): Promise<LineInput> {
+  private async open(signal: Cancel): Promise<LineInput> {
     this.log.mesg('check for lockfiles');
     const owner = foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log });
     if (owner !== undefined) return { type: 'lock-held', ownerPid: owner.pid, ownerCmd: owner.cmd };
@@ -371,21 +372,20 @@ export class LineRunner {
     return st === undefined || st.dsr || st.cts;
   }
 
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+  private sleep(ms: number, signal: Cancel): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
         reject(new Interrupted());
         return;
       }
       const t = this.clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
+        off();
         resolve();
       }, ms);
-      const onAbort = (): void => {
+      const off = signal.onCancel(() => {
         t.cancel();
         reject(new Interrupted());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
     });
   }
 
@@ -406,15 +406,16 @@ export class LineRunner {
    * Wait for input while calling `step` on every chunk until it returns a result;
    * `onTimeout` gives the result when `timeoutMs` passes without one.
    */
-  private consume<T>(signal: AbortSignal, timeoutMs: number | undefined, step: (chunk: Buffer) => T | undefined, onTimeout: () => T): Promise<T> {
+  private consume<T>(signal: Cancel, timeoutMs: number | undefined, step: (chunk: Buffer) => T | undefined, onTimeout: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: TimerHandle | undefined;
       let done = false;
+      let off = (): void => undefined;
       const finish = (fn: () => void): void => {
         if (done) return;
         done = true;
         timer?.cancel();
-        signal.removeEventListener('abort', onAbort);
+        off();
         this.input.cancelWait();
         fn();
       };
@@ -441,7 +442,7 @@ export class LineRunner {
         onAbort();
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      off = signal.onCancel(onAbort);
       if (timeoutMs !== undefined) {
         timer = this.clock.setTimeout(() => finish(() => resolve(onTimeout())), timeoutMs);
       }
@@ -472,7 +473,7 @@ export class LineRunner {
   }
 
   /** Run a chat script on the line. */
-  private async chat(name: ChatName, signal: AbortSignal): Promise<LineInput> {
+  private async chat(name: ChatName, signal: Cancel): Promise<LineInput> {
     const spec = this.chatSpec(name);
     if (spec === undefined) return { type: 'chat-ok' };
     const line = this.requireLine();
@@ -548,8 +549,8 @@ export class LineRunner {
   }
 
   /** Idle: read nothing until something happens (input, the check timer, a dial-out lock). */
-  private async waitActivity(checkAfterS: number, signal: AbortSignal): Promise<LineInput> {
-    this.log.closeIdle();
+  private async waitActivity(checkAfterS: number, signal: Cancel): Promise<LineInput> {
+    this.log.idle();
     const ownerNow = (): LineInput | undefined => {
       const owner = foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log });
       return owner === undefined ? undefined : { type: 'lock-held', ownerPid: owner.pid, ownerCmd: owner.cmd };
@@ -584,18 +585,19 @@ export class LineRunner {
 
   private watch: LockWatch | undefined;
 
-  private async waitLockGone(signal: AbortSignal): Promise<LineInput> {
+  private async waitLockGone(signal: Cancel): Promise<LineInput> {
     const owner = (): boolean => foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log }) !== undefined;
     for (;;) {
       if (owner()) {
         await new Promise<void>((resolve, reject) => {
           let timer: TimerHandle | undefined;
           let settled = false;
+          let off = (): void => undefined;
           const stop = (): void => {
             settled = true;
             w.close();
             timer?.cancel();
-            signal.removeEventListener('abort', onAbort);
+            off();
           };
           const w = watchLock(this.deps.lockDir, this.s.device, (present) => {
             if (present || settled) return;
@@ -607,7 +609,7 @@ export class LineRunner {
             stop();
             reject(new Interrupted());
           };
-          signal.addEventListener('abort', onAbort, { once: true });
+          off = signal.onCancel(onAbort);
           // Judging the lock also removes it when its owner is dead (stale).
           const check = (): void => {
             if (settled) return;
@@ -627,7 +629,7 @@ export class LineRunner {
     }
   }
 
-  private async probeModem(signal: AbortSignal): Promise<LineInput> {
+  private async probeModem(signal: Cancel): Promise<LineInput> {
     const line = this.requireLine();
     const ex = new CommandExchange('AT');
     await this.sleep(EXCHANGE_PRE_DELAY_MS, signal);
@@ -647,7 +649,7 @@ export class LineRunner {
     return { type: 'chat-failed', reason: out.error === 'timeout' ? 'timeout' : 'abort', action: out.error };
   }
 
-  private async waitRing(timeoutMs: number, signal: AbortSignal): Promise<LineInput> {
+  private async waitRing(timeoutMs: number, signal: Cancel): Promise<LineInput> {
     if (this.virtualRing) {
       this.log.mesg('virtual RING (SIGUSR1)');
       return { type: 'virtual-ring' };
@@ -709,7 +711,7 @@ export class LineRunner {
     return { type: 'cid-done' };
   }
 
-  private async screen(signal: AbortSignal): Promise<LineInput> {
+  private async screen(signal: Cancel): Promise<LineInput> {
     if (this.s.getCndChat !== undefined) await this.chat('get-cnd', signal);
     applyMesg(this.call);
     const verdict = this.deps.screen?.(this.call.callerId) ?? { allowed: true, why: 'no dialin.config rules' };
