@@ -231,3 +231,42 @@ test('watchLock reports the lock appearing and disappearing (inotify, no polling
   assert.deepEqual(events, [true, false]);
   assert.equal(w.present, false);
 });
+
+test('watchLock: lines watching one lock dir share it; one leaving does not blind the others', { timeout: 10_000 }, async (t) => {
+  const dir = tempDir(t);
+  const seen: string[] = [];
+  let wake: (() => void) | undefined;
+  const next = (): Promise<void> => new Promise((res) => (wake = res));
+  const cb = (dev: string) => (present: boolean): void => {
+    seen.push(`${dev}:${present}`);
+    wake?.();
+  };
+  const a = watchLock(dir, 'ttyS1', cb('S1'));
+  const a2 = watchLock(dir, 'ttyS1', cb('S1b'));
+  const b = watchLock(dir, 'ttyS2', cb('S2'));
+  t.after(() => {
+    a.close();
+    a2.close();
+    b.close();
+  });
+  a.close();
+  a.close(); // twice is harmless
+  let p = next();
+  assert.equal(makeLock(dir, 'ttyS1').ok, true);
+  await p;
+  assert.deepEqual(seen, ['S1b:true']);
+  p = next();
+  assert.equal(makeLock(dir, 'ttyS2').ok, true);
+  await p;
+  assert.deepEqual(seen, ['S1b:true', 'S2:true']);
+  a2.close();
+  b.close();
+  // All gone: the shared watch is closed, and a new subscriber gets a fresh one that works.
+  const c = watchLock(dir, 'ttyS2', cb('S2c'));
+  t.after(() => c.close());
+  assert.equal(c.present, true);
+  p = next();
+  assert.equal(removeLock(dir, 'ttyS2'), true);
+  await p;
+  assert.deepEqual(seen, ['S1b:true', 'S2:true', 'S2c:false']);
+});

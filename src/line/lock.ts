@@ -12,7 +12,6 @@
  *   between the two), and as stale afterwards.
  * - An unreadable lock (EACCES, a directory) is held: when in doubt, stay off the line.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -202,10 +201,24 @@ function resolve(opts: LockOptions): Required<Omit<LockOptions, 'log'>> & { log?
   return { pid: opts.pid ?? process.pid, now: opts.now ?? Date.now, procDir: opts.procDir ?? '/proc', ...(opts.log ? { log: opts.log } : {}) };
 }
 
-/** Write our pid to a fresh temp file next to the lock (mode 0644 whatever the umask). */
+let tempSeq = 0;
+
+/**
+ * Write our pid to a fresh temp file next to the lock (mode 0644 whatever the umask).
+ * The name is pid + counter (unique among live processes; random bytes cost more than the
+ * rest of the lock); a leftover of a dead process with our pid is skipped by trying the next.
+ */
 function writeTemp(lockDir: string, pid: number): string {
-  const tmp = join(lockDir, `LCK..TM.${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o644);
+  let tmp = '';
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    tmp = join(lockDir, `LCK..TM.${pid.toString(36)}.${(++tempSeq).toString(36)}`);
+    try {
+      fd = openSync(tmp, 'wx', 0o644);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST' || attempt >= 8) throw err;
+    }
+  }
   try {
     fchmodSync(fd, 0o644);
     const data = Buffer.from(formatLockPid(pid), 'latin1');
@@ -304,49 +317,113 @@ export interface WatchLockOptions {
   onError?: (err: TgettyError) => void;
 }
 
+/** One subscription to a shared lock-dir watch. */
+interface WatchSub {
+  present: boolean;
+  cb: (present: boolean) => void;
+  onError?: (err: TgettyError) => void;
+  device: string;
+}
+
+/** One inotify watch per lock dir, shared by every line that waits on it (a daemon with 64 idle lines). */
+interface DirWatch {
+  key: string;
+  watcher: FSWatcher;
+  /** Subscriptions by lock file name (`LCK..ttyS0`). */
+  subs: Map<string, Set<WatchSub>>;
+  count: number;
+}
+
+const dirWatches = new Map<string, DirWatch>();
+
+function lockExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function openDirWatch(lockDir: string, persistent: boolean, device: string): DirWatch {
+  const key = `${persistent ? 'p' : 'n'}:${lockDir}`;
+  const have = dirWatches.get(key);
+  if (have !== undefined) return have;
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(lockDir, { persistent });
+  } catch (err) {
+    throw lockFailed(lockDir, device, err);
+  }
+  const dw: DirWatch = { key, watcher, subs: new Map(), count: 0 };
+  const check = (name: string, subs: Set<WatchSub>): void => {
+    const now = lockExists(join(lockDir, name));
+    for (const sub of [...subs]) {
+      if (now === sub.present || !subs.has(sub)) continue;
+      sub.present = now;
+      sub.cb(now);
+    }
+  };
+  watcher.on('change', (_type, filename) => {
+    if (filename === null) {
+      // No name (queue overflow): look at every watched lock.
+      for (const [name, subs] of [...dw.subs]) check(name, subs);
+      return;
+    }
+    const subs = dw.subs.get(filename.toString());
+    if (subs !== undefined) check(filename.toString(), subs);
+  });
+  watcher.on('error', (err) => {
+    // The watch is gone (lock dir removed, inotify limits): tell everyone; the next subscriber starts a new one.
+    if (dirWatches.get(key) === dw) dirWatches.delete(key);
+    watcher.close();
+    for (const [name, subs] of dw.subs) {
+      for (const sub of subs) sub.onError?.(new TgettyError('LOCK_FAILED', `watching ${lockDir} for ${name} failed: ${err.message}`, { port: sub.device, file: lockDir }, { cause: err }));
+    }
+  });
+  dirWatches.set(key, dw);
+  return dw;
+}
+
+/** The last subscriber left: close the shared watch (no handle may keep a getty alive). */
+function releaseDirWatch(dw: DirWatch): void {
+  if (dw.count > 0) return;
+  if (dirWatches.get(dw.key) === dw) dirWatches.delete(dw.key);
+  dw.watcher.close();
+}
+
 /**
  * Call `cb(present)` whenever the lock file of `device` appears or disappears. Event
  * driven (inotify on the lock directory), no polling. The callback only says that the
  * file changed; callers use foreignLockOwner() to judge whether it is a valid lock.
+ * Every watcher of one lock directory shares one inotify watch: subscribing and leaving
+ * are map operations, not syscalls, on the way from idle to ATA.
  */
 export function watchLock(lockDir: string, device: string, cb: (present: boolean) => void, opts: WatchLockOptions = {}): LockWatch {
   const name = `LCK..${lockName(device)}`;
-  const path = join(lockDir, name);
-  const exists = (): boolean => {
-    try {
-      lstatSync(path);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(lockDir, { persistent: opts.persistent ?? true });
-  } catch (err) {
-    throw lockFailed(lockDir, device, err);
-  }
+  const dw = openDirWatch(lockDir, opts.persistent ?? true, device);
   // Watch first, then read the state, so a change in between is not missed.
-  let present = exists();
+  const sub: WatchSub = { present: lockExists(join(lockDir, name)), cb, device, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) };
+  let subs = dw.subs.get(name);
+  if (subs === undefined) {
+    subs = new Set();
+    dw.subs.set(name, subs);
+  }
+  subs.add(sub);
+  dw.count++;
   let closed = false;
-  watcher.on('change', (_type, filename) => {
-    if (closed) return;
-    if (filename !== null && filename.toString() !== name) return;
-    const now = exists();
-    if (now === present) return;
-    present = now;
-    cb(now);
-  });
-  watcher.on('error', (err) => {
-    opts.onError?.(new TgettyError('LOCK_FAILED', `watching ${lockDir} for ${name} failed: ${err.message}`, { port: device, file: lockDir }, { cause: err }));
-  });
   return {
     get present() {
-      return present;
+      return sub.present;
     },
     close() {
+      if (closed) return;
       closed = true;
-      watcher.close();
+      const set = dw.subs.get(name);
+      set?.delete(sub);
+      if (set !== undefined && set.size === 0) dw.subs.delete(name);
+      dw.count--;
+      releaseDirWatch(dw);
     },
   };
 }
