@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
 import { LogLevel } from './levels.js';
@@ -153,7 +154,7 @@ test('missing log dir is created once (0755)', (t) => {
   assert.equal(statSync(logDir).mode & 0o777, 0o755 & ~process.umask());
 });
 
-test('unopenable file: one warning, entries to stderr, counted, retried after closeIdle', (t) => {
+test('unopenable file: one warning, entries to stderr, counted, retried after idle', (t) => {
   const dir = tempDir(t);
   const blocker = join(dir, 'blocker');
   writeFileSync(blocker, 'a file where the log dir should be');
@@ -169,15 +170,15 @@ test('unopenable file: one warning, entries to stderr, counted, retried after cl
   assert.deepEqual(err.slice(1), ['11/21 19:30:00 yS0  one\n', '11/21 19:30:00 yS0  two\n']);
   assert.equal(log.droppedCount, 2);
 
-  // Still broken: retried at closeIdle, but no second warning.
-  log.closeIdle();
+  // Still broken: retried after idle, but no second warning.
+  log.idle();
   log.mesg('three');
   assert.equal(err.length, 4);
   assert.equal(log.droppedCount, 3);
 
   rmSync(blocker);
   mkdirSync(blocker);
-  log.closeIdle();
+  log.idle();
   log.mesg('four');
   assert.equal(readFileSync(join(blocker, 'ttyS0.log'), 'utf8'), '11/21 19:30:00 yS0  four\n');
   assert.equal(err.length, 4);
@@ -198,12 +199,12 @@ test('write failure (ENOSPC on /dev/full) falls back to stderr without throwing'
   }
 });
 
-test('closeIdle lets rotation happen: the next entry goes to a fresh file', (t) => {
+test('idle lets rotation happen: the next entry goes to a fresh file', (t) => {
   const { log, dir } = setup(t);
   const path = join(dir, 'ttyS3.log');
   log.mesg('before');
   rmSync(path); // logrotate moved it away
-  log.closeIdle();
+  log.idle();
   log.mesg('after');
   assert.equal(readFileSync(path, 'utf8'), '11/21 19:30:00 yS3  after\n');
   rmSync(path);
@@ -211,6 +212,23 @@ test('closeIdle lets rotation happen: the next entry goes to a fresh file', (t) 
   assert.equal(readFileSync(path, 'utf8'), '');
   log.mesg('again');
   assert.equal(readFileSync(path, 'utf8'), '11/21 19:30:00 yS3  again\n');
+});
+
+test('idle keeps the file open unless it was rotated; a rename (logrotate create) is noticed', (t) => {
+  const { log, dir } = setup(t);
+  const path = join(dir, 'ttyS3.log');
+  log.mesg('one');
+  const fdsBefore = readdirSync('/proc/self/fd').length;
+  log.idle();
+  log.mesg('two');
+  assert.equal(readdirSync('/proc/self/fd').length, fdsBefore);
+  assert.equal(readFileSync(path, 'utf8'), '11/21 19:30:00 yS3  one\n11/21 19:30:00 yS3  two\n');
+  renameSync(path, `${path}.1`);
+  log.mesg('three'); // not idle yet: still the open (renamed) file, as any appender would
+  log.idle();
+  log.mesg('four');
+  assert.equal(readFileSync(`${path}.1`, 'utf8'), '11/21 19:30:00 yS3  one\n11/21 19:30:00 yS3  two\n11/21 19:30:00 yS3  three\n');
+  assert.equal(readFileSync(path, 'utf8'), '11/21 19:30:00 yS3  four\n');
 });
 
 test('a throwing stderr or audit sink never reaches the caller', (t) => {
@@ -228,4 +246,51 @@ test('a throwing stderr or audit sink never reaches the caller', (t) => {
     log.error('e');
   });
   assert.equal(log.droppedCount, 2);
+});
+
+test('defer: the entries of one turn are written together at the deferred flush, in order, with their own times', (t) => {
+  const jobs: (() => void)[] = [];
+  const { log, read, clock, audit } = setup(t, { defer: (fn) => jobs.push(fn) });
+  log.mesg('got RING');
+  clock.advance(1000);
+  log.audit('failed NO CARRIER');
+  log.mesg('send: ATA');
+  assert.equal(jobs.length, 1, 'one flush per batch');
+  assert.throws(() => read(), /ENOENT/, 'nothing written before the flush');
+  assert.equal(audit.length, 1, 'audit lines are not deferred');
+  jobs[0]?.();
+  assert.equal(read(), '11/21 19:30:00 yS3  got RING\n11/21 19:30:01 ##### failed NO CARRIER\n11/21 19:30:01 yS3  send: ATA\n');
+  log.mesg('later');
+  assert.equal(jobs.length, 2);
+  log.close(); // close (and idle, reopen) write what is pending first
+  assert.match(read(), /later\n$/);
+  jobs[1]?.();
+  assert.equal(read().match(/later/g)?.length, 1, 'the late turn finds nothing left');
+});
+
+test('defer: a file that cannot be written sends the whole batch to stderr, counted', (t) => {
+  const jobs: (() => void)[] = [];
+  const err: string[] = [];
+  const log = createLogger({ device: 'ttyS0', file: '/dev/full', clock: new FakeClock(START), audit: 'none', stderr: (s) => err.push(s), defer: (fn) => jobs.push(fn) });
+  t.after(() => log.close());
+  log.mesg('a');
+  log.mesg('b');
+  jobs[0]?.();
+  assert.match(err[0] ?? '', /ENOSPC/);
+  assert.deepEqual(err.slice(1), ['11/21 19:30:00 yS0  a\n', '11/21 19:30:00 yS0  b\n']);
+  assert.equal(log.droppedCount, 2);
+});
+
+test('defer: entries still pending when the process exits are written', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'x.log');
+  const mod = new URL('./logger.js', import.meta.url).href;
+  const code = `import(${JSON.stringify(mod)}).then((m) => {
+    const log = m.createLogger({ device: 'ttyS0', file: ${JSON.stringify(file)}, audit: 'none', defer: (fn) => setTimeout(fn, 60000) });
+    log.mesg('pending at exit');
+    process.exit(3);
+  });`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(readFileSync(file, 'utf8'), /ttyS0|yS0  pending at exit\n$/);
 });

@@ -37,6 +37,12 @@ export interface LoggerOptions {
   stderr?: (s: string) => void;
   /** Environment used by 'auto' to detect systemd; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Write the file entries of one event-loop turn together, later: `defer(flush)` is called
+   * once per batch (the daemon: setImmediate). Entries keep their time and order; audit
+   * lines still go out at once. Without it every entry is one write(2) when it is made.
+   */
+  defer?: (flush: () => void) => void;
 }
 
 export interface Logger {
@@ -60,12 +66,27 @@ export interface Logger {
   junk(msg: string, fields?: LogFields): void;
   /** `<prefix><bytes>` with printable ASCII as is and the rest as `[xx]`. */
   dump(level: MessageLevel, prefix: string, bytes: Uint8Array | string, fields?: LogFields): void;
-  /** Close the file while idle (rotation-friendly); the next entry reopens it. */
-  closeIdle(): void;
+  /** The line is idle: the next entry reopens the file if logrotate moved it, and retries a broken one. */
+  idle(): void;
   /** Close and reopen the file now (after rotation). */
   reopen(): void;
   /** Close the file at exit. A later entry would reopen it: logging never stops. */
   close(): void;
+  /** Write deferred entries now (see LoggerOptions.defer); a no-op otherwise. */
+  flush(): void;
+}
+
+/** Loggers with deferred entries: written out if the process exits before their turn comes. */
+const pendingLoggers = new Set<{ flush(): void }>();
+let exitHookInstalled = false;
+
+function flushAtExit(l: { flush(): void }): void {
+  pendingLoggers.add(l);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of [...pendingLoggers]) p.flush();
+  });
 }
 
 /** `pts/4` -> `pts-4`: the device as one path component (log file names, pid files). */
@@ -116,19 +137,50 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     }
   };
 
+  const defer = opts.defer;
+  let queue: LogEntry[] = [];
+  let scheduled = false;
+  const self = { flush: (): void => flush() };
+  const lineOf = (entry: LogEntry): string => (format === 'json' ? formatJson(entry) : formatText(entry));
+  const flush = (): void => {
+    scheduled = false;
+    pendingLoggers.delete(self);
+    if (queue.length === 0) return;
+    const entries = queue;
+    queue = [];
+    try {
+      const lines = entries.map(lineOf);
+      if (logFile === undefined || !logFile.write(lines.join(''))) {
+        if (logFile !== undefined) dropped += entries.length;
+        entries.forEach((e, i) => toStderr(e.level, lines[i] ?? ''));
+      }
+    } catch {
+      // A logger must never take the getty down.
+    }
+  };
+
   const log = (lvl: MessageLevel, msg: string, fields?: LogFields): void => {
     if (lvl > level) return;
     try {
       const entry: LogEntry = { time: clock.now(), level: lvl, device, msg, fields };
-      const line = format === 'json' ? formatJson(entry) : formatText(entry);
       let onStderr = false;
-      if (logFile === undefined) {
-        toStderr(lvl, line);
-        onStderr = true;
-      } else if (!logFile.write(line)) {
-        dropped++;
-        toStderr(lvl, line);
-        onStderr = true;
+      if (defer !== undefined && logFile !== undefined) {
+        queue.push(entry);
+        if (!scheduled) {
+          scheduled = true;
+          flushAtExit(self);
+          defer(flush);
+        }
+      } else {
+        const line = lineOf(entry);
+        if (logFile === undefined) {
+          toStderr(lvl, line);
+          onStderr = true;
+        } else if (!logFile.write(line)) {
+          dropped++;
+          toStderr(lvl, line);
+          onStderr = true;
+        }
       }
       if (auditSink !== undefined && lvl <= LogLevel.AUDIT && !(journal && onStderr)) {
         const text = entryText(entry);
@@ -165,10 +217,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       if (lvl > level) return;
       log(lvl, prefix + showBytes(bytes), fields);
     },
-    closeIdle: () => logFile?.closeIdle(),
+    idle: () => {
+      flush();
+      logFile?.markIdle();
+    },
     reopen: () => {
+      flush();
       logFile?.reopen();
     },
-    close: () => logFile?.closeIdle(),
+    close: () => {
+      flush();
+      logFile?.close();
+    },
+    flush,
   };
 }

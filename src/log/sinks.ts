@@ -1,10 +1,10 @@
 /**
- * Where log lines go: the per-line log file (kept open between entries, closed while
- * idle so rotation works) and the audit channel (syslog, or stderr for journald).
+ * Where log lines go: the per-line log file (kept open; after an idle time the first
+ * entry checks whether logrotate moved it) and the audit channel (syslog, or stderr for journald).
  * Nothing here throws into the caller: a getty must keep answering calls when /var/log
  * is full.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import { LOG_ALERT, LOG_AUTH, LOG_ERR, LOG_NOTICE, openSyslog, syslog } from '../line/libc.js';
@@ -20,10 +20,14 @@ function writeAll(fd: number, data: Buffer): void {
 /**
  * An append-only log file opened lazily (mode 0640; Node opens every fd close-on-exec,
  * so login never inherits it). When it cannot be opened or written, one warning goes to
- * `warn` and `write()` returns false until `closeIdle()`/`reopen()` allow a new try.
+ * `warn` and `write()` returns false until `markIdle()`/`reopen()` allow a new try.
  */
 export class LogFile {
   private fd: number | undefined;
+  /** Identity of the open file, to notice rotation (the path now names another file, or none). */
+  private ino = 0;
+  private dev = 0;
+  private checkRotation = false;
   private failed = false;
   private warned = false;
   private triedMkdir = false;
@@ -45,6 +49,10 @@ export class LogFile {
 
   /** Append one line. Returns false if it could not be written to the file. */
   write(line: string): boolean {
+    if (this.fd !== undefined && this.checkRotation) {
+      this.checkRotation = false;
+      if (this.rotated()) this.closeFd();
+    }
     if (this.fd === undefined) {
       if (this.failed || !this.open()) return false;
     }
@@ -57,8 +65,19 @@ export class LogFile {
     }
   }
 
-  /** Close the file (idle time / rotation); the next line reopens it and a broken file is retried. */
-  closeIdle(): void {
+  /**
+   * The line is idle. The fd stays open (closing and reopening it cost syscalls on the
+   * way from RING to ATA); the next entry first checks with one stat(2) whether the path
+   * still names this file, and reopens it if logrotate moved it. A broken file is retried.
+   */
+  markIdle(): void {
+    this.checkRotation = true;
+    this.failed = false;
+    this.triedMkdir = false;
+  }
+
+  /** Close the file (at exit). A later entry opens it again. */
+  close(): void {
     this.closeFd();
     this.failed = false;
     this.triedMkdir = false;
@@ -66,8 +85,17 @@ export class LogFile {
 
   /** Close and open again now (after rotation, e.g. on SIGHUP). Returns true if the file is open. */
   reopen(): boolean {
-    this.closeIdle();
+    this.close();
     return this.open();
+  }
+
+  private rotated(): boolean {
+    try {
+      const st = statSync(this.path, { throwIfNoEntry: false });
+      return st === undefined || st.ino !== this.ino || st.dev !== this.dev;
+    } catch {
+      return true;
+    }
   }
 
   private open(): boolean {
@@ -88,6 +116,14 @@ export class LogFile {
         return false;
       }
     }
+    try {
+      const st = fstatSync(this.fd);
+      this.ino = st.ino;
+      this.dev = st.dev;
+    } catch {
+      this.ino = 0;
+    }
+    this.checkRotation = false;
     this.failed = false;
     this.warned = false;
     return true;
