@@ -4,7 +4,7 @@
  */
 import { Daemon } from '../daemon/daemon.js';
 import { CallRecords } from '../daemon/records.js';
-import { Metrics, startMetricsServer, type MetricsServer } from '../daemon/metrics.js';
+import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
@@ -50,13 +50,21 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       o.io.err(`tgetty serve: call records disabled: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
-  const metrics = new Metrics();
+  // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
+  // work on every state change of every line.
+  let metrics: Metrics | undefined;
+  let startServer: typeof startMetricsServer | undefined;
+  if (o.metricsPort !== undefined) {
+    const mod = await import('../daemon/metrics.js');
+    metrics = new mod.Metrics();
+    startServer = mod.startMetricsServer;
+  }
   const daemon = new Daemon({
     paths: o.paths,
     ...(o.lines !== undefined ? { lines: o.lines } : {}),
     overrides: o.overrides,
     logFormat: o.logFormat,
-    sinks: [metrics, ...(records !== undefined ? [records] : [])],
+    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records !== undefined ? [records] : [])],
     version: o.version,
     log,
   });
@@ -71,6 +79,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   const syncMetricLines = (() => {
     let known = new Set<string>();
     return () => {
+      if (metrics === undefined) return;
       const now = new Set(daemon.lines);
       for (const l of now) if (!known.has(l)) metrics.addLine(l);
       for (const l of known) if (!now.has(l)) metrics.removeLine(l);
@@ -103,9 +112,9 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     o.io.err(`tgetty serve: status socket disabled: ${err instanceof Error ? err.message : String(err)}\n`);
   }
   let metricsServer: MetricsServer | undefined;
-  if (o.metricsPort !== undefined) {
+  if (o.metricsPort !== undefined && startServer !== undefined && metrics !== undefined) {
     try {
-      metricsServer = await startMetricsServer({ port: o.metricsPort, host: o.metricsHost ?? '127.0.0.1', metrics, allowRemote: o.metricsAllowRemote === true });
+      metricsServer = await startServer({ port: o.metricsPort, host: o.metricsHost ?? '127.0.0.1', metrics, allowRemote: o.metricsAllowRemote === true });
       log.mesg(`metrics on http://${o.metricsHost ?? '127.0.0.1'}:${metricsServer.port}/metrics`);
     } catch (err) {
       log.error('metrics server disabled', { err });

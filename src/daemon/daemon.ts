@@ -17,7 +17,7 @@ import { lineSettings, type LineSettings } from '../session/settings.js';
 import { lineName, systemRunnerDeps } from '../session/single-line.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
-import { EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
+import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
 
 export type DaemonPaths = LinePaths;
 
@@ -51,6 +51,7 @@ interface Plan {
 export class Daemon {
   private readonly clock: Clock;
   private readonly bus: EventBus;
+  private readonly deferred: DeferredSinks | undefined;
   readonly board = new StatusBoard();
   private readonly supervisors = new Map<string, { sup: LineSupervisor; log: Logger; typed: boolean }>();
   private plan: Plan | undefined;
@@ -65,8 +66,15 @@ export class Daemon {
     this.startedAt = this.clock.now();
     this.log = o.log ?? createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat ?? 'text', clock: this.clock });
     this.bus = new EventBus((err) => this.log.error('an event sink failed', { err }));
+    // The status board is a map update: at once. Records and metrics wait for the end of the
+    // event-loop turn, so simultaneous calls get their ATA first.
     this.bus.add(this.board);
-    for (const s of o.sinks ?? []) this.bus.add(s);
+    if (o.sinks !== undefined && o.sinks.length > 0) {
+      const slow = new EventBus((err) => this.log.error('an event sink failed', { err }));
+      for (const s of o.sinks) slow.add(s);
+      this.deferred = new DeferredSinks(slow, (fn) => setImmediate(fn));
+      this.bus.add(this.deferred);
+    }
   }
 
   /** Read the config and work out every line's settings. Throws (with every problem) if anything is wrong. */
@@ -119,6 +127,8 @@ export class Daemon {
       logDir: this.o.paths.logDir,
       format: this.o.logFormat ?? 'text',
       clock: this.clock,
+      // One write per line per event-loop turn, after the turn's ATAs are out.
+      defer: (fn) => setImmediate(fn),
     });
     const entry = { sup: undefined as unknown as LineSupervisor, log, typed: l.typedSpecialNames };
     const sup = new LineSupervisor({
@@ -183,6 +193,7 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
+    this.deferred?.flush();
     return {
       pid: process.pid,
       version: this.o.version ?? 'unknown',
@@ -207,6 +218,7 @@ export class Daemon {
   async stop(): Promise<void> {
     this.log.mesg('stopping all lines');
     await Promise.all([...this.supervisors.values()].map((e) => e.sup.stop()));
+    this.deferred?.flush();
     for (const e of this.supervisors.values()) e.log.close();
     this.supervisors.clear();
     this.log.close();

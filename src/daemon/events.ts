@@ -80,6 +80,35 @@ export class EventBus implements EventSink {
   }
 }
 
+/**
+ * Sinks that may wait a moment (call records, metrics): events are queued and delivered
+ * in order by `schedule` (the daemon: setImmediate), so a burst of calls writes every
+ * ATA before any record or metric is touched. `flush()` delivers now (status, stop).
+ */
+export class DeferredSinks implements EventSink {
+  private queue: DaemonEvent[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly bus: EventSink,
+    private readonly schedule: (fn: () => void) => void,
+  ) {}
+
+  emit(e: DaemonEvent): void {
+    this.queue.push(e);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    for (const e of q) this.bus.emit(e);
+  }
+}
+
 /** One line in `tgetty status`. */
 export interface LineStatus {
   line: string;
