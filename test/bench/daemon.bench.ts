@@ -11,7 +11,10 @@
 // place it writes, so it needs root; without root or mgetty only tgetty is measured.
 // Run: npm run bench -- daemon
 //   node dist/test/bench/daemon.bench.js [--sizes 1,64,256] [--seconds 60] [--settle 30]
-//        [--calls 64] [--rounds 3] [--no-mgetty]
+//        [--calls 64] [--rounds 3] [--no-mgetty] [--no-idle] [--floor]
+//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"]
+//   --no-idle skips part 1 (only RING -> ATA is measured).
+//   --floor adds a row for a bare answerer (ATA on RING, nothing else): the harness's own latency.
 // It prints PASS/OVER against the budgets; it never fails on a budget.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,7 +42,7 @@ function listArg(name: string, dflt: number[]): number[] {
   return v.length > 0 ? v : dflt;
 }
 
-const sizes = listArg('sizes', [1, 64, 256]);
+const sizes = process.argv.includes('--no-idle') ? [] : listArg('sizes', [1, 64, 256]);
 const idleSeconds = numArg('seconds', 60);
 // After start-up V8 shrinks its heap with a few GCs once the process goes quiet (its
 // memory reducer); with 256 lines they came 20-30 s after start, after 15 quiet s. A
@@ -133,9 +136,29 @@ interface Serve {
   output(): string;
 }
 
+/** Lock dirs made on tmpfs, removed at the end. */
+const tmpfsDirs: string[] = [];
+
+/**
+ * The lock dir on tmpfs, as /run/lock (= /var/lock) is on a Debian system; creating a
+ * lock costs about 3x more on this VM's ext4 /tmp. Undefined when /dev/shm is missing.
+ */
+function tmpfsLockDir(): string | undefined {
+  if (!existsSync('/dev/shm')) return undefined;
+  const d = mkdtempSync('/dev/shm/tgetty-bench-lock-');
+  tmpfsDirs.push(d);
+  return d;
+}
+
+/** Extra node flags for the daemon only, e.g. `--daemon-node-args "--cpu-prof --cpu-prof-dir=/tmp/p"` to profile it. */
+const daemonNodeArgs = (() => {
+  const i = process.argv.indexOf('--daemon-node-args');
+  return i >= 0 ? (process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '') : [];
+})();
+
 /** `tgetty serve --lines ...` with every system path in `root`. */
 function startServe(root: string, lines: string[]): Serve {
-  const p = { etc: join(root, 'etc'), lock: join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
+  const p = { etc: join(root, 'etc'), lock: tmpfsLockDir() ?? join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
   for (const d of Object.values(p)) mkdirSync(d, { recursive: true });
   writeFileSync(join(root, 'utmp'), '');
   writeFileSync(join(root, 'wtmp'), '');
@@ -148,7 +171,7 @@ function startServe(root: string, lines: string[]): Serve {
     '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
     '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'),
   ];
-  const proc = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const proc = track(spawn(process.execPath, [...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   const keep = (b: Buffer): void => {
     if (out.length < 64 * 1024) out += b.toString();
@@ -440,6 +463,30 @@ async function ringTgetty(bank: SimBank, root: string): Promise<RoundResult[]> {
   }
 }
 
+/** The harness's own floor: a bare answerer (test/bench/bare-answerer.ts) that writes ATA on RING and nothing else. */
+async function ringFloor(bank: SimBank): Promise<RoundResult[]> {
+  const n = bank.lines.length;
+  const proc = track(spawn(process.execPath, [resolve(import.meta.dirname, 'bare-answerer.js'), ...bank.lines.map((l) => l.path)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  try {
+    let ready = false;
+    proc.stdout?.on('data', () => (ready = true));
+    await waitUntil(() => ready, 10_000, 'the bare answerer');
+    const out: RoundResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      await sleep(2000);
+      const pid = proc.pid;
+      if (pid === undefined) throw new Error('the bare answerer has no pid');
+      const res = await ringAll(bank, n, [pid]);
+      progress(`floor: round ${r + 1}/${rounds}: ${res.values.length} answered, ${res.failed} failed`);
+      out.push(res);
+      await callsOver(bank, n);
+    }
+    return out;
+  } finally {
+    await stopChild(proc);
+  }
+}
+
 /** mgetty answers one call per process, so every round starts N fresh mgettys (as init would respawn them). */
 async function ringMgetty(bank: SimBank): Promise<RoundResult[]> {
   const n = bank.lines.length;
@@ -537,6 +584,7 @@ async function cleanUp(): Promise<void> {
   await Promise.all([...groups].map((g) => g.stop()));
   await Promise.all([...children].map((c) => stopChild(c)));
   rmSync(work, { recursive: true, force: true });
+  for (const d of tmpfsDirs) rmSync(d, { recursive: true, force: true });
 }
 
 // Background jobs of the namespace shell ignore SIGINT, so Ctrl-C must not leave mgettys behind.
@@ -557,13 +605,14 @@ try {
       mg.push(await idleMgetty(n, join(work, `m${n}`)));
     }
   }
-  idleTable('tgetty serve (one process)', tg, true);
-  if (withMgetty) idleTable('mgetty -D (one process per line, sums over the processes)', mg, false);
+  if (tg.length > 0) idleTable('tgetty serve (one process)', tg, true);
+  if (withMgetty && mg.length > 0) idleTable('mgetty -D (one process per line, sums over the processes)', mg, false);
 
   progress(`RING -> ATA: ${callCount} lines, sim in this process`);
   bank = await createBank({ lines: callCount, dir: join(work, 'ring-sim'), clock: fineClock });
   const ringRows: [string, RoundResult[]][] = [['tgetty', await ringTgetty(bank, join(work, 'ring'))]];
   if (withMgetty) ringRows.push(['mgetty', await ringMgetty(bank)]);
+  if (process.argv.includes('--floor')) ringRows.push(['bare answerer (harness floor)', await ringFloor(bank)]);
   ringTable(ringRows);
   console.log('\nmgetty sleeps 50 ms before every chat send (its design), so its RING → ATA starts at 50 ms.');
   const load1 = loadavg();
