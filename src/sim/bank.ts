@@ -41,6 +41,13 @@ export interface BankOptions {
   transport?: 'pty' | 'memory';
   /** Called for each transcript note (e.g. to print to the console). */
   onNote?: (line: string, text: string) => void;
+  /**
+   * Latency benchmarks: stamp the getty's bytes in the transcript the moment they are
+   * read, and let the modem act on them (echo, answer) after the current batch of reads
+   * (setImmediate). Otherwise the modem work on one line delays the stamps of every line
+   * read after it in the same batch, and 64 simultaneous answers measure the simulator.
+   */
+  stampFirst?: boolean;
 }
 
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
@@ -61,15 +68,32 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void },
+    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
   ) {
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
     this.toDte = new ExpectBuffer(clock, `${name} to DTE`);
-    const onData = (b: Buffer): void => {
-      this.transcript.add('<', b);
+    const act = (b: Buffer): void => {
       this.fromDte.push(b);
       this.modem.onDteBytes(b);
+    };
+    let later: Buffer[] | undefined;
+    const onData = (b: Buffer): void => {
+      this.transcript.add('<', b);
+      if (opts.stampFirst !== true) {
+        act(b);
+        return;
+      }
+      if (later !== undefined) {
+        later.push(b);
+        return;
+      }
+      later = [b];
+      setImmediate(() => {
+        const bufs = later ?? [];
+        later = undefined;
+        for (const x of bufs) act(x);
+      });
     };
     const note = (text: string): void => {
       this.transcript.note(text);
@@ -217,6 +241,7 @@ export class SimBank {
           transport,
           exchange: this.exchange,
           ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+          ...(opts.stampFirst === true ? { stampFirst: true } : {}),
         }));
       }
     } catch (err) {

@@ -12,12 +12,12 @@
 // Run: npm run bench -- daemon
 //   node dist/test/bench/daemon.bench.js [--sizes 1,64,256] [--seconds 60] [--settle 30]
 //        [--calls 64] [--rounds 3] [--no-mgetty] [--no-idle] [--floor]
-//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"]
+//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE]
 //   --no-idle skips part 1 (only RING -> ATA is measured).
 //   --floor adds a row for a bare answerer (ATA on RING, nothing else): the harness's own latency.
 // It prints PASS/OVER against the budgets; it never fails on a budget.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../../src/core/clock.js';
@@ -156,6 +156,12 @@ const daemonNodeArgs = (() => {
   return i >= 0 ? (process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '') : [];
 })();
 
+/** `--daemon-cpus 1`: run the daemon on these CPUs only (taskset), e.g. apart from this process (`taskset -c 0 node ...`). */
+const daemonCpus = (() => {
+  const i = process.argv.indexOf('--daemon-cpus');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+
 /** `tgetty serve --lines ...` with every system path in `root`. */
 function startServe(root: string, lines: string[]): Serve {
   const p = { etc: join(root, 'etc'), lock: tmpfsLockDir() ?? join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
@@ -171,13 +177,24 @@ function startServe(root: string, lines: string[]): Serve {
     '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
     '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'),
   ];
-  const proc = track(spawn(process.execPath, [...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const proc = track(
+    daemonCpus === undefined
+      ? spawn(process.execPath, [...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', daemonCpus, process.execPath, ...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let out = '';
   const keep = (b: Buffer): void => {
     if (out.length < 64 * 1024) out += b.toString();
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
+  const i = process.argv.indexOf('--daemon-out');
+  const file = i >= 0 ? process.argv[i + 1] : undefined;
+  if (file !== undefined) {
+    const sink = createWriteStream(file);
+    proc.stdout?.pipe(sink);
+    proc.stderr?.pipe(sink);
+  }
   return { proc, runDir: p.run, output: () => out };
 }
 
@@ -417,6 +434,10 @@ async function ringAll(bank: SimBank, n: number, pids: number[]): Promise<RoundR
   const lines = bank.lines.slice(0, n);
   const marks = lines.map((l) => l.transcript.entries.length);
   const answered = lines.map((l) => l.waitForDte(/ATA\r/, 20_000).then(() => true, () => false));
+  // The simulator runs in this process: a GC here during the burst would delay reading the
+  // ATAs and be counted against the getty. Collect before the rings (npm run bench passes --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
+  await sleep(50);
   const c0 = new Map(pids.map((p) => [p, cpuTicks(p)]));
   // NO CARRIER comes 2 s after ATA, so every getty (mgetty exits then) is still alive when the last ATA is read.
   for (const l of lines) l.call({ cidFormat: 'none', outcome: 'no-carrier', answerDelayMs: 2000 });
@@ -609,7 +630,7 @@ try {
   if (withMgetty && mg.length > 0) idleTable('mgetty -D (one process per line, sums over the processes)', mg, false);
 
   progress(`RING -> ATA: ${callCount} lines, sim in this process`);
-  bank = await createBank({ lines: callCount, dir: join(work, 'ring-sim'), clock: fineClock });
+  bank = await createBank({ lines: callCount, dir: join(work, 'ring-sim'), clock: fineClock, stampFirst: true });
   const ringRows: [string, RoundResult[]][] = [['tgetty', await ringTgetty(bank, join(work, 'ring'))]];
   if (withMgetty) ringRows.push(['mgetty', await ringMgetty(bank)]);
   if (process.argv.includes('--floor')) ringRows.push(['bare answerer (harness floor)', await ringFloor(bank)]);
