@@ -13,8 +13,8 @@ import { removeLock } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
 import type { Session } from '../login/spawn.js';
-import { LineRunner, type RunnerDeps } from '../session/runner.js';
-import type { LineInput, LineState } from '../session/machine.js';
+import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
+import type { EndKind, LineInput, LineState } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
 import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
 import { hangupAfterCall } from '../session/hangup.js';
@@ -84,6 +84,54 @@ function statusOf(state: LineState): LineStatusState | undefined {
       return never;
     }
   }
+}
+
+/** How a line's run ended: the machine's kinds, plus the runner throwing (exit 33). */
+export type LineEndKind = EndKind | 'internal-error';
+
+/** What an end means for the line itself (besides the call record). */
+export type LineEffect =
+  | 'reload' // re-initialise at once, no back-off: the config was reloaded
+  | 'init-failed' // a modem-init event with ok: false
+  | 'line-error' // a line-error event
+  | 'none'; // a normal end (fax, junk): just restart
+
+/** The end the supervisor makes up when the runner throws (mgetty's exit 33). */
+type InternalErrorEnd = Omit<Extract<RunResult, { kind: 'ended' }>, 'endKind'> & { endKind: 'internal-error' };
+
+interface EndMapping {
+  /** The outcome of the call in progress, if there is one. */
+  outcome: CallOutcome;
+  line: LineEffect;
+}
+
+// A Record keyed by the union, so a new end kind does not compile until it is mapped here.
+const END_MAPPING: Record<LineEndKind, EndMapping> = {
+  // Sent to idle lines only; a call that just began when it came is recorded as failed.
+  reload: { outcome: 'failed', line: 'reload' },
+  signal: { outcome: 'hangup', line: 'line-error' },
+  hangup: { outcome: 'hangup', line: 'line-error' },
+  'open-failed': { outcome: 'failed', line: 'line-error' },
+  'init-failed': { outcome: 'failed', line: 'init-failed' },
+  'modem-dead': { outcome: 'failed', line: 'line-error' },
+  'answer-timeout': { outcome: 'timeout', line: 'line-error' },
+  'answer-failed': { outcome: 'no-carrier', line: 'line-error' },
+  fax: { outcome: 'failed', line: 'none' },
+  junk: { outcome: 'failed', line: 'none' },
+  'modem-said': { outcome: 'failed', line: 'line-error' },
+  // The nologin file turned the caller away, as a nologin ring-timeout does ('refused').
+  nologin: { outcome: 'refused', line: 'line-error' },
+  'internal-error': { outcome: 'failed', line: 'line-error' },
+};
+
+/** The outcome of a call that the line's end cut short (pure: for the call records). */
+export function outcomeOf(result: { endKind: LineEndKind }): CallOutcome {
+  return END_MAPPING[result.endKind].outcome;
+}
+
+/** What the line's end means for the line: reload, failed modem init, line error or nothing. */
+export function lineEffectOf(result: { endKind: LineEndKind }): LineEffect {
+  return END_MAPPING[result.endKind].line;
 }
 
 const IN_CALL = new Set(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
@@ -209,13 +257,13 @@ export class LineSupervisor {
       });
       this.runner = runner;
       if (this.stopping) runner.deliver({ type: 'signal', signal: 'SIGTERM' });
-      let result;
+      let result: RunResult | InternalErrorEnd;
       try {
         result = await runner.run();
       } catch (err) {
         this.d.log.error('line runner failed', { err });
         this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: toTgettyError(err).message });
-        result = { kind: 'ended' as const, exitCode: 33, reason: 'internal error', keepLock: false };
+        result = { kind: 'ended', exitCode: 33, reason: 'internal error', keepLock: false, endKind: 'internal-error' };
       }
       this.runner = undefined;
       if (result.kind === 'connected') {
@@ -225,14 +273,14 @@ export class LineSupervisor {
       }
       // Ended: a call attempt that failed, a reload, a stop, or a line failure.
       if (this.callId !== undefined) {
-        const outcome: CallOutcome = /timeout/.test(result.reason) ? 'timeout' : /answer failed/.test(result.reason) ? 'no-carrier' : /signal|hangup/.test(result.reason) ? 'hangup' : 'failed';
-        this.endCall(outcome, { detail: result.reason });
+        this.endCall(outcomeOf(result), { detail: result.reason });
       }
       if (this.stopping) break;
-      if (result.reason === 'SIGUSR2') continue; // reload of an idle line: re-initialise at once
-      if (result.exitCode === 1 && /initialisation/.test(result.reason)) {
+      const effect = lineEffectOf(result);
+      if (effect === 'reload') continue; // reload of an idle line: re-initialise at once
+      if (effect === 'init-failed') {
         this.d.events.emit({ type: 'modem-init', line: this.name, at: this.d.clock.now(), ok: false, detail: result.reason });
-      } else if (result.exitCode !== 0) {
+      } else if (effect === 'line-error') {
         this.d.events.emit({ type: 'line-error', line: this.name, at: this.d.clock.now(), message: `${result.reason} (mgetty exit code ${result.exitCode})` });
       }
       // A call that failed after ATA (NO CARRIER, BUSY, a caller who hung up) says nothing

@@ -69,7 +69,7 @@ test('init time-out runs force-init-chat, then init once more; a second failure 
   assert.deepEqual((steps[2]).commands.at(-1), { cmd: 'chat', chat: 'force-init' });
   assert.deepEqual((steps[3]).state, { name: 'init', attempt: 2, forced: true });
   assert.deepEqual(cmds(steps[3]), ['quiet', 'chat']);
-  assert.deepEqual(last(steps).state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false });
+  assert.deepEqual(last(steps).state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false, kind: 'init-failed' });
   assert.deepEqual(cmds(last(steps)), ['audit', 'unlock']);
 });
 
@@ -124,7 +124,7 @@ test('cid-program can lower the ring count: answer at once when enough RINGs cam
 
 test('activity that is not a RING: junk on the line, exit 0, lock removed', () => {
   const s = last(run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring-timeout' }]));
-  assert.deepEqual(s.state, { name: 'ended', exitCode: 0, reason: 'junk on the line', keepLock: false });
+  assert.deepEqual(s.state, { name: 'ended', exitCode: 0, reason: 'junk on the line', keepLock: false, kind: 'junk' });
   assert.ok(cmds(s).includes('unlock'));
 });
 
@@ -169,7 +169,7 @@ test('a foreign lock at start or on wake-up: release the line, wait, then re-ini
 });
 
 const twoFailedProbes: LineInput[] = [...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }];
-const exit30 = { name: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true };
+const exit30 = { name: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true, kind: 'modem-dead' };
 
 test('modem check: AT -> OK goes back to idle through reset (lock taken for the probe, removed after)', () => {
   const steps = run([...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-ok' }, { type: 'quiet-done' }]);
@@ -221,7 +221,7 @@ test('modem check without force-init-chat: the init chat alone is the recovery',
 
 test('start-up init failures still exit 1 (recovery is only for the idle check)', () => {
   const s = last(run([{ type: 'opened' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }]));
-  assert.deepEqual(s.state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false });
+  assert.deepEqual(s.state, { name: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false, kind: 'init-failed' });
 });
 
 test('signals: TERM exits 10 and unlocks; HUP is ignored while idle; USR2 exits 0 when idle, is ignored off-hook', () => {
@@ -256,7 +256,7 @@ test('nologin file: RINGs are counted but refused; silence resets; an auto-answe
     nologinPresent: () => true,
   });
   assert.deepEqual(cmds(auto[6]), ['quiet', 'send-nologin-refusal']);
-  assert.deepEqual(last(auto).state, { name: 'ended', exitCode: 20, reason: 'nologin file present, call refused', keepLock: true });
+  assert.deepEqual(last(auto).state, { name: 'ended', exitCode: 20, reason: 'nologin file present, call refused', keepLock: true, kind: 'nologin' });
   let present = true;
   const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], { nologinPresent: () => present });
   present = false;

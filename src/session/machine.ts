@@ -29,7 +29,32 @@ export type LineState =
   | { name: 'answering' }
   | { name: 'connected'; connect: string; autoAnswered: boolean }
   | { name: 'nologin-refuse' }
-  | { name: 'ended'; exitCode: number; reason: string; keepLock: boolean };
+  | { name: 'ended'; exitCode: number; reason: string; keepLock: boolean; kind: EndKind };
+
+/**
+ * Why the line ended, for the daemon's call records, metrics and restart decisions.
+ * `reason` is log text and may be reworded; this is what code branches on.
+ */
+export type EndKind =
+  | 'reload' // SIGUSR2 while idle (exit 0)
+  | 'signal' // SIGTERM, SIGINT, SIGQUIT, SIGHUP (exit 10)
+  | 'hangup' // the line hung up (exit 10)
+  | 'open-failed' // the line could not be opened (exit 30)
+  | 'init-failed' // the init chat failed, also after force-init (exit 1)
+  | 'modem-dead' // the idle modem check failed and re-initialising did not help (exit 30)
+  | 'answer-timeout' // the answer chat timed out (exit 1)
+  | 'answer-failed' // the answer chat failed: NO CARRIER, BUSY, ERROR, ... (exit 1)
+  | 'fax' // a fax call: fax reception is not supported (exit 0)
+  | 'junk' // activity on the line but no RING (exit 0)
+  | 'modem-said' // an unexpected modem result while waiting for RING or refusing a call (exit 20)
+  | 'nologin'; // a call was refused because the nologin file is present (exit 20)
+
+// A Record, so that adding a kind without listing it here fails to compile.
+const END_KIND_SET: Record<EndKind, true> = {
+  reload: true, signal: true, hangup: true, 'open-failed': true, 'init-failed': true, 'modem-dead': true,
+  'answer-timeout': true, 'answer-failed': true, fax: true, junk: true, 'modem-said': true, nologin: true,
+};
+export const END_KINDS: readonly EndKind[] = Object.keys(END_KIND_SET) as EndKind[];
 
 export type StateName = LineState['name'];
 
@@ -110,8 +135,8 @@ export const QUIET_AFTER_OPEN_MS = 100;
 export const QUIET_RESET_MS = 300;
 export const QUIET_DENIED_MS = 8_000;
 
-const end = (exitCode: number, reason: string, keepLock = false): Transition => ({
-  state: { name: 'ended', exitCode, reason, keepLock },
+const end = (kind: EndKind, exitCode: number, reason: string, keepLock = false): Transition => ({
+  state: { name: 'ended', exitCode, reason, keepLock, kind },
   commands: keepLock ? [] : [{ cmd: 'unlock' }],
 });
 
@@ -164,13 +189,13 @@ function onSignal(state: LineState, signal: string): Transition | undefined {
     if (state.name === 'answering' || state.name === 'connected') {
       return { state, commands: [{ cmd: 'log', level: 'mesg', text: 'got SIGUSR2 while off-hook: ignored' }] };
     }
-    return { ...end(0, 'SIGUSR2'), commands: [{ cmd: 'audit', text: 'exit: got signal USR2' }, { cmd: 'unlock' }] };
+    return { ...end('reload', 0, 'SIGUSR2'), commands: [{ cmd: 'audit', text: 'exit: got signal USR2' }, { cmd: 'unlock' }] };
   }
   if (signal === 'SIGHUP' && (state.name === 'idle' || state.name === 'starting' || state.name === 'init' || state.name === 'dialout')) {
     // Ignored at start-up and while idle (Q28): there is no call to lose.
     return { state, commands: [] };
   }
-  const t = end(10, `signal ${signal}`);
+  const t = end('signal', 10, `signal ${signal}`);
   return { ...t, commands: [{ cmd: 'audit', text: `failed: got signal ${signal}, exiting` }, ...t.commands] };
 }
 
@@ -188,7 +213,7 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
       if (input.type === 'open-failed') {
         return {
-          ...end(30, 'cannot open the line'),
+          ...end('open-failed', 30, 'cannot open the line'),
           commands: [{ cmd: 'log', level: 'error', text: `cannot get terminal line: ${input.message}` }, { cmd: 'unlock' }],
         };
       }
@@ -277,12 +302,12 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       }
       if (input.type === 'modem-line') {
         if (input.action === 'CONNECT') return { state: { name: 'nologin-refuse' }, commands: [{ cmd: 'quiet', ms: 500 }, { cmd: 'send-nologin-refusal' }] };
-        return end(20, `unexpected '${input.line}' while refusing calls`, true);
+        return end('modem-said', 20, `unexpected '${input.line}' while refusing calls`, true);
       }
       break;
 
     case 'nologin-refuse':
-      if (input.type === 'chat-ok' || input.type === 'chat-failed' || input.type === 'hangup') return end(20, 'nologin file present, call refused', true);
+      if (input.type === 'chat-ok' || input.type === 'chat-failed' || input.type === 'hangup') return end('nologin', 20, 'nologin file present, call refused', true);
       break;
 
     case 'screening':
@@ -295,13 +320,13 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
     case 'answering':
       if (input.type === 'chat-ok') return { state: { name: 'connected', connect: input.connect ?? '', autoAnswered: false }, commands: [] };
       if (input.type === 'chat-failed') {
-        if (input.fax === true) return end(0, 'fax call: fax reception is not supported');
+        if (input.fax === true) return end('fax', 0, 'fax call: fax reception is not supported');
         return {
-          ...end(1, `answer failed (${input.reason}${input.action !== undefined ? `: ${input.action}` : ''})`),
+          ...end(input.reason === 'timeout' ? 'answer-timeout' : 'answer-failed', 1, `answer failed (${input.reason}${input.action !== undefined ? `: ${input.action}` : ''})`),
           commands: [{ cmd: 'audit', text: `failed ${input.reason === 'timeout' ? 'timeout' : input.action ?? input.reason}` }, { cmd: 'unlock' }],
         };
       }
-      if (input.type === 'hangup') return end(10, 'hangup while answering');
+      if (input.type === 'hangup') return end('hangup', 10, 'hangup while answering');
       break;
 
     case 'connected':
@@ -362,7 +387,7 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
       if (state.rings === 0) {
         // Woken by something that was not a RING (mgetty exits 0 here; "junk on the line").
         return {
-          ...end(0, 'junk on the line'),
+          ...end('junk', 0, 'junk on the line'),
           commands: [
             { cmd: 'log', level: 'warn', text: 'activity on the line but no RING: junk on the line? (could be a dial-out program without proper locking)' },
             { cmd: 'unlock' },
@@ -375,8 +400,8 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
         // The modem answered by itself (S0 > 0): mgetty keeps no CONNECT string here (Q11); we keep it.
         return { state: { name: 'connected', connect: input.line.replace(/^CONNECT\s*/, ''), autoAnswered: true }, commands: [] };
       }
-      if (input.action === 'FAX') return end(0, 'fax call: fax reception is not supported');
-      return { ...end(20, `modem said '${input.line}' while waiting for RING`, true), commands: [{ cmd: 'audit', text: `failed A_FAIL: '${input.line}' while waiting for RING` }] };
+      if (input.action === 'FAX') return end('fax', 0, 'fax call: fax reception is not supported');
+      return { ...end('modem-said', 20, `modem said '${input.line}' while waiting for RING`, true), commands: [{ cmd: 'audit', text: `failed A_FAIL: '${input.line}' while waiting for RING` }] };
     default:
       return unexpected(state, input);
   }
@@ -404,21 +429,21 @@ function initGiveUp(recovery: boolean): Transition {
   if (recovery) {
     // The idle modem check failed and re-initialising did not help: mgetty's exit 30, lock left.
     return {
-      ...end(30, 'modem does not react', true),
+      ...end('modem-dead', 30, 'modem does not react', true),
       commands: [
         { cmd: 'log', level: 'error', text: "modem doesn't react, re-initialisation failed: giving up" },
         { cmd: 'audit', text: 'failed: modem does not react' },
       ],
     };
   }
-  const t = end(1, 'modem initialisation failed');
+  const t = end('init-failed', 1, 'modem initialisation failed');
   return { ...t, commands: [{ cmd: 'audit', text: 'failed in modem initialisation' }, ...t.commands] };
 }
 
 /** An input the state does not expect: log it and stay (never crash on odd modem behaviour). */
 function unexpected(state: LineState, input: LineInput): Transition {
   if (input.type === 'hangup' && state.name !== 'ended') {
-    return end(10, `hangup in state ${state.name}`);
+    return end('hangup', 10, `hangup in state ${state.name}`);
   }
   return { state, commands: [{ cmd: 'log', level: 'noise', text: `ignored ${input.type} in state ${state.name}` }] };
 }

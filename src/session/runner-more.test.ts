@@ -243,7 +243,7 @@ test('modem check: a modem that stays dead ends the line with exit 30 and leaves
   dead = true;
   r.clock.advance(900_000);
   const res = await drive(r.clock, r.done, { stepMs: 50 });
-  assert.deepEqual(res, { kind: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true });
+  assert.deepEqual(res, { kind: 'ended', exitCode: 30, reason: 'modem does not react', keepLock: true, endKind: 'modem-dead' });
   const sent = r.modem.commands.slice(before);
   assert.deepEqual(sent.slice(0, 2), ['AT', 'AT']);
   assert.ok(sent.some((c) => c.includes('+++')), `force-init tried: ${JSON.stringify(sent)}`);
@@ -264,7 +264,7 @@ test('SIGHUP while idle is ignored; SIGHUP while the phone rings exits 10 and re
   assert.equal(existsSync(r.lockFile), true);
   r.runner.deliver({ type: 'signal', signal: 'SIGHUP' });
   const res = await drive(r.clock, r.done);
-  assert.deepEqual(res, { kind: 'ended', exitCode: 10, reason: 'signal SIGHUP', keepLock: false });
+  assert.deepEqual(res, { kind: 'ended', exitCode: 10, reason: 'signal SIGHUP', keepLock: false, endKind: 'signal' });
   assert.equal(existsSync(r.lockFile), false);
   assert.match(r.logText(), /##### failed: got signal SIGHUP, exiting dev=ttyT0/);
 });

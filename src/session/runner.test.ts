@@ -42,7 +42,7 @@ test('runner: a silent modem gets force-init, then exits 1 and removes the lock'
   const r = rig(t, '', { reply: () => null });
   const t0 = r.clock.monotonic();
   const res = await drive(r.clock, r.done, { stepMs: 50 });
-  assert.deepEqual(res, { kind: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false });
+  assert.deepEqual(res, { kind: 'ended', exitCode: 1, reason: 'modem initialisation failed', keepLock: false, endKind: 'init-failed' });
   // As mgetty (spec §13 G): init times out, force-init times out too, then give up (~45 s).
   assert.deepEqual(r.modem.commands.filter((c) => c.endsWith('ATQ0V1H0')).length, 2);
   const received = r.far().received;

@@ -19,7 +19,7 @@ import { SEND_PRE_DELAY_MS } from '../chat/send.js';
 import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
 import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
-import { initial, transition, type ChatName, type Command, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
+import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
 import { InputQueue } from './input-queue.js';
 import { Cancel } from './cancel.js';
@@ -54,7 +54,7 @@ export interface RunnerDeps {
 }
 
 export type RunResult =
-  | { kind: 'ended'; exitCode: number; reason: string; keepLock: boolean }
+  | { kind: 'ended'; exitCode: number; reason: string; keepLock: boolean; endKind: EndKind }
   | { kind: 'connected'; line: Line; call: CallData; connect: string; autoAnswered: boolean; leftover: Buffer };
 
 const NOLOGIN_TEXT = '\r\n\r\nSorry, no login allowed\r\n\r\nGoodbye...\r\n\r\n';
@@ -148,7 +148,7 @@ export class LineRunner {
         for (const c of commands) await this.perform(c, new Cancel());
         this.cleanup(state.keepLock);
         this.log.mesg(`exit ${state.exitCode}: ${state.reason}`);
-        return { kind: 'ended', exitCode: state.exitCode, reason: state.reason, keepLock: state.keepLock };
+        return { kind: 'ended', exitCode: state.exitCode, reason: state.reason, keepLock: state.keepLock, endKind: state.kind };
       }
       if (state.name === 'connected') {
         for (const c of commands) await this.perform(c, new Cancel());
