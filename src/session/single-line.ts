@@ -88,12 +88,13 @@ const dialinCache = new Map<string, { key: string; loaded: LoadedDialinConfig }>
 export function currentDialinConfig(path: string): LoadedDialinConfig {
   let st;
   try {
-    st = statSync(path, { throwIfNoEntry: false, bigint: true });
+    st = statSync(path, { throwIfNoEntry: false });
   } catch {
     // Not ENOENT (EACCES, ENOTDIR...): no cache; the loader reports what is wrong.
     return loadDialinConfig(path);
   }
-  const key = st === undefined ? 'missing' : `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  // Milliseconds as doubles keep sub-microsecond digits; a bigint stat cost more than the rest of the check.
+  const key = st === undefined ? 'missing' : `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   const hit = dialinCache.get(path);
   if (hit !== undefined && hit.key === key) return hit.loaded;
   const loaded = loadDialinConfig(path);
