@@ -8,10 +8,11 @@
  * - destroy() closes only libuv's fd, so ours is closed explicitly;
  * - a hangup shows as 'end' (EOF) or an EIO error, with no CPU spin.
  */
+import { writeSync } from 'node:fs';
 import tty from 'node:tty';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { TgettyError, isTgettyError, toTgettyError } from '../core/errors.js';
+import { TgettyError, errnoCode, isTgettyError, toTgettyError } from '../core/errors.js';
 import {
   CLOCAL, O_NOCTTY, O_NONBLOCK, O_RDWR, TCIFLUSH, TIOCM_CAR, TIOCM_CTS, TIOCM_DSR, TIOCM_DTR, TIOCM_RNG,
   closeFd, getModemBits, openFd, outputPending, setModemBits, setNonBlocking, tcdrain, tcflush, tcgetattr, tcsetattr,
@@ -150,7 +151,23 @@ export class TtyLine extends LineEmitter implements Line {
   write(bytes: Uint8Array | string): Promise<void> {
     const ended = this.endedError();
     if (ended !== undefined) return Promise.reject(ended);
-    const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
+    let b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
+    // Fast path while nothing is queued: one write(2) on our own non-blocking fd, no stream
+    // request (a short command like ATA; the stream machinery cost more than the syscall
+    // with 64 lines answering at once). What the kernel does not take goes the stream way.
+    if (this.writes.size === 0 && this.rs.writableLength === 0) {
+      try {
+        const n = writeSync(this.fd, b);
+        if (n === b.length) return Promise.resolve();
+        b = b.subarray(n);
+      } catch (err) {
+        if (errnoCode(err) !== 'EAGAIN') {
+          const e = this.endedError() ?? hangupError(this.device, { reason: 'error', cause: err });
+          this.onHangup({ reason: 'error', cause: err });
+          return Promise.reject(e);
+        }
+      }
+    }
     let reject!: (e: TgettyError) => void;
     let resolve!: () => void;
     const promise = new Promise<void>((res, rej) => {
