@@ -3,10 +3,11 @@
  * a temp dir: config dir, lock dir, log dir, run dir, utmp, wtmp. The child is ours and
  * is killed by pid in stop().
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startChild } from './child.js';
 
 export interface TgettyRun {
   proc: ChildProcess;
@@ -68,28 +69,19 @@ export function startTgetty(o: TgettyRunOptions): TgettyRun {
     ...(o.args ?? []),
     o.tty,
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  proc.stdout?.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  const child = startChild(process.execPath, args);
   return {
-    proc,
+    proc: child.proc,
     root,
     paths,
-    exited,
+    exited: child.exited,
     logText: (device) => {
       const f = join(paths.log, `${device}.log`);
       return existsSync(f) ? readFileSync(f, 'utf8') : '';
     },
-    stderr: () => err,
+    stderr: () => child.output(),
     stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
-      }
+      await child.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };

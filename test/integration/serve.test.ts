@@ -2,12 +2,13 @@
 // the status socket, a call through the simulator, call records, SIGHUP reload, SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank } from '../../src/sim/index.js';
 import { bindUnixDatagram, recvDatagram, closeFd } from '../../src/line/libc.js';
+import { startChild } from '../helpers/child.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config owned by root, as in production)';
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -28,19 +29,12 @@ test('tgetty serve: READY, status, a recorded call, reload on SIGHUP, clean stop
   const bank = await createBank({ lines: 2, dir: d.sim });
   const records = join(root, 'calls.sqlite');
   const paths = ['--config-dir', d.etc, '--lock-dir', d.lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), '--records', records];
-  const child = spawn(process.execPath, [BIN, 'serve', ...paths, '--lines', `${d.sim}/ttySIM0,${d.sim}/ttySIM1`], {
+  const c = startChild(process.execPath, [BIN, 'serve', ...paths, '--lines', `${d.sim}/ttySIM0,${d.sim}/ttySIM1`], {
     env: { ...process.env, NOTIFY_SOCKET: notifyPath },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const { proc: child, exited } = c;
   t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await c.stop({ signal: 'SIGKILL' });
     closeFd(nfd);
     await bank.close();
     rmSync(root, { recursive: true, force: true });
@@ -52,7 +46,7 @@ test('tgetty serve: READY, status, a recorded call, reload on SIGHUP, clean stop
     for (;;) {
       for (let m = recvDatagram(nfd); m !== undefined; m = recvDatagram(nfd)) messages.push(m.toString());
       if (messages.some((m) => re.test(m))) return;
-      if (Date.now() > end) throw new Error(`no sd_notify ${re} within ${ms} ms; got ${JSON.stringify(messages)}; output: ${out}`);
+      if (Date.now() > end) throw new Error(`no sd_notify ${re} within ${ms} ms; got ${JSON.stringify(messages)}; output: ${c.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

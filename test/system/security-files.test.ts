@@ -7,36 +7,22 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank } from '../../src/sim/index.js';
+import { startChild, type Child } from '../helpers/child.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config owned by root, utmp group, a second user for the socket)';
 
-interface Child {
-  proc: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
 /** Run the binary under umask 000 (the shell sets it, then execs node). */
 function runUmask000(t: TestContext, args: string[]): Child {
-  const proc = spawn('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
-  t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return { proc, output: () => out, exited };
+  const c = startChild('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, BIN, ...args]);
+  t.after(() => c.stop({ signal: 'SIGKILL' }));
+  return c;
 }
 
 async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {

@@ -10,7 +10,6 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DO, IAC, SB, SE, TelnetCodec, WILL } from '../../src/sim/telnet.js';
+import { startChild } from '../helpers/child.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
@@ -39,28 +39,17 @@ interface Sim {
 async function startSim(t: TestContext, extra: string[], lines = 2): Promise<Sim> {
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-sec-telnet-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'sim', '--lines', String(lines), '--dir', dir, '--telnet', String(port), ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const c = startChild(process.execPath, [BIN, 'sim', '--lines', String(lines), '--dir', dir, '--telnet', String(port), ...extra]);
   t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const k = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(k);
-    }
+    await c.stop();
     rmSync(dir, { recursive: true, force: true });
   });
   const end = Date.now() + 10_000;
-  while (!out.includes(`telnet callers: 127.0.0.1:${port}`)) {
-    if (Date.now() > end || proc.exitCode !== null) throw new Error(`tgetty sim did not start: ${out}`);
+  while (!c.output().includes(`telnet callers: 127.0.0.1:${port}`)) {
+    if (Date.now() > end || c.proc.exitCode !== null) throw new Error(`tgetty sim did not start: ${c.output()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { pid: proc.pid ?? 0, port, output: () => out };
+  return { pid: c.proc.pid ?? 0, port, output: () => c.output() };
 }
 
 interface Client {
