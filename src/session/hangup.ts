@@ -10,9 +10,46 @@ import { showBytes } from '../core/bytes.js';
 import type { Line } from '../line/line.js';
 import type { Logger } from '../log/logger.js';
 
-/** S12's default guard time is 1 s; a little more to be sure. */
-const GUARD_MS = 1_100;
+/**
+ * Before `+++` the modem must have had nothing from us for its guard time (S12, 1 s by
+ * default). Half a second more: the modem times the gap from when IT took our last byte,
+ * which can lag our write (a loaded modem or simulator, a USB adapter's buffering).
+ */
+const GUARD_BEFORE_MS = 1_500;
+/**
+ * After `+++` the modem goes to command mode and says OK once its guard time has passed
+ * with nothing more from us. We wait for that OK instead of a fixed time: a byte sent
+ * while the modem's guard timer still runs cancels the escape, and `ATH0` then goes to
+ * the caller as data (seen in the soak under load: the line stayed in the call until the
+ * re-initialisation gave up). Without an OK (result codes off) ATH0 goes out at the end.
+ */
+const ESCAPE_OK_MS = 3_000;
 const OK_TIMEOUT_MS = 3_000;
+/** A failed escape is tried once more; each try costs at most GUARD_BEFORE + ESCAPE_OK + OK_TIMEOUT. */
+const ESCAPE_TRIES = 2;
+
+/** Resolve true as soon as `re` matches what the line sends from now on, false after `ms`. */
+function expectReply(line: Line, clock: Clock, re: RegExp, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let seen = '';
+    const onData = (b: Buffer): void => {
+      seen += b.toString('latin1');
+      if (seen.length > 256) seen = seen.slice(-256); // a babbling line must not grow this
+      if (re.test(seen)) finish(true);
+    };
+    const t = clock.setTimeout(() => finish(false), ms);
+    const finish = (v: boolean): void => {
+      t.cancel();
+      line.off('data', onData);
+      resolve(v);
+    };
+    line.on('data', onData);
+  });
+}
+
+const OK_RE = /(^|[\r\n])OK[\r\n]/;
+/** After `+++`: OK, or NO CARRIER when the call ended by itself meanwhile; either way in command mode. */
+const COMMAND_MODE_RE = /(^|[\r\n])(OK|NO CARRIER)[\r\n]/;
 
 export async function hangupModem(line: Line, opts: { clock: Clock; log: Logger; dtrMs?: number }): Promise<'dtr' | 'ath' | 'failed'> {
   const { clock, log } = opts;
@@ -24,33 +61,27 @@ export async function hangupModem(line: Line, opts: { clock: Clock; log: Logger;
   }
   log.mesg(dropped ? 'carrier still up after dropping DTR: escape and ATH0' : 'no DTR on this line: escape and ATH0 to hang up');
   line.resume();
-  await line.waitQuiet(GUARD_MS);
-  await line.write('+++');
-  const discarded = await line.waitQuiet(GUARD_MS);
-  if (discarded.discarded.length > 0) log.noise(`after +++: ${showBytes(discarded.discarded)}`);
-  const ok = await new Promise<boolean>((resolve) => {
-    let seen = '';
-    const onData = (b: Buffer): void => {
-      seen += b.toString('latin1');
-      if (/(^|[\r\n])OK[\r\n]/.test(seen)) finish(true);
-    };
-    const t = clock.setTimeout(() => finish(false), OK_TIMEOUT_MS);
-    const finish = (v: boolean): void => {
-      t.cancel();
-      line.off('data', onData);
-      resolve(v);
-    };
-    line.on('data', onData);
-    // A CR first ends whatever the modem may have buffered in command mode.
-    void line.write('\rATH0\r').catch(() => finish(false));
-  });
-  line.pause();
-  if (!ok) {
-    log.warn('modem did not confirm ATH0: the re-initialisation will reset it');
-    return 'failed';
+  try {
+    for (let attempt = 1; attempt <= ESCAPE_TRIES; attempt++) {
+      const before = await line.waitQuiet(GUARD_BEFORE_MS);
+      if (before.discarded.length > 0) log.noise(`before +++: ${showBytes(before.discarded)}`);
+      const escaped = expectReply(line, clock, COMMAND_MODE_RE, ESCAPE_OK_MS);
+      await line.write('+++');
+      if (!(await escaped)) log.noise('no OK after +++ (escape failed, or result codes are off): sending ATH0 anyway');
+      const confirmed = expectReply(line, clock, OK_RE, OK_TIMEOUT_MS);
+      // A CR first ends whatever the modem may have buffered in command mode.
+      await line.write('\rATH0\r');
+      if (await confirmed) {
+        log.mesg(attempt === 1 ? 'hung up with ATH0' : `hung up with ATH0 (escape try ${attempt})`);
+        return 'ath';
+      }
+      if (attempt < ESCAPE_TRIES) log.mesg('modem did not confirm ATH0: escaping again');
+    }
+  } finally {
+    line.pause();
   }
-  log.mesg('hung up with ATH0');
-  return 'ath';
+  log.warn('modem did not confirm ATH0: the re-initialisation will reset it');
+  return 'failed';
 }
 
 /**
