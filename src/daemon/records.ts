@@ -20,6 +20,9 @@ export const DEFAULT_RECORDS_FILE = '/var/lib/tgetty/calls.sqlite';
 /** The newest schema this code knows. Bump it and append to MIGRATIONS together. */
 export const RECORDS_SCHEMA_VERSION = 1;
 
+/** The writer's SQLite page cache, KiB (SQLite's default is 2000). */
+export const RECORDS_CACHE_KIB = 256;
+
 /** MIGRATIONS[i] takes the schema from version i to i+1. Never edit a released entry. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
@@ -234,6 +237,10 @@ export class CallRecords implements EventSink {
       db = new Database(file, { timeout: opts.busyTimeoutMs ?? 1000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // The writer only touches the newest pages (appends, the right edge of the indexes).
+      // SQLite's default 2 MB cache just filled with old rows: ~260 bytes of RSS per call
+      // until full (4,000 calls: +1 MB; with 256 KiB: flat after 1,000). Readers have their own.
+      db.pragma(`cache_size = -${RECORDS_CACHE_KIB}`);
       const migrate = db.transaction(() => {
         const v = schemaVersion(db!, file);
         if (v > RECORDS_SCHEMA_VERSION) throw tooNew(file, v);
