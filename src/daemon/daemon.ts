@@ -18,6 +18,8 @@ import { lineName, systemRunnerDeps } from '../session/single-line.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
+import { HeapTrimmer } from './heap-trim.js';
+import { canTrimMalloc, mallocTrim } from '../line/libc.js';
 
 export type DaemonPaths = LinePaths;
 
@@ -34,6 +36,11 @@ export interface DaemonOptions {
   version?: string;
   /** Where daemon-level messages go (default: a logger for the device `tgetty`). */
   log?: Logger;
+  /**
+   * Return glibc's free heap pages to the kernel a little after calls end (see
+   * heap-trim.ts: without it RSS creeps up over thousands of calls). Default true.
+   */
+  trimHeap?: boolean;
 }
 
 interface Planned {
@@ -59,6 +66,7 @@ export class Daemon {
   private configLoadedAt = 0;
   private lastReloadError: string | undefined;
   private callSeq = 0;
+  private readonly trimmer: HeapTrimmer | undefined;
   readonly log: Logger;
 
   constructor(private readonly o: DaemonOptions) {
@@ -74,6 +82,15 @@ export class Daemon {
       for (const s of o.sinks) slow.add(s);
       this.deferred = new DeferredSinks(slow, (fn) => setImmediate(fn));
       this.bus.add(this.deferred);
+    }
+    if (o.trimHeap !== false && canTrimMalloc()) {
+      const log = this.log;
+      this.trimmer = new HeapTrimmer({
+        clock: this.clock,
+        trim: () => mallocTrim(0),
+        onTrim: (released, ms) => log.noise(`malloc_trim: ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`),
+      });
+      this.bus.add(this.trimmer);
     }
   }
 
@@ -217,6 +234,7 @@ export class Daemon {
   /** Stop every line: sessions get SIGHUP, locks are released. */
   async stop(): Promise<void> {
     this.log.mesg('stopping all lines');
+    this.trimmer?.stop();
     await Promise.all([...this.supervisors.values()].map((e) => e.sup.stop()));
     this.deferred?.flush();
     for (const e of this.supervisors.values()) e.log.close();

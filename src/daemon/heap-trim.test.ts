@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../core/clock.js';
+import type { DaemonEvent } from './events.js';
+import { HeapTrimmer } from './heap-trim.js';
+
+const end = (clock: FakeClock, n: number): DaemonEvent => ({ type: 'call-end', line: 'ttyS0', callId: `c${n}`, at: clock.now(), outcome: 'completed' });
+
+function rig(o: { throws?: boolean } = {}) {
+  const clock = new FakeClock();
+  const at: number[] = [];
+  const trimmer = new HeapTrimmer({
+    clock,
+    delayMs: 5_000,
+    intervalMs: 30_000,
+    trim: () => {
+      at.push(clock.monotonic());
+      if (o.throws === true) throw new Error('no malloc_trim');
+      return true;
+    },
+  });
+  return { clock, at, trimmer, t0: clock.monotonic() };
+}
+
+test('an idle daemon never trims', () => {
+  const { clock, at, trimmer } = rig();
+  trimmer.emit({ type: 'line-state', line: 'ttyS0', state: 'idle', at: clock.now() });
+  clock.advance(600_000);
+  assert.deepEqual(at, []);
+  assert.equal(clock.pending, 0);
+});
+
+test('one trim a little after a call ends; calls ending meanwhile share it', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(end(clock, 1));
+  clock.advance(2_000);
+  trimmer.emit(end(clock, 2));
+  clock.advance(2_999);
+  assert.deepEqual(at, []);
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 5_000]);
+  clock.advance(600_000);
+  assert.equal(trimmer.trims, 1);
+});
+
+test('under steady calls: at most one trim per interval', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  // A call ends every second for two minutes.
+  for (let i = 0; i < 120; i++) {
+    trimmer.emit(end(clock, i));
+    clock.advance(1_000);
+  }
+  clock.advance(60_000);
+  assert.deepEqual(at, [t0 + 5_000, t0 + 35_000, t0 + 65_000, t0 + 95_000, t0 + 125_000]);
+  for (let i = 1; i < at.length; i++) assert.ok((at[i] ?? 0) - (at[i - 1] ?? 0) >= 30_000);
+});
+
+test('no malloc_trim (not glibc): tried once, then never again', () => {
+  const { clock, at, trimmer } = rig({ throws: true });
+  trimmer.emit(end(clock, 1));
+  clock.advance(10_000);
+  trimmer.emit(end(clock, 2));
+  clock.advance(100_000);
+  assert.equal(at.length, 1);
+});
+
+test('stop cancels a pending trim', () => {
+  const { clock, at, trimmer } = rig();
+  trimmer.emit(end(clock, 1));
+  trimmer.stop();
+  trimmer.emit(end(clock, 2));
+  clock.advance(100_000);
+  assert.deepEqual(at, []);
+  assert.equal(clock.pending, 0);
+});
