@@ -7,12 +7,27 @@
 //
 // Run: npm run bench -- soak
 //   node dist/test/bench/soak.bench.js [--calls 1000] [--lines 16] [--seed 1] [--settle 15]
+//     [--checkpoints 300,1000] [--no-probe] [--heap-snapshots DIR] [--sim-stall MS]
+//
+// --checkpoints: also stop at these call counts (every line idle), settle and measure:
+//   the memory curve, to tell growth per call from a plateau.
+// By default test/helpers/mem-probe is preloaded into the daemon (node --expose-gc): at
+//   each measurement it runs a full GC and reports V8 heap, malloc totals and handles, so
+//   RSS growth splits into JS heap / native (malloc, SQLite) / code, and the RSS budget is
+//   judged on memory the daemon retains, not on garbage V8 has not collected yet (V8 keeps
+//   garbage and committed pages by its own heuristics; see docs/benchmarks.md, soak).
+//   --no-probe: measure the daemon exactly as shipped (no preload, no forced GC); the
+//   budget then uses the lowest RSS of the settle window. TGETTY_MEMPROBE_GC=0 keeps the
+//   probe but without the GC (to watch V8's own heap sizing).
+// --heap-snapshots DIR: with the probe, also write a heap snapshot at each measurement.
+// --sim-stall MS: block this process (the simulated modems) for MS ms every second: a
+//   loaded modem side, which takes our bytes late (timing-sensitive paths: the +++ escape).
 //
 // The memory baseline is taken after a warm-up (the first 5% of the calls, at least 32):
 // V8 compiles and sizes its heap during the first calls, which is not growth per call.
 // The growth from the cold start is printed too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,14 +36,21 @@ import type { ModemFaults } from '../../src/sim/modem.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { LineStatus } from '../../src/daemon/events.js';
 import { childrenOf, liveUtmp, lockFiles, openFds } from '../helpers/leaks.js';
-import { mem } from '../helpers/proc-stats.js';
+import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
+import type { ProbeSample } from '../helpers/mem-probe.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
+const PROBE = resolve(import.meta.dirname, '../helpers/mem-probe.js');
 
 function numArg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
   return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+function strArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 const CALLS = Math.floor(numArg('calls', 1000));
@@ -37,6 +59,15 @@ const SEED = Math.floor(numArg('seed', 1));
 const SETTLE_S = numArg('settle', 15);
 const WARMUP = Math.min(CALLS, Math.max(32, Math.ceil(CALLS * 0.05)));
 const BUDGET = { rssGrowthKb: 5 * 1024 };
+const SNAPSHOT_DIR = strArg('heap-snapshots');
+/** The probe is on unless --no-probe: the budget is judged on what the daemon RETAINS (after a full GC). */
+const HEAP_STATS = !process.argv.includes('--no-probe') || SNAPSHOT_DIR !== undefined;
+const SIM_STALL_MS = numArg('sim-stall', 0);
+const CHECKPOINTS = (strArg('checkpoints') ?? '')
+  .split(',')
+  .map((x) => Math.floor(Number(x)))
+  .filter((x) => Number.isFinite(x) && x > WARMUP && x < CALLS)
+  .sort((a, b) => a - b);
 
 const t0 = performance.now();
 function progress(msg: string): void {
@@ -97,6 +128,8 @@ interface Tally {
 }
 
 const tally = new Map<Kind, Tally>(KINDS.map(([k]) => [k, { ok: 0, failed: 0, errors: [] }]));
+/** The end of the line's log when a call failed (first few), printed on stderr after the tables. */
+const failureLogs: string[] = [];
 
 /** One call of `kind` on `line`. Throws if the call did not go as that kind should. */
 async function oneCall(line: SimLine, n: number, kind: Kind): Promise<void> {
@@ -139,6 +172,8 @@ async function oneCall(line: SimLine, n: number, kind: Kind): Promise<void> {
 interface Serve {
   proc: ChildProcess;
   paths: { etc: string; lock: string; log: string; run: string; utmp: string; wtmp: string; records: string };
+  /** The probe's output (one JSON line per sample), when the probe is loaded. */
+  probeOut?: string;
   output(): string;
 }
 
@@ -166,19 +201,57 @@ function startServe(root: string, lines: string[]): Serve {
   // Root-owned 0600, as mgetty (and tgetty, drop-in) require.
   writeFileSync(join(p.etc, 'login.config'), `sleeper - - ${p.etc}/sleeper.sh\n* - - ${p.etc}/rec.sh login @\n`);
   chmodSync(join(p.etc, 'login.config'), 0o600);
+  // $TGETTY_MEMPROBE_OUT keeps the raw samples after the run (the temp tree is removed).
+  const probeOut = HEAP_STATS ? (process.env.TGETTY_MEMPROBE_OUT ?? join(root, 'memprobe.jsonl')) : undefined;
+  const nodeFlags = probeOut !== undefined ? ['--expose-gc', '--import', PROBE] : [];
   const args = [
-    BIN, 'serve', '--lines', lines.join(','), '--records', p.records,
+    ...nodeFlags, BIN, 'serve', '--lines', lines.join(','), '--records', p.records,
     '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
     '--utmp', p.utmp, '--wtmp', p.wtmp,
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  if (probeOut !== undefined) {
+    env.TGETTY_MEMPROBE_OUT = probeOut;
+    if (SNAPSHOT_DIR !== undefined) {
+      mkdirSync(SNAPSHOT_DIR, { recursive: true });
+      env.TGETTY_MEMPROBE_SNAPSHOTS = resolve(SNAPSHOT_DIR);
+    }
+  }
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   const keep = (b: Buffer): void => {
     if (out.length < 64 * 1024) out += b.toString();
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
-  return { proc, paths: p, output: () => out };
+  return { proc, paths: p, ...(probeOut !== undefined ? { probeOut } : {}), output: () => out };
+}
+
+/** How the daemon hung the modems up, counted from the line logs (messages of src/session/hangup.ts). */
+function hangupCounts(s: Serve, lines: string[]): Record<string, number> {
+  const c: Record<string, number> = { 'ATH0 confirmed': 0, 'on the second escape': 0, 'ATH0 not confirmed': 0 };
+  for (const l of lines) {
+    let text = '';
+    try {
+      text = readFileSync(join(s.paths.log, `${l}.log`), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/hung up with ATH0( \(escape try \d+\))?|did not confirm ATH0: the re-initialisation/g)) {
+      if (m[0].startsWith('did not')) c['ATH0 not confirmed']++;
+      else if (m[1] !== undefined) c['on the second escape']++;
+      else c['ATH0 confirmed']++;
+    }
+  }
+  return c;
+}
+
+function logTail(s: Serve, line: string, n: number): string {
+  try {
+    return readFileSync(join(s.paths.log, `${line}.log`), 'utf8').split('\n').slice(-n - 1).join('\n');
+  } catch (err) {
+    return `(no log: ${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 async function stopChild(proc: ChildProcess, graceMs = 10_000): Promise<void> {
@@ -293,6 +366,70 @@ async function settledMeasure(poller: StatusPoller, pid: number, s: Serve, what:
   return { ...last, rssKb: low.rssKb, pssKb: low.pssKb };
 }
 
+/** One point of the memory curve: after `calls` calls, every line idle, settled. */
+interface Point {
+  calls: number;
+  m: Measure;
+  /** Where the RSS is, sampled at the end of the settle window (before the probe's GC). */
+  where: RssBreakdown;
+  probe?: ProbeSample;
+}
+
+/** Ask the preloaded probe for one sample (SIGUSR2) and wait for its line. */
+async function probeSample(s: Serve, pid: number): Promise<ProbeSample | undefined> {
+  const file = s.probeOut;
+  if (file === undefined) return undefined;
+  const count = (): string[] => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+    } catch {
+      return [];
+    }
+  };
+  const have = count().length;
+  process.kill(pid, 'SIGUSR2');
+  // A heap snapshot of a 20 MB heap takes a few seconds on this machine.
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const lines = count();
+    if (lines.length > have) return JSON.parse(lines[lines.length - 1]) as ProbeSample;
+    if (Date.now() > end) throw new Error('the memory probe did not answer');
+    await sleep(100);
+  }
+}
+
+async function point(calls: number, m: Measure, s: Serve, pid: number): Promise<Point> {
+  const where = rssBreakdown(pid);
+  const probe = await probeSample(s, pid);
+  return { calls, m, where, ...(probe !== undefined ? { probe } : {}) };
+}
+
+const MB = (bytes: number): string => (bytes / 1048576).toFixed(1);
+const MBk = (kb: number): string => (kb / 1024).toFixed(1);
+
+function printCurve(points: Point[]): void {
+  console.log('\nMemory curve (MB; RSS/PSS = lowest sample of the settle window; brk/anon/file = RSS by mapping kind at its end):\n');
+  const probe = points.some((p) => p.probe !== undefined);
+  const head = ['calls', 'RSS', 'PSS', 'brk (malloc main arena)', 'anon', 'file'];
+  if (probe) head.push('heap used after GC', 'heap total', 'external', 'malloc in use', 'malloc free', 'mmapped', 'RSS after GC', 'after malloc_trim', 'handles');
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const p of points) {
+    const row = [String(p.calls), MBk(p.m.rssKb), MBk(p.m.pssKb), MBk(p.where.brk), `${MBk(p.where.anon)} (${p.where.anonMappings} maps)`, MBk(p.where.file)];
+    if (p.probe !== undefined) {
+      const a = p.probe.after;
+      const handles = Object.entries(p.probe.handles).map(([k, v]) => `${k} ${v}`).join(', ');
+      const ma = p.probe.malloc;
+      row.push(MB(a.heapUsed), MB(a.heapTotal), MB(a.external), ma !== undefined ? MB(ma.inUse) : '?', ma !== undefined ? MB(ma.free) : '?', ma !== undefined ? MB(ma.mmapped) : '?', MBk(p.probe.rssKb), p.probe.trimmed !== undefined ? MBk(p.probe.trimmed.rssKb) : '', handles);
+    } else if (probe) {
+      row.push('', '', '', '', '', '', '', '', '');
+    }
+    console.log(`| ${row.join(' | ')} |`);
+  }
+  const snaps = points.map((p) => p.probe?.snapshot).filter((x): x is string => x !== undefined);
+  if (snaps.length > 0) console.log(`\nHeap snapshots: ${snaps.join(', ')}`);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -300,6 +437,7 @@ async function main(): Promise<void> {
   let bank: SimBank | undefined;
   let serve: Serve | undefined;
   let poller: StatusPoller | undefined;
+  let stall: ReturnType<typeof setInterval> | undefined;
   const stopOnSignal = (): void => {
     // Ctrl-C: stop our child by its pid; the finally block cleans the rest.
     serve?.proc.kill('SIGTERM');
@@ -314,12 +452,22 @@ async function main(): Promise<void> {
     const pol = poller;
     progress(`tgetty serve pid ${pid} on ${LINES} lines; waiting for every line to be idle`);
     const cold = await settledMeasure(pol, pid, serve, 'the start');
+    const curve: Point[] = [await point(0, cold, serve, pid)];
 
+    if (SIM_STALL_MS > 0) {
+      stall = setInterval(() => {
+        const end = performance.now() + SIM_STALL_MS;
+        while (performance.now() < end) {
+          // Busy on purpose: the modems' timers and pty reads wait behind this.
+        }
+      }, 1000);
+    }
     const rand = prng(SEED);
     const plan = Array.from({ length: CALLS }, () => pick(rand));
     let next = 0;
     let done = 0;
     const b = bank;
+    const s = serve;
     /** Calls plan[next..limit) on every line at once, one call per line at a time. */
     const runUntil = (limit: number): Promise<void[]> =>
       Promise.all(b.lines.map(async (line) => {
@@ -338,7 +486,9 @@ async function main(): Promise<void> {
             t.ok++;
           } catch (err) {
             t.failed++;
-            if (t.errors.length < 3) t.errors.push(`${line.name} call ${n}: ${err instanceof Error ? err.message : String(err)}`);
+            const what = `${line.name} call ${n}: ${err instanceof Error ? err.message : String(err)}`;
+            if (t.errors.length < 3) t.errors.push(what);
+            if (failureLogs.length < 6) failureLogs.push(`---- ${what}\n${logTail(s, line.name, 40)}`);
             // Whatever happened, wait for the line to come back before its next call.
             await pol.idle(line.name, startedAt, 120_000).catch(() => undefined);
           }
@@ -349,11 +499,20 @@ async function main(): Promise<void> {
     await runUntil(WARMUP);
     progress(`warm-up (${WARMUP} calls) done; settling for the baseline`);
     const base = await settledMeasure(pol, pid, serve, 'the baseline');
+    curve.push(await point(WARMUP, base, serve, pid));
+    for (const c of CHECKPOINTS) {
+      await runUntil(c);
+      progress(`checkpoint: ${c} calls made; settling`);
+      curve.push(await point(c, await settledMeasure(pol, pid, serve, `checkpoint ${c}`), serve, pid));
+    }
     await runUntil(CALLS);
     progress(`all ${CALLS} calls made; settling`);
     const after = await settledMeasure(pol, pid, serve, 'the end');
+    curve.push(await point(CALLS, after, serve, pid));
     const elapsedS = (performance.now() - t0) / 1000;
+    clearInterval(stall);
 
+    const hangups = hangupCounts(serve, b.lines.map((l) => l.name));
     let records = 'n/a';
     const rested = [...pol.rested];
     await pol.stop();
@@ -370,29 +529,53 @@ async function main(): Promise<void> {
     }
 
     const verdict = (ok: boolean): string => (ok ? 'PASS' : 'OVER');
-    console.log(`Soak: ${CALLS} calls over ${LINES} lines, seed ${SEED}, ${elapsedS.toFixed(0)} s, node ${process.version}\n`);
+    console.log(`Soak: ${CALLS} calls over ${LINES} lines, seed ${SEED}, ${elapsedS.toFixed(0)} s, node ${process.version}${SIM_STALL_MS > 0 ? `, modem side stalled ${SIM_STALL_MS} ms every second` : ''}\n`);
     console.log('| measure | cold start | after warm-up | after the soak | growth | budget | verdict |');
     console.log('|---|---|---|---|---|---|---|');
-    const row = (name: string, key: keyof Measure, budget: string, ok: boolean, unit = ''): void => {
-      console.log(`| ${name} | ${cold[key]}${unit} | ${base[key]}${unit} | ${after[key]}${unit} | ${after[key] - base[key]}${unit} | ${budget} | ${verdict(ok)} |`);
+    const row = (name: string, key: keyof Measure, budget: string, ok: boolean | undefined, unit = ''): void => {
+      console.log(`| ${name} | ${cold[key]}${unit} | ${base[key]}${unit} | ${after[key]}${unit} | ${after[key] - base[key]}${unit} | ${budget} | ${ok === undefined ? '' : verdict(ok)} |`);
     };
     row('daemon open fds', 'fds', '0 leaked', after.fds <= base.fds);
     row('children (sessions) left', 'children', '0', after.children === 0);
     row('zombies', 'zombies', '0', after.zombies === 0);
     row('lock files', 'locks', '0', after.locks === 0);
     row('utmp LOGIN/USER records', 'utmp', '0', after.utmp === 0);
-    row('RSS (kB)', 'rssKb', '<= 5120 kB growth', after.rssKb - base.rssKb <= BUDGET.rssGrowthKb);
-    row('PSS (kB)', 'pssKb', '(reported)', true);
+    const c0 = curve[0];
+    const c1 = curve[1];
+    const cN = curve[curve.length - 1];
+    const probed = c0?.probe !== undefined && c1?.probe !== undefined && cN?.probe !== undefined;
+    const gcd = probed && c0.probe?.gc === true;
+    const budget = '<= 5120 kB growth';
+    const kbRow = (name: string, f: (p: Point) => number, judged: boolean): void => {
+      if (c0 === undefined || c1 === undefined || cN === undefined) return;
+      const grow = f(cN) - f(c1);
+      const v = judged ? verdict(grow <= BUDGET.rssGrowthKb) : '';
+      console.log(`| ${name} | ${f(c0)} | ${f(c1)} | ${f(cN)} | ${grow} | ${judged ? budget : '(reported)'} | ${v} |`);
+    };
+    const kb = (bytes: number): number => Math.round(bytes / 1024);
+    if (probed) {
+      kbRow(gcd ? 'RSS after a full GC (kB)' : 'RSS at the probe, no GC (kB)', (p) => p.probe?.rssKb ?? 0, gcd);
+      kbRow(gcd ? 'JS heap used after GC (kB)' : 'JS heap used (kB)', (p) => kb(p.probe?.after.heapUsed ?? 0), false);
+      kbRow('JS heap committed (kB)', (p) => kb(p.probe?.after.heapTotal ?? 0), false);
+      kbRow('malloc in use (kB)', (p) => kb(p.probe?.malloc?.inUse ?? 0), false);
+      kbRow('malloc free, held by glibc (kB)', (p) => kb(p.probe?.malloc?.free ?? 0), false);
+    }
+    row('RSS, lowest in the settle window (kB)', 'rssKb', gcd ? '(reported)' : budget, gcd ? undefined : after.rssKb - base.rssKb <= BUDGET.rssGrowthKb);
+    row('PSS, lowest in the settle window (kB)', 'pssKb', '(reported)', undefined);
     console.log(`| lock files after SIGTERM | | | ${locksAfterStop} | | 0 | ${verdict(locksAfterStop === 0)} |`);
     console.log(`| lines that rested (out of service) | | | ${rested.length} | | 0 | ${verdict(rested.length === 0)} |`);
-    console.log(`\nRSS growth from the cold start: ${after.rssKb - cold.rssKb} kB. Call records: ${records}.\n`);
+    console.log(`\nRSS growth from the cold start: ${after.rssKb - cold.rssKb} kB. Call records: ${records}.`);
+    console.log(`Hang-ups by escape (from the line logs): ${Object.entries(hangups).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
     console.log('| kind | calls | as expected | failed | first failures |');
     console.log('|---|---|---|---|---|');
     for (const [k] of KINDS) {
       const t = tally.get(k) as Tally;
       console.log(`| ${k} | ${t.ok + t.failed} | ${t.ok} | ${t.failed} | ${t.errors.join('; ').replaceAll('|', '/')} |`);
     }
+    printCurve(curve);
+    if (failureLogs.length > 0) process.stderr.write(`\nThe daemon's log of the line when a call failed:\n${failureLogs.join('\n')}\n`);
   } finally {
+    clearInterval(stall);
     process.off('SIGINT', stopOnSignal);
     await poller?.stop();
     if (serve !== undefined) await stopChild(serve.proc);

@@ -103,3 +103,35 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Where a process's resident memory is, in kB (from /proc/PID/smaps). */
+export interface RssBreakdown {
+  /** The brk heap: glibc malloc's main arena (native allocations of the main thread). */
+  brk: number;
+  /** Anonymous mappings: the V8 heap, other malloc arenas, large malloc chunks, thread stacks. */
+  anon: number;
+  /** How many anonymous mappings (V8 pages and malloc arena heaps both count). */
+  anonMappings: number;
+  /** File-backed mappings: node, shared libraries, addons (mostly shared code). */
+  file: number;
+  /** Everything else ([stack], [vdso], ...). */
+  other: number;
+}
+
+export function rssBreakdown(pid: number): RssBreakdown {
+  const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const out: RssBreakdown = { brk: 0, anon: 0, anonMappings: 0, file: 0, other: 0 };
+  let kind: 'brk' | 'anon' | 'file' | 'other' = 'other';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const path = head[1] ?? '';
+      kind = path === '' ? 'anon' : path === '[heap]' ? 'brk' : path.startsWith('/') ? 'file' : 'other';
+      if (kind === 'anon') out.anonMappings++;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss?.[1] !== undefined) out[kind] += Number(rss[1]);
+  }
+  return out;
+}
