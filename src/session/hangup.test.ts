@@ -4,6 +4,7 @@ import { FakeClock } from '../core/clock.js';
 import { MemoryLine, type FarEnd } from '../line/memory-line.js';
 import { createLogger } from '../log/logger.js';
 import { hangupModem } from './hangup.js';
+import { drive } from '../../test/helpers/drive.js';
 
 /**
  * A modem in a data call on the far end of a memory line: Hayes escape with a 1 s guard
@@ -89,35 +90,10 @@ function setup(o: { modemLines?: boolean; dcdAfterDtr?: boolean } = {}) {
   return { clock, line, far, log, logs };
 }
 
-/** Run the fake clock in small steps, letting the microtasks of the memory line run between them. */
-async function drive<T>(clock: FakeClock, p: Promise<T>, maxMs = 30_000): Promise<T> {
-  let done = false;
-  let value: T | undefined;
-  let error: unknown;
-  p.then(
-    (v) => {
-      done = true;
-      value = v;
-    },
-    (e: unknown) => {
-      done = true;
-      error = e ?? new Error('rejected');
-    },
-  );
-  for (let t = 0; t <= maxMs && !done; t += 10) {
-    await new Promise((r) => setImmediate(r));
-    clock.advance(10);
-  }
-  await new Promise((r) => setImmediate(r));
-  if (!done) throw new Error(`hangupModem did not finish within ${maxMs} ms of fake time`);
-  if (error !== undefined) throw error instanceof Error ? error : new Error('hangupModem rejected with a non-Error value');
-  return value as T;
-}
-
 test('a pty line (no DTR): escape, OK, ATH0, OK', async () => {
   const { clock, line, far, log } = setup();
   const modem = new DataModem(far, clock);
-  const r = await drive(clock, hangupModem(line, { clock, log }));
+  const r = await drive(clock, hangupModem(line, { clock, log }), { maxMs: 30_000 });
   assert.equal(r, 'ath');
   assert.equal(modem.hungUp, true);
   assert.equal(modem.toCaller, '+++', 'nothing but the escape reached the caller');
@@ -130,7 +106,7 @@ test('the modem takes the escape late (loaded): ATH0 waits for its OK and is not
   // +++ (1.1 s) the CR of ATH0 arrived inside the modem's guard time and cancelled it.
   const { clock, line, far, log } = setup();
   const modem = new DataModem(far, clock, { lagMs: (c) => (c.includes('+') ? 400 : 0) });
-  const r = await drive(clock, hangupModem(line, { clock, log }));
+  const r = await drive(clock, hangupModem(line, { clock, log }), { maxMs: 30_000 });
   assert.equal(r, 'ath');
   assert.equal(modem.hungUp, true);
   assert.equal(modem.toCaller, '+++');
@@ -141,7 +117,7 @@ test('the modem takes the escape late (loaded): ATH0 waits for its OK and is not
 test('an escape the modem did not take is tried again', async () => {
   const { clock, line, far, log, logs } = setup();
   const modem = new DataModem(far, clock, { ignoreEscapes: 1 });
-  const r = await drive(clock, hangupModem(line, { clock, log }));
+  const r = await drive(clock, hangupModem(line, { clock, log }), { maxMs: 30_000 });
   assert.equal(r, 'ath');
   assert.equal(modem.hungUp, true);
   assert.equal(modem.escapes, 2);
@@ -155,7 +131,7 @@ test('a modem that never answers: failed, in bounded time, line paused', async (
   const { clock, line, far, log, logs } = setup();
   const modem = new DataModem(far, clock, { ignoreEscapes: Infinity });
   const started = clock.monotonic();
-  const r = await drive(clock, hangupModem(line, { clock, log }));
+  const r = await drive(clock, hangupModem(line, { clock, log }), { maxMs: 30_000 });
   assert.equal(r, 'failed');
   assert.equal(modem.hungUp, false);
   assert.ok(clock.monotonic() - started <= 2 * (1500 + 3000 + 3000) + 100, `took ${clock.monotonic() - started} ms`);
@@ -168,7 +144,7 @@ test('the OK is recognised at every chunk split', async () => {
   for (let k = 1; k < '\r\nOK\r\n'.length; k++) {
     const { clock, line, far, log } = setup();
     const modem = new DataModem(far, clock, { replySplit: k });
-    const r = await drive(clock, hangupModem(line, { clock, log }));
+    const r = await drive(clock, hangupModem(line, { clock, log }), { maxMs: 30_000 });
     assert.equal(r, 'ath', `split at ${k}`);
     assert.equal(modem.toCaller, '+++', `split at ${k}`);
     line.close();
@@ -181,7 +157,7 @@ test('a line with modem control: DTR drop hangs up, no escape is sent', async ()
   far.onDtr((on) => {
     if (!on) far.setModem({ dcd: false });
   });
-  const r = await drive(clock, hangupModem(line, { clock, log, dtrMs: 200 }));
+  const r = await drive(clock, hangupModem(line, { clock, log, dtrMs: 200 }), { maxMs: 30_000 });
   assert.equal(r, 'dtr');
   assert.equal(modem.toCaller, '');
   line.close();
