@@ -2,20 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { END_KINDS, initial, transition, type EndKind, type LineInput, type LineState, type MachineConfig } from './machine.js';
 import { SAMPLE_INPUTS, sampleConfigs } from './diagram.js';
+import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
-const base: MachineConfig = {
-  direct: false,
-  rings: 1,
-  ringback: false,
-  ringbackTimeS: 30,
-  modemCheckTimeS: 3600,
-  needDsr: false,
-  forceInitChat: true,
-  statisticsChat: false,
-  postInitChat: false,
-  faxInit: false,
-  nologinPresent: () => false,
-};
+const base: MachineConfig = BASE_MACHINE_CONFIG;
 
 type Ended = Extract<LineState, { name: 'ended' }>;
 

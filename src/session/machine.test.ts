@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command } from './machine.js';
+import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
-const base: MachineConfig = {
-  direct: false,
-  rings: 1,
-  ringback: false,
-  ringbackTimeS: 30,
-  modemCheckTimeS: 3600,
-  needDsr: false,
-  forceInitChat: true,
-  statisticsChat: false,
-  postInitChat: false,
-  faxInit: false,
-  nologinPresent: () => false,
-};
+const base: MachineConfig = BASE_MACHINE_CONFIG;
 
 interface Step {
   state: LineState;
