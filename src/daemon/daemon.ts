@@ -19,7 +19,6 @@ import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
 import { HeapTrimmer } from './heap-trim.js';
-import { collectGarbage } from './gc.js';
 import { canTrimMalloc, mallocTrim } from '../line/libc.js';
 
 export type DaemonPaths = LinePaths;
@@ -38,9 +37,8 @@ export interface DaemonOptions {
   /** Where daemon-level messages go (default: a logger for the device `tgetty`). */
   log?: Logger;
   /**
-   * A little after calls end, collect V8's garbage (incrementally) and return glibc's free
-   * heap pages to the kernel (see heap-trim.ts and gc.ts: without it RSS creeps up over
-   * thousands of calls). Default true.
+   * Return glibc's free heap pages to the kernel a little after calls end (see
+   * heap-trim.ts: without it RSS creeps up over thousands of calls). Default true.
    */
   trimHeap?: boolean;
 }
@@ -90,8 +88,6 @@ export class Daemon {
       this.trimmer = new HeapTrimmer({
         clock: this.clock,
         trim: () => mallocTrim(0),
-        // First let V8 give back what it holds (incrementally), then glibc.
-        collect: collectGarbage,
         onTrim: (released, ms) => log.noise(`malloc_trim: ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`),
       });
       this.bus.add(this.trimmer);

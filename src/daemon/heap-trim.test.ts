@@ -73,34 +73,3 @@ test('stop cancels a pending trim', () => {
   assert.deepEqual(at, []);
   assert.equal(clock.pending, 0);
 });
-
-test('with a collection: V8 collects first, the trim follows when it settles (also when it fails)', async () => {
-  const clock = new FakeClock();
-  const order: string[] = [];
-  let finish!: () => void;
-  const trimmer = new HeapTrimmer({
-    clock,
-    delayMs: 1_000,
-    intervalMs: 1_000,
-    trim: () => {
-      order.push('trim');
-      return true;
-    },
-    collect: () => {
-      order.push('collect');
-      return order.filter((x) => x === 'collect').length === 1 ? new Promise<void>((r) => (finish = r)) : Promise.reject(new Error('gc failed'));
-    },
-  });
-  trimmer.emit(end(clock, 1));
-  clock.advance(1_000);
-  assert.deepEqual(order, ['collect'], 'the trim waits for the collection');
-  finish();
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(order, ['collect', 'trim']);
-  trimmer.emit(end(clock, 2));
-  clock.advance(1_000);
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(order, ['collect', 'trim', 'collect', 'trim']);
-  assert.equal(trimmer.trims, 2);
-  trimmer.stop();
-});

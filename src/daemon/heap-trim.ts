@@ -22,11 +22,6 @@ export interface HeapTrimmerOptions {
   intervalMs?: number;
   /** Called after each trim (a debug log line). */
   onTrim?: (released: boolean, ms: number) => void;
-  /**
-   * A V8 garbage collection to run first (the trim follows when it settles). Without one, V8
-   * lets the heap's committed pages grow for as long as nothing presses it to collect.
-   */
-  collect?: () => Promise<unknown> | undefined;
 }
 
 export class HeapTrimmer implements EventSink {
@@ -57,24 +52,6 @@ export class HeapTrimmer implements EventSink {
   private run(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    // A call ending while the collection runs waits a whole interval, not just the delay.
-    this.lastAt = this.o.clock.monotonic();
-    let collecting: Promise<unknown> | undefined;
-    try {
-      collecting = this.o.collect?.();
-    } catch {
-      collecting = undefined;
-    }
-    if (collecting === undefined) this.trimNow();
-    else {
-      const after = (): void => {
-        if (!this.stopped) this.trimNow();
-      };
-      collecting.then(after, after);
-    }
-  }
-
-  private trimNow(): void {
     const t0 = this.o.clock.monotonic();
     let released = false;
     try {
