@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank } from '../../src/sim/index.js';
 import { startChild, type Child } from '../helpers/child.js';
+import { waitFor as pollUntil } from '../helpers/leaks.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config owned by root, utmp group, a second user for the socket)';
@@ -25,13 +26,8 @@ function runUmask000(t: TestContext, args: string[]): Child {
   return c;
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The shared poll loop (test/helpers/leaks.ts), with this file's argument order. */
+const waitFor = (cond: () => boolean, what: string, ms = 10_000): Promise<void> => pollUntil(cond, ms, what);
 
 function mode(path: string): string {
   return `0${(statSync(path).mode & 0o7777).toString(8)}`;

@@ -18,6 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DO, IAC, SB, SE, TelnetCodec, WILL } from '../../src/sim/telnet.js';
 import { startChild } from '../helpers/child.js';
+import { waitFor as pollUntil } from '../helpers/leaks.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
@@ -79,13 +80,8 @@ function connect(port: number, localAddress = '127.0.0.1'): Promise<Client> {
   });
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The shared poll loop (test/helpers/leaks.ts), with this file's argument order. */
+const until = (cond: () => boolean, what: string, ms = 5000): Promise<void> => pollUntil(cond, ms, what);
 
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
