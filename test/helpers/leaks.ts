@@ -4,11 +4,10 @@
  * utmp records still LOGIN/USER). Take a snapshot before, one after, and compare.
  * Everything is read from /proc and the files themselves (Linux).
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { LOGIN_PROCESS, USER_PROCESS, readUtmp, type UtmpRecord } from '../../src/line/libc.js';
 import { mem } from './proc-stats.js';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createBank, type SimBank } from '../../src/sim/index.js';
@@ -18,6 +17,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import type { DaemonEvent } from '../../src/daemon/events.js';
 import type { RestartPolicyConfig } from '../../src/daemon/restart-policy.js';
 import { createLogger } from '../../src/log/logger.js';
+import { tempSystem, type TempSystem } from './temp-system.js';
 
 /** Open fds of a process: how many, and what each points to (`/dev/pts/3`, `socket:[123]`, ...). */
 export interface FdInfo {
@@ -221,16 +221,7 @@ export interface DaemonRigOptions {
   setup?: (paths: RigPaths) => void;
 }
 
-export interface RigPaths {
-  root: string;
-  sim: string;
-  etc: string;
-  lock: string;
-  log: string;
-  run: string;
-  utmp: string;
-  wtmp: string;
-}
+export type RigPaths = TempSystem;
 
 export interface DaemonRig {
   bank: SimBank;
@@ -284,20 +275,8 @@ export const FD_IGNORE = /^anon_inode:inotify$/;
 
 export async function daemonRig(t: TestContext, o: DaemonRigOptions = {}): Promise<DaemonRig> {
   await warmUp();
-  const root = mkdtempSync(join(tmpdir(), 'tgetty-faults-'));
-  const p: RigPaths = {
-    root,
-    sim: join(root, 'sim'),
-    etc: join(root, 'etc'),
-    lock: join(root, 'lock'),
-    log: join(root, 'log'),
-    run: join(root, 'run'),
-    utmp: join(root, 'utmp'),
-    wtmp: join(root, 'wtmp'),
-  };
-  for (const d of [p.sim, p.etc, p.lock, p.log, p.run]) mkdirSync(d);
-  writeFileSync(p.utmp, '');
-  writeFileSync(p.wtmp, '');
+  const p: RigPaths = tempSystem('tgetty-faults-');
+  const root = p.root;
   for (const [name, text] of [['rec.sh', REC], ['sleeper.sh', SLEEPER]] as const) {
     writeFileSync(join(p.etc, name), text);
     chmodSync(join(p.etc, name), 0o755);
@@ -314,7 +293,7 @@ export async function daemonRig(t: TestContext, o: DaemonRigOptions = {}): Promi
   const events: DaemonEvent[] = [];
   const daemonLog: string[] = [];
   const daemon = new Daemon({
-    paths: { configDir: p.etc, lockDir: p.lock, logDir: p.log, utmp: p.utmp, wtmp: p.wtmp, runDir: p.run },
+    paths: p.paths,
     lines: Array.from({ length: n }, (_, i) => join(p.sim, `ttySIM${i}`)),
     sinks: [{ emit: (e) => events.push(e) }],
     policy: FAST_POLICY,

@@ -4,10 +4,10 @@
  * is killed by pid in stop().
  */
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startChild } from './child.js';
+import { tempSystem } from './temp-system.js';
 
 export interface TgettyRun {
   proc: ChildProcess;
@@ -34,18 +34,9 @@ export interface TgettyRunOptions {
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
 export function startTgetty(o: TgettyRunOptions): TgettyRun {
-  const root = mkdtempSync(join(tmpdir(), 'tgetty-run-'));
-  const paths = {
-    config: join(root, 'etc'),
-    lock: join(root, 'lock'),
-    log: join(root, 'log'),
-    run: join(root, 'run'),
-    utmp: join(root, 'utmp'),
-    wtmp: join(root, 'wtmp'),
-  };
-  for (const d of [paths.config, paths.lock, paths.log, paths.run]) mkdirSync(d, { recursive: true });
-  writeFileSync(paths.utmp, '');
-  writeFileSync(paths.wtmp, '');
+  const sys = tempSystem('tgetty-run-');
+  const root = sys.root;
+  const paths = { config: sys.etc, lock: sys.lock, log: sys.log, run: sys.run, utmp: sys.utmp, wtmp: sys.wtmp };
   if (o.config !== undefined) writeFileSync(join(paths.config, 'mgetty.config'), o.config);
   if (o.loginConfig !== undefined) {
     const p = join(paths.config, 'login.config');
@@ -60,12 +51,7 @@ export function startTgetty(o: TgettyRunOptions): TgettyRun {
   }
   const args = [
     BIN,
-    '--config-dir', paths.config,
-    '--lock-dir', paths.lock,
-    '--log-dir', paths.log,
-    '--run-dir', paths.run,
-    '--utmp', paths.utmp,
-    '--wtmp', paths.wtmp,
+    ...sys.args,
     ...(o.args ?? []),
     o.tty,
   ];

@@ -3,13 +3,14 @@
 // during calls. Runs the Daemon in this process (real ptys, real child processes).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBank, type SimBank } from '../../src/sim/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import type { DaemonEvent } from '../../src/daemon/events.js';
 import { createLogger } from '../../src/log/logger.js';
+import { waitFor } from '../helpers/leaks.js';
+import { tempSystem } from '../helpers/temp-system.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config must be owned by root)';
 
@@ -25,11 +26,8 @@ const REC = '#!/bin/sh\necho "REC $* on $DEVICE"\nsleep "${SLEEP:-0}"\nexit 0\n'
 const HUPSTUBBORN = '#!/bin/sh\ntrap "" HUP\necho STUBBORN\nwhile :; do sleep 1; done\n';
 
 async function rig(t: TestContext, lines: number, extraConfig = ''): Promise<Rig> {
-  const root = mkdtempSync(join(tmpdir(), 'tgetty-daemon-'));
-  const dirs = { sim: join(root, 'sim'), etc: join(root, 'etc'), lock: join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
-  for (const d of Object.values(dirs)) mkdirSync(d);
-  writeFileSync(join(root, 'utmp'), '');
-  writeFileSync(join(root, 'wtmp'), '');
+  const dirs = tempSystem('tgetty-daemon-');
+  const root = dirs.root;
   writeFileSync(join(dirs.etc, 'rec.sh'), REC);
   chmodSync(join(dirs.etc, 'rec.sh'), 0o755);
   writeFileSync(join(dirs.etc, 'stubborn.sh'), HUPSTUBBORN);
@@ -42,7 +40,7 @@ async function rig(t: TestContext, lines: number, extraConfig = ''): Promise<Rig
   writeConfig(`toggle-dtr no\nfido-send-emsi no\nlogin-prompt login:\nissue-file Line \\P\nhangup-grace 2\n${extraConfig}${ports}`);
   const events: DaemonEvent[] = [];
   const daemon = new Daemon({
-    paths: { configDir: dirs.etc, lockDir: dirs.lock, logDir: dirs.log, utmp: join(root, 'utmp'), wtmp: join(root, 'wtmp'), runDir: dirs.run },
+    paths: dirs.paths,
     lines: Array.from({ length: lines }, (_, i) => join(dirs.sim, `ttySIM${i}`)),
     sinks: [{ emit: (e) => events.push(e) }],
     policy: { backoffBaseMs: 200, backoffMaxMs: 1000, maxFailures: 10, windowMs: 120_000, restMs: 300_000 },
@@ -58,14 +56,6 @@ async function rig(t: TestContext, lines: number, extraConfig = ''): Promise<Rig
 }
 
 const idle = (r: Rig, line: string): boolean => r.daemon.status().lines.find((l) => l.line === line)?.state === 'idle';
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function diag(t: TestContext, r: Rig, line: string): void {
   t.diagnostic(`status: ${JSON.stringify(r.daemon.status().lines.find((l) => l.line === line))}`);
