@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
 import { LogLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
-import { createLogger, deviceId, logFilePath } from './logger.js';
+import { batchedDeferral, createLogger, deviceId, logFilePath } from './logger.js';
 import type { LoggerOptions } from './logger.js';
 import type { AuditSink } from './sinks.js';
 
@@ -293,4 +293,41 @@ test('defer: entries still pending when the process exits are written', (t) => {
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 3, r.stderr);
   assert.match(readFileSync(file, 'utf8'), /ttyS0|yS0  pending at exit\n$/);
+});
+
+test('batchedDeferral: the flushes of many loggers run together, once, after the delay', () => {
+  const clock = new FakeClock(START);
+  const defer = batchedDeferral(clock, 25);
+  const ran: string[] = [];
+  defer(() => ran.push('a'));
+  clock.advance(10);
+  defer(() => ran.push('b'));
+  assert.equal(ran.join(), '', 'nothing before the delay');
+  clock.advance(14);
+  assert.equal(ran.join(), '');
+  clock.advance(1);
+  assert.equal(ran.join(), 'a,b', 'both, in order, 25 ms after the first');
+  defer(() => ran.push('c'));
+  clock.advance(25);
+  assert.equal(ran.join(), 'a,b,c', 'a new batch after the last one ran');
+});
+
+test('batchedDeferral with loggers: entries of several lines reach their files in one batch, close() writes what is pending', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-logbatch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new FakeClock(START);
+  const defer = batchedDeferral(clock, 25);
+  const a = createLogger({ device: 'ttyS0', logDir: dir, clock, audit: 'none', defer });
+  const b = createLogger({ device: 'ttyS1', logDir: dir, clock, audit: 'none', defer });
+  a.mesg('one');
+  b.mesg('two');
+  const read = (dev: string): string => (existsSync(join(dir, `${dev}.log`)) ? readFileSync(join(dir, `${dev}.log`), 'utf8') : '');
+  assert.equal(read('ttyS0'), '');
+  clock.advance(25);
+  assert.match(read('ttyS0'), /one/);
+  assert.match(read('ttyS1'), /two/);
+  a.mesg('three');
+  a.close();
+  assert.match(read('ttyS0'), /three/, 'close writes the pending entry at once');
+  b.close();
 });

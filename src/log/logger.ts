@@ -89,6 +89,29 @@ function flushAtExit(l: { flush(): void }): void {
   });
 }
 
+/**
+ * A `defer` for many loggers at once: every flush asked for is run together, `delayMs`
+ * after the first. The daemon uses it so that the log writes of a burst of simultaneous
+ * calls come after the burst's answers (ATA) instead of between them, and as one batch.
+ * Pending entries are still written at exit and by `flush()`/`close()` of their logger.
+ */
+export function batchedDeferral(clock: Clock, delayMs: number): (flush: () => void) => void {
+  let pending: (() => void)[] = [];
+  let armed = false;
+  const run = (): void => {
+    armed = false;
+    const fns = pending;
+    pending = [];
+    for (const fn of fns) fn();
+  };
+  return (fn) => {
+    pending.push(fn);
+    if (armed) return;
+    armed = true;
+    clock.setTimeout(run, delayMs);
+  };
+}
+
 /** `pts/4` -> `pts-4`: the device as one path component (log file names, pid files). */
 export function deviceId(device: string): string {
   return devId(stripDev(device));
