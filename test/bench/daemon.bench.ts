@@ -597,8 +597,8 @@ function idleTable(label: string, rs: IdleResult[], budgets: boolean): void {
 
 function ringTable(rows: [string, RoundResult[]][]): void {
   console.log(`\n### RING → ATA, ${callCount} simultaneous calls, ${rounds} round(s)\n`);
-  console.log('| getty | round | answered | p50 | p99 | max | getty CPU, rings → last ATA | harness: ring loop, longest sim stall | budget |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| getty | round | answered | min | p50 | p99 | max | getty CPU, rings → last ATA | harness: ring loop, longest sim stall | budget |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const [label, rs] of rows) {
     const all: number[] = [];
     rs.forEach((r, i) => {
@@ -608,11 +608,11 @@ function ringTable(rows: [string, RoundResult[]][]): void {
       const bud = label === 'tgetty' ? verdict(quantile(v, 0.99) <= BUDGET.ringP99Ms && r.failed === 0, `p99 <= ${BUDGET.ringP99Ms} ms`) : '—';
       const cpu = `${r.ticks} ticks = ${r.ticks * (1000 / TICKS_PER_SECOND)} ms${r.gone > 0 ? ` (${r.gone} exited, not counted)` : ''}`;
       const harness = `${msf(r.ringLoopMs)}, ${msf(r.simStallMs)}`;
-      console.log(`| ${label} | ${i + 1} | ${v.length}${failed} | ${msf(quantile(v, 0.5))} | ${msf(quantile(v, 0.99))} | ${msf(v.at(-1) ?? NaN)} | ${cpu} | ${harness} | ${bud} |`);
+      console.log(`| ${label} | ${i + 1} | ${v.length}${failed} | ${msf(v[0] ?? NaN)} | ${msf(quantile(v, 0.5))} | ${msf(quantile(v, 0.99))} | ${msf(v.at(-1) ?? NaN)} | ${cpu} | ${harness} | ${bud} |`);
     });
     all.sort((x, y) => x - y);
     const ticks = rs.reduce((a, r) => a + r.ticks, 0);
-    if (rs.length > 1) console.log(`| ${label} | all | ${all.length} | ${msf(quantile(all, 0.5))} | ${msf(quantile(all, 0.99))} | ${msf(all.at(-1) ?? NaN)} | ${ticks} ticks | | |`);
+    if (rs.length > 1) console.log(`| ${label} | all | ${all.length} | ${msf(all[0] ?? NaN)} | ${msf(quantile(all, 0.5))} | ${msf(quantile(all, 0.99))} | ${msf(all.at(-1) ?? NaN)} | ${ticks} ticks | | |`);
   }
 }
 
