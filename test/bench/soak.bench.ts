@@ -8,7 +8,18 @@
 // Run: npm run bench -- soak
 //   node dist/test/bench/soak.bench.js [--calls 1000] [--lines 16] [--seed 1] [--settle 15]
 //     [--checkpoints 300,1000] [--no-probe] [--heap-snapshots DIR] [--sim-stall MS]
+//     [--no-unit-env] [--daemon-env 'K=V "K2=V W"'] [--daemon-node-flags '--flag --flag2']
 //
+// The daemon's environment: by default the bench applies the `Environment=` lines of
+//   contrib/systemd/tgetty.service (the shipped unit) to the daemon's env, so "as shipped"
+//   means the V8 and glibc settings the unit gives the daemon (NODE_OPTIONS,
+//   MALLOC_ARENA_MAX). The rest of the env is the bench's own (systemd would start from a
+//   clean one; none of the rest sizes memory). --no-unit-env: raw node/glibc defaults.
+//   --daemon-env: more assignments, systemd syntax (space-separated, a quoted assignment
+//   may hold spaces), applied after the unit's, so they override it (`K=` sets K empty, as
+//   in systemd: `NODE_OPTIONS=` turns the unit's node options off).
+//   --daemon-node-flags: node options put on the daemon's command line (before the script).
+//   The env applied is printed in the result's first line.
 // --checkpoints: also stop at these call counts (every line idle), settle and measure:
 //   the memory curve, to tell growth per call from a plateau.
 // By default test/helpers/mem-probe is preloaded into the daemon (node --expose-gc): at
@@ -40,6 +51,7 @@ import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
 import type { ProbeSample } from '../helpers/mem-probe.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
+const UNIT = resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service');
 const PROBE = resolve(import.meta.dirname, '../helpers/mem-probe.js');
 
 function numArg(name: string, dflt: number): number {
@@ -63,6 +75,73 @@ const SNAPSHOT_DIR = strArg('heap-snapshots');
 /** The probe is on unless --no-probe: the budget is judged on what the daemon RETAINS (after a full GC). */
 const HEAP_STATS = !process.argv.includes('--no-probe') || SNAPSHOT_DIR !== undefined;
 const SIM_STALL_MS = numArg('sim-stall', 0);
+
+/**
+ * systemd's Environment= value: space-separated K=V assignments; double or single quotes
+ * (with backslash escapes) let one assignment hold spaces. Specifiers and $VAR are not
+ * expanded (systemd does not expand $ in Environment= either).
+ */
+function parseEnvAssignments(value: string): [string, string][] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    const escaped = c === '\\' && i + 1 < value.length;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else word += escaped ? (value[++i]) : c;
+    } else if (c === ' ' || c === '\t') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else {
+      word += escaped ? (value[++i]) : c;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) throw new Error(`unterminated quote in environment assignments: ${value}`);
+  if (inWord) words.push(word);
+  return words.map((w) => {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw new Error(`not an assignment K=V: ${w}`);
+    return [w.slice(0, eq), w.slice(eq + 1)];
+  });
+}
+
+/** The assignments of every `Environment=` line of a unit's [Service] section, in order (an empty one resets, as in systemd). */
+function unitEnvironment(unitText: string): [string, string][] {
+  let section = '';
+  let out: [string, string][] = [];
+  // Continuation lines (a trailing backslash) join the next line, as systemd reads them.
+  for (const raw of unitText.replace(/\\\n/g, ' ').split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec !== null) {
+      section = sec[1];
+      continue;
+    }
+    const m = /^Environment\s*=\s*(.*)$/.exec(line);
+    if (section !== 'Service' || m === null) continue;
+    const value = m[1];
+    if (value === '') out = [];
+    else out.push(...parseEnvAssignments(value));
+  }
+  return out;
+}
+
+/** The env the daemon gets on top of the bench's: the unit's (unless --no-unit-env), then --daemon-env. */
+const DAEMON_ENV: [string, string][] = [
+  ...(process.argv.includes('--no-unit-env') ? [] : unitEnvironment(readFileSync(UNIT, 'utf8'))),
+  ...parseEnvAssignments(strArg('daemon-env') ?? ''),
+];
+const DAEMON_NODE_FLAGS = (strArg('daemon-node-flags') ?? '').split(/\s+/).filter((f) => f !== '');
+
 const CHECKPOINTS = (strArg('checkpoints') ?? '')
   .split(',')
   .map((x) => Math.floor(Number(x)))
@@ -205,11 +284,12 @@ function startServe(root: string, lines: string[]): Serve {
   const probeOut = HEAP_STATS ? (process.env.TGETTY_MEMPROBE_OUT ?? join(root, 'memprobe.jsonl')) : undefined;
   const nodeFlags = probeOut !== undefined ? ['--expose-gc', '--import', PROBE] : [];
   const args = [
-    ...nodeFlags, BIN, 'serve', '--lines', lines.join(','), '--records', p.records,
+    ...nodeFlags, ...DAEMON_NODE_FLAGS, BIN, 'serve', '--lines', lines.join(','), '--records', p.records,
     '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
     '--utmp', p.utmp, '--wtmp', p.wtmp,
   ];
   const env = { ...process.env };
+  for (const [k, v] of DAEMON_ENV) env[k] = v;
   if (probeOut !== undefined) {
     env.TGETTY_MEMPROBE_OUT = probeOut;
     if (SNAPSHOT_DIR !== undefined) {
@@ -404,6 +484,14 @@ async function point(calls: number, m: Measure, s: Serve, pid: number): Promise<
   return { calls, m, where, ...(probe !== undefined ? { probe } : {}) };
 }
 
+/** What the daemon's env was given, for the result's header (the unit's part named apart). */
+function daemonEnvText(): string {
+  const fromUnit = process.argv.includes('--no-unit-env') ? 'unit env off' : `unit ${unitEnvironment(readFileSync(UNIT, 'utf8')).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`;
+  const extra = parseEnvAssignments(strArg('daemon-env') ?? '').map(([k, v]) => `${k}=${v}`).join(' ');
+  const inherited = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'].filter((k) => process.env[k] !== undefined && !DAEMON_ENV.some(([d]) => d === k));
+  return `${fromUnit}${extra !== '' ? `, --daemon-env ${extra}` : ''}${inherited.length > 0 ? `, inherited ${inherited.map((k) => `${k}=${process.env[k] ?? ''}`).join(' ')}` : ''}`;
+}
+
 const MB = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const MBk = (kb: number): string => (kb / 1024).toFixed(1);
 
@@ -529,7 +617,8 @@ async function main(): Promise<void> {
     }
 
     const verdict = (ok: boolean): string => (ok ? 'PASS' : 'OVER');
-    console.log(`Soak: ${CALLS} calls over ${LINES} lines, seed ${SEED}, ${elapsedS.toFixed(0)} s, node ${process.version}${SIM_STALL_MS > 0 ? `, modem side stalled ${SIM_STALL_MS} ms every second` : ''}\n`);
+    console.log(`Soak: ${CALLS} calls over ${LINES} lines, seed ${SEED}, ${elapsedS.toFixed(0)} s, node ${process.version}${SIM_STALL_MS > 0 ? `, modem side stalled ${SIM_STALL_MS} ms every second` : ''}`);
+    console.log(`Daemon: ${HEAP_STATS ? 'with the memory probe' : 'no probe (as shipped)'}; env ${daemonEnvText()}${DAEMON_NODE_FLAGS.length > 0 ? `; node flags ${DAEMON_NODE_FLAGS.join(' ')}` : ''}\n`);
     console.log('| measure | cold start | after warm-up | after the soak | growth | budget | verdict |');
     console.log('|---|---|---|---|---|---|---|');
     const row = (name: string, key: keyof Measure, budget: string, ok: boolean | undefined, unit = ''): void => {
