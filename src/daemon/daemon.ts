@@ -18,6 +18,7 @@ import { lineName, systemRunnerDeps } from '../session/single-line.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
+import { fullGc } from './gc.js';
 import { HeapTrimmer } from './heap-trim.js';
 import { canTrimMalloc, mallocTrim } from '../line/libc.js';
 
@@ -37,8 +38,9 @@ export interface DaemonOptions {
   /** Where daemon-level messages go (default: a logger for the device `tgetty`). */
   log?: Logger;
   /**
-   * Return glibc's free heap pages to the kernel a little after calls end (see
-   * heap-trim.ts: without it RSS creeps up over thousands of calls). Default true.
+   * A little after calls end, run a full V8 collection and return glibc's free heap pages to
+   * the kernel (heap-trim.ts, gc.ts: without it RSS creeps up over thousands of calls).
+   * Default true.
    */
   trimHeap?: boolean;
 }
@@ -96,8 +98,9 @@ export class Daemon {
       const log = this.log;
       this.trimmer = new HeapTrimmer({
         clock: this.clock,
+        collect: () => void fullGc(),
         trim: () => mallocTrim(0),
-        onTrim: (released, ms) => log.noise(`malloc_trim: ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`),
+        onTrim: (released, ms) => log.noise(`heap trim (full GC, malloc_trim): ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`),
       });
       this.bus.add(this.trimmer);
     }

@@ -73,3 +73,32 @@ test('stop cancels a pending trim', () => {
   assert.deepEqual(at, []);
   assert.equal(clock.pending, 0);
 });
+
+test('the full collection runs just before each trim; one that throws does not stop the trim', () => {
+  const clock = new FakeClock();
+  const order: string[] = [];
+  let collects = 0;
+  const trimmer = new HeapTrimmer({
+    clock,
+    delayMs: 1_000,
+    intervalMs: 1_000,
+    collect: () => {
+      order.push('collect');
+      if (++collects === 2) throw new Error('no gc');
+    },
+    trim: () => {
+      order.push('trim');
+      return true;
+    },
+  });
+  trimmer.emit(end(clock, 1));
+  clock.advance(999);
+  assert.equal(order.join(), '', 'nothing before the delay');
+  clock.advance(1);
+  assert.equal(order.join(), 'collect,trim');
+  trimmer.emit(end(clock, 2));
+  clock.advance(1_000);
+  assert.equal(order.join(), 'collect,trim,collect,trim');
+  assert.equal(trimmer.trims, 2);
+  trimmer.stop();
+});

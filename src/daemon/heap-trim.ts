@@ -1,5 +1,5 @@
 /**
- * Give the C heap's free pages back to the kernel after calls.
+ * Give V8's and the C heap's free pages back to the kernel after calls.
  *
  * glibc's malloc keeps memory a thread freed in that thread's arena. The daemon's
  * native work (libuv's thread pool, V8's compiler and GC threads, pty reads, SQLite) frees
@@ -7,7 +7,8 @@
  * number of calls while the bytes in use (mallinfo2) stayed flat. malloc_trim(0) returns
  * every whole free page of every arena. It takes well under a millisecond here (measured
  * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
- * never while nothing happened (an idle daemon stays asleep).
+ * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
+ * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { DaemonEvent, EventSink } from './events.js';
@@ -16,6 +17,8 @@ export interface HeapTrimmerOptions {
   clock: Clock;
   /** malloc_trim(0); returns true when memory was released. */
   trim: () => boolean;
+  /** A full V8 collection, run just before the trim (its freed pages are then trimmed too). */
+  collect?: () => void;
   /** Delay after a call ends (more calls ending meanwhile share the trim). Default 5 s. */
   delayMs?: number;
   /** At most one trim per interval. Default 30 s. */
@@ -54,6 +57,11 @@ export class HeapTrimmer implements EventSink {
     if (this.stopped) return;
     const t0 = this.o.clock.monotonic();
     let released = false;
+    try {
+      this.o.collect?.();
+    } catch {
+      // The trim still helps without it.
+    }
     try {
       released = this.o.trim();
     } catch {
