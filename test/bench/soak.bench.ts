@@ -6,7 +6,7 @@
 // "Hardening" (0 leaks; RSS growth <= 5 MB) with PASS/OVER. It never fails on a budget.
 //
 // Run: npm run bench -- soak
-//   node dist/test/bench/soak.bench.js [--calls 1000] [--lines 16] [--seed 1] [--settle 15]
+//   node dist/test/bench/soak.bench.js [--calls 1000] [--lines 16] [--seed 1] [--settle 40]
 //     [--checkpoints 300,1000] [--no-probe] [--heap-snapshots DIR] [--sim-stall MS]
 //     [--no-unit-env] [--daemon-env 'K=V "K2=V W"'] [--daemon-node-flags '--flag --flag2']
 //
@@ -68,7 +68,12 @@ function strArg(name: string): string | undefined {
 const CALLS = Math.floor(numArg('calls', 1000));
 const LINES = Math.floor(numArg('lines', 16));
 const SEED = Math.floor(numArg('seed', 1));
-const SETTLE_S = numArg('settle', 15);
+/**
+ * Longer than the daemon's heap-trim interval (30 s, src/daemon/heap-trim.ts): the full GC
+ * and malloc_trim that follow the last calls fall inside the window, as they would on a
+ * line that has gone quiet, whatever the phase of the trim when the calls stopped.
+ */
+const SETTLE_S = numArg('settle', 40);
 const WARMUP = Math.min(CALLS, Math.max(32, Math.ceil(CALLS * 0.05)));
 const BUDGET = { rssGrowthKb: 5 * 1024 };
 const SNAPSHOT_DIR = strArg('heap-snapshots');
