@@ -140,11 +140,11 @@ function unitEnvironment(unitText: string): [string, string][] {
   return out;
 }
 
+const UNIT_ENV_OFF = process.argv.includes('--no-unit-env');
+const UNIT_ENV = UNIT_ENV_OFF ? [] : unitEnvironment(readFileSync(UNIT, 'utf8'));
+const EXTRA_ENV = parseEnvAssignments(strArg('daemon-env') ?? '');
 /** The env the daemon gets on top of the bench's: the unit's (unless --no-unit-env), then --daemon-env. */
-const DAEMON_ENV: [string, string][] = [
-  ...(process.argv.includes('--no-unit-env') ? [] : unitEnvironment(readFileSync(UNIT, 'utf8'))),
-  ...parseEnvAssignments(strArg('daemon-env') ?? ''),
-];
+const DAEMON_ENV: [string, string][] = [...UNIT_ENV, ...EXTRA_ENV];
 const DAEMON_NODE_FLAGS = (strArg('daemon-node-flags') ?? '').split(/\s+/).filter((f) => f !== '');
 
 const CHECKPOINTS = (strArg('checkpoints') ?? '')
@@ -491,8 +491,8 @@ async function point(calls: number, m: Measure, s: Serve, pid: number): Promise<
 
 /** What the daemon's env was given, for the result's header (the unit's part named apart). */
 function daemonEnvText(): string {
-  const fromUnit = process.argv.includes('--no-unit-env') ? 'unit env off' : `unit ${unitEnvironment(readFileSync(UNIT, 'utf8')).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`;
-  const extra = parseEnvAssignments(strArg('daemon-env') ?? '').map(([k, v]) => `${k}=${v}`).join(' ');
+  const fromUnit = UNIT_ENV_OFF ? 'unit env off' : `unit ${UNIT_ENV.map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`;
+  const extra = EXTRA_ENV.map(([k, v]) => `${k}=${v}`).join(' ');
   const inherited = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'].filter((k) => process.env[k] !== undefined && !DAEMON_ENV.some(([d]) => d === k));
   return `${fromUnit}${extra !== '' ? `, --daemon-env ${extra}` : ''}${inherited.length > 0 ? `, inherited ${inherited.map((k) => `${k}=${process.env[k] ?? ''}`).join(' ')}` : ''}`;
 }
