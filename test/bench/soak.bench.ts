@@ -48,6 +48,7 @@ import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { LineStatus } from '../../src/daemon/events.js';
 import { childrenOf, liveUtmp, lockFiles, openFds } from '../helpers/leaks.js';
 import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
+import { systemTreeAt } from '../helpers/temp-system.js';
 import type { ProbeSample } from '../helpers/mem-probe.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -265,18 +266,8 @@ const REC = '#!/bin/sh\necho "REC $* on $DEVICE"\nexit 0\n';
 const SLEEPER = '#!/bin/sh\necho "SLEEPING $$"\nexec sleep 60\n';
 
 function startServe(root: string, lines: string[]): Serve {
-  const p = {
-    etc: join(root, 'etc'),
-    lock: join(root, 'lock'),
-    log: join(root, 'log'),
-    run: join(root, 'run'),
-    utmp: join(root, 'utmp'),
-    wtmp: join(root, 'wtmp'),
-    records: join(root, 'calls.sqlite'),
-  };
-  for (const d of [p.etc, p.lock, p.log, p.run]) mkdirSync(d, { recursive: true });
-  writeFileSync(p.utmp, '');
-  writeFileSync(p.wtmp, '');
+  const tree = systemTreeAt(root);
+  const p = { ...tree, records: join(root, 'calls.sqlite') };
   writeFileSync(join(p.etc, 'mgetty.config'), 'toggle-dtr no\nfido-send-emsi no\nlogin-prompt login:\nissue-file Line \\P\nhangup-grace 2\n');
   writeFileSync(join(p.etc, 'rec.sh'), REC);
   chmodSync(join(p.etc, 'rec.sh'), 0o755);
@@ -289,9 +280,7 @@ function startServe(root: string, lines: string[]): Serve {
   const probeOut = HEAP_STATS ? (process.env.TGETTY_MEMPROBE_OUT ?? join(root, 'memprobe.jsonl')) : undefined;
   const nodeFlags = probeOut !== undefined ? ['--expose-gc', '--import', PROBE] : [];
   const args = [
-    ...nodeFlags, ...DAEMON_NODE_FLAGS, BIN, 'serve', '--lines', lines.join(','), '--records', p.records,
-    '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
-    '--utmp', p.utmp, '--wtmp', p.wtmp,
+    ...nodeFlags, ...DAEMON_NODE_FLAGS, BIN, 'serve', '--lines', lines.join(','), '--records', p.records, ...tree.args,
   ];
   const env = { ...process.env };
   for (const [k, v] of DAEMON_ENV) env[k] = v;

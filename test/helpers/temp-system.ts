@@ -25,7 +25,12 @@ export interface TempSystem {
 }
 
 export function tempSystem(prefix: string): TempSystem {
-  const root = mkdtempSync(join(tmpdir(), prefix));
+  return systemTreeAt(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/** The same tree in a directory the caller made (or one to be made) and will remove. */
+export function systemTreeAt(root: string): TempSystem {
+  mkdirSync(root, { recursive: true });
   const d = (name: string): string => join(root, name);
   const s = { root, sim: d('sim'), etc: d('etc'), lock: d('lock'), log: d('log'), run: d('run'), utmp: d('utmp'), wtmp: d('wtmp') };
   for (const dir of [s.sim, s.etc, s.lock, s.log, s.run]) mkdirSync(dir);
