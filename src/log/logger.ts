@@ -38,8 +38,8 @@ export interface LoggerOptions {
   /** Environment used by 'auto' to detect systemd; default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Write the file entries of one event-loop turn together, later: `defer(flush)` is called
-   * once per batch (the daemon: setImmediate). Entries keep their time and order; audit
+   * Write the file entries of one event-loop turn or more together, later: `defer(flush)` is
+   * called once per batch (the daemon: batchedDeferral, 25 ms). Entries keep their time and order; audit
    * lines still go out at once. Without it every entry is one write(2) when it is made.
    */
   defer?: (flush: () => void) => void;
