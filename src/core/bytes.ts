@@ -1,7 +1,11 @@
 /** Small byte helpers shared by parsers and logs. Pure. */
 
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
 /** Render bytes for a log: printable ASCII as is, everything else as `[xx]` (mgetty's style). */
 export function showBytes(data: Uint8Array | string): string {
+  // The usual case (RING, CONNECT, ATA) is printable already: no copy, no per-byte join.
+  if (typeof data === 'string' && PRINTABLE.test(data)) return data;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
   let out = '';
   for (const b of bytes) {

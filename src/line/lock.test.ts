@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTgettyError } from '../core/errors.js';
 import {
-  INVALID_LOCK_GRACE_MS, foreignLockOwner, formatLockPid, isProcessAlive, lockName, lockPath, makeLock, parseLockContent,
-  processCommand, readLock, removeLock, watchLock,
+  INVALID_LOCK_GRACE_MS, LockTemplate, foreignLockOwner, formatLockPid, isLockTemplate, isProcessAlive, lockName, lockPath, makeLock,
+  parseLockContent, processCommand, readLock, removeLock, watchLock,
 } from './lock.js';
 
 function tempDir(t: TestContext): string {
@@ -269,4 +269,84 @@ test('watchLock: lines watching one lock dir share it; one leaving does not blin
   assert.equal(removeLock(dir, 'ttyS2'), true);
   await p;
   assert.deepEqual(seen, ['S1b:true', 'S2:true', 'S2c:false']);
+});
+
+test('lock template: prepared while idle, a lock is one link to it; it stays for the next lock, dispose removes it', (t) => {
+  const dir = tempDir(t);
+  const tpl = new LockTemplate(dir, 4242);
+  const fileOf = (x: LockTemplate): string | undefined => x.file; // no narrowing across calls
+  assert.equal(fileOf(tpl), undefined);
+  assert.ok(tpl.prepare());
+  const file = fileOf(tpl);
+  assert.ok(file !== undefined);
+  assert.match(file, /\/LTMP\.tgetty\.4242\.[0-9a-z]+$/);
+  assert.ok(isLockTemplate(file.slice(dir.length + 1)));
+  assert.equal(readFileSync(file, 'latin1'), formatLockPid(4242));
+  assert.equal(statSync(file).mode & 0o777, 0o644);
+  assert.ok(tpl.prepare(), 'prepare again: the same file');
+  assert.equal(tpl.file, file);
+
+  for (let round = 0; round < 2; round++) {
+    const r = makeLock(dir, 'ttyS0', { pid: 4242, template: tpl });
+    assert.ok(r.ok);
+    assert.equal(readFileSync(lockPath(dir, 'ttyS0'), 'latin1'), formatLockPid(4242));
+    assert.equal(statSync(lockPath(dir, 'ttyS0')).ino, statSync(file).ino, 'the lock is a hard link to the template');
+    assert.deepEqual(readdirSync(dir).sort(), ['LCK..ttyS0', file.slice(dir.length + 1)], 'no temp file of the slow way');
+    assert.ok(removeLock(dir, 'ttyS0', { pid: 4242 }));
+    assert.ok(statSync(file).isFile(), 'the template outlives the lock');
+  }
+  tpl.dispose();
+  assert.equal(fileOf(tpl), undefined);
+  assert.deepEqual(readdirSync(dir), []);
+  tpl.dispose();
+});
+
+test('lock template: removed behind our back, the lock is still taken (the slow way) and the template forgotten', (t) => {
+  const dir = tempDir(t);
+  const tpl = new LockTemplate(dir, 4243);
+  assert.ok(tpl.prepare());
+  rmSync(tpl.file ?? '');
+  const r = makeLock(dir, 'ttyS1', { pid: 4243, template: tpl });
+  assert.ok(r.ok);
+  assert.equal(tpl.file, undefined);
+  assert.equal(readFileSync(lockPath(dir, 'ttyS1'), 'latin1'), formatLockPid(4243));
+  assert.deepEqual(readdirSync(dir), ['LCK..ttyS1']);
+});
+
+test('lock template: a live foreign lock is still honoured, the template left as it is', (t) => {
+  const dir = tempDir(t);
+  const other = liveProcess(t);
+  writeFileSync(lockPath(dir, 'ttyS2'), formatLockPid(other));
+  const tpl = new LockTemplate(dir, 4244);
+  assert.ok(tpl.prepare());
+  const r = makeLock(dir, 'ttyS2', { pid: 4244, template: tpl });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.equal(r.ownerPid, other);
+  assert.equal(readFileSync(lockPath(dir, 'ttyS2'), 'latin1'), formatLockPid(other));
+  assert.ok(tpl.file !== undefined && statSync(tpl.file).isFile());
+  tpl.dispose();
+});
+
+test('lock template: the first prepare in a lock dir removes templates of dead processes, not of live ones or foreign files', (t) => {
+  const dir = tempDir(t);
+  const dead = deadPid();
+  const live = liveProcess(t);
+  writeFileSync(join(dir, `LTMP.tgetty.${dead}.1`), formatLockPid(dead));
+  writeFileSync(join(dir, `LTMP.tgetty.${live}.1`), formatLockPid(live));
+  writeFileSync(join(dir, `LTMP.${dead}`), formatLockPid(dead));
+  const tpl = new LockTemplate(dir, 4245);
+  assert.ok(tpl.prepare());
+  const left = readdirSync(dir).sort();
+  assert.ok(!left.includes(`LTMP.tgetty.${dead}.1`), 'a dead process left it: removed');
+  assert.ok(left.includes(`LTMP.tgetty.${live}.1`), 'a live process may still use it');
+  assert.ok(left.includes(`LTMP.${dead}`), 'not ours: untouched');
+  tpl.dispose();
+});
+
+test('lock template: an unwritable lock dir gives no template, and the lock reports why', (t) => {
+  const dir = join(tempDir(t), 'missing');
+  const tpl = new LockTemplate(dir, 4246);
+  assert.equal(tpl.prepare(), false);
+  assert.equal(tpl.file, undefined);
+  assert.throws(() => makeLock(dir, 'ttyS3', { pid: 4246, template: tpl }), (e: unknown) => isTgettyError(e) && e.code === 'LOCK_FAILED');
 });

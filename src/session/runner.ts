@@ -12,7 +12,7 @@ import { TgettyError, toTgettyError } from '../core/errors.js';
 import { showBytes } from '../core/bytes.js';
 import type { Line } from '../line/line.js';
 import { isCanceled, isDisconnected } from '../line/line.js';
-import { makeLock, removeLock, foreignLockOwner, watchLock, type LockWatch } from '../line/lock.js';
+import { LockTemplate, makeLock, removeLock, foreignLockOwner, watchLock, type LockWatch } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import { ChatScript, INIT_ABORTS, ANSWER_ABORTS, type ChatAction } from '../chat/script.js';
 import { SEND_PRE_DELAY_MS } from '../chat/send.js';
@@ -90,6 +90,8 @@ export class LineRunner {
   private lastRingAt: number | undefined;
   private holdingLock = false;
   private readonly pid: number;
+  /** Our lock file's content, written while idle, so the lock on a call is one link(2). */
+  private readonly template: LockTemplate;
   private readonly machineCfg: MachineConfig;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -97,6 +99,7 @@ export class LineRunner {
     this.log = deps.log;
     this.clock = deps.clock;
     this.pid = deps.pid ?? process.pid;
+    this.template = new LockTemplate(deps.lockDir, this.pid);
     this.machineCfg = {
       direct: this.s.direct,
       rings: this.s.rings === 0 ? 1 : this.s.rings,
@@ -141,6 +144,16 @@ export class LineRunner {
 
   /** Run until CONNECT (the caller's line is handed back) or an end with an exit code. */
   async run(): Promise<RunResult> {
+    try {
+      return await this.runStates();
+    } catch (err) {
+      // An internal error: give back what the call held (line, lock, lock template, watch).
+      this.cleanup(false);
+      throw err;
+    }
+  }
+
+  private async runStates(): Promise<RunResult> {
     this.log.mesg(`tgetty: starting line ${this.s.device}`);
     for (;;) {
       const { state, commands } = this.current;
@@ -171,6 +184,7 @@ export class LineRunner {
     line.pause();
     const leftover = this.input.take() ?? Buffer.alloc(0);
     this.watch?.close();
+    this.template.dispose();
     return { kind: 'connected', line, call: this.call, connect: this.call.connect, autoAnswered: state.autoAnswered, leftover };
   }
 
@@ -327,7 +341,7 @@ export class LineRunner {
 
   private lock(): LineInput {
     try {
-      const r = makeLock(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log });
+      const r = makeLock(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log, template: this.template });
       if (r.ok) {
         this.holdingLock = true;
         return { type: 'lock-free' };
@@ -361,6 +375,7 @@ export class LineRunner {
   }
 
   private cleanup(keepLock: boolean): void {
+    this.template.dispose();
     this.watch?.close();
     this.watch = undefined;
     this.closeLine();
@@ -443,10 +458,12 @@ export class LineRunner {
         return;
       }
       off = signal.onCancel(onAbort);
-      if (timeoutMs !== undefined) {
+      // Input already queued (the RING that woke an idle line) may settle it at once: then
+      // no timer is armed and cancelled on the way to ATA.
+      pump();
+      if (!done && timeoutMs !== undefined) {
         timer = this.clock.setTimeout(() => finish(() => resolve(onTimeout())), timeoutMs);
       }
-      pump();
     });
   }
 
@@ -557,6 +574,8 @@ export class LineRunner {
     };
     const already = ownerNow();
     if (already !== undefined) return already;
+    // Idle time is free: write the lock's content now, so a RING's lock is one link(2).
+    this.template.prepare();
     // inotify on the lock dir: step off the line the moment a dial-out program locks it.
     this.watch = watchLock(this.deps.lockDir, this.s.device, (present) => {
       if (!present) return;

@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { LOGIN_PROCESS, USER_PROCESS, readUtmp, type UtmpRecord } from '../../src/line/libc.js';
+import { isLockTemplate } from '../../src/line/lock.js';
 import { mem } from './proc-stats.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -96,6 +97,19 @@ export function descendantsOf(pid: number = process.pid): ProcEntry[] {
   return out;
 }
 
+/**
+ * Lock templates (`LTMP.tgetty.*`, src/line/lock.ts LockTemplate) in a lock dir: an idle
+ * line keeps one, so they count as left behind only once the getty has stopped.
+ */
+export function lockTemplates(lockDir: string): string[] {
+  if (!existsSync(lockDir)) return [];
+  try {
+    return readdirSync(lockDir).filter((n) => isLockTemplate(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** Lock files (`LCK..*`, and temp files `LCK..TM.*`) in a lock dir. */
 export function lockFiles(lockDir: string): string[] {
   if (!existsSync(lockDir)) return [];
@@ -137,7 +151,8 @@ export function snapshot(o: SnapshotOptions = {}): Snapshot {
     pid,
     fds: openFds(pid),
     children: childrenOf(pid).filter((c) => !ignore.has(c.pid)),
-    locks: o.lockDir !== undefined ? lockFiles(o.lockDir) : [],
+    // Taken before the getty starts and after it stops: a template then is left behind too.
+    locks: o.lockDir !== undefined ? [...lockFiles(o.lockDir), ...lockTemplates(o.lockDir)] : [],
     utmp: o.utmp !== undefined ? liveUtmp(o.utmp) : [],
     rssKb: m.rss,
     pssKb: m.pss,

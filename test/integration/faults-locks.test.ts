@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatLockPid, isProcessAlive as isAliveProcess } from '../../src/line/lock.js';
 import { createBank } from '../../src/sim/index.js';
-import { daemonRig, liveUtmp, lockFiles, waitFor } from '../helpers/leaks.js';
+import { daemonRig, liveUtmp, lockFiles, lockTemplates, waitFor } from '../helpers/leaks.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config must be owned by root)';
 
@@ -148,5 +148,6 @@ test('single-line: a read-only lock directory (EROFS) at start-up: clear error, 
   await shDone;
   assert.match(out, /EXIT 0/, out);
   assert.deepEqual(lockFiles(p.lock), []);
+  assert.deepEqual(lockTemplates(p.lock), [], 'the lock template goes with the getty');
   assert.deepEqual(liveUtmp(p.utmp), []);
 });
