@@ -4,7 +4,7 @@
  * phase, and exits with mgetty's exit code for the path taken, so the respawn
  * re-initialises the modem.
  */
-import { chownSync, chmodSync, existsSync, statSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { LinePaths } from '../core/paths.js';
@@ -23,6 +23,7 @@ import { lineSettings, type LineSettings } from './settings.js';
 import { hookRunner } from './hooks.js';
 import { runLoginPhase } from './login-phase.js';
 import { hangupAfterCall } from './hangup.js';
+import { fileStamp, stampOf } from './file-stamps.js';
 
 
 export interface SingleLineOptions {
@@ -76,30 +77,75 @@ export function prepareDevice(s: LineSettings, log: Logger): void {
   }
 }
 
-/** dialin.config as last read, by path; reused while stat(2) shows the same file. */
-const dialinCache = new Map<string, { key: string; loaded: LoadedDialinConfig }>();
+/** dialin.config as last read, by path: the stat(2) key, and the directory watch's stamp when it can stand in for the stat. */
+const dialinCache = new Map<string, { key: string; stamp: number | undefined; loaded: LoadedDialinConfig }>();
 
 /**
  * dialin.config for this call: edits apply to the next call without a restart, as with
- * mgetty, but the file is only read and parsed again when stat(2) shows a change (inode,
- * size, mtime, ctime: ctime also covers chmod/chown, which decide whether it is trusted).
- * One stat instead of open/read/parse per call, on the way from RING to ATA.
+ * mgetty, but the file is only read and parsed again when it changed. "Changed" is first
+ * asked of the config directory's inotify watch (no syscall on the way from RING to ATA);
+ * without a watch, or when the file is a symlink (its target may change out of the
+ * watch's sight), stat(2) decides (inode, size, mtime, ctime: ctime also covers
+ * chmod/chown, which decide whether it is trusted).
  */
 export function currentDialinConfig(path: string): LoadedDialinConfig {
+  const stamp = fileStamp(path);
+  const hit = dialinCache.get(path);
+  if (stamp !== undefined && hit !== undefined && hit.stamp === stamp) return hit.loaded;
   let st;
   try {
     st = statSync(path, { throwIfNoEntry: false });
   } catch {
     // Not ENOENT (EACCES, ENOTDIR...): no cache; the loader reports what is wrong.
+    dialinCache.delete(path);
     return loadDialinConfig(path);
   }
   // Milliseconds as doubles keep sub-microsecond digits; a bigint stat cost more than the rest of the check.
   const key = st === undefined ? 'missing' : `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  const hit = dialinCache.get(path);
-  if (hit !== undefined && hit.key === key) return hit.loaded;
-  const loaded = loadDialinConfig(path);
-  dialinCache.set(path, { key, loaded });
+  const trustStamp = stamp !== undefined && (st === undefined || !isSymlink(path));
+  const loaded = hit !== undefined && hit.key === key ? hit.loaded : loadDialinConfig(path);
+  dialinCache.set(path, { key, stamp: trustStamp ? stamp : undefined, loaded });
   return loaded;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return true; // cannot tell: do not trust the stamp
+  }
+}
+
+/** The nologin file as last looked at, by path, with the stamp of that look. */
+const nologinCache = new Map<string, { stamp: number; present: boolean }>();
+
+/**
+ * Is `dir/name` there (mgetty's NOLOGIN file: refuse calls)? Asked on every RING: the
+ * answer is kept until the directory's inotify watch reports a change of that name, so a
+ * RING costs no syscall here. A symlink is looked at every time (its target may change
+ * out of the watch's sight); without a watch, every time too.
+ */
+export function nologinPresent(dir: string, name: string): boolean {
+  const path = `${dir}/${name}`;
+  const stamp = stampOf(dir, name);
+  const hit = nologinCache.get(path);
+  if (stamp !== undefined && hit !== undefined && hit.stamp === stamp) return hit.present;
+  let present: boolean;
+  let stable = stamp !== undefined;
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined) present = false;
+    else if (st.isSymbolicLink()) {
+      present = existsSync(path);
+      stable = false;
+    } else present = true;
+  } catch {
+    present = existsSync(path);
+    stable = false;
+  }
+  if (stable && stamp !== undefined) nologinCache.set(path, { stamp, present });
+  else nologinCache.delete(path);
+  return present;
 }
 
 /**
@@ -113,7 +159,7 @@ export function systemRunnerDeps(
   clock: Clock,
 ): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'> {
   const dialinPath = `${configDir}/dialin.config`;
-  const nologinFile = `${settings.nologinDir}/nologin.${settings.devId}`;
+  const nologinName = `nologin.${settings.devId}`;
   return {
     openLine: () => openTtyLine(settings.path, { clock }),
     prepareDevice: () => prepareDevice(settings, log),
@@ -124,7 +170,7 @@ export function systemRunnerDeps(
       return { allowed: r.accept, why: r.reason };
     },
     runHook: hookRunner(log),
-    nologinPresent: () => existsSync(nologinFile),
+    nologinPresent: () => nologinPresent(settings.nologinDir, nologinName),
   };
 }
 
