@@ -12,8 +12,11 @@
 // Run: npm run bench -- daemon
 //   node dist/test/bench/daemon.bench.js [--sizes 1,64,256] [--seconds 60] [--settle 30]
 //        [--calls 64] [--rounds 5] [--warmup 10] [--no-mgetty] [--no-idle] [--no-floor]
-//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE]
+//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE] [--no-unit-env]
 //   --no-idle skips part 1 (only RING -> ATA is measured).
+//   The daemon gets the Environment= lines of contrib/systemd/tgetty.service (as shipped:
+//   its V8 and glibc memory settings); --no-unit-env runs it with node's defaults.
+//   The getty CPU of a burst is exact (schedstat, all threads and the main thread), not ticks.
 //   --warmup: tgetty answers this many rounds before the measured ones (a daemon in
 //   service is warm); the first of them is reported as the cold start.
 //   Each round also shows the harness's own share: how long this process took to ring
@@ -32,7 +35,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
-import { alive, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
+import { unitEnvironment } from '../helpers/unit-env.js';
+import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
@@ -177,6 +181,10 @@ const daemonCpus = (() => {
 })();
 
 /** `tgetty serve --lines ...` with every system path in `root`. */
+// The daemon runs "as shipped": with the Environment= lines of the shipped unit (its V8 and
+// glibc memory settings), unless --no-unit-env.
+const UNIT_ENV = process.argv.includes('--no-unit-env') ? [] : unitEnvironment(readFileSync(resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service'), 'utf8'));
+
 function startServe(root: string, lines: string[]): Serve {
   const p = { etc: join(root, 'etc'), lock: tmpfsLockDir() ?? join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
   for (const d of Object.values(p)) mkdirSync(d, { recursive: true });
@@ -191,10 +199,11 @@ function startServe(root: string, lines: string[]): Serve {
     '--config-dir', p.etc, '--lock-dir', p.lock, '--log-dir', p.log, '--run-dir', p.run,
     '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'),
   ];
+  const env = { ...process.env, ...Object.fromEntries(UNIT_ENV) };
   const proc = track(
     daemonCpus === undefined
-      ? spawn(process.execPath, [...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('taskset', ['-c', daemonCpus, process.execPath, ...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      ? spawn(process.execPath, [...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn('taskset', ['-c', daemonCpus, process.execPath, ...daemonNodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env }),
   );
   let out = '';
   const keep = (b: Buffer): void => {
@@ -441,6 +450,8 @@ interface RoundResult {
   ticks: number;
   /** Getty processes that exited before the last ATA (their ticks are not in `ticks`). */
   gone: number;
+  /** The same CPU time exactly, in ms (schedstat): all threads, and the main threads alone. Undefined without schedstat. */
+  cpuMs?: { total: number; main: number };
   /** The harness's share: how long this process took to ring all lines (the simulator's call loop). */
   ringLoopMs: number;
   /** The longest event-loop stall of this process (the simulator, which stamps the bytes) from the rings to the last ATA. */
@@ -457,6 +468,7 @@ async function ringAll(bank: SimBank, n: number, pids: number[]): Promise<RoundR
   (globalThis as { gc?: () => void }).gc?.();
   await sleep(50);
   const c0 = new Map(pids.map((p) => [p, cpuTicks(p)]));
+  const n0 = new Map(pids.map((p) => [p, cpuNs(p)]));
   // A stall of this process delays the stamps of every ATA read after it: shown per round,
   // so a round the harness spoiled can be told from one the getty was slow in.
   const stall = monitorEventLoopDelay({ resolution: 1 });
@@ -471,9 +483,20 @@ async function ringAll(bank: SimBank, n: number, pids: number[]): Promise<RoundR
   const simStallMs = Math.max(0, stall.max / 1e6 - 1);
   let ticks = 0;
   let gone = 0;
+  let cpuMs: { total: number; main: number } | undefined = { total: 0, main: 0 };
   for (const [p, t] of c0) {
-    if (alive(p)) ticks += cpuTicks(p) - t;
-    else gone++;
+    if (!alive(p)) {
+      gone++;
+      continue;
+    }
+    ticks += cpuTicks(p) - t;
+    const a = n0.get(p);
+    const b = cpuNs(p);
+    if (a === undefined || b === undefined || cpuMs === undefined) cpuMs = undefined;
+    else {
+      cpuMs.total += (b.total - a.total) / 1e6;
+      cpuMs.main += (b.main - a.main) / 1e6;
+    }
   }
   const values: number[] = [];
   let failed = 0;
@@ -482,7 +505,7 @@ async function ringAll(bank: SimBank, n: number, pids: number[]): Promise<RoundR
     if (v === undefined) failed++;
     else values.push(v);
   });
-  return { values, failed, ticks, gone, ringLoopMs, simStallMs };
+  return { values, failed, ticks, gone, ringLoopMs, simStallMs, ...(cpuMs !== undefined ? { cpuMs } : {}) };
 }
 
 /** Wait until no sim line has a call left (the modem is back to idle after NO CARRIER). */
@@ -503,7 +526,8 @@ async function ringTgetty(bank: SimBank, root: string): Promise<{ measured: Roun
       if (pid === undefined) throw new Error('tgetty serve has no pid');
       const res = await ringAll(bank, n, [pid]);
       const what = r < warmup ? `warm-up round ${r + 1}/${warmup}` : `round ${r - warmup + 1}/${rounds}`;
-      progress(`tgetty: ${what}: ${res.values.length} answered, ${res.failed} failed, p99 ${msf(quantile([...res.values].sort((x, y) => x - y), 0.99))}`);
+      const cpu = res.cpuMs !== undefined ? `, CPU ${msf(res.cpuMs.total)} (main ${msf(res.cpuMs.main)})` : '';
+      progress(`tgetty: ${what}: ${res.values.length} answered, ${res.failed} failed, p99 ${msf(quantile([...res.values].sort((x, y) => x - y), 0.99))}${cpu}`);
       (r < warmup ? cold : out).push(res);
       await callsOver(bank, n);
     }
@@ -606,13 +630,15 @@ function ringTable(rows: [string, RoundResult[]][]): void {
       all.push(...v);
       const failed = r.failed > 0 ? ` (+${r.failed} failed)` : '';
       const bud = label === 'tgetty' ? verdict(quantile(v, 0.99) <= BUDGET.ringP99Ms && r.failed === 0, `p99 <= ${BUDGET.ringP99Ms} ms`) : '—';
-      const cpu = `${r.ticks} ticks = ${r.ticks * (1000 / TICKS_PER_SECOND)} ms${r.gone > 0 ? ` (${r.gone} exited, not counted)` : ''}`;
+      const exact = r.cpuMs !== undefined ? `${msf(r.cpuMs.total)} (main thread ${msf(r.cpuMs.main)})` : `${r.ticks} ticks = ${r.ticks * (1000 / TICKS_PER_SECOND)} ms`;
+      const cpu = `${exact}${r.gone > 0 ? ` (${r.gone} exited, not counted)` : ''}`;
       const harness = `${msf(r.ringLoopMs)}, ${msf(r.simStallMs)}`;
       console.log(`| ${label} | ${i + 1} | ${v.length}${failed} | ${msf(v[0] ?? NaN)} | ${msf(quantile(v, 0.5))} | ${msf(quantile(v, 0.99))} | ${msf(v.at(-1) ?? NaN)} | ${cpu} | ${harness} | ${bud} |`);
     });
     all.sort((x, y) => x - y);
     const ticks = rs.reduce((a, r) => a + r.ticks, 0);
-    if (rs.length > 1) console.log(`| ${label} | all | ${all.length} | ${msf(all[0] ?? NaN)} | ${msf(quantile(all, 0.5))} | ${msf(quantile(all, 0.99))} | ${msf(all.at(-1) ?? NaN)} | ${ticks} ticks | | |`);
+    const exact = rs.every((r) => r.cpuMs !== undefined) ? `${msf(rs.reduce((a, r) => a + (r.cpuMs?.total ?? 0), 0))} (main thread ${msf(rs.reduce((a, r) => a + (r.cpuMs?.main ?? 0), 0))})` : `${ticks} ticks`;
+    if (rs.length > 1) console.log(`| ${label} | all | ${all.length} | ${msf(all[0] ?? NaN)} | ${msf(quantile(all, 0.5))} | ${msf(quantile(all, 0.99))} | ${msf(all.at(-1) ?? NaN)} | ${exact} | | |`);
   }
 }
 

@@ -46,10 +46,11 @@ import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import type { ModemFaults } from '../../src/sim/modem.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { LineStatus } from '../../src/daemon/events.js';
-import { childrenOf, liveUtmp, lockFiles, openFds } from '../helpers/leaks.js';
+import { childrenOf, liveUtmp, lockFiles, lockTemplates, openFds } from '../helpers/leaks.js';
 import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
 import { systemTreeAt } from '../helpers/temp-system.js';
 import type { ProbeSample } from '../helpers/mem-probe.js';
+import { parseEnvAssignments, unitEnvironment } from '../helpers/unit-env.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const UNIT = resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service');
@@ -81,65 +82,6 @@ const SNAPSHOT_DIR = strArg('heap-snapshots');
 /** The probe is on unless --no-probe: the budget is judged on what the daemon RETAINS (after a full GC). */
 const HEAP_STATS = !process.argv.includes('--no-probe') || SNAPSHOT_DIR !== undefined;
 const SIM_STALL_MS = numArg('sim-stall', 0);
-
-/**
- * systemd's Environment= value: space-separated K=V assignments; double or single quotes
- * (with backslash escapes) let one assignment hold spaces. Specifiers and $VAR are not
- * expanded (systemd does not expand $ in Environment= either).
- */
-function parseEnvAssignments(value: string): [string, string][] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: string | undefined;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    const escaped = c === '\\' && i + 1 < value.length;
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined;
-      else word += escaped ? (value[++i]) : c;
-    } else if (c === ' ' || c === '\t') {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else {
-      word += escaped ? (value[++i]) : c;
-      inWord = true;
-    }
-  }
-  if (quote !== undefined) throw new Error(`unterminated quote in environment assignments: ${value}`);
-  if (inWord) words.push(word);
-  return words.map((w) => {
-    const eq = w.indexOf('=');
-    if (eq <= 0) throw new Error(`not an assignment K=V: ${w}`);
-    return [w.slice(0, eq), w.slice(eq + 1)];
-  });
-}
-
-/** The assignments of every `Environment=` line of a unit's [Service] section, in order (an empty one resets, as in systemd). */
-function unitEnvironment(unitText: string): [string, string][] {
-  let section = '';
-  let out: [string, string][] = [];
-  // Continuation lines (a trailing backslash) join the next line, as systemd reads them.
-  for (const raw of unitText.replace(/\\\n/g, ' ').split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const sec = /^\[(.+)\]$/.exec(line);
-    if (sec !== null) {
-      section = sec[1];
-      continue;
-    }
-    const m = /^Environment\s*=\s*(.*)$/.exec(line);
-    if (section !== 'Service' || m === null) continue;
-    const value = m[1];
-    if (value === '') out = [];
-    else out.push(...parseEnvAssignments(value));
-  }
-  return out;
-}
 
 const UNIT_ENV_OFF = process.argv.includes('--no-unit-env');
 const UNIT_ENV = UNIT_ENV_OFF ? [] : unitEnvironment(readFileSync(UNIT, 'utf8'));
@@ -600,7 +542,7 @@ async function main(): Promise<void> {
     await pol.stop();
     poller = undefined;
     await stopChild(serve.proc);
-    const locksAfterStop = lockFiles(serve.paths.lock).length;
+    const locksAfterStop = lockFiles(serve.paths.lock).length + lockTemplates(serve.paths.lock).length;
     try {
       const db = new Database(serve.paths.records, { readonly: true });
       const row = db.prepare('SELECT count(*) AS n, sum(ended_at IS NULL) AS open FROM calls').get() as { n: number; open: number | null };
