@@ -56,6 +56,21 @@ interface Waiter {
   timer: TimerHandle | undefined;
 }
 
+/** Where a line's reads go (set once the line exists). */
+interface ReadSink {
+  push: ((chunk: Buffer) => void) | undefined;
+}
+
+let readBuffer: Buffer | undefined;
+/**
+ * One read buffer for every line: libuv reads into it and the callback copies the bytes
+ * out before the next read of any line (all on the main thread), so one is enough.
+ */
+function sharedReadBuffer(): Buffer {
+  readBuffer ??= Buffer.allocUnsafe(65536);
+  return readBuffer;
+}
+
 /** Open a tty device as a Line (O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC). Sets CLOCAL. Throws LINE_OPEN_FAILED. */
 export function openTtyLine(path: string, opts: TtyLineOptions = {}): TtyLine {
   const port = deviceName(path);
@@ -69,8 +84,20 @@ export function openTtyLine(path: string, opts: TtyLineOptions = {}): TtyLine {
     const t = tcgetattr(fd);
     // Before the stream: libuv's re-open is blocking and would wait for carrier without CLOCAL.
     if ((t.c_cflag & CLOCAL) === 0) tcsetattr(fd, withClocal(t, true));
-    const rs = new tty.ReadStream(fd);
-    return new TtyLine(path, fd, rs, opts);
+    // Reads land in one shared buffer and are handed over by a callback (net.Socket's
+    // `onread`), not pushed through the Readable machinery: a stream read allocates a 64 KB
+    // buffer per read (64 of them when 64 lines ring) and costs more than the syscall.
+    const input: ReadSink = { push: undefined };
+    const onread = {
+      buffer: sharedReadBuffer(),
+      callback: (n: number, buf: Uint8Array): boolean => {
+        // Copied at once: the buffer is the next read's, for every line.
+        input.push?.(Buffer.from(buf.subarray(0, n)));
+        return true;
+      },
+    };
+    const rs = new tty.ReadStream(fd, { onread } as unknown as ConstructorParameters<typeof tty.ReadStream>[1]);
+    return new TtyLine(path, fd, rs, opts, input);
   } catch (e) {
     closeFd(fd);
     throw new TgettyError('LINE_OPEN_FAILED', `cannot set up ${path} as a tty: ${e instanceof Error ? e.message : String(e)}`, { port, path }, { cause: e });
@@ -88,13 +115,15 @@ export class TtyLine extends LineEmitter implements Line {
   private readonly router: InputRouter;
   private readonly handle: UvStreamHandle | undefined;
   private wantRead = false;
+  /** Reads come by the `onread` callback (openTtyLine), not as 'data' events. */
+  private readonly callbackReads: boolean;
   private readonly writes = new Set<PendingWrite>();
   private readonly waiters = new Set<Waiter>();
   private readonly drainPollMs: number;
   private modemTimer: TimerHandle | undefined;
   private lastModem: ModemStatus | undefined;
 
-  constructor(path: string, private readonly fd: number, private readonly rs: tty.ReadStream, opts: TtyLineOptions) {
+  constructor(path: string, private readonly fd: number, private readonly rs: tty.ReadStream, opts: TtyLineOptions, input?: ReadSink) {
     super();
     this.path = path;
     this.device = deviceName(path);
@@ -108,7 +137,9 @@ export class TtyLine extends LineEmitter implements Line {
     };
     // Paused before the 'data' listener goes on, so attaching it does not start the flow.
     rs.pause();
-    rs.on('data', (chunk: Buffer) => this.router.push(chunk));
+    this.callbackReads = input !== undefined;
+    if (input !== undefined) input.push = (chunk) => this.router.push(chunk);
+    else rs.on('data', (chunk: Buffer) => this.router.push(chunk));
     rs.on('end', () => this.onHangup({ reason: 'eof' }));
     rs.on('error', (err: Error) => this.onHangup({ reason: 'error', cause: err }));
     rs.on('close', () => this.onHangup({ reason: 'eof' }));
@@ -151,7 +182,8 @@ export class TtyLine extends LineEmitter implements Line {
   write(bytes: Uint8Array | string): Promise<void> {
     const ended = this.endedError();
     if (ended !== undefined) return Promise.reject(ended);
-    let b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
+    // No copy for the fast path: write(2) is done before we return. The stream way copies.
+    let b: Uint8Array = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
     // Fast path while nothing is queued: one write(2) on our own non-blocking fd, no stream
     // request (a short command like ATA; the stream machinery cost more than the syscall
     // with 64 lines answering at once). What the kernel does not take goes the stream way.
@@ -177,7 +209,7 @@ export class TtyLine extends LineEmitter implements Line {
     const entry: PendingWrite = { promise, reject };
     this.writes.add(entry);
     // libuv calls back once the bytes are in the kernel (it polls on EAGAIN itself).
-    this.rs.write(b, (err) => {
+    this.rs.write(Buffer.from(b), (err) => {
       this.writes.delete(entry);
       if (err === undefined || err === null) resolve();
       else {
@@ -339,9 +371,11 @@ export class TtyLine extends LineEmitter implements Line {
     this.wantRead = on;
     if (on) {
       this.startHandle();
-      this.rs.resume();
+      // With `onread` the Readable side carries no data: its flowing mode would only start
+      // the handle on its own (Socket.read/resume do, in that mode), so it stays paused.
+      if (!this.callbackReads) this.rs.resume();
     } else {
-      this.rs.pause();
+      if (!this.callbackReads) this.rs.pause();
       const h = this.handle;
       if (h !== undefined && h.reading && !this.rs.destroyed) {
         h.reading = false;
