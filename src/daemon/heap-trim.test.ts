@@ -102,3 +102,44 @@ test('the full collection runs just before each trim; one that throws does not s
   assert.equal(trimmer.trims, 2);
   trimmer.stop();
 });
+
+const state = (clock: FakeClock, line: string, s: 'idle' | 'ringing' | 'answering' | 'login'): DaemonEvent => ({ type: 'line-state', line, state: s, at: clock.now() });
+
+test('a trim due while a line rings or answers waits until no line does, then a settle time', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(end(clock, 1));
+  clock.advance(4_000);
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS2', 'ringing'));
+  clock.advance(1_000); // due now, but two lines are answering
+  assert.deepEqual(at, []);
+  assert.equal(clock.pending, 0, 'no polling while it waits');
+  trimmer.emit(state(clock, 'ttyS1', 'answering'));
+  trimmer.emit(state(clock, 'ttyS1', 'login'));
+  clock.advance(5_000);
+  assert.deepEqual(at, [], 'ttyS2 still rings');
+  trimmer.emit(state(clock, 'ttyS2', 'idle'));
+  clock.advance(999);
+  assert.deepEqual(at, []);
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 11_000]);
+});
+
+test('a line that rings again during the settle time puts the trim off once more', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(end(clock, 1));
+  clock.advance(5_000);
+  trimmer.emit(state(clock, 'ttyS1', 'login'));
+  clock.advance(500);
+  trimmer.emit(state(clock, 'ttyS3', 'answering'));
+  clock.advance(500);
+  assert.deepEqual(at, []);
+  trimmer.emit(state(clock, 'ttyS3', 'login'));
+  clock.advance(1_000);
+  assert.deepEqual(at, [t0 + 7_000]);
+  // Lines going idle with nothing due schedule nothing.
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS1', 'idle'));
+  assert.equal(clock.pending, 0);
+});
