@@ -103,34 +103,43 @@ test('the full collection runs just before each trim; one that throws does not s
   trimmer.stop();
 });
 
-const start = (clock: FakeClock, n: number): DaemonEvent => ({ type: 'call-start', line: `ttyS${n}`, callId: `s${n}`, at: clock.now() });
+const state = (clock: FakeClock, line: string, s: 'idle' | 'ringing' | 'answering' | 'login'): DaemonEvent => ({ type: 'line-state', line, state: s, at: clock.now() });
 
-test('a trim that comes due just after a call started waits for a quiet second', () => {
+test('a trim due while a line rings or answers waits until no line does, then a settle time', () => {
   const { clock, at, trimmer, t0 } = rig();
   trimmer.emit(end(clock, 1));
-  clock.advance(4_800);
-  trimmer.emit(start(clock, 2)); // a burst: 64 lines answer over the next turns
-  clock.advance(200);
-  assert.deepEqual(at, [], 'due at 5 s, but a call started 200 ms ago');
-  clock.advance(500);
-  trimmer.emit(start(clock, 3));
-  clock.advance(500);
+  clock.advance(4_000);
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS2', 'ringing'));
+  clock.advance(1_000); // due now, but two lines are answering
   assert.deepEqual(at, []);
-  clock.advance(500);
-  assert.deepEqual(at, [t0 + 6_500], 'one second after the last start');
-  assert.equal(clock.pending, 0);
+  assert.equal(clock.pending, 0, 'no polling while it waits');
+  trimmer.emit(state(clock, 'ttyS1', 'answering'));
+  trimmer.emit(state(clock, 'ttyS1', 'login'));
+  clock.advance(5_000);
+  assert.deepEqual(at, [], 'ttyS2 still rings');
+  trimmer.emit(state(clock, 'ttyS2', 'idle'));
+  clock.advance(999);
+  assert.deepEqual(at, []);
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 11_000]);
 });
 
-test('under a steady stream of call starts the trim waits at most maxWaitMs', () => {
+test('a line that rings again during the settle time puts the trim off once more', () => {
   const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
   trimmer.emit(end(clock, 1));
-  clock.advance(4_900);
-  // A call starts every 500 ms: never a quiet second. Due at 5 s, the trim runs 60 s later.
-  for (let i = 0; i < 200 && at.length === 0; i++) {
-    trimmer.emit(start(clock, i));
-    clock.advance(500);
-  }
-  assert.equal(at.length, 1);
-  const ranAt = (at[0] ?? 0) - t0;
-  assert.ok(ranAt >= 65_000 && ranAt < 66_000, `ran at ${ranAt} ms`);
+  clock.advance(5_000);
+  trimmer.emit(state(clock, 'ttyS1', 'login'));
+  clock.advance(500);
+  trimmer.emit(state(clock, 'ttyS3', 'answering'));
+  clock.advance(500);
+  assert.deepEqual(at, []);
+  trimmer.emit(state(clock, 'ttyS3', 'login'));
+  clock.advance(1_000);
+  assert.deepEqual(at, [t0 + 7_000]);
+  // Lines going idle with nothing due schedule nothing.
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS1', 'idle'));
+  assert.equal(clock.pending, 0);
 });
