@@ -9,9 +9,6 @@
  * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
  * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
- * That collection stops the event loop for 10-20 ms, so it is put off while any line is
- * ringing or answering (a RING -> ATA waiting behind it), and runs a settle time after the
- * last of them is done.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { DaemonEvent, EventSink } from './events.js';
@@ -28,15 +25,7 @@ export interface HeapTrimmerOptions {
   intervalMs?: number;
   /** Called after each trim (a debug log line). */
   onTrim?: (released: boolean, ms: number) => void;
-  /** After a line left ringing/answering, wait this long for calls to settle before a due trim. Default 1 s. */
-  settleMs?: number;
 }
-
-/**
- * States where a pause of the event loop delays an answer: the ring count and the answer chat.
- * The full collection is stop-the-world (10-20 ms with a warm heap), so it waits for them.
- */
-const ANSWERING_STATES = new Set(['ringing', 'answering']);
 
 export class HeapTrimmer implements EventSink {
   private timer: TimerHandle | undefined;
@@ -51,22 +40,8 @@ export class HeapTrimmer implements EventSink {
     return this.count;
   }
 
-  /** Lines between RING and the end of the answer chat. */
-  private readonly answering = new Set<string>();
-  /** A trim came due while a line was answering: it runs once none is. */
-  private waiting = false;
-
   emit(e: DaemonEvent): void {
     if (e.type === 'call-end') this.schedule();
-    if (e.type !== 'line-state') return;
-    if (ANSWERING_STATES.has(e.state)) this.answering.add(e.line);
-    else if (this.answering.delete(e.line) && this.answering.size === 0 && this.waiting) this.soon();
-  }
-
-  /** The lines are quiet again: run the waiting trim after a settle time (a burst of calls ends over several turns). */
-  private soon(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    this.timer = this.o.clock.setTimeout(() => this.run(), this.o.settleMs ?? 1_000);
   }
 
   private schedule(): void {
@@ -80,12 +55,6 @@ export class HeapTrimmer implements EventSink {
   private run(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    if (this.answering.size > 0) {
-      // Not while a line answers: the line-state event that ends the last answer brings it back.
-      this.waiting = true;
-      return;
-    }
-    this.waiting = false;
     const t0 = this.o.clock.monotonic();
     let released = false;
     try {
