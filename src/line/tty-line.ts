@@ -115,15 +115,13 @@ export class TtyLine extends LineEmitter implements Line {
   private readonly router: InputRouter;
   private readonly handle: UvStreamHandle | undefined;
   private wantRead = false;
-  /** Reads come by the `onread` callback (openTtyLine), not as 'data' events. */
-  private readonly callbackReads: boolean;
   private readonly writes = new Set<PendingWrite>();
   private readonly waiters = new Set<Waiter>();
   private readonly drainPollMs: number;
   private modemTimer: TimerHandle | undefined;
   private lastModem: ModemStatus | undefined;
 
-  constructor(path: string, private readonly fd: number, private readonly rs: tty.ReadStream, opts: TtyLineOptions, input?: ReadSink) {
+  constructor(path: string, private readonly fd: number, private readonly rs: tty.ReadStream, opts: TtyLineOptions, input: ReadSink) {
     super();
     this.path = path;
     this.device = deviceName(path);
@@ -135,11 +133,11 @@ export class TtyLine extends LineEmitter implements Line {
     (rs as unknown as { _read: () => void })._read = () => {
       if (this.wantRead) this.startHandle();
     };
-    // Paused before the 'data' listener goes on, so attaching it does not start the flow.
+    // Reads arrive by the `onread` callback (openTtyLine). The Readable side carries no data
+    // and stays paused: its flowing mode would start the handle on its own (Socket.read and
+    // resume do, in that mode), behind the router's back.
     rs.pause();
-    this.callbackReads = input !== undefined;
-    if (input !== undefined) input.push = (chunk) => this.router.push(chunk);
-    else rs.on('data', (chunk: Buffer) => this.router.push(chunk));
+    input.push = (chunk) => this.router.push(chunk);
     rs.on('end', () => this.onHangup({ reason: 'eof' }));
     rs.on('error', (err: Error) => this.onHangup({ reason: 'error', cause: err }));
     rs.on('close', () => this.onHangup({ reason: 'eof' }));
@@ -371,11 +369,7 @@ export class TtyLine extends LineEmitter implements Line {
     this.wantRead = on;
     if (on) {
       this.startHandle();
-      // With `onread` the Readable side carries no data: its flowing mode would only start
-      // the handle on its own (Socket.read/resume do, in that mode), so it stays paused.
-      if (!this.callbackReads) this.rs.resume();
     } else {
-      if (!this.callbackReads) this.rs.pause();
       const h = this.handle;
       if (h !== undefined && h.reading && !this.rs.destroyed) {
         h.reading = false;
