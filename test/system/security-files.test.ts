@@ -72,8 +72,11 @@ test('serve under umask 000: lock 0644, log 0640 in a 0755 dir, records 0640 in 
   const sock = join(d.run, 'tgetty.sock');
   await waitFor(() => existsSync(sock), `${sock} (${serve.output()})`);
 
-  // The metrics server was refused, loudly, and nothing listens on its port.
-  assert.match(serve.output(), /metrics disabled: metrics: refusing to listen on non-loopback address 0\.0\.0\.0/);
+  // The metrics server was refused, loudly, and nothing listens on its port. The message
+  // comes through the child's stderr pipe, which may be read after the socket appears.
+  const refusal = /metrics disabled: metrics: refusing to listen on non-loopback address 0\.0\.0\.0/;
+  await waitFor(() => refusal.test(serve.output()), `the metrics refusal on stderr (${serve.output()})`);
+  assert.match(serve.output(), refusal);
   const refused = await new Promise<string>((res) => {
     const c = createConnection(metricsPort, '127.0.0.1');
     c.on('connect', () => {
