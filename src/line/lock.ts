@@ -299,7 +299,7 @@ function sweepTemplates(lockDir: string): void {
   }
 }
 
-/** Names of lock templates (LockTemplate) in `names`: for leak checks. */
+/** Whether a file name in a lock dir is a lock template (LockTemplate): for leak checks. */
 export function isLockTemplate(name: string): boolean {
   return TEMPLATE_RE.test(name);
 }

@@ -35,7 +35,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
-import { unitEnvironment } from '../helpers/unit-env.js';
+import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -180,11 +180,11 @@ const daemonCpus = (() => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 })();
 
-/** `tgetty serve --lines ...` with every system path in `root`. */
 // The daemon runs "as shipped": with the Environment= lines of the shipped unit (its V8 and
 // glibc memory settings), unless --no-unit-env.
-const UNIT_ENV = process.argv.includes('--no-unit-env') ? [] : unitEnvironment(readFileSync(resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service'), 'utf8'));
+const UNIT_ENV = process.argv.includes('--no-unit-env') ? [] : shippedUnitEnvironment();
 
+/** `tgetty serve --lines ...` with every system path in `root`. */
 function startServe(root: string, lines: string[]): Serve {
   const p = { etc: join(root, 'etc'), lock: tmpfsLockDir() ?? join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
   for (const d of Object.values(p)) mkdirSync(d, { recursive: true });

@@ -50,10 +50,9 @@ import { childrenOf, liveUtmp, lockFiles, lockTemplates, openFds } from '../help
 import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
 import { systemTreeAt } from '../helpers/temp-system.js';
 import type { ProbeSample } from '../helpers/mem-probe.js';
-import { parseEnvAssignments, unitEnvironment } from '../helpers/unit-env.js';
+import { parseEnvAssignments, shippedUnitEnvironment } from '../helpers/unit-env.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
-const UNIT = resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service');
 const PROBE = resolve(import.meta.dirname, '../helpers/mem-probe.js');
 
 function numArg(name: string, dflt: number): number {
@@ -84,7 +83,7 @@ const HEAP_STATS = !process.argv.includes('--no-probe') || SNAPSHOT_DIR !== unde
 const SIM_STALL_MS = numArg('sim-stall', 0);
 
 const UNIT_ENV_OFF = process.argv.includes('--no-unit-env');
-const UNIT_ENV = UNIT_ENV_OFF ? [] : unitEnvironment(readFileSync(UNIT, 'utf8'));
+const UNIT_ENV = UNIT_ENV_OFF ? [] : shippedUnitEnvironment();
 const EXTRA_ENV = parseEnvAssignments(strArg('daemon-env') ?? '');
 /** The env the daemon gets on top of the bench's: the unit's (unless --no-unit-env), then --daemon-env. */
 const DAEMON_ENV: [string, string][] = [...UNIT_ENV, ...EXTRA_ENV];

@@ -97,27 +97,27 @@ export function descendantsOf(pid: number = process.pid): ProcEntry[] {
   return out;
 }
 
-/**
- * Lock templates (`LTMP.tgetty.*`, src/line/lock.ts LockTemplate) in a lock dir: an idle
- * line keeps one, so they count as left behind only once the getty has stopped.
- */
-export function lockTemplates(lockDir: string): string[] {
+/** Names in a lock dir that `keep` accepts, sorted; none when the dir is missing or unreadable. */
+function lockDirNames(lockDir: string, keep: (name: string) => boolean): string[] {
   if (!existsSync(lockDir)) return [];
   try {
-    return readdirSync(lockDir).filter((n) => isLockTemplate(n)).sort();
+    return readdirSync(lockDir).filter(keep).sort();
   } catch {
     return [];
   }
 }
 
+/**
+ * Lock templates (`LTMP.tgetty.*`, src/line/lock.ts LockTemplate) in a lock dir: an idle
+ * line keeps one, so they count as left behind only once the getty has stopped.
+ */
+export function lockTemplates(lockDir: string): string[] {
+  return lockDirNames(lockDir, isLockTemplate);
+}
+
 /** Lock files (`LCK..*`, and temp files `LCK..TM.*`) in a lock dir. */
 export function lockFiles(lockDir: string): string[] {
-  if (!existsSync(lockDir)) return [];
-  try {
-    return readdirSync(lockDir).filter((n) => n.startsWith('LCK..')).sort();
-  } catch {
-    return [];
-  }
+  return lockDirNames(lockDir, (n) => n.startsWith('LCK..'));
 }
 
 /** utmp records still LOGIN_PROCESS or USER_PROCESS: a session that was never closed. */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseEnvAssignments, unitEnvironment } from './unit-env.js';
+import { basename, dirname, resolve } from 'node:path';
+import { parseEnvAssignments, SHIPPED_UNIT, shippedUnitEnvironment, unitEnvironment } from './unit-env.js';
 
 test('parseEnvAssignments: words, quotes, escapes and empty values as systemd reads them', () => {
   assert.deepEqual(parseEnvAssignments('A=1 B=2'), [['A', '1'], ['B', '2']]);
@@ -34,9 +34,11 @@ test('unitEnvironment: only [Service], in order, continuation lines joined, an e
 });
 
 test('unitEnvironment: the shipped units give the daemon the V8 and glibc memory settings', () => {
-  for (const name of ['tgetty.service', 'tgetty@.service']) {
-    const env = new Map(unitEnvironment(readFileSync(resolve(import.meta.dirname, '../../../contrib/systemd', name), 'utf8')));
+  for (const unit of [SHIPPED_UNIT, resolve(dirname(SHIPPED_UNIT), 'tgetty@.service')]) {
+    const name = basename(unit);
+    const env = new Map(unitEnvironment(readFileSync(unit, 'utf8')));
     assert.equal(env.get('NODE_OPTIONS'), '--max-semi-space-size=1', name);
     assert.equal(env.get('MALLOC_ARENA_MAX'), '2', name);
   }
+  assert.deepEqual(shippedUnitEnvironment(), unitEnvironment(readFileSync(SHIPPED_UNIT, 'utf8')));
 });

@@ -3,6 +3,11 @@
  * benchmarks can start the daemon "as shipped" (the V8 and glibc settings of
  * contrib/systemd/tgetty.service) without systemd.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** The shipped daemon unit (from dist/test/helpers). */
+export const SHIPPED_UNIT = resolve(import.meta.dirname, '../../../contrib/systemd/tgetty.service');
 
 /**
  * systemd's Environment= value: space-separated K=V assignments; double or single quotes
@@ -61,4 +66,9 @@ export function unitEnvironment(unitText: string): [string, string][] {
     else out.push(...parseEnvAssignments(value));
   }
   return out;
+}
+
+/** The Environment= assignments of the shipped unit (SHIPPED_UNIT), what "as shipped" means in the benchmarks. */
+export function shippedUnitEnvironment(): [string, string][] {
+  return unitEnvironment(readFileSync(SHIPPED_UNIT, 'utf8'));
 }
