@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileStamp, stampOf } from './file-stamps.js';
+import { fileStamp, stampedNames, stampOf } from './file-stamps.js';
 
 /** Wait (event loop turns, no fixed sleep) until the stamp of `path` differs from `than`. */
 async function changed(path: string, than: number | undefined, ms = 5_000): Promise<number | undefined> {
@@ -68,4 +68,20 @@ test('fileStamp: none for a directory that cannot be watched; a removed and re-m
   assert.equal(typeof s1, 'number');
   writeFileSync(path, '');
   await changed(path, s1);
+});
+
+test('fileStamp: files nobody asked about do not grow the watch (a busy /etc stays bounded)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-stamps-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nologin.ttyS0');
+  const s0 = fileStamp(path);
+  // resolv.conf-style writes: a temp file with a fresh name each time, renamed over.
+  for (let i = 0; i < 200; i++) {
+    writeFileSync(join(dir, `resolv.conf.tmp${i}`), 'nameserver 192.0.2.1\n');
+    renameSync(join(dir, `resolv.conf.tmp${i}`), join(dir, 'resolv.conf'));
+  }
+  // A change of the asked-for file after them: once its stamp moves, every earlier event was seen.
+  writeFileSync(path, '');
+  await changed(path, s0);
+  assert.equal(stampedNames(dir), 1, 'only the name that was asked about');
 });

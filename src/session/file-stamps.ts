@@ -15,7 +15,11 @@ import { basename, dirname } from 'node:path';
 
 interface DirWatch {
   watcher: FSWatcher;
-  /** Stamp of the last event per file name. */
+  /**
+   * Stamp of the last event per file name, only for names someone asked about: a busy
+   * directory (/etc: resolv.conf written through temp files with random names) must not
+   * grow this map for the daemon's whole life.
+   */
   byName: Map<string, number>;
   /** Stamp of the watch's creation or of its last unnamed event: a floor for every file. */
   floor: number;
@@ -46,8 +50,12 @@ function openWatch(dir: string): DirWatch | undefined {
     const name = filename.toString();
     // The directory itself was removed or moved (inotify names it after the watched dir):
     // this watch sees nothing any more; the next look makes a new one (a new floor).
-    if (name === self) drop();
-    dw.byName.set(name, ++counter);
+    if (name === self) {
+      drop();
+      dw.floor = ++counter;
+      return;
+    }
+    if (dw.byName.has(name)) dw.byName.set(name, ++counter);
   });
   watcher.on('error', drop);
   dirs.set(dir, dw);
@@ -63,7 +71,16 @@ export function fileStamp(path: string): number | undefined {
 export function stampOf(dir: string, name: string): number | undefined {
   const dw = dirs.get(dir) ?? openWatch(dir);
   if (dw === undefined) return undefined;
-  return Math.max(dw.floor, dw.byName.get(name) ?? 0);
+  const last = dw.byName.get(name);
+  // First question about this name: from now on its events count. The caller has no
+  // earlier stamp of it to compare with, so the floor is a safe answer.
+  if (last === undefined) dw.byName.set(name, 0);
+  return Math.max(dw.floor, last ?? 0);
+}
+
+/** How many names the watch of `dir` keeps a stamp for (tests: it must stay bounded). */
+export function stampedNames(dir: string): number {
+  return dirs.get(dir)?.byName.size ?? 0;
 }
 
 /** Close every watch (tests; a daemon keeps them for its life). */
