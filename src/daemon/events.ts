@@ -4,6 +4,8 @@
  * none of them needs to know how a line works. Plain data: JSON-serialisable.
  */
 
+import type { HeapTrimStats } from './heap-trim.js';
+
 /** The state of a line as users see it (status, metrics). */
 export type LineStatusState =
   | 'starting' // opening, locking, DTR
@@ -134,6 +136,8 @@ export interface DaemonStatus {
   /** When the config was last (re)loaded, and whether a reload was rejected since. */
   configLoadedAt: number;
   lastReloadError?: string;
+  /** The heap trims after calls (a full collection each: a pause of the whole daemon); absent when off. */
+  heapTrim?: HeapTrimStats;
   lines: LineStatus[];
 }
 

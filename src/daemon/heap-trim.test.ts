@@ -102,3 +102,76 @@ test('the full collection runs just before each trim; one that throws does not s
   assert.equal(trimmer.trims, 2);
   trimmer.stop();
 });
+
+const state = (clock: FakeClock, line: string, s: 'ringing' | 'answering' | 'idle' | 'in-session'): DaemonEvent => ({ type: 'line-state', line, state: s, at: clock.now() });
+
+test('a trim due while lines ring waits until the last of them has answered, then runs on the next turn', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(end(clock, 1));
+  clock.advance(4_990);
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS2', 'ringing'));
+  clock.advance(10);
+  assert.deepEqual(at, [], 'not between a RING and its ATA');
+  assert.equal(trimmer.deferred, 1);
+  clock.advance(300);
+  trimmer.emit(state(clock, 'ttyS1', 'answering'));
+  clock.advance(100);
+  assert.deepEqual(at, [], 'ttyS2 still rings');
+  trimmer.emit(state(clock, 'ttyS2', 'answering'));
+  assert.deepEqual(at, [], 'not inside the event of the line');
+  clock.advance(0);
+  assert.deepEqual(at, [t0 + 5_400]);
+  assert.deepEqual(trimmer.stats(), { trims: 1, deferred: 1, lastMs: 0, maxMs: 0, totalMs: 0 });
+  // The interval counts from the trim that ran.
+  trimmer.emit(end(clock, 2));
+  clock.advance(60_000);
+  assert.deepEqual(at, [t0 + 5_400, t0 + 35_400]);
+});
+
+test('a line that rings on and on delays the trim by at most maxDeferMs', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(end(clock, 1));
+  clock.advance(5_000 + 9_999);
+  assert.deepEqual(at, []);
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 15_000]);
+  // The next due trim, with the line still ringing, waits again from its own due time.
+  trimmer.emit(end(clock, 2));
+  clock.advance(30_000 + 9_999);
+  assert.equal(at.length, 1);
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 15_000, t0 + 55_000]);
+});
+
+test('ringing lines without a due trim schedule nothing', () => {
+  const { clock, at, trimmer } = rig();
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS1', 'idle'));
+  trimmer.emit(state(clock, 'ttyS2', 'ringing'));
+  trimmer.emit(state(clock, 'ttyS2', 'in-session'));
+  assert.equal(clock.pending, 0);
+  clock.advance(600_000);
+  assert.deepEqual(at, []);
+});
+
+test('stats: how long the trims took (the last, the longest, all together)', () => {
+  const clock = new FakeClock();
+  const costs = [12, 7];
+  const trimmer = new HeapTrimmer({
+    clock,
+    delayMs: 1_000,
+    intervalMs: 1_000,
+    // The collection is the slow part; the fake clock stands for its duration.
+    collect: () => clock.advance(costs.shift() ?? 0),
+    trim: () => true,
+  });
+  assert.deepEqual(trimmer.stats(), { trims: 0, deferred: 0, lastMs: 0, maxMs: 0, totalMs: 0 });
+  trimmer.emit(end(clock, 1));
+  clock.advance(1_000);
+  trimmer.emit(end(clock, 2));
+  clock.advance(2_000);
+  assert.deepEqual(trimmer.stats(), { trims: 2, deferred: 0, lastMs: 7, maxMs: 12, totalMs: 19 });
+  trimmer.stop();
+});

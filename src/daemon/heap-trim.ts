@@ -9,6 +9,8 @@
  * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
  * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
+ * That collection takes milliseconds, so a trim never starts while a line is between a
+ * RING and its ATA: it waits for that (at most `maxDeferMs`).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { DaemonEvent, EventSink } from './events.js';
@@ -23,8 +25,24 @@ export interface HeapTrimmerOptions {
   delayMs?: number;
   /** At most one trim per interval. Default 30 s. */
   intervalMs?: number;
+  /**
+   * A trim that falls due while a line is ringing waits until no line is (its collection
+   * would sit between that RING and its ATA), but never longer than this. Default 10 s.
+   */
+  maxDeferMs?: number;
   /** Called after each trim (a debug log line). */
   onTrim?: (released: boolean, ms: number) => void;
+}
+
+export interface HeapTrimStats {
+  /** Trims run (each with its full collection). */
+  trims: number;
+  /** Times a due trim waited for lines between a RING and the ATA. */
+  deferred: number;
+  /** Duration of the last trim, the longest, and all of them together (ms). */
+  lastMs: number;
+  maxMs: number;
+  totalMs: number;
 }
 
 export class HeapTrimmer implements EventSink {
@@ -32,6 +50,14 @@ export class HeapTrimmer implements EventSink {
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private count = 0;
+  /** Lines between a RING and the ATA (or the decision not to answer). */
+  private readonly ringing = new Set<string>();
+  /** When the trim that is waiting for the ringing lines fell due. */
+  private deferredSince: number | undefined;
+  private deferrals = 0;
+  private lastMs = 0;
+  private maxMs = 0;
+  private totalMs = 0;
 
   constructor(private readonly o: HeapTrimmerOptions) {}
 
@@ -40,8 +66,27 @@ export class HeapTrimmer implements EventSink {
     return this.count;
   }
 
+  /** What the trims cost so far (status --json: a collection is a pause of the whole daemon). */
+  stats(): HeapTrimStats {
+    return { trims: this.count, deferred: this.deferrals, lastMs: this.lastMs, maxMs: this.maxMs, totalMs: this.totalMs };
+  }
+
+  /** How many times a due trim waited for ringing lines. */
+  get deferred(): number {
+    return this.deferrals;
+  }
+
   emit(e: DaemonEvent): void {
     if (e.type === 'call-end') this.schedule();
+    else if (e.type === 'line-state') {
+      if (e.state === 'ringing') this.ringing.add(e.line);
+      else if (this.ringing.delete(e.line) && this.ringing.size === 0 && this.deferredSince !== undefined) {
+        // The last ringing line got its ATA (or was let go): trim on the next turn, not
+        // inside the event of that line.
+        this.timer?.cancel();
+        this.timer = this.o.clock.setTimeout(() => this.run(), 0);
+      }
+    }
   }
 
   private schedule(): void {
@@ -56,6 +101,17 @@ export class HeapTrimmer implements EventSink {
     this.timer = undefined;
     if (this.stopped) return;
     const t0 = this.o.clock.monotonic();
+    if (this.ringing.size > 0) {
+      this.deferredSince ??= t0;
+      const left = this.deferredSince + (this.o.maxDeferMs ?? 10_000) - t0;
+      if (left > 0) {
+        this.deferrals++;
+        // Woken early by the last ringing line's state change; this timer is the cap.
+        this.timer = this.o.clock.setTimeout(() => this.run(), left);
+        return;
+      }
+    }
+    this.deferredSince = undefined;
     let released = false;
     try {
       this.o.collect?.();
@@ -70,7 +126,11 @@ export class HeapTrimmer implements EventSink {
     }
     this.lastAt = this.o.clock.monotonic();
     this.count++;
-    this.o.onTrim?.(released, this.lastAt - t0);
+    const ms = this.lastAt - t0;
+    this.lastMs = ms;
+    this.maxMs = Math.max(this.maxMs, ms);
+    this.totalMs += ms;
+    this.o.onTrim?.(released, ms);
   }
 
   stop(): void {
