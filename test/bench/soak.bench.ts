@@ -7,7 +7,7 @@
 //
 // Run: npm run bench -- soak
 //   node dist/test/bench/soak.bench.js [--calls 1000] [--lines 16] [--seed 1] [--settle 40]
-//     [--checkpoints 300,1000] [--no-probe] [--heap-snapshots DIR] [--sim-stall MS]
+//     [--checkpoints 300,1000] [--no-probe] [--heap-snapshots DIR] [--sim-stall MS] [--smaps DIR]
 //     [--no-unit-env] [--daemon-env 'K=V "K2=V W"'] [--daemon-node-flags '--flag --flag2']
 //
 // The daemon's environment: by default the bench applies the `Environment=` lines of
@@ -30,6 +30,7 @@
 //   --no-probe: measure the daemon exactly as shipped (no preload, no forced GC); the
 //   budget then uses the lowest RSS of the settle window. TGETTY_MEMPROBE_GC=0 keeps the
 //   probe but without the GC (to watch V8's own heap sizing).
+// --smaps DIR: save the daemon's /proc/PID/smaps at each point as smaps-<calls>.txt.
 // --heap-snapshots DIR: with the probe, also write a heap snapshot at each measurement.
 // --sim-stall MS: block this process (the simulated modems) for MS ms every second: a
 //   loaded modem side, which takes our bytes late (timing-sensitive paths: the +++ escape).
@@ -46,6 +47,7 @@ import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import type { ModemFaults } from '../../src/sim/modem.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { LineStatus } from '../../src/daemon/events.js';
+import type { HeapTrimStats } from '../../src/daemon/heap-trim.js';
 import { childrenOf, liveUtmp, lockFiles, lockTemplates, openFds } from '../helpers/leaks.js';
 import { mem, rssBreakdown, type RssBreakdown } from '../helpers/proc-stats.js';
 import { systemTreeAt } from '../helpers/temp-system.js';
@@ -81,6 +83,8 @@ const SNAPSHOT_DIR = strArg('heap-snapshots');
 /** The probe is on unless --no-probe: the budget is judged on what the daemon RETAINS (after a full GC). */
 const HEAP_STATS = !process.argv.includes('--no-probe') || SNAPSHOT_DIR !== undefined;
 const SIM_STALL_MS = numArg('sim-stall', 0);
+/** --smaps DIR: copy the daemon's /proc/PID/smaps at each point (read from outside: no probe needed). */
+const SMAPS_DIR = strArg('smaps');
 
 const UNIT_ENV_OFF = process.argv.includes('--no-unit-env');
 const UNIT_ENV = UNIT_ENV_OFF ? [] : shippedUnitEnvironment();
@@ -283,6 +287,8 @@ class StatusPoller {
   lines = new Map<string, LineStatus>();
   /** Lines seen resting (out of service after repeated failures) at any time. */
   readonly rested = new Set<string>();
+  /** The daemon's heap-trim figures, as of the last poll. */
+  heapTrim: HeapTrimStats | undefined;
   private stopped = false;
   private readonly done: Promise<void>;
 
@@ -297,6 +303,7 @@ class StatusPoller {
         const r = await queryDaemon(this.s.paths.run, { cmd: 'status' }, 5000);
         if (r.ok && 'status' in r) {
           this.lines = new Map(r.status.lines.map((l) => [l.line, l]));
+          if (r.status.heapTrim !== undefined) this.heapTrim = r.status.heapTrim;
           for (const l of r.status.lines) if (l.state === 'resting') this.rested.add(l.line);
         }
       } catch {
@@ -415,6 +422,10 @@ async function probeSample(s: Serve, pid: number): Promise<ProbeSample | undefin
 
 async function point(calls: number, m: Measure, s: Serve, pid: number): Promise<Point> {
   const where = rssBreakdown(pid);
+  if (SMAPS_DIR !== undefined) {
+    mkdirSync(SMAPS_DIR, { recursive: true });
+    writeFileSync(join(SMAPS_DIR, `smaps-${calls}.txt`), readFileSync(`/proc/${pid}/smaps`));
+  }
   const probe = await probeSample(s, pid);
   return { calls, m, where, ...(probe !== undefined ? { probe } : {}) };
 }
@@ -589,7 +600,11 @@ async function main(): Promise<void> {
     console.log(`| lock files after SIGTERM | | | ${locksAfterStop} | | 0 | ${verdict(locksAfterStop === 0)} |`);
     console.log(`| lines that rested (out of service) | | | ${rested.length} | | 0 | ${verdict(rested.length === 0)} |`);
     console.log(`\nRSS growth from the cold start: ${after.rssKb - cold.rssKb} kB. Call records: ${records}.`);
-    console.log(`Hang-ups by escape (from the line logs): ${Object.entries(hangups).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
+    console.log(`Hang-ups by escape (from the line logs): ${Object.entries(hangups).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+    const ht = pol.heapTrim;
+    console.log(ht === undefined
+      ? 'Heap trims: not reported by the daemon.\n'
+      : `Heap trims (full GC + malloc_trim): ${ht.trims}, ${ht.deferred} deferred for a ringing line; last ${ht.lastMs.toFixed(1)} ms, longest ${ht.maxMs.toFixed(1)} ms, mean ${(ht.trims > 0 ? ht.totalMs / ht.trims : 0).toFixed(1)} ms.\n`);
     console.log('| kind | calls | as expected | failed | first failures |');
     console.log('|---|---|---|---|---|');
     for (const [k] of KINDS) {
