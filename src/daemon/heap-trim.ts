@@ -43,6 +43,9 @@ export interface HeapTrimStats {
   lastMs: number;
   maxMs: number;
   totalMs: number;
+  /** Of that, the V8 collections: the longest and all together (ms). */
+  collectMaxMs: number;
+  collectTotalMs: number;
 }
 
 export class HeapTrimmer implements EventSink {
@@ -58,6 +61,8 @@ export class HeapTrimmer implements EventSink {
   private lastMs = 0;
   private maxMs = 0;
   private totalMs = 0;
+  private collectMaxMs = 0;
+  private collectTotalMs = 0;
 
   constructor(private readonly o: HeapTrimmerOptions) {}
 
@@ -68,7 +73,10 @@ export class HeapTrimmer implements EventSink {
 
   /** What the trims cost so far (status --json: a collection is a pause of the whole daemon). */
   stats(): HeapTrimStats {
-    return { trims: this.count, deferred: this.deferrals, lastMs: this.lastMs, maxMs: this.maxMs, totalMs: this.totalMs };
+    return {
+      trims: this.count, deferred: this.deferrals, lastMs: this.lastMs, maxMs: this.maxMs, totalMs: this.totalMs,
+      collectMaxMs: this.collectMaxMs, collectTotalMs: this.collectTotalMs,
+    };
   }
 
   /** How many times a due trim waited for ringing lines. */
@@ -118,6 +126,9 @@ export class HeapTrimmer implements EventSink {
     } catch {
       // The trim still helps without it.
     }
+    const collectMs = this.o.clock.monotonic() - t0;
+    this.collectMaxMs = Math.max(this.collectMaxMs, collectMs);
+    this.collectTotalMs += collectMs;
     try {
       released = this.o.trim();
     } catch {

@@ -34,6 +34,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
+import type { HeapTrimStats } from '../../src/daemon/heap-trim.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
@@ -219,6 +220,16 @@ function startServe(root: string, lines: string[]): Serve {
     proc.stderr?.pipe(sink);
   }
   return { proc, runDir: p.run, output: () => out };
+}
+
+/** The daemon's heap-trim figures (status --json), or undefined if it did not say. */
+async function heapTrims(s: Serve): Promise<HeapTrimStats | undefined> {
+  try {
+    const r = await queryDaemon(s.runDir, { cmd: 'status' }, 5000);
+    return r.ok && 'status' in r ? r.status.heapTrim : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lines of the daemon in state `idle` (0 while its status socket is not up yet). */
@@ -524,12 +535,19 @@ async function ringTgetty(bank: SimBank, root: string): Promise<{ measured: Roun
       await sleep(r < warmup ? 500 : 2000);
       const pid = serve.proc.pid;
       if (pid === undefined) throw new Error('tgetty serve has no pid');
+      const trims0 = await heapTrims(serve);
       const res = await ringAll(bank, n, [pid]);
       const what = r < warmup ? `warm-up round ${r + 1}/${warmup}` : `round ${r - warmup + 1}/${rounds}`;
       const cpu = res.cpuMs !== undefined ? `, CPU ${msf(res.cpuMs.total)} (main ${msf(res.cpuMs.main)})` : '';
-      progress(`tgetty: ${what}: ${res.values.length} answered, ${res.failed} failed, p99 ${msf(quantile([...res.values].sort((x, y) => x - y), 0.99))}${cpu}`);
       (r < warmup ? cold : out).push(res);
       await callsOver(bank, n);
+      // The heap trim's collection pauses the daemon: say whether one ran in this round
+      // (from the rings to the end of the calls) and whether it had to wait for the ATAs.
+      const trims1 = await heapTrims(serve);
+      const trim = trims0 !== undefined && trims1 !== undefined
+        ? `, heap trims +${trims1.trims - trims0.trims} (deferred +${trims1.deferred - trims0.deferred}, longest so far ${msf(trims1.maxMs)})`
+        : '';
+      progress(`tgetty: ${what}: ${res.values.length} answered, ${res.failed} failed, p99 ${msf(quantile([...res.values].sort((x, y) => x - y), 0.99))}${cpu}${trim}`);
     }
     return { measured: out, warmup: cold };
   } finally {

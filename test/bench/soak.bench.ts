@@ -604,7 +604,7 @@ async function main(): Promise<void> {
     const ht = pol.heapTrim;
     console.log(ht === undefined
       ? 'Heap trims: not reported by the daemon.\n'
-      : `Heap trims (full GC + malloc_trim): ${ht.trims}, ${ht.deferred} deferred for a ringing line; last ${ht.lastMs.toFixed(1)} ms, longest ${ht.maxMs.toFixed(1)} ms, mean ${(ht.trims > 0 ? ht.totalMs / ht.trims : 0).toFixed(1)} ms.\n`);
+      : `Heap trims (full GC + malloc_trim): ${ht.trims}, ${ht.deferred} deferred for a ringing line; last ${ht.lastMs.toFixed(1)} ms, longest ${ht.maxMs.toFixed(1)} ms, mean ${(ht.trims > 0 ? ht.totalMs / ht.trims : 0).toFixed(1)} ms; of that the V8 collection: longest ${ht.collectMaxMs.toFixed(1)} ms, mean ${(ht.trims > 0 ? ht.collectTotalMs / ht.trims : 0).toFixed(1)} ms.\n`);
     console.log('| kind | calls | as expected | failed | first failures |');
     console.log('|---|---|---|---|---|');
     for (const [k] of KINDS) {
