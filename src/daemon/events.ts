@@ -4,8 +4,6 @@
  * none of them needs to know how a line works. Plain data: JSON-serialisable.
  */
 
-import type { HeapTrimStats } from './heap-trim.js';
-
 /** The state of a line as users see it (status, metrics). */
 export type LineStatusState =
   | 'starting' // opening, locking, DTR
@@ -126,6 +124,20 @@ export interface LineStatus {
   failures: number;
   /** While resting: when the next try is due (ms since the epoch). */
   restingUntil?: number;
+}
+
+export interface HeapTrimStats {
+  /** Trims run (each with its full collection). */
+  trims: number;
+  /** Due trims that waited for lines between a RING and the ATA. */
+  deferred: number;
+  /** Duration of the last trim, the longest, and all of them together (ms). */
+  lastMs: number;
+  maxMs: number;
+  totalMs: number;
+  /** Of that, the V8 collections: the longest and all together (ms). */
+  collectMaxMs: number;
+  collectTotalMs: number;
 }
 
 export interface DaemonStatus {

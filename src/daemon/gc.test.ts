@@ -27,14 +27,13 @@ test('fullGc({ compact: true }) gives back the pages a plain full collection kee
   const keep = fragment();
   assert.equal(fullGc(), true);
   const plain = oldSpace();
-  const keep2 = fragment();
   assert.equal(fullGc({ compact: true }), true);
   const compacted = oldSpace();
-  assert.ok(keep.length + keep2.length > 0);
-  // The plain collection keeps the fragmented pages committed; compaction moves the live
-  // objects together and releases the rest (measured: 57.6 MB committed for 9.5 MB live
-  // before, 9.9 MB after, for 400,000 objects).
+  assert.ok(keep.length > 0);
+  // The same heap, first after a plain collection, then after a compacting one (measured
+  // on Node 20: about 33 MB committed for 6.3 MB live, then 7 MB committed).
   assert.ok(plain.committed > 2 * plain.used, `a plain full GC left old space fragmented (${plain.committed} committed, ${plain.used} used)`);
+  assert.ok(compacted.committed < plain.committed / 2, `compacted: ${compacted.committed} committed, against ${plain.committed} before`);
   assert.ok(compacted.committed < 1.5 * compacted.used, `compacted: ${compacted.committed} committed for ${compacted.used} used`);
 });
 

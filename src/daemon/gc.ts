@@ -23,21 +23,27 @@ function getGc(): (() => void) | null {
   return gcFn;
 }
 
+/** The user asked for compaction on every full GC themselves (node flag): leave it on. */
+const userCompacts = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--compact[-_]on[-_]every[-_]full[-_]gc$/.test(a));
+
 /**
  * Run a full, synchronous collection (mark-compact: V8 unmaps the pages it empties).
  * An incremental one, tried before, left the pages committed (the soak: +6.7 MB).
  *
- * With `compact`, this one collection also evacuates every fragmented page: a plain full
- * collection frees only pages that end up wholly empty, and a getty's old space is mostly
- * pages with a few live objects each (one call's state among many calls' garbage), so
- * committed old space crept up call after call while the live bytes stayed flat. The flag is
- * set for this collection only, so V8's own full collections keep their usual cost.
+ * With `compact`, this one collection also evacuates every fragmented page. A plain full
+ * collection moves objects out of only a few of the most fragmented pages (a fragmentation
+ * threshold and a quota per collection) and keeps the rest committed; a getty's old space
+ * is mostly pages with some live objects each (one call's state among many calls'
+ * garbage), so committed old space crept up call after call while the live bytes stayed
+ * flat. The flag is set for this collection only, so V8's own full collections keep their
+ * usual cost. (If V8 is already marking incrementally, it chose the pages to evacuate when
+ * that began, and this collection compacts as that marking decided.)
  * False when gc cannot be had.
  */
 export function fullGc(opts: { compact?: boolean } = {}): boolean {
   const gc = getGc();
   if (gc === null) return false;
-  if (opts.compact !== true) {
+  if (opts.compact !== true || userCompacts) {
     gc();
     return true;
   }

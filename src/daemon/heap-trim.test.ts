@@ -103,7 +103,7 @@ test('the full collection runs just before each trim; one that throws does not s
   trimmer.stop();
 });
 
-const state = (clock: FakeClock, line: string, s: 'ringing' | 'answering' | 'idle' | 'in-session'): DaemonEvent => ({ type: 'line-state', line, state: s, at: clock.now() });
+const state = (clock: FakeClock, line: string, s: 'ringing' | 'answering' | 'idle' | 'in-session' | 'stopped'): DaemonEvent => ({ type: 'line-state', line, state: s, at: clock.now() });
 
 test('a trim due while lines ring waits until the last of them has answered, then runs on the next turn', () => {
   const { clock, at, trimmer, t0 } = rig();
@@ -143,6 +143,7 @@ test('a line that rings on and on delays the trim by at most maxDeferMs', () => 
   assert.equal(at.length, 1);
   clock.advance(1);
   assert.deepEqual(at, [t0 + 15_000, t0 + 55_000]);
+  assert.equal(trimmer.stats().deferred, 2, 'two trims waited');
 });
 
 test('ringing lines without a due trim schedule nothing', () => {
@@ -157,24 +158,79 @@ test('ringing lines without a due trim schedule nothing', () => {
 });
 
 test('stats: how long the trims took (the last, the longest, all together)', () => {
-  const clock = new FakeClock();
+  const fake = new FakeClock();
+  // The trim's work costs time: modelled as an offset on the monotonic clock the trimmer
+  // reads, so the fake clock itself never moves inside its own timer callback.
+  let spent = 0;
+  const clock = { now: () => fake.now() + spent, monotonic: () => fake.monotonic() + spent, setTimeout: (fn: () => void, ms: number) => fake.setTimeout(fn, ms) };
   const costs = [12, 7];
   const trimmer = new HeapTrimmer({
     clock,
     delayMs: 1_000,
     intervalMs: 1_000,
-    // The collection is the slow part; the fake clock stands for its duration.
-    collect: () => clock.advance(costs.shift() ?? 0),
+    collect: () => {
+      spent += costs.shift() ?? 0;
+    },
     trim: () => {
-      clock.advance(1);
+      spent += 1;
       return true;
     },
   });
   assert.deepEqual(trimmer.stats(), { trims: 0, deferred: 0, lastMs: 0, maxMs: 0, totalMs: 0, collectMaxMs: 0, collectTotalMs: 0 });
-  trimmer.emit(end(clock, 1));
-  clock.advance(1_000);
-  trimmer.emit(end(clock, 2));
-  clock.advance(2_000);
+  trimmer.emit(end(fake, 1));
+  fake.advance(1_000);
+  trimmer.emit(end(fake, 2));
+  fake.advance(2_000);
   assert.deepEqual(trimmer.stats(), { trims: 2, deferred: 0, lastMs: 8, maxMs: 13, totalMs: 21, collectMaxMs: 12, collectTotalMs: 19 });
   trimmer.stop();
+});
+
+test('a line stops counting as ringing at its ATA, at the end of its call, at another state or a line error', () => {
+  for (const leave of ['call-answering', 'call-end', 'line-error', 'starting'] as const) {
+    const { clock, at, trimmer, t0 } = rig();
+    trimmer.emit(end(clock, 1));
+    clock.advance(4_000);
+    trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+    clock.advance(1_000);
+    assert.deepEqual(at, [], leave);
+    clock.advance(500);
+    const now = clock.now();
+    if (leave === 'call-answering') trimmer.emit({ type: 'call-answering', line: 'ttyS1', callId: 'c9', at: now, ringToAtaMs: 3 });
+    else if (leave === 'call-end') trimmer.emit({ type: 'call-end', line: 'ttyS1', callId: 'c9', at: now, outcome: 'denied' });
+    else if (leave === 'line-error') trimmer.emit({ type: 'line-error', line: 'ttyS1', at: now, message: 'line supervisor crashed' });
+    else trimmer.emit({ type: 'line-state', line: 'ttyS1', state: 'starting', at: now });
+    clock.advance(0);
+    assert.deepEqual(at, [t0 + 5_500], leave);
+    trimmer.stop();
+  }
+});
+
+test('a wait counts once, even when a line starts ringing again before the trim runs', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  trimmer.emit(end(clock, 1));
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  clock.advance(5_000);
+  trimmer.emit(state(clock, 'ttyS1', 'answering'));
+  // Between the wake being armed and run: another line rings.
+  trimmer.emit(state(clock, 'ttyS2', 'ringing'));
+  clock.advance(0);
+  assert.deepEqual(at, []);
+  trimmer.emit(state(clock, 'ttyS2', 'answering'));
+  clock.advance(0);
+  assert.deepEqual(at, [t0 + 5_000]);
+  assert.equal(trimmer.stats().deferred, 1);
+});
+
+test('stop() while a trim waits for ringing lines: nothing is armed afterwards', () => {
+  const { clock, at, trimmer } = rig();
+  trimmer.emit(end(clock, 1));
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  clock.advance(5_000);
+  trimmer.stop();
+  // What the lines say while the daemon stops them.
+  trimmer.emit(state(clock, 'ttyS1', 'stopped'));
+  trimmer.emit(end(clock, 2));
+  assert.equal(clock.pending, 0);
+  clock.advance(100_000);
+  assert.deepEqual(at, []);
 });

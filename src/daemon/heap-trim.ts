@@ -9,11 +9,13 @@
  * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
  * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
- * That collection takes milliseconds, so a trim never starts while a line is between a
- * RING and its ATA: it waits for that (at most `maxDeferMs`).
+ * That collection pauses the whole daemon (20–60 ms, up to about 150 ms on a loaded
+ * 2-vCPU machine), so a trim that falls due while a line is between a RING and its ATA
+ * waits for that, up to `maxDeferMs`. A RING that arrives during the pause still waits
+ * for the pause to end.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { DaemonEvent, EventSink } from './events.js';
+import type { DaemonEvent, EventSink, HeapTrimStats } from './events.js';
 
 export interface HeapTrimmerOptions {
   clock: Clock;
@@ -34,26 +36,17 @@ export interface HeapTrimmerOptions {
   onTrim?: (released: boolean, ms: number) => void;
 }
 
-export interface HeapTrimStats {
-  /** Trims run (each with its full collection). */
-  trims: number;
-  /** Times a due trim waited for lines between a RING and the ATA. */
-  deferred: number;
-  /** Duration of the last trim, the longest, and all of them together (ms). */
-  lastMs: number;
-  maxMs: number;
-  totalMs: number;
-  /** Of that, the V8 collections: the longest and all together (ms). */
-  collectMaxMs: number;
-  collectTotalMs: number;
-}
 
 export class HeapTrimmer implements EventSink {
   private timer: TimerHandle | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private count = 0;
-  /** Lines between a RING and the ATA (or the decision not to answer). */
+  /**
+   * Lines between a RING and the ATA: in from the `ringing` state, out at the ATA
+   * (`call-answering`), at any other state, at the end of the call or at a line error, so
+   * a reset's quiet time, a backoff or a crashed line never counts as ringing.
+   */
   private readonly ringing = new Set<string>();
   /** When the trim that is waiting for the ringing lines fell due. */
   private deferredSince: number | undefined;
@@ -79,22 +72,37 @@ export class HeapTrimmer implements EventSink {
     };
   }
 
-  /** How many times a due trim waited for ringing lines. */
+  /** How many due trims waited for ringing lines. */
   get deferred(): number {
     return this.deferrals;
   }
 
   emit(e: DaemonEvent): void {
-    if (e.type === 'call-end') this.schedule();
-    else if (e.type === 'line-state') {
-      if (e.state === 'ringing') this.ringing.add(e.line);
-      else if (this.ringing.delete(e.line) && this.ringing.size === 0 && this.deferredSince !== undefined) {
-        // The last ringing line got its ATA (or was let go): trim on the next turn, not
-        // inside the event of that line.
-        this.timer?.cancel();
-        this.timer = this.o.clock.setTimeout(() => this.run(), 0);
-      }
+    if (this.stopped) return;
+    switch (e.type) {
+      case 'line-state':
+        if (e.state === 'ringing') this.ringing.add(e.line);
+        else this.notRinging(e.line);
+        break;
+      case 'call-answering':
+      case 'line-error':
+        this.notRinging(e.line);
+        break;
+      case 'call-end':
+        this.notRinging(e.line);
+        this.schedule();
+        break;
+      default:
+        break;
     }
+  }
+
+  private notRinging(line: string): void {
+    if (!this.ringing.delete(line) || this.ringing.size > 0 || this.deferredSince === undefined) return;
+    // The last ringing line got its ATA (or was let go): trim on the next turn, not inside
+    // the event of that line.
+    this.timer?.cancel();
+    this.timer = this.o.clock.setTimeout(() => this.run(), 0);
   }
 
   private schedule(): void {
@@ -110,10 +118,14 @@ export class HeapTrimmer implements EventSink {
     if (this.stopped) return;
     const t0 = this.o.clock.monotonic();
     if (this.ringing.size > 0) {
-      this.deferredSince ??= t0;
-      const left = this.deferredSince + (this.o.maxDeferMs ?? 10_000) - t0;
-      if (left > 0) {
+      // One wait counts once, however often it is woken and sent back to wait.
+      if (this.deferredSince === undefined) {
+        this.deferredSince = t0;
         this.deferrals++;
+      }
+      const left = this.deferredSince + (this.o.maxDeferMs ?? 10_000) - t0;
+      // Under a millisecond left: a real timer that fired a hair early; run now.
+      if (left >= 1) {
         // Woken early by the last ringing line's state change; this timer is the cap.
         this.timer = this.o.clock.setTimeout(() => this.run(), left);
         return;
@@ -148,5 +160,7 @@ export class HeapTrimmer implements EventSink {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.deferredSince = undefined;
+    this.ringing.clear();
   }
 }

@@ -11,6 +11,7 @@ import type { DaemonEvent } from '../../src/daemon/events.js';
 import { createLogger } from '../../src/log/logger.js';
 import { waitFor } from '../helpers/leaks.js';
 import { tempSystem } from '../helpers/temp-system.js';
+import { canTrimMalloc } from '../../src/line/libc.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config must be owned by root)';
 
@@ -81,6 +82,12 @@ test('16 lines: concurrent calls are all answered while faulty lines fail on the
     assert.ok(ends.every((e) => e.type === 'call-end' && e.outcome === 'completed' && e.exitStatus === 0));
     const latencies = r.events.filter((e) => e.type === 'call-answering');
     assert.equal(latencies.length, 12, 'RING -> ATA measured for every call');
+    // status --json says what the heap trims after calls have cost (glibc only: malloc_trim).
+    const ht = r.daemon.status().heapTrim;
+    if (canTrimMalloc()) {
+      assert.ok(ht !== undefined, 'heapTrim in the status');
+      for (const k of ['trims', 'deferred', 'lastMs', 'maxMs', 'totalMs', 'collectMaxMs', 'collectTotalMs'] as const) assert.equal(typeof ht[k], 'number', k);
+    } else assert.equal(ht, undefined);
     // The faulty lines never reached idle and are not in a call.
     for (let i = 12; i < 16; i++) {
       const st = r.daemon.status().lines.find((l) => l.line === `ttySIM${i}`);
