@@ -9,10 +9,10 @@
  * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
  * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
- * That collection pauses the whole daemon (20–60 ms, up to about 150 ms on a loaded
- * 2-vCPU machine), so a trim that falls due while a line is between a RING and its ATA
- * waits for that, up to `maxDeferMs`. A RING that arrives during the pause still waits
- * for the pause to end.
+ * That collection pauses the whole daemon (20–60 ms, a few hundred ms on a loaded
+ * 2-vCPU VM losing CPU to steal), so a trim that falls due while a line is between a
+ * RING and its ATA waits for that, up to `maxDeferMs`. A RING that arrives during the
+ * pause still waits for the pause to end.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { DaemonEvent, EventSink, HeapTrimStats } from './events.js';
