@@ -56,7 +56,7 @@ export function fullGc(opts: { compact?: boolean } = {}): boolean {
   return true;
 }
 
-/** Old space as V8 reports it: live bytes and committed bytes (tests, the bench probe). */
+/** Old space as V8 reports it: live bytes and committed bytes (what the tests compare). */
 export function oldSpace(): { used: number; committed: number } {
   const s = getHeapSpaceStatistics().find((x) => x.space_name === 'old_space');
   return { used: s?.space_used_size ?? 0, committed: s?.space_size ?? 0 };

@@ -113,7 +113,7 @@ test('a trim due while lines ring waits until the last of them has answered, the
   trimmer.emit(state(clock, 'ttyS2', 'ringing'));
   clock.advance(10);
   assert.deepEqual(at, [], 'not between a RING and its ATA');
-  assert.equal(trimmer.deferred, 1);
+  assert.equal(trimmer.stats().deferred, 1);
   clock.advance(300);
   trimmer.emit(state(clock, 'ttyS1', 'answering'));
   clock.advance(100);

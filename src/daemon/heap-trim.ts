@@ -5,8 +5,8 @@
  * native work (libuv's thread pool, V8's compiler and GC threads, pty reads, SQLite) frees
  * what it allocates, but the freed pages stay resident: in the soak, RSS crept up with the
  * number of calls while the bytes in use (mallinfo2) stayed flat. malloc_trim(0) returns
- * every whole free page of every arena. It takes well under a millisecond here (measured
- * in the soak), so it runs a little after a call ends, at most once per `intervalMs`, and
+ * every whole free page of every arena. It takes about a millisecond here (the soak: 0.3–1.6
+ * ms on average), so it runs a little after a call ends, at most once per `intervalMs`, and
  * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
  * That collection pauses the whole daemon (20–60 ms, a few hundred ms on a loaded
@@ -35,7 +35,6 @@ export interface HeapTrimmerOptions {
   /** Called after each trim (a debug log line). */
   onTrim?: (released: boolean, ms: number) => void;
 }
-
 
 export class HeapTrimmer implements EventSink {
   private timer: TimerHandle | undefined;
@@ -70,11 +69,6 @@ export class HeapTrimmer implements EventSink {
       trims: this.count, deferred: this.deferrals, lastMs: this.lastMs, maxMs: this.maxMs, totalMs: this.totalMs,
       collectMaxMs: this.collectMaxMs, collectTotalMs: this.collectTotalMs,
     };
-  }
-
-  /** How many due trims waited for ringing lines. */
-  get deferred(): number {
-    return this.deferrals;
   }
 
   emit(e: DaemonEvent): void {

@@ -123,7 +123,7 @@ export class SimLine {
     this.transport =
       opts.transport === 'memory'
         ? new MemoryLine(join(opts.dir, name), onData)
-        : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`) });
+        : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`), onOverflow: note });
   }
 
   /** The stable device path the getty opens (a symlink to the current pty slave). */

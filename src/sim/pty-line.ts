@@ -10,11 +10,17 @@
  *   gets SIGHUP, reads give EOF, writes EIO. That is how carrier loss is shown. After it
  *   a fresh pty is made and the symlink re-pointed atomically, so the getty can reopen
  *   the same name.
+ * - Writes to the master go straight to write(2), never through the stream: libuv cannot
+ *   reopen a pty master, so it treats it as a blocking fd and retries EAGAIN in a tight
+ *   loop. When the DTE stops reading and the slave's input queue is full (a session
+ *   whose output a modem in command mode echoes back), that loop hung the whole process,
+ *   and with it the timer that would have hung the line up. A modem whose DTE does not
+ *   take its bytes drops them: so does this line, and notes it.
  */
-import { renameSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
+import { renameSync, rmSync, symlinkSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import tty from 'node:tty';
-import { TgettyError } from '../core/errors.js';
+import { TgettyError, errnoCode } from '../core/errors.js';
 import {
   CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr,
 } from '../line/libc.js';
@@ -37,12 +43,18 @@ export interface PtyLineOptions {
   onData: (bytes: Buffer) => void;
   /** After a hangup, when the new slave is in place. */
   onReopen?: (slave: string) => void;
+  /** Bytes for the DTE were dropped because its input queue was full (a note for the transcript). */
+  onOverflow?: (text: string) => void;
 }
 
 export class PtyLine implements LineTransport {
   readonly path: string;
   private slavePath = '';
   private master: tty.ReadStream | undefined;
+  /** The master's fd, for writes (the stream reads it). -1 while there is none. */
+  private masterFd = -1;
+  /** Bytes dropped since the DTE's input queue filled up (0: it is taking bytes). */
+  private dropped = 0;
   private holdFd = -1;
   private closed = false;
   private generation = 0;
@@ -74,6 +86,7 @@ export class PtyLine implements LineTransport {
       m.on('error', () => this.lost(gen));
       m.on('end', () => this.lost(gen));
       this.master = m;
+      this.masterFd = pty.master;
     } catch (err) {
       if (hold >= 0) closeFd(hold);
       closeFd(pty.master);
@@ -95,13 +108,37 @@ export class PtyLine implements LineTransport {
   }
 
   write(bytes: Uint8Array): void {
-    this.master?.write(bytes);
+    if (this.masterFd < 0) return;
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += writeSync(this.masterFd, bytes, off, bytes.length - off);
+      } catch (err) {
+        // EAGAIN: the DTE's input queue is full. Anything else (EIO: the slave side is
+        // gone) is a hangup, which the stream reports.
+        if (errnoCode(err) === 'EAGAIN') {
+          if (this.dropped === 0) this.opts.onOverflow?.('the DTE is not reading (its input queue is full): dropping bytes for it');
+          this.dropped += bytes.length - off;
+        }
+        return;
+      }
+    }
+    this.flushDropNote();
+  }
+
+  /** The DTE takes bytes again (or the line goes): say how many it missed. */
+  private flushDropNote(): void {
+    if (this.dropped === 0) return;
+    this.opts.onOverflow?.(`${this.dropped} byte(s) for the DTE dropped while its input queue was full`);
+    this.dropped = 0;
   }
 
   private drop(): void {
+    this.flushDropNote();
     // destroy() closes the master fd itself (libuv does not re-open masters): no closeFd here.
     this.master?.destroy();
     this.master = undefined;
+    this.masterFd = -1;
     if (this.holdFd >= 0) closeFd(this.holdFd);
     this.holdFd = -1;
   }

@@ -2,7 +2,7 @@
 // on TCP, a real hangup (master closed) and the symlink re-pointed to a fresh pty.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,4 +160,37 @@ test('all lines busy: a TCP caller gets BUSY; raw TCP mode passes bytes untouche
   await g.rx.waitFor(/\xff\r\x00A/, 2000);
   c1.sock.destroy();
   await g.rx.waitFor(/NO CARRIER/, 2000);
+});
+
+test('a DTE that stops reading: the line drops what it cannot deliver (noted) instead of hanging the simulator', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-sim-'));
+  const notes: string[] = [];
+  const bank = await createBank({ lines: 1, dir, hangupDelayMs: 100, onNote: (_line, text) => notes.push(text) });
+  let fd = -1;
+  t.after(async () => {
+    if (fd >= 0) closeFd(fd);
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const path = join(dir, 'ttySIM0');
+  const first = readlinkSync(path);
+  // A DTE that writes but never reads: everything the modem says piles up in the pty.
+  fd = openFd(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+  const call = bank.line(0).call({ cidFormat: 'none', ringCadenceMs: 200, answerDelayMs: 20 });
+  await bank.line(0).waitForModem(/RING\r\n/, 2000);
+  writeSync(fd, 'ATA\r');
+  await call.connected;
+  // Far more than a pty's input queue holds. Before the fix, the write to the master spun
+  // on EAGAIN inside libuv and this process never came back.
+  for (let i = 0; i < 16; i++) call.write(Buffer.alloc(64 * 1024, 0x78));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(notes.some((n) => /DTE is not reading/.test(n)), `the drop is noted: ${JSON.stringify(notes)}`);
+  // Timers still run: the caller hangs up and the line is hung up and re-made.
+  call.hangup();
+  const end = Date.now() + 5000;
+  while (readlinkSync(path) === first) {
+    if (Date.now() > end) throw new Error(`the line was not hung up; notes: ${JSON.stringify(notes)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(notes.some((n) => /\d+ byte\(s\) for the DTE dropped/.test(n)), `the total is noted at the hangup: ${JSON.stringify(notes)}`);
 });
