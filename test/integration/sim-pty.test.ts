@@ -2,14 +2,16 @@
 // on TCP, a real hangup (master closed) and the symlink re-pointed to a fresh pty.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readlinkSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import tty from 'node:tty';
 import { systemClock } from '../../src/core/clock.js';
 import { O_NOCTTY, O_NONBLOCK, O_RDWR, closeFd, openFd } from '../../src/line/libc.js';
 import { ExpectBuffer, createBank } from '../../src/sim/index.js';
+import { startChild } from '../helpers/child.js';
+import type { NoReaderResult } from '../helpers/sim-no-reader.js';
 
 /** Open the line the way a getty does: O_NOCTTY|O_NONBLOCK, event-driven reads. */
 function openLine(path: string) {
@@ -163,34 +165,20 @@ test('all lines busy: a TCP caller gets BUSY; raw TCP mode passes bytes untouche
 });
 
 test('a DTE that stops reading: the line drops what it cannot deliver (noted) instead of hanging the simulator', async (t) => {
+  // In a child process: before the fix, the write to the master spun on EAGAIN inside
+  // libuv and that process never came back; here that is a failure after 30 s, not a hang.
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-sim-'));
-  const notes: string[] = [];
-  const bank = await createBank({ lines: 1, dir, hangupDelayMs: 100, onNote: (_line, text) => notes.push(text) });
-  let fd = -1;
+  const child = startChild(process.execPath, [resolve(import.meta.dirname, '../helpers/sim-no-reader.js'), dir]);
   t.after(async () => {
-    if (fd >= 0) closeFd(fd);
-    await bank.close();
+    await child.stop({ signal: 'SIGKILL' });
     rmSync(dir, { recursive: true, force: true });
   });
-  const path = join(dir, 'ttySIM0');
-  const first = readlinkSync(path);
-  // A DTE that writes but never reads: everything the modem says piles up in the pty.
-  fd = openFd(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
-  const call = bank.line(0).call({ cidFormat: 'none', ringCadenceMs: 200, answerDelayMs: 20 });
-  await bank.line(0).waitForModem(/RING\r\n/, 2000);
-  writeSync(fd, 'ATA\r');
-  await call.connected;
-  // Far more than a pty's input queue holds. Before the fix, the write to the master spun
-  // on EAGAIN inside libuv and this process never came back.
-  for (let i = 0; i < 16; i++) call.write(Buffer.alloc(64 * 1024, 0x78));
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(notes.some((n) => /DTE is not reading/.test(n)), `the drop is noted: ${JSON.stringify(notes)}`);
-  // Timers still run: the caller hangs up and the line is hung up and re-made.
-  call.hangup();
-  const end = Date.now() + 5000;
-  while (readlinkSync(path) === first) {
-    if (Date.now() > end) throw new Error(`the line was not hung up; notes: ${JSON.stringify(notes)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.ok(notes.some((n) => /\d+ byte\(s\) for the DTE dropped/.test(n)), `the total is noted at the hangup: ${JSON.stringify(notes)}`);
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
+  const code = await Promise.race([child.exited, timeout]);
+  assert.notEqual(code, 'timeout', `the simulator hung (a DTE not reading); output: ${child.output()}`);
+  assert.equal(code, 0, child.output());
+  const res = JSON.parse(child.output().trim().split('\n').pop() ?? '') as NoReaderResult;
+  assert.ok(res.notes.some((n) => /DTE is not reading/.test(n)), `the drop is noted: ${JSON.stringify(res.notes)}`);
+  assert.equal(res.hungUp, true, `the line was hung up after the caller left: ${JSON.stringify(res.notes)}`);
+  assert.ok(res.notes.some((n) => /\d+ byte\(s\) for the DTE dropped/.test(n)), `the total is noted at the hangup: ${JSON.stringify(res.notes)}`);
 });
