@@ -40,7 +40,8 @@ export class HeapTrimmer implements EventSink {
   private timer: TimerHandle | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
-  private count = 0;
+  /** The figures status --json shows, kept as they are reported. */
+  private readonly figures: HeapTrimStats = { trims: 0, deferred: 0, lastMs: 0, maxMs: 0, totalMs: 0, collectMaxMs: 0, collectTotalMs: 0 };
   /**
    * Lines between a RING and the ATA: in from the `ringing` state, out at the ATA
    * (`call-answering`), at any other state, at the end of the call or at a line error, so
@@ -49,26 +50,17 @@ export class HeapTrimmer implements EventSink {
   private readonly ringing = new Set<string>();
   /** When the trim that is waiting for the ringing lines fell due. */
   private deferredSince: number | undefined;
-  private deferrals = 0;
-  private lastMs = 0;
-  private maxMs = 0;
-  private totalMs = 0;
-  private collectMaxMs = 0;
-  private collectTotalMs = 0;
 
   constructor(private readonly o: HeapTrimmerOptions) {}
 
   /** How many times malloc_trim ran. */
   get trims(): number {
-    return this.count;
+    return this.figures.trims;
   }
 
   /** What the trims cost so far (status --json: a collection is a pause of the whole daemon). */
   stats(): HeapTrimStats {
-    return {
-      trims: this.count, deferred: this.deferrals, lastMs: this.lastMs, maxMs: this.maxMs, totalMs: this.totalMs,
-      collectMaxMs: this.collectMaxMs, collectTotalMs: this.collectTotalMs,
-    };
+    return { ...this.figures };
   }
 
   emit(e: DaemonEvent): void {
@@ -115,7 +107,7 @@ export class HeapTrimmer implements EventSink {
       // One wait counts once, however often it is woken and sent back to wait.
       if (this.deferredSince === undefined) {
         this.deferredSince = t0;
-        this.deferrals++;
+        this.figures.deferred++;
       }
       const left = this.deferredSince + (this.o.maxDeferMs ?? 10_000) - t0;
       // Under a millisecond left: a real timer that fired a hair early; run now.
@@ -132,9 +124,10 @@ export class HeapTrimmer implements EventSink {
     } catch {
       // The trim still helps without it.
     }
+    const f = this.figures;
     const collectMs = this.o.clock.monotonic() - t0;
-    this.collectMaxMs = Math.max(this.collectMaxMs, collectMs);
-    this.collectTotalMs += collectMs;
+    f.collectMaxMs = Math.max(f.collectMaxMs, collectMs);
+    f.collectTotalMs += collectMs;
     try {
       released = this.o.trim();
     } catch {
@@ -142,11 +135,11 @@ export class HeapTrimmer implements EventSink {
       this.stopped = true;
     }
     this.lastAt = this.o.clock.monotonic();
-    this.count++;
     const ms = this.lastAt - t0;
-    this.lastMs = ms;
-    this.maxMs = Math.max(this.maxMs, ms);
-    this.totalMs += ms;
+    f.trims++;
+    f.lastMs = ms;
+    f.maxMs = Math.max(f.maxMs, ms);
+    f.totalMs += ms;
     this.o.onTrim?.(released, ms);
   }
 
