@@ -34,7 +34,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
-import type { HeapTrimStats } from '../../src/daemon/events.js';
+import type { DaemonStatus, HeapTrimStats } from '../../src/daemon/events.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
@@ -222,25 +222,25 @@ function startServe(root: string, lines: string[]): Serve {
   return { proc, runDir: p.run, output: () => out };
 }
 
-/** The daemon's heap-trim figures (status --json), or undefined if it did not say. */
-async function heapTrims(s: Serve): Promise<HeapTrimStats | undefined> {
+/** The daemon's status (as `status --json` shows it), or undefined while its socket is not up or busy. */
+async function daemonStatus(s: Serve): Promise<DaemonStatus | undefined> {
   try {
     const r = await queryDaemon(s.runDir, { cmd: 'status' }, 5000);
-    return r.ok && 'status' in r ? r.status.heapTrim : undefined;
+    return r.ok && 'status' in r ? r.status : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The daemon's heap-trim figures, or undefined if it did not say. */
+async function heapTrims(s: Serve): Promise<HeapTrimStats | undefined> {
+  return (await daemonStatus(s))?.heapTrim;
+}
+
 /** Lines of the daemon in state `idle` (0 while its status socket is not up yet). */
 async function idleLines(s: Serve): Promise<number> {
   if (s.proc.exitCode !== null) throw new Error(`tgetty serve exited (${s.proc.exitCode}): ${s.output()}`);
-  try {
-    const r = await queryDaemon(s.runDir, { cmd: 'status' }, 5000);
-    return r.ok && 'status' in r ? r.status.lines.filter((l) => l.state === 'idle').length : 0;
-  } catch {
-    return 0;
-  }
+  return (await daemonStatus(s))?.lines.filter((l) => l.state === 'idle').length ?? 0;
 }
 
 
