@@ -37,6 +37,9 @@ export const ErrorCodes = {
   SESSION_FAILED: 'SESSION_FAILED',
   LOGIN_EXEC_FAILED: 'LOGIN_EXEC_FAILED',
   LOGIN_UNKNOWN_USER: 'LOGIN_UNKNOWN_USER',
+  // fax: images and the G3 codec
+  FAX_BAD_IMAGE: 'FAX_BAD_IMAGE',
+  FAX_BAD_G3: 'FAX_BAD_G3',
   // daemon, simulator, internals
   DAEMON_FAILED: 'DAEMON_FAILED',
   RECORDS_FAILED: 'RECORDS_FAILED',
