@@ -44,6 +44,8 @@ export interface DecodeResult {
   badLines: number;
   /** The page ended with RTC (six EOLs) rather than at the end of the data. */
   rtc: boolean;
+  /** Bit offset just past the last coded line: what a container keeps (TIFF strips carry no RTC). */
+  endBit: number;
 }
 
 function writeRun(w: BitWriter, colour: Colour, run: number): void {
@@ -255,6 +257,7 @@ export function decodeG3(data: Uint8Array, opts: DecodeOptions): DecodeResult {
   let eols = 0;
   let rtc = false;
   let twoDNext = false;
+  let endBit = 0;
   while (!r.atEnd && rows.length < maxLines) {
     const z = r.zeros(r.bitLength);
     if (z >= 11) {
@@ -279,6 +282,7 @@ export function decodeG3(data: Uint8Array, opts: DecodeOptions): DecodeResult {
       // codes were read wrong, and the row would be garbage.
       if (!r.atEnd && r.zeros(11) < 11 && r.peek(Math.min(24, r.bitLength - r.pos)) !== 0) throw new BadLine(`no EOL after ${width} pixels`);
       rows.push(row);
+      endBit = r.pos;
       ref = changingElements(row, width);
     } catch (e) {
       if (!(e instanceof BadLine)) throw e;
@@ -296,5 +300,5 @@ export function decodeG3(data: Uint8Array, opts: DecodeOptions): DecodeResult {
   }
   const bitmap = blankBitmap(width, rows.length);
   rows.forEach((row, y) => bitmap.data.set(row, y * n));
-  return { bitmap, badLines, rtc };
+  return { bitmap, badLines, rtc, endBit };
 }
