@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../core/clock.js';
 import { isTgettyError } from '../core/errors.js';
 import { createBank } from './index.js';
-import type { MemoryLine } from './pty-line.js';
+import type { MemoryTransport } from './memory-transport.js';
 
 async function memBank(lines = 3) {
   const clock = new FakeClock();
   const bank = await createBank({ lines, dir: '/nonexistent/sim', transport: 'memory', clock });
-  const mem = (i: number) => bank.line(i).transport as MemoryLine;
+  const mem = (i: number) => bank.line(i).transport as MemoryTransport;
   const written = (i: number) => Buffer.concat(mem(i).written).toString('latin1');
   return { clock, bank, mem, written };
 }
@@ -40,11 +40,11 @@ test('a scripted call: RING, the getty answers, CONNECT, data both ways, caller 
   assert.equal(written(0), '\r\nRING\r\n');
   assert.throws(() => line.call(), (e) => isTgettyError(e, 'SIM_NO_FREE_LINE'));
   const sawAta = line.waitForDte(/ATA\r/, 5000);
-  mem(0).dteWrite('ATA\r');
+  await mem(0).dteWrite('ATA\r');
   await sawAta;
   clock.advance(500);
   assert.equal(await call.connected, '33600/ARQ/V34/LAPM/V42BIS');
-  mem(0).dteWrite('login: ');
+  await mem(0).dteWrite('login: ');
   await call.waitFor(/login: $/, 1000);
   call.write('joe\r');
   assert.match(written(0), /CONNECT 33600\/ARQ\/V34\/LAPM\/V42BIS\r\njoe\r$/);
@@ -82,15 +82,31 @@ test('waitForDte times out on the injected clock', async () => {
 
 test('modem to modem through the bank: ATDT the other line number', async () => {
   const { clock, bank, mem, written } = await memBank(2);
-  mem(0).dteWrite('ATE0\r');
-  mem(1).dteWrite('ATE0S0=1\r');
-  mem(0).dteWrite(`ATDT${bank.line(1).number}\r`);
+  await mem(0).dteWrite('ATE0\r');
+  await mem(1).dteWrite('ATE0S0=1\r');
+  await mem(0).dteWrite(`ATDT${bank.line(1).number}\r`);
   clock.advance(500);
   assert.match(written(1), /RING\r\n\r\nCONNECT/);
   assert.match(written(0), /CONNECT 33600/);
-  mem(0).dteWrite('ping');
+  await mem(0).dteWrite('ping');
   assert.match(written(1), /ping$/);
-  mem(1).dteWrite('pong');
+  await mem(1).dteWrite('pong');
   assert.match(written(0), /pong$/);
+  await bank.close();
+});
+
+test('the memory transport is a real memory Line: the getty side reads what the modem says, and a hangup ends it for a fresh one', async () => {
+  const { bank, mem } = await memBank(1);
+  const first = mem(0).line;
+  let got = '';
+  first.on('data', (b: Buffer) => (got += b.toString('latin1')));
+  first.resume();
+  await mem(0).dteWrite('ATI3\r');
+  await new Promise((r) => setImmediate(r));
+  assert.match(got, /ATI3\r\r\nV\.92 Data Modem \(tgetty sim\)\r\n\r\nOK\r\n/);
+  bank.line(0).hangupLine();
+  assert.equal(first.state, 'hungup');
+  assert.notEqual(mem(0).line, first);
+  assert.equal(mem(0).line.state, 'open');
   await bank.close();
 });

@@ -14,7 +14,8 @@ import { Exchange } from './exchange.js';
 import { ExpectBuffer } from './expect.js';
 import { HayesModem, type ModemFaults, type RingSpec } from './modem.js';
 import { findPersonality, GENERIC_V92, type Personality } from './personality.js';
-import { MemoryLine, PtyLine, type LineTransport } from './pty-line.js';
+import { MemoryTransport } from './memory-transport.js';
+import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
 import { Transcript } from './transcript.js';
 
@@ -122,7 +123,7 @@ export class SimLine {
     opts.exchange.register(number, this.modem);
     this.transport =
       opts.transport === 'memory'
-        ? new MemoryLine(join(opts.dir, name), onData)
+        ? new MemoryTransport(join(opts.dir, name), clock, onData)
         : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`), onOverflow: note });
   }
 

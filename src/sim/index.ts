@@ -29,7 +29,8 @@ export {
 } from './modem.js';
 export { PERSONALITIES, GENERIC_V92, USR_SPORTSTER, ZYXEL_1496, findPersonality, type CidFormat, type Personality } from './personality.js';
 export { callerIdBlock, ringLines, type CallerInfo, type DistinctiveFormat } from './callerid.js';
-export { MemoryLine, PtyLine, type LineTransport } from './pty-line.js';
+export { PtyLine, type LineTransport } from './pty-line.js';
+export { MemoryTransport } from './memory-transport.js';
 export { TelnetCodec } from './telnet.js';
 export { Transcript, formatEntry, type TranscriptEntry, type Direction } from './transcript.js';
 

@@ -25,7 +25,7 @@ import {
   CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr,
 } from '../line/libc.js';
 
-/** What a simulated modem needs from its line. The in-memory variant serves unit tests. */
+/** What a simulated modem needs from its line. The in-memory variant (memory-transport.ts) serves unit tests. */
 export interface LineTransport {
   /** The stable name the getty opens. */
   readonly path: string;
@@ -161,35 +161,5 @@ export class PtyLine implements LineTransport {
     } catch {
       // already gone
     }
-  }
-}
-
-/** A line without a pty: for unit tests of everything above the modem. */
-export class MemoryLine implements LineTransport {
-  readonly slave: string;
-  /** Bytes the modem sent to the DTE. */
-  readonly written: Buffer[] = [];
-  hangups = 0;
-  closed = false;
-
-  constructor(readonly path: string, private readonly onData: (bytes: Buffer) => void) {
-    this.slave = `${path}.mem`;
-  }
-
-  /** The DTE writes to the modem. */
-  dteWrite(data: string | Uint8Array): void {
-    this.onData(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
-  }
-
-  write(bytes: Uint8Array): void {
-    this.written.push(Buffer.from(bytes));
-  }
-
-  hangup(): void {
-    this.hangups++;
-  }
-
-  close(): void {
-    this.closed = true;
   }
 }

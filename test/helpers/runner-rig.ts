@@ -1,5 +1,5 @@
 /**
- * The runner on a memory line with a scripted modem and a FakeClock, cleaned up by
+ * The runner on a memory line with the simulator's modem (scripted per test) and a FakeClock, cleaned up by
  * t.after: what runner unit tests share. Each open gets a fresh memory line, as
  * reopening a device would; the modem follows it.
  */
@@ -15,12 +15,12 @@ import { parseMgettyConfig } from '../../src/config/mgetty-config.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../../src/session/runner.js';
 import { lineSettings } from '../../src/session/settings.js';
 import { drive } from './drive.js';
-import { FakeModem, type FakeModemOptions } from './fake-modem.js';
+import { SimModem, type SimModemOptions } from './sim-modem.js';
 
 export interface Rig {
   runner: LineRunner;
   clock: FakeClock;
-  modem: FakeModem;
+  modem: SimModem;
   dir: string;
   lockDir: string;
   lockFile: string;
@@ -33,7 +33,7 @@ export interface Rig {
 /** `{DIR}` in the config is replaced by the rig's temp dir (for hook scripts). */
 export type Deps = Partial<RunnerDeps> | ((log: Logger) => Partial<RunnerDeps>);
 
-export function rig(t: TestContext, config: string, modemOpts: FakeModemOptions = {}, deps: Deps = {}, setup?: (dir: string) => void): Rig {
+export function rig(t: TestContext, config: string, modemOpts: SimModemOptions = {}, deps: Deps = {}, setup?: (dir: string) => void): Rig {
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-runner-'));
   const lockDir = join(dir, 'lock');
   const logDir = join(dir, 'log');
@@ -41,7 +41,7 @@ export function rig(t: TestContext, config: string, modemOpts: FakeModemOptions 
   setup?.(dir);
   const clock = new FakeClock();
   const first = createMemoryLinePair({ clock, path: '/dev/ttyT0' });
-  const modem = new FakeModem(first.far, modemOpts);
+  const modem = new SimModem(first.far, clock, modemOpts);
   let pair: typeof first | undefined = first;
   let far = first.far;
   const eff = resolvePort(parseMgettyConfig(config.replaceAll('{DIR}', dir), 'mgetty.config'), 'ttyT0');

@@ -19,13 +19,13 @@ import { lineSettings } from '../../src/session/settings.js';
 import { LineSupervisor } from '../../src/daemon/line-supervisor.js';
 import type { DaemonEvent } from '../../src/daemon/events.js';
 import { until } from '../helpers/drive.js';
-import { FakeModem } from '../helpers/fake-modem.js';
+import { SimModem } from '../helpers/sim-modem.js';
 import { FAST_POLICY } from '../helpers/leaks.js';
 
 interface Rig {
   sup: LineSupervisor;
   clock: FakeClock;
-  modem: FakeModem;
+  modem: SimModem;
   far: () => FarEnd;
   events: DaemonEvent[];
   lockFile: string;
@@ -50,7 +50,7 @@ function rig(t: TestContext, config: string, dead: boolean): Rig {
   let isDead = dead;
   let ata = 'CONNECT 33600';
   const first = createMemoryLinePair({ clock, path: '/dev/ttyT0' });
-  const modem = new FakeModem(first.far, { reply: (c) => (isDead ? null : c === 'ATA' ? ata : 'OK') });
+  const modem = new SimModem(first.far, clock, { reply: (c) => (isDead ? null : c === 'ATA' ? ata : 'OK') });
   let pending: typeof first | undefined = first;
   let far = first.far;
   const settings = lineSettings(resolvePort(parseMgettyConfig(config, 'mgetty.config'), 'ttyT0'), '/dev/ttyT0');
