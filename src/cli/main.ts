@@ -108,6 +108,7 @@ function build(io: CliIo, result: { code: number }): Command {
       return;
     }
     const overrides = cliOverrides(opts);
+    await closeInheritedFds();
     const { runSingleLine } = await import('../session/single-line.js');
     result.code = await runSingleLine({
       tty,
@@ -151,6 +152,7 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--max-calls-per-minute-per-caller <n>', 'accept at most this many telnet calls per minute from one address', (v) => positiveInt(v, '--max-calls-per-minute-per-caller'))
     .option('--busy-out', 'start busied out: every telnet caller gets BUSY')
     .action(async (opts: Record<string, unknown>) => {
+      await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
         lines: opts.lines as number,
@@ -211,6 +213,7 @@ function build(io: CliIo, result: { code: number }): Command {
   addMgettyOptions(serve);
   addPathOptions(serve);
   serve.action(async (opts: Record<string, unknown>) => {
+    await closeInheritedFds();
     const { serveCommand } = await import('./serve.js');
     result.code = await serveCommand({
       paths: pathsFrom(opts),
@@ -300,6 +303,15 @@ function waitForStop(stop: () => Promise<void>): Promise<number> {
 }
 
 /** Parse argv (without node and script) and run. Returns the exit code (mgetty's: 2 = usage). */
+/**
+ * Before a mode that starts sessions or hooks: fds >= 3 this process inherited (from
+ * the shell or service manager that started it) become close-on-exec, so no child gets them.
+ */
+async function closeInheritedFds(): Promise<void> {
+  const { cloexecFrom } = await import('../line/libc.js');
+  cloexecFrom(3);
+}
+
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
   const result = { code: 0 };
   const program = build(io, result);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TgettyError } from '../core/errors.js';
-import { entryText, formatJson, formatLocalTime, formatText, logInfix, sanitizeText } from './format.js';
+import { entryText, formatJson, formatLocalTime, formatText, logField, logInfix, sanitizeText } from './format.js';
 import { LogLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
 
@@ -79,4 +79,23 @@ test('JSON lines: core keys, structured fields, error, clashes, no throw', () =>
   assert.deepEqual(parsed(formatJson(entry(LogLevel.MESG, 'n', { big: 10n }))), {
     time: '2026-11-21T19:07:03.000Z', level: 'mesg', levelNo: 4, dev: 'ttyQZ0', msg: 'n', big: '10',
   });
+});
+
+test('logField: quotes, backslashes and control characters are escaped; a forged field stays one field', () => {
+  assert.equal(logField('joe'), "'joe'");
+  assert.equal(logField(undefined), "''");
+  assert.equal(logField(42), "'42'");
+  const forged = "x', cmd='/bin/sh', user='root";
+  const line = `data caller=${logField('none')}, user=${logField(forged)}`;
+  assert.equal(line, "data caller='none', user='x\\', cmd=\\'/bin/sh\\', user=\\'root'");
+  // Reading it back: exactly two fields, the second is the forged name as typed.
+  const fields = [...line.matchAll(/(\w+)='((?:[^'\\]|\\.)*)'/g)].map((m) => [m[1], m[2]?.replace(/\\(.)/g, '$1')]);
+  assert.deepEqual(fields, [['caller', 'none'], ['user', forged]]);
+  assert.equal(logField('a\\b'), "'a\\\\b'");
+  assert.equal(logField('\x1b[2J\x07\r\n\x00\x7f\x9b'), "'\\x1b[2J\\x07\\x0d\\x0a\\x00\\x7f\\x9b'");
+  assert.equal(logField('a\u2028b\u2029'), "'a\\u2028b\\u2029'");
+  assert.equal(logField('Jürgen Müller'), "'Jürgen Müller'");
+  // The escaped text has nothing left for sanitizeText to replace: it is visible as written.
+  const e = logField("\x1b'\r");
+  assert.equal(sanitizeText(e), e);
 });

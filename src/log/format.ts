@@ -64,6 +64,25 @@ export function sanitizeText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_');
 }
 
+/**
+ * One field of a log line, in single quotes: `'`, `\` and every control character
+ * (C0, DEL, C1, U+2028/U+2029) escaped (`\'`, `\\`, `\xHH`, `\uHHHH`). Every value a
+ * caller can choose (login name, caller ID and name, connect string, EMSI data) goes
+ * through this, so a name like `x', cmd='/bin/sh` stays inside its field in the log
+ * file and in syslog. The only escaping function: use it for every quoted field.
+ */
+export function logField(value: string | number | undefined): string {
+  const s = value === undefined ? '' : String(value);
+  // The common case (digits, a plain name) needs no copy.
+  if (!/['\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) return `'${s}'`;
+  const out = s.replace(/['\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === "'" || c === '\\') return `\\${c}`;
+    const n = c.charCodeAt(0);
+    return n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`;
+  });
+  return `'${out}'`;
+}
+
 /** The text of an entry without time or infix (also what syslog gets). */
 export function entryText(e: LogEntry): string {
   const err = e.fields?.err;

@@ -20,6 +20,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { TgettyError, errnoCode, toTgettyError } from '../core/errors.js';
 import { closeFd } from '../line/libc.js';
+import { logField } from '../log/format.js';
 import type { Line, LineMode } from '../line/line.js';
 import { loginHost } from './utmp.js';
 import type { UtmpWriter } from './utmp.js';
@@ -196,7 +197,7 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
     return { ok: false, error: err, lineText: '' };
   }
 
-  log?.noise(`calling login: cmd='${program}', argv[]='${[program, ...args].join(' ')}'`);
+  log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
   let child: ChildProcess;
   try {
     child = spawn(tools.sh, ['-c', ...gateArgv(program, args, user, tools)], {
@@ -259,9 +260,10 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
   }
   gate.end('go\n');
   log?.audit(
-    // mgetty's fields: name = the caller's name (caller ID), user = the login name.
-    `data dev=${opts.auditDevice ?? device}, pid=${pid}, caller='${opts.env.CALLER_ID ?? ''}', conn='${opts.env.CONNECT ?? ''}', ` +
-      `name='${opts.env.CALLER_NAME ?? ''}', cmd='${program}', user='${opts.loginName ?? ''}'`,
+    // mgetty's fields: name = the caller's name (caller ID), user = the login name. Each
+    // one escaped (logField): a login name with quotes cannot forge further fields.
+    `data dev=${opts.auditDevice ?? device}, pid=${pid}, caller=${logField(opts.env.CALLER_ID)}, conn=${logField(opts.env.CONNECT)}, ` +
+      `name=${logField(opts.env.CALLER_NAME)}, cmd=${logField(program)}, user=${logField(opts.loginName)}`,
   );
   return {
     ok: true,

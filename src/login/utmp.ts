@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.js';
 import { errnoCode } from '../core/errors.js';
 import { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, getgrnam, writeUtmp } from '../line/libc.js';
 import type { UtmpRecord } from '../line/libc.js';
+import { logField } from '../log/format.js';
 
 export type { UtmpRecord } from '../line/libc.js';
 export { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS } from '../line/libc.js';
@@ -110,7 +111,7 @@ export class UtmpWriter {
     try {
       this.ensureUtmpFile();
       this.write(this.utmpFile, this.wtmpFile, r);
-      this.log?.noise(`utmp: type=${r.type} pid=${r.pid} line=${r.line} id=${r.id} user='${r.user}' host='${r.host}'`);
+      this.log?.noise(`utmp: type=${r.type} pid=${r.pid} line=${r.line} id=${r.id} user=${logField(r.user)} host=${logField(r.host)}`);
       return true;
     } catch (e) {
       this.log?.error(`utmp: cannot write type=${r.type} for ${r.line} to ${this.utmpFile}: ${e instanceof Error ? e.message : String(e)}`);

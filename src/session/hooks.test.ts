@@ -26,7 +26,8 @@ function rig(t: TestContext): Rig {
   const log = createLogger({ device: 'ttyT0', level: 9, file: null, audit: 'none', stderr: (s) => lines.push(s) });
   const script = (name: string, body: string): string => {
     const p = join(dir, name);
-    writeFileSync(p, `#!/bin/sh\n${body}\n`);
+    // OUT_DIR is set in the script: a hook's environment carries only allow-listed variables.
+    writeFileSync(p, `#!/bin/sh\nOUT_DIR='${dir}'\n${body}\n`);
     chmodSync(p, 0o755);
     return p;
   };
@@ -47,7 +48,7 @@ test('hooks: argv is passed as is, without a shell; call data in the environment
   // What a caller controls: spaces, both quote kinds, a command substitution, a ; and a backtick.
   const name = `JOE "X" O'Neil $(touch ${pwned}) ; touch ${pwned} \`touch ${pwned}\``;
   const args = ['ttyS1', '5551234', name, '2', '0815'];
-  const env = { CALLER_ID: '5551234', CALLER_NAME: name, CALLED_ID: '0815', CONNECT: '', DEVICE: 'ttyS1', OUT_DIR: r.dir };
+  const env = { CALLER_ID: '5551234', CALLER_NAME: name, CALLED_ID: '0815', CONNECT: '', DEVICE: 'ttyS1' };
   const status = await hookRunner(r.log)(prog, args, env, undefined);
   assert.equal(status, 7);
   const argv = readFileSync(join(r.dir, 'argv'), 'utf8').split('\0');
@@ -93,11 +94,45 @@ test('hooks: cnd-program-user runs the program as that user (nobody)', async (t)
   if (nobody === undefined) return t.skip('no user nobody');
   const r = rig(t);
   const prog = r.script('id.sh', 'id -u > "$OUT_DIR/uid"; id -g > "$OUT_DIR/gid"; id -G > "$OUT_DIR/groups"');
-  assert.equal(await hookRunner(r.log)(prog, [], { OUT_DIR: r.dir }, 'nobody'), 0);
+  assert.equal(await hookRunner(r.log)(prog, [], {}, 'nobody'), 0);
   assert.equal(readFileSync(join(r.dir, 'uid'), 'utf8').trim(), String(nobody.uid));
   assert.equal(readFileSync(join(r.dir, 'gid'), 'utf8').trim(), String(nobody.gid));
   // root's supplementary groups must not leak into the hook.
   assert.equal(readFileSync(join(r.dir, 'groups'), 'utf8').trim(), String(nobody.gid));
+});
+
+test('hooks: the environment is the allow-list plus the call data; HOME/USER from cnd-program-user', async (t) => {
+  const r = rig(t);
+  const prog = r.script('env.sh', 'env > "$OUT_DIR/env.$(id -u)"');
+  const saved = { ...process.env };
+  t.after(() => {
+    for (const k of ['FAKE_SECRET', 'LD_LIBRARY_PATH', 'NODE_OPTIONS', 'TZ', 'LANG']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+  process.env.FAKE_SECRET = 'hunter2';
+  process.env.LD_LIBRARY_PATH = '/tmp/evil';
+  process.env.NODE_OPTIONS = '--max-old-space-size=96';
+  process.env.TZ = 'UTC';
+  process.env.LANG = 'C.UTF-8';
+  const read = (uid: number): Map<string, string> =>
+    new Map(readFileSync(join(r.dir, `env.${uid}`), 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.equal(await hookRunner(r.log)(prog, [], { CALLER_ID: '5551234', CONNECT: '', DEVICE: 'ttyS1', OUT_DIR: '/tmp' }, undefined), 0);
+  const env = read(process.getuid?.() ?? 0);
+  // The shell adds PWD (and dash nothing else); everything else is ours.
+  env.delete('PWD');
+  assert.deepEqual([...env.keys()].sort(), ['CALLER_ID', 'CONNECT', 'DEVICE', 'LANG', 'PATH', 'TZ']);
+  if (process.getuid?.() !== 0) return;
+  const nobody = getpwnam('nobody');
+  if (nobody === undefined) return;
+  assert.equal(await hookRunner(r.log)(prog, [], { CONNECT: '', DEVICE: 'ttyS1' }, 'nobody'), 0);
+  const env2 = read(nobody.uid);
+  assert.equal(env2.get('HOME'), nobody.dir);
+  assert.equal(env2.get('USER'), 'nobody');
+  assert.equal(env2.get('LOGNAME'), 'nobody');
+  assert.equal(env2.get('SHELL'), nobody.shell);
+  assert.equal(env2.get('FAKE_SECRET'), undefined);
 });
 
 // The test time-out is the failure mode if the runner waited for the sleep.

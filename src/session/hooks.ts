@@ -1,11 +1,13 @@
 /**
  * cnd-program and cid-program, run WITHOUT a shell (mgetty builds a /bin/sh command
  * line from caller data, Q18): argv is [device, caller id, caller name, distinctive
- * ring, called number], the call data is also in the environment. Optionally as a
- * non-root user. Output goes to the line's log instead of the console.
+ * ring, called number], the call data is also in the environment (allow-listed, as
+ * for login: see login/env.ts). Optionally as a non-root user (cnd-program-user), with
+ * HOME/USER/LOGNAME/SHELL from its passwd entry. Output goes to the line's log instead of the console.
  */
 import { spawn } from 'node:child_process';
-import { getpwnam } from '../line/libc.js';
+import { getpwnam, type PasswdEntry } from '../line/libc.js';
+import { hookEnv } from '../login/env.js';
 import type { Logger } from '../log/logger.js';
 import type { HookRunner } from './runner.js';
 
@@ -16,8 +18,9 @@ export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner
   return (program, args, env, user) =>
     new Promise((resolve) => {
       let ids: { uid: number; gid: number } | undefined;
+      let pw: PasswdEntry | undefined;
       if (user !== undefined && user !== '') {
-        const pw = getpwnam(user);
+        pw = getpwnam(user);
         if (pw === undefined) {
           log.error(`hook ${program}: unknown user '${user}', not running it`);
           resolve(undefined);
@@ -26,7 +29,8 @@ export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner
         ids = { uid: pw.uid, gid: pw.gid };
       }
       const child = spawn(program, args, {
-        env: { ...process.env, ...env },
+        // Allow-listed, as for login (login/env.ts): never the daemon's whole environment.
+        env: hookEnv({ inherit: process.env, ...(pw !== undefined ? { user: pw } : {}) }, env),
         stdio: ['ignore', 'pipe', 'pipe'],
         // Own process group, so the time-out kill also reaches what the hook started.
         detached: true,

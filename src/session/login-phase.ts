@@ -19,9 +19,10 @@ import type { Line, LineMode } from '../line/line.js';
 import { isDisconnected } from '../line/line.js';
 import { getpwnam, readUtmp, USER_PROCESS } from '../line/libc.js';
 import type { Logger } from '../log/logger.js';
+import { logField } from '../log/format.js';
 import { resolveLoginConfFile, loadLoginConfig, type LoadedConfigFiles } from '../config/load.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
-import { loginEnv } from '../login/env.js';
+import { loginEnv, type EnvUser } from '../login/env.js';
 import { startSession, type Session, type SessionExit, type SessionUser } from '../login/spawn.js';
 import { UtmpWriter } from '../login/utmp.js';
 import type { RunResult } from './runner.js';
@@ -160,7 +161,7 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<LoginPhaseRes
     users: usersLoggedIn(o.paths.utmp),
     now: clock.now(),
   });
-  const audit = (text: string): void => log.audit(`${text} dev=${s.device}, pid=${process.pid}, caller='${call.callerId}'`);
+  const audit = (text: string): void => log.audit(`${text} dev=${s.device}, pid=${process.pid}, caller=${logField(call.callerId)}`);
 
   try {
     if (s.autobauding) {
@@ -207,8 +208,10 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<LoginPhaseRes
       return await dispatch(o, reader, { kind: 'name', name: '', endedWith: 'cr', upperOnly: false }, Buffer.from(prompt).toString('latin1').replace(/^\r\n/, ''));
     }
 
-    // mgetty recognises FidoNet callers whatever fido-send-emsi says (observed); that keyword only sends the EMSI request.
-    const nameReader = new NameReader({ fido: true, detector });
+    // mgetty recognises FidoNet callers whatever fido-send-emsi says (observed); we do
+    // only when login.config has a /FIDO/ line: without one a handshake is an ordinary name.
+    const entries = loginEntries(o);
+    const nameReader = new NameReader({ fido: entries.some((e) => e.pattern === '/FIDO/'), detector });
     for (;;) {
       line.applyMode({ mode: 'sane', clocal: s.ignoreCarrier });
       await printIssue(o, line, ctx());
@@ -248,12 +251,12 @@ export async function runLoginPhase(o: LoginPhaseOptions): Promise<LoginPhaseRes
         return done(0, 'quit');
       }
       if (res.kind === 'modem-error') {
-        audit(`failed: got modem error '${res.text}',`);
+        audit(`failed: got modem error ${logField(res.text)},`);
         reader.detach();
         line.close();
         return done(0, 'modem-error');
       }
-      return await dispatch(o, reader, res, '');
+      return await dispatch(o, reader, res, '', entries);
     }
   } catch (err) {
     reader.detach();
@@ -314,24 +317,30 @@ async function runIssueCommand(o: LoginPhaseOptions, line: Line, argv: string[])
   }
 }
 
+/** The login.config entries (its problems logged); none when it is unusable. */
+function loginEntries(o: LoginPhaseOptions): readonly LoginEntry[] {
+  const conf = loadLoginConfig(resolveLoginConfFile(o.configDir, o.settings.loginConfFile));
+  for (const d of conf.diagnostics) if (d.kind !== 'missing-file') o.log.warn(`${d.file}:${d.line}: ${d.message}`);
+  return conf.usable && conf.parsed !== undefined ? conf.parsed.entries : [];
+}
+
 /** Pick the login.config entry and hand the line over. */
-async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, ttyPrompt: string): Promise<LoginPhaseResult> {
+async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, ttyPrompt: string, loaded?: readonly LoginEntry[]): Promise<LoginPhaseResult> {
   const { settings: s, log, result } = o;
   const line = result.line;
   const call = result.call;
   const name = res.kind === 'name' ? res.name : res.kind === 'autoppp' ? '/AutoPPP/' : res.kind === 'fido' ? res.packet : '';
-  const conf = loadLoginConfig(resolveLoginConfFile(o.configDir, s.loginConfFile));
-  for (const d of conf.diagnostics) if (d.kind !== 'missing-file') log.warn(`${d.file}:${d.line}: ${d.message}`);
-  const entries: readonly LoginEntry[] = conf.usable && conf.parsed !== undefined ? conf.parsed.entries : [];
+  const entries = loaded ?? loginEntries(o);
   const entry = matchLogin(entries, name, {
     autoppp: res.kind === 'autoppp',
     fido: res.kind === 'fido',
     typedSpecialNames: o.typedSpecialNames ?? true,
   });
   const argv = expandArgs(entry, { name, connect: call.connect, callerId: call.callerId });
-  log.noise(`login.config: ${entry.builtin === true ? 'built-in default' : `${entry.file}:${entry.line}`} -> ${entry.program} [${argv.join(' ')}]`);
+  log.noise(`login.config: ${entry.builtin === true ? 'built-in default' : `${entry.file}:${entry.line}`} -> ${entry.program} ${logField(argv.join(' '))}`);
 
   let user: SessionUser | undefined;
+  let envUser: EnvUser | undefined;
   if (entry.user !== undefined) {
     const pw = getpwnam(entry.user);
     if (pw === undefined) {
@@ -342,10 +351,12 @@ async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, t
       return done(1, 'refused', { loginName: name, program: entry.program });
     }
     user = { uid: pw.uid, gid: pw.gid, name: pw.name };
+    envUser = pw;
   }
 
+  // Allow-listed (login/env.ts): of the daemon's environment only TZ and LANG pass.
   const env = loginEnv(
-    process.env,
+    { inherit: process.env, ...(envUser !== undefined ? { user: envUser } : {}) },
     {
       device: s.device,
       connect: call.connect,
@@ -393,7 +404,7 @@ async function dispatch(o: LoginPhaseOptions, reader: Reader, res: NameResult, t
   }
   o.onSession?.(started.session, { loginName: name, program: entry.program });
   const ex = await started.session.exited;
-  log.mesg(`session of '${name}' ended: ${ex.code !== null ? `exit ${ex.code}` : `signal ${ex.signal ?? '?'}`}`);
+  log.mesg(`session of ${logField(name)} ended: ${ex.code !== null ? `exit ${ex.code}` : `signal ${ex.signal ?? '?'}`}`);
   const info = { loginName: name, program: entry.program, exit: ex };
   if (ex.code !== null) return done(ex.code, 'completed', info);
   return done(ex.signal === 'SIGHUP' ? 10 : 1, 'completed', info);

@@ -184,10 +184,10 @@ test('FIDO on: **EMSI_ starts a packet read without echo; INQC816 completes it (
   const fido = { fido: true };
   check('xy**EMSI_INQC816', { out: 'xy**EMSI_\n', results: [{ kind: 'fido', packet: '**EMSI_INQC816', nonInq: false }], rest: '' }, fido);
   check('xy**EMSI_INQC816\rrest', { out: 'xy**EMSI_\n', results: [{ kind: 'fido', packet: '**EMSI_INQC816', nonInq: false }], rest: '\rrest' }, fido);
-  // No editing, no stripping inside the packet; CR ends it.
-  check('**EMSI_DAT\b\xc1\r\n', {
+  // No editing inside the packet (BS is dropped, not applied); CR ends it.
+  check('**EMSI_DAT\bA\r\n', {
     out: '**EMSI_\n',
-    results: [{ kind: 'fido', packet: '**EMSI_DAT\b\xc1', nonInq: true }],
+    results: [{ kind: 'fido', packet: '**EMSI_DATA', nonInq: true }],
     rest: '\n',
   }, fido);
   // EMSI_CLI: prompt again, without the EMSI request; the reader goes on.
@@ -196,6 +196,18 @@ test('FIDO on: **EMSI_ starts a packet read without echo; INQC816 completes it (
     results: [{ kind: 'restart', emsi: false }, name('joe')],
     rest: '',
   }, fido);
+});
+
+test('FIDO on: the EMSI packet gets the name filter: ESC, BEL, LF, NUL, DEL dropped, 8-bit stripped, 0x8D ends it', () => {
+  const fido = { fido: true };
+  check('**EMSI_\x1b[2J\x07x\ny\x00\x01\x7f\xc1\xff\x9b\r', {
+    out: '**EMSI_\n',
+    results: [{ kind: 'fido', packet: '**EMSI_[2JxyA', nonInq: true }],
+    rest: '',
+  }, fido);
+  check('**EMSI_DAT\x8dz', { out: '**EMSI_\n', results: [{ kind: 'fido', packet: '**EMSI_DAT', nonInq: true }], rest: 'z' }, fido);
+  // The filter is applied before the INQ test: a control inside does not stop INQC816 completing.
+  check('**EMSI_INQ\x07C816', { out: '**EMSI_\n', results: [{ kind: 'fido', packet: '**EMSI_INQC816', nonInq: false }], rest: '' }, fido);
 });
 
 test('after a final result the reader consumes nothing more', () => {
@@ -218,6 +230,7 @@ test('fuzz: chunking never changes the transcript; names are safe for argv', () 
       const whole = run([data], { fido });
       assert.deepEqual(run(cutAt(data, cuts), { fido }), whole);
       for (const res of whole.results) {
+        if (res.kind === 'fido') assert.ok(/^[\x20-\x7e]+$/.test(res.packet), JSON.stringify(res.packet));
         if (res.kind !== 'name') continue;
         assert.ok(res.name.length >= 1 && res.name.length <= MAX_NAME_LENGTH);
         assert.ok(!res.name.startsWith('-') && !res.name.startsWith(' '));

@@ -15,6 +15,9 @@
  * - 0x80/0x81 (Q27) are dropped: mgetty filters 0x00/0x01 before stripping the 8th bit,
  *   so they became NUL (truncating the name) / 0x01. After stripping they are controls,
  *   so the previous rule drops them.
+ * - The same filter holds inside an EMSI packet (7 bits, no control character stored;
+ *   0x8D ends it like CR): mgetty stores the packet's bytes raw, and they reached the
+ *   program's argv. The runner turns FIDO on only when login.config has a `/FIDO/` line.
  * - Upper-case-only terminals are reported (`upperOnly`); mgetty does nothing. The name
  *   itself stays as typed (drop-in), the runner may fold it for matching.
  */
@@ -89,7 +92,7 @@ export class NameReader {
   readonly detector: PppDetector;
   private readonly max: number;
   private buf = '';
-  /** Set while reading an EMSI packet (no echo, no editing, no stripping). */
+  /** Set while reading an EMSI packet (no echo, no editing; filtered as a name is). */
   private packet: string | undefined;
   private finished = false;
 
@@ -188,12 +191,18 @@ export class NameReader {
     return undefined;
   }
 
-  /** EMSI packet bytes: no echo, no editing, no stripping, up to CR (or a complete INQ). */
+  /**
+   * EMSI packet bytes: no echo, no editing, up to CR (or a complete INQ). The packet
+   * becomes the program's name argument and the call record's login name, so it gets the
+   * name's filter: 7 bits, and no control character is stored (mgetty stores them raw).
+   */
   private packetByte(raw: number, echo: number[]): NameResult | undefined {
     const packet = this.packet ?? EMSI_START;
-    if (raw !== CR) {
+    const c = raw & 0x7f;
+    if (c !== CR) {
+      if (c < 0x20 || c === 0x7f) return undefined;
       // Bounded like the name buffer; further bytes are dropped.
-      if (packet.length < this.max) this.packet = packet + String.fromCharCode(raw);
+      if (packet.length < this.max) this.packet = packet + String.fromCharCode(c);
       if (this.packet !== EMSI_INQ) return undefined;
     }
     const text = this.packet ?? packet;

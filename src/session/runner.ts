@@ -14,6 +14,7 @@ import type { Line } from '../line/line.js';
 import { isCanceled, isDisconnected } from '../line/line.js';
 import { LockTemplate, makeLock, removeLock, foreignLockOwner, watchLock, type LockWatch } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
+import { logField } from '../log/format.js';
 import { ChatScript, INIT_ABORTS, ANSWER_ABORTS, type ChatAction } from '../chat/script.js';
 import { SEND_PRE_DELAY_MS } from '../chat/send.js';
 import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
@@ -233,7 +234,7 @@ export class LineRunner {
         this.log[c.level](c.text);
         return undefined;
       case 'audit':
-        this.log.audit(`${c.text} dev=${this.s.device}, pid=${this.pid}, caller='${this.call.callerId}'`);
+        this.log.audit(`${c.text} dev=${this.s.device}, pid=${this.pid}, caller=${logField(this.call.callerId)}`);
         return undefined;
       case 'open':
         return this.open(signal);
@@ -682,7 +683,7 @@ export class LineRunner {
         const { events, rest } = watcher.feed(chunk);
         for (const ev of events) {
           if (ev.kind === 'line') {
-            if (ev.updates.length > 0) this.log.mesg(`caller data: ${ev.updates.map((u) => `${u.field}='${u.value}'`).join(', ')}`);
+            if (ev.updates.length > 0) this.log.mesg(`caller data: ${ev.updates.map((u) => `${u.field}=${logField(u.value)}`).join(', ')}`);
             else this.log.noise(`got: ${showBytes(ev.text)}`);
             continue;
           }

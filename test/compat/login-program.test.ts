@@ -5,7 +5,7 @@
 // set it is visible in /proc/<pid>/cmdline.
 //
 // Documented differences named below: Q14 (tgetty removes the lock after the session),
-// Q17 (tgetty sets the user's supplementary groups). Differences NOT in
+// Q17 (tgetty sets the user's supplementary groups), the allow-listed environment. Differences NOT in
 // docs/differences.md run as todo subtests (expectSame), so they show in the report.
 // Both run with -D (no fax probes).
 import { test } from 'node:test';
@@ -22,6 +22,13 @@ const LOCK = { lockLeft: 'Q14: mgetty execs the program with its own pid, so the
 const ARGV0 = {
   'program.argv0': "mgetty passes the base name ('sh'); tgetty the full path ('/bin/sh')",
   commands: 'tgetty hangs the modem up with +++ and ATH0 after the session; mgetty relies on HUPCL',
+};
+
+/** docs/differences.md "Environment": issue 15 item 3, an allow-list instead of the getty's whole environment. */
+const ENV = {
+  'program.env': 'tgetty passes TERM only when the term keyword sets it; mgetty passes its own TERM',
+  'program.envAdded': 'tgetty sets a fixed PATH (and HOME/USER/LOGNAME/SHELL of a login.config user)',
+  'program.envRemoved': 'tgetty passes an allow-list (PATH, TZ, LANG, the call variables), not its whole environment',
 };
 
 function loginCall(name: string, typed: string | Uint8Array, loginConfig?: string): Scenario {
@@ -61,7 +68,7 @@ test('a CR-ended name: same program, argv, env, ctty and termios (ICRNL ONLCR on
     [[LOGIN_PROCESS, 'LOGIN', '33600/ARQ']],
   );
   sameCommands(m, g);
-  await expectSame(t, m, g, { documented: { ...LOCK, ...ARGV0 } });
+  await expectSame(t, m, g, { documented: { ...LOCK, ...ARGV0, ...ENV } });
 });
 
 test('an LF-ended name: neither ICRNL nor ONLCR, for both', { skip }, async (t) => {
@@ -69,7 +76,7 @@ test('an LF-ended name: neither ICRNL nor ONLCR, for both', { skip }, async (t) 
   assert.ok(has(m, '-icrnl') && has(m, '-onlcr'), ran(m).stty.flags.join(' '));
   ran(g);
   sameCommands(m, g);
-  await expectSame(t, m, g, { documented: { ...LOCK, ...ARGV0 } });
+  await expectSame(t, m, g, { documented: { ...LOCK, ...ARGV0, ...ENV } });
 });
 
 test('AutoPPP at the prompt: the /AutoPPP/ entry, same argv, a_ppp in utmp', { skip }, async (t) => {
@@ -95,6 +102,7 @@ test('AutoPPP at the prompt: the /AutoPPP/ entry, same argv, a_ppp in utmp', { s
     documented: {
       ...LOCK,
       ...ARGV0,
+      ...ENV,
       wtmp: 'mgetty appends LOGIN_PROCESS (LOGIN, host) at CONNECT for every call, then USER_PROCESS a_ppp; tgetty writes LOGIN_PROCESS only at a hand-off whose utmp column is "-"',
       'program.stty.flags': 'after AutoPPP mgetty hands over raw termios with ICRNL and ONLCR set (OPOST off); tgetty clears ICRNL and ONLCR',
     },
@@ -115,6 +123,6 @@ test('a login.config user column (nobody): same uid/gid; supplementary groups di
   assert.ok(!ran(g).groups.includes(0), `tgetty sets nobody's own groups: ${ran(g).groups.join(' ')}`);
   sameCommands(m, g);
   await expectSame(t, m, g, {
-    documented: { ...LOCK, ...ARGV0, 'program.groups': 'Q17: tgetty sets the user\'s supplementary groups (setpriv --init-groups)' },
+    documented: { ...LOCK, ...ARGV0, ...ENV, 'program.groups': 'Q17: tgetty sets the user\'s supplementary groups (setpriv --init-groups)' },
   });
 });

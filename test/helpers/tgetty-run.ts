@@ -29,6 +29,10 @@ export interface TgettyRunOptions {
   dialinConfig?: string;
   /** Extra files in the config dir: name -> content (executables get mode 0755 if they start with #!). */
   files?: Record<string, string>;
+  /** The environment of the tgetty process (default: the test's). */
+  env?: NodeJS.ProcessEnv;
+  /** Start it with this fd open on /etc/hostname (as a careless shell would leave one). */
+  extraFd?: number;
 }
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -55,7 +59,12 @@ export function startTgetty(o: TgettyRunOptions): TgettyRun {
     ...(o.args ?? []),
     o.tty,
   ];
-  const child = startChild(process.execPath, args);
+  const spawnOpts = o.env !== undefined ? { env: o.env } : {};
+  // bash opens the fd without close-on-exec and execs node: same pid, so stop() still ends it by pid.
+  const child =
+    o.extraFd !== undefined
+      ? startChild('/bin/bash', ['-c', `exec ${o.extraFd}</etc/hostname; exec "$0" "$@"`, process.execPath, ...args], spawnOpts)
+      : startChild(process.execPath, args, spawnOpts);
   return {
     proc: child.proc,
     root,

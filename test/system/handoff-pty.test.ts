@@ -237,7 +237,7 @@ async function inner(): Promise<InnerResult> {
     if (pw === undefined) throw new Error('useradd made no user');
     const supGid = Number(run('getent', ['group', GROUP]).split(':')[2]);
     const user = { uid: pw.uid, gid: pw.gid, name: pw.name };
-    const baseEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/', LANG: 'C' };
+    const baseEnv = { inherit: { LANG: 'C' } };
 
     // (a) the recording script, as the user, via a login.config entry
     {
