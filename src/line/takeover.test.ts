@@ -7,9 +7,14 @@ import { FakeClock } from '../core/clock.js';
 import { DEAD_PROCESS, LOGIN_PROCESS, O_NOCTTY, O_RDWR, USER_PROCESS, closeFd, openFd, openPty, type UtmpRecord } from './libc.js';
 import { aliveIn, endProcesses, parseStat, planTakeover, revokeTty, sameTty, scanProc, takeOverLine, type ProcEntry, type TakeoverLog } from './takeover.js';
 
-// The line in these tests: /dev/pts/5 is major 136, minor 5.
+// The line in the fake /proc trees: /dev/null (a character device every machine has: 1:3),
+// so that the fake fd links lead to a real node, as /proc/PID/fd links do. /dev/zero
+// stands for another tty. pts/5 (136:5) for the pure pty cases.
+const NULLST = statSync('/dev/null');
+const NUL = NULLST.rdev;
+const ZERO = statSync('/dev/zero').rdev;
+const LINE = { path: '/dev/null', rdev: NUL, dev: NULLST.dev, ino: NULLST.ino };
 const PTS5 = 136 * 256 + 5;
-const LINE = { path: '/dev/pts/5', rdev: PTS5 };
 
 interface FakeProc {
   pid: number;
@@ -75,43 +80,47 @@ test('sameTty: stat tty_nr against st_rdev, also for minors above 255', () => {
   assert.ok(sameTty(1 * 256 + 3, statSync('/dev/null').rdev));
 });
 
-// The line pts/5 after a `kill -9` of the getty: its session (100, 101), a holder in a
+// The line after a `kill -9` of the getty: its session (100, 101), a holder in a
 // session of its own (102), a utmp pid that was reused by a process off the line (103),
 // a process on another tty (104), ourselves (105), our own session's holder (106, the
 // process that started us), a zombie (107), a utmp pid with only an fd (108).
 const SCENE: FakeProc[] = [
-  { pid: 100, sid: 100, tty: PTS5, cmd: ['/etc/mgetty/reader.sh'], fds: ['/dev/pts/5', '/dev/pts/5'] },
-  { pid: 101, sid: 100, pgid: 101, tty: PTS5, comm: 'cat', cmd: ['cat'], fds: ['/dev/pts/5'] },
-  { pid: 102, sid: 102, tty: 0, cmd: ['sleep', '1000'], fds: ['/dev/null', '/dev/pts/5'] },
-  { pid: 103, sid: 103, tty: 0, cmd: ['unrelated'], fds: ['/dev/null'] },
-  { pid: 104, sid: 104, tty: 136 * 256 + 6, cmd: ['bash'], fds: ['/dev/pts/6'] },
-  { pid: 105, sid: 9, tty: 0, cmd: ['tgetty'], fds: ['/dev/pts/5'] },
-  { pid: 106, sid: 9, tty: PTS5, cmd: ['node', 'sim'], fds: ['/dev/pts/5'] },
-  { pid: 107, sid: 100, tty: PTS5, state: 'Z', comm: 'dead' },
-  { pid: 108, sid: 108, tty: 0, cmd: ['pppd'], fds: ['/dev/pts/5'] },
-  { pid: 1, sid: 1, tty: PTS5, cmd: ['init'], fds: ['/dev/pts/5'] },
+  { pid: 100, sid: 100, tty: NUL, cmd: ['/etc/mgetty/reader.sh'], fds: ['/dev/null', '/dev/null'] },
+  { pid: 101, sid: 100, pgid: 101, tty: NUL, comm: 'cat', cmd: ['cat'], fds: ['/dev/null'] },
+  { pid: 102, sid: 102, tty: 0, cmd: ['sleep', '1000'], fds: ['/dev/zero', '/dev/null'] },
+  { pid: 103, sid: 103, tty: 0, cmd: ['unrelated'], fds: ['/dev/zero', '/etc/passwd'] },
+  { pid: 104, sid: 104, tty: ZERO, cmd: ['bash'], fds: ['/dev/zero'] },
+  { pid: 105, sid: 9, tty: 0, cmd: ['tgetty'], fds: ['/dev/null'] },
+  { pid: 106, sid: 9, tty: NUL, cmd: ['node', 'sim'], fds: ['/dev/null'] },
+  { pid: 107, sid: 100, tty: NUL, state: 'Z', comm: 'dead' },
+  { pid: 108, sid: 108, tty: 0, cmd: ['pppd'], fds: ['/dev/null'] },
+  { pid: 1, sid: 1, tty: NUL, cmd: ['init'], fds: ['/dev/null'] },
 ];
 const RECORDS = [
-  rec(LOGIN_PROCESS, 100, 'pts/5'),
-  rec(USER_PROCESS, 103, 'pts/5', 'bob'),
-  rec(USER_PROCESS, 108, 'pts/5', 'ppp'),
-  rec(LOGIN_PROCESS, 104, 'pts/6'),
-  rec(DEAD_PROCESS, 99, 'pts/5', ''),
+  rec(LOGIN_PROCESS, 100, 'null'),
+  rec(USER_PROCESS, 103, 'null', 'bob'),
+  rec(USER_PROCESS, 108, 'null', 'ppp'),
+  rec(LOGIN_PROCESS, 104, 'zero'),
+  rec(DEAD_PROCESS, 99, 'null', ''),
 ];
 
-test('scanProc: only the processes on the device (controlling tty or an fd), with their command', (t) => {
+test('scanProc: only the processes on the device node (controlling tty or an fd), with their command', async (t) => {
   const proc = fakeProc(t, SCENE);
-  const found = scanProc(proc.dir, LINE);
+  const found = await scanProc(proc.dir, LINE);
   assert.deepEqual(found.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 102, 105, 106, 107, 108]);
   const p101 = found.find((p) => p.pid === 101);
-  assert.deepEqual(p101, { pid: 101, state: 'S', pgid: 101, sid: 100, ttyNr: PTS5, startTime: '1101', cmd: 'cat', holdsFd: true });
+  assert.deepEqual(p101, { pid: 101, state: 'S', pgid: 101, sid: 100, ttyNr: NUL, startTime: '1101', cmd: 'cat', holdsFd: true });
   assert.equal(found.find((p) => p.pid === 107)?.cmd, '[dead]', 'no argv: the comm name');
   assert.equal(found.find((p) => p.pid === 107)?.holdsFd, false);
+  // Same rdev, another node (as pts/5 of another devpts instance would be): no fd match.
+  const other = await scanProc(proc.dir, { ...LINE, ino: LINE.ino + 1 });
+  assert.deepEqual(other.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 106, 107], 'only the controlling-tty numbers match');
+  assert.ok(other.every((p) => !p.holdsFd));
 });
 
-test('planTakeover: ends the earlier session and the line\'s utmp pids on the line, never us, our session, pid 1 or a reused pid', (t) => {
+test('planTakeover: ends the earlier session and the line\'s utmp pids on the line, never us, our session, pid 1 or a reused pid', async (t) => {
   const proc = fakeProc(t, SCENE);
-  const plan = planTakeover({ procs: scanProc(proc.dir, LINE), records: RECORDS, utLine: 'pts/5', rdev: PTS5, self: { pid: 105, sid: 9 } });
+  const plan = planTakeover({ procs: await scanProc(proc.dir, LINE), records: RECORDS, utLine: 'null', rdev: NUL, self: { pid: 105, sid: 9 } });
   assert.deepEqual(plan.targets.map((p) => p.pid).sort((a, b) => a - b), [100, 101, 108]);
   assert.deepEqual(plan.holders.map((p) => p.pid).sort((a, b) => a - b), [102, 106]);
   assert.deepEqual(plan.records.map((r) => r.pid), [100, 103, 108], 'LOGIN/USER records of this line only');
@@ -119,8 +128,16 @@ test('planTakeover: ends the earlier session and the line\'s utmp pids on the li
 
 test('planTakeover: a utmp pid off the line is never a target (pid reuse)', () => {
   const off: ProcEntry = { pid: 103, state: 'S', pgid: 103, sid: 103, ttyNr: 0, startTime: '1', cmd: 'x', holdsFd: false };
-  const plan = planTakeover({ procs: [off], records: RECORDS, utLine: 'pts/5', rdev: PTS5, self: { pid: 1, sid: 1 } });
+  const plan = planTakeover({ procs: [off], records: RECORDS, utLine: 'null', rdev: NUL, self: { pid: 1, sid: 1 } });
   assert.deepEqual(plan.targets, []);
+  assert.deepEqual(plan.holders, []);
+});
+
+test('planTakeover: on a pty line, a controlling tty counts only in a session that holds an fd on the node (pty numbers repeat per devpts instance)', () => {
+  const p = (pid: number, sid: number, holdsFd: boolean): ProcEntry => ({ pid, state: 'S', pgid: pid, sid, ttyNr: PTS5, startTime: '1', cmd: 'sh', holdsFd });
+  // 200/201: our line's orphaned session (one of them holds an fd); 300: a shell on pts/5 of a container.
+  const plan = planTakeover({ procs: [p(200, 200, true), p(201, 200, false), p(300, 300, false)], records: [], utLine: 'pts/5', rdev: PTS5, self: { pid: 9, sid: 9 } });
+  assert.deepEqual(plan.targets.map((x) => x.pid), [200, 201]);
   assert.deepEqual(plan.holders, []);
 });
 
@@ -188,7 +205,7 @@ test('aliveIn: same pid with another start time is another process; zombies are 
 
 test('takeOverLine: signals only the targets, marks the stale records dead, revokes, logs each step with escaped commands', async (t) => {
   // /dev/null stands in for the line (a character device every machine has: 1:3).
-  const NULL = statSync('/dev/null').rdev;
+  const NULL = NUL;
   const proc = fakeProc(t, [
     { pid: 300, sid: 300, tty: NULL, cmd: ['reader', "x', cmd='/bin/sh\n"], fds: ['/dev/null'] },
     { pid: 301, sid: 301, tty: 0, cmd: ['holder'], fds: ['/dev/null'] },
@@ -247,7 +264,8 @@ test('revokeTty on a pty slave: an old fd reads EOF and writes EIO afterwards; a
   t.after(() => {
     for (const fd of [old, fresh, pty.master]) if (fd >= 0) closeFd(fd);
   });
-  const dev = { path: pty.slave, rdev: statSync(pty.slave).rdev };
+  const st = statSync(pty.slave);
+  const dev = { path: pty.slave, rdev: st.rdev, dev: st.dev, ino: st.ino };
   assert.equal(revokeTty(dev, memLog()), 'revoked');
   const b = Buffer.alloc(16);
   assert.equal(readSync(old, b), 0, 'the old fd reads EOF at once (it would block before)');
@@ -260,6 +278,6 @@ test('revokeTty on a pty slave: an old fd reads EOF and writes EIO afterwards; a
 
 test('revokeTty: a path that is no longer the scanned device is not touched', () => {
   const log = memLog();
-  assert.equal(revokeTty({ path: '/dev/null', rdev: 12345 }, log, () => assert.fail('no ioctl')), 'failed');
+  assert.equal(revokeTty({ ...LINE, rdev: 12345 }, log, () => assert.fail('no ioctl')), 'failed');
   assert.match(log.lines.join('\n'), /no longer the line's device/);
 });

@@ -20,7 +20,8 @@
  * or take their I/O and clock as parameters, so unit tests use a fake /proc tree and a
  * FakeClock.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
@@ -88,71 +89,78 @@ export function sameTty(ttyNr: number, rdev: number): boolean {
   return a === c && b === d;
 }
 
-/** The device a line is: its real path (`/dev/pts/5` behind a simulator symlink) and st_rdev. */
+/** The device a line is: its real path (`/dev/pts/5` behind a simulator symlink), st_rdev, and the node's st_dev/st_ino. */
 export interface TtyDevice {
   path: string;
   rdev: number;
+  /** The device node itself: another devpts instance (a container) has its own pts/5 with the same rdev. */
+  dev: number;
+  ino: number;
+}
+
+/** Unix98 pty slaves (majors 136-143): their numbers repeat in every devpts instance. */
+export function isPtySlave(rdev: number): boolean {
+  const major = rdevParts(rdev)[0];
+  return major >= 136 && major <= 143;
 }
 
 /**
  * Every process on the device: controlling tty or an fd on it. `procDir` is /proc (tests: a
  * fake tree with `PID/stat`, `PID/cmdline` and `PID/fd/N` symlinks). Processes that exit
- * during the scan, and those whose fds we may not read, are skipped.
+ * during the scan, and those whose fds we may not read, are skipped. Asynchronous: with
+ * hundreds of processes the scan takes tens of ms, which must not stall the other lines.
  */
-export function scanProc(procDir: string, dev: TtyDevice): ProcEntry[] {
-  const out: ProcEntry[] = [];
+export async function scanProc(procDir: string, dev: TtyDevice): Promise<ProcEntry[]> {
   let names: string[];
   try {
-    names = readdirSync(procDir);
+    names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n));
   } catch {
-    return out;
+    return [];
   }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const dir = join(procDir, name);
-    let st: ReturnType<typeof parseStat>;
-    try {
-      st = parseStat(readFileSync(join(dir, 'stat'), 'latin1'));
-    } catch {
-      continue;
-    }
-    if (st === undefined) continue;
-    const holdsFd = holdsDevice(join(dir, 'fd'), dev);
-    if (!holdsFd && !sameTty(st.ttyNr, dev.rdev)) continue;
-    let cmd = '';
-    try {
-      cmd = readFileSync(join(dir, 'cmdline'), 'utf8').replace(/\0+$/, '').split('\0').join(' ');
-    } catch {
-      // gone, or not ours to read: the comm name will do
-    }
-    out.push({ pid: Number(name), state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd, holdsFd });
+  const out: ProcEntry[] = [];
+  // A few at a time: libuv's thread pool is small and shared with the rest of the daemon.
+  for (let i = 0; i < names.length; i += 16) {
+    const found = await Promise.all(names.slice(i, i + 16).map((n) => scanOne(join(procDir, n), Number(n), dev)));
+    for (const p of found) if (p !== undefined) out.push(p);
   }
   return out;
 }
 
-function holdsDevice(fdDir: string, dev: TtyDevice): boolean {
+async function scanOne(dir: string, pid: number, dev: TtyDevice): Promise<ProcEntry | undefined> {
+  let st: ReturnType<typeof parseStat>;
+  try {
+    st = parseStat(await readFile(join(dir, 'stat'), 'latin1'));
+  } catch {
+    return undefined;
+  }
+  if (st === undefined) return undefined;
+  const holdsFd = await holdsDevice(join(dir, 'fd'), dev);
+  if (!holdsFd && !sameTty(st.ttyNr, dev.rdev)) return undefined;
+  let cmd = '';
+  try {
+    cmd = (await readFile(join(dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
+  } catch {
+    // gone, or not ours to read: the comm name will do
+  }
+  return { pid, state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd, holdsFd };
+}
+
+/** An fd is on the device when the file it opened is the device node itself (st_dev, st_ino), not merely a path that reads the same. */
+async function holdsDevice(fdDir: string, dev: TtyDevice): Promise<boolean> {
   let fds: string[];
   try {
-    fds = readdirSync(fdDir);
+    fds = await readdir(fdDir);
   } catch {
     return false;
   }
   for (const fd of fds) {
-    let link: string;
     try {
-      link = readlinkSync(join(fdDir, fd));
+      // Cheap filter first: a tty opened anywhere shows as a /dev path.
+      if (!(await readlink(join(fdDir, fd))).startsWith('/dev/')) continue;
+      const s = await stat(join(fdDir, fd));
+      if (s.isCharacterDevice() && s.rdev === dev.rdev && s.dev === dev.dev && s.ino === dev.ino) return true;
     } catch {
-      continue;
-    }
-    if (link === dev.path) return true;
-    // Another name for the same device node (a second /dev entry, a bind mount).
-    if (link.startsWith('/dev/')) {
-      try {
-        const s = statSync(join(fdDir, fd));
-        if (s.isCharacterDevice() && s.rdev === dev.rdev) return true;
-      } catch {
-        // closed meanwhile
-      }
+      // closed meanwhile
     }
   }
   return false;
@@ -178,8 +186,12 @@ export function planTakeover(o: { procs: readonly ProcEntry[]; records: readonly
   const utmpPids = new Set(records.map((r) => r.pid).filter((p) => p > 1));
   const targets: ProcEntry[] = [];
   const holders: ProcEntry[] = [];
+  // A pty's number repeats in every devpts instance, so for a pty line a controlling tty
+  // counts only in a session that also holds an fd on this very node.
+  const pty = isPtySlave(o.rdev);
+  const fdSessions = new Set(o.procs.filter((p) => p.holdsFd).map((p) => p.sid));
   for (const p of o.procs) {
-    const ctty = sameTty(p.ttyNr, o.rdev);
+    const ctty = sameTty(p.ttyNr, o.rdev) && (!pty || fdSessions.has(p.sid));
     if (!ctty && !p.holdsFd) continue; // not on the line
     if (p.pid === o.self.pid || p.pid <= 1) continue;
     if (p.state === 'Z') continue;
@@ -277,7 +289,7 @@ export function revokeTty(dev: TtyDevice, log: TakeoverLog, ioctl: (fd: number) 
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isCharacterDevice() || st.rdev !== dev.rdev) {
+    if (!st.isCharacterDevice() || st.rdev !== dev.rdev || st.ino !== dev.ino) {
       log.error(`takeover: ${dev.path} is no longer the line's device: not revoked`);
       return 'failed';
     }
@@ -340,7 +352,7 @@ export async function takeOverLine(o: TakeoverOptions): Promise<TakeoverReport> 
     const path = realpathSync(o.path);
     const st = statSync(path);
     if (!st.isCharacterDevice()) return report; // not a tty: nothing can hold it as one
-    dev = { path, rdev: st.rdev };
+    dev = { path, rdev: st.rdev, dev: st.dev, ino: st.ino };
   } catch (err) {
     o.log.noise(`takeover: cannot stat ${o.path}: ${toTgettyError(err).message}`);
     return report;
@@ -353,7 +365,7 @@ export async function takeOverLine(o: TakeoverOptions): Promise<TakeoverReport> 
     o.log.warn(`takeover: cannot read utmp: ${toTgettyError(err).message}`);
   }
   const self = o.self ?? { pid: process.pid, sid: ownSession(procDir) };
-  const plan = planTakeover({ procs: scanProc(procDir, dev), records, utLine, rdev: dev.rdev, self });
+  const plan = planTakeover({ procs: await scanProc(procDir, dev), records, utLine, rdev: dev.rdev, self });
   for (const p of plan.targets) {
     const why = sameTty(p.ttyNr, dev.rdev) ? 'its controlling tty is the line' : 'in the utmp record of the line';
     o.log.mesg(`takeover: ending pid ${p.pid} (session ${p.sid}, ${showCmd(p.cmd)}) left on ${dev.path} by an earlier session (${why}): SIGHUP`);
