@@ -222,7 +222,7 @@ export const KEYWORDS: readonly KeywordDef[] = [
   }),
   kw({
     name: 'hangup-grace', type: 'int', unit: 's', default: 10, origin: 'tgetty',
-    meaning: 'After carrier loss, how long a session may take to exit after SIGHUP before it gets SIGKILL.',
+    meaning: 'After carrier loss, how long a session may take to exit after SIGHUP before it gets SIGKILL. The same grace applies at line start to processes that the session of an earlier, crashed getty left on the tty.',
   }),
   kw({
     name: 'typed-special-names', type: 'bool', default: true, origin: 'tgetty',

@@ -170,7 +170,7 @@ export class Daemon {
       wtmp: this.o.paths.wtmp,
       configDir: plan.dir,
       files: () => this.plan?.files ?? plan.files,
-      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock),
+      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock, this.o.paths),
       ...(this.o.policy !== undefined ? { policy: this.o.policy } : {}),
       typedSpecialNames: () => entry.typed,
       onResting: (until) => this.board.setResting(l.name, until),

@@ -35,7 +35,7 @@ export interface SupervisorDeps {
   configDir: string;
   files: () => LoadedConfigFiles;
   /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
-  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'>;
+  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'>;
   policy?: RestartPolicyConfig;
   typedSpecialNames?: () => boolean;
   /** Called with the time the line rests until (undefined when it stops resting). */

@@ -43,6 +43,8 @@ export interface RunnerDeps {
   openLine: () => Line;
   /** Set owner/group/mode of the device (port-owner, port-group, port-mode). Throws on failure. */
   prepareDevice?: () => void;
+  /** With the lock ours, before the line is opened: end what an earlier session left on the tty, revoke old fds. Never throws. */
+  takeOver?: () => Promise<void>;
   /** dialin.config screening; undefined = no file = everyone allowed. */
   screen?: (callerId: string) => ScreenVerdict;
   runHook?: HookRunner;
@@ -306,6 +308,7 @@ export class LineRunner {
     this.log.mesg('locking the line');
     const lk = this.lock();
     if (lk.type === 'lock-held') return lk;
+    await this.deps.takeOver?.();
     for (let attempt = 1; ; attempt++) {
       try {
         this.deps.prepareDevice?.();

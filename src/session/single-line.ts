@@ -15,7 +15,7 @@ import { evaluateDialin } from '../config/dialin-config.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type Logger, type LogFormat } from '../log/logger.js';
 import { openTtyLine } from '../line/tty-line.js';
-import { getgrnam, getpwnam } from '../line/libc.js';
+import { getgrnam, getpwnam, readUtmp } from '../line/libc.js';
 import { writePidFile, removePidFile } from '../line/pidfile.js';
 import { removeLock } from '../line/lock.js';
 import { LineRunner, type RunResult, type RunnerDeps } from './runner.js';
@@ -24,6 +24,8 @@ import { hookRunner } from './hooks.js';
 import { runLoginPhase } from './login-phase.js';
 import { hangupAfterCall } from './hangup.js';
 import { fileStamp, stampOf } from './file-stamps.js';
+import { takeOverLine } from '../line/takeover.js';
+import { UtmpWriter, deadRecord } from '../login/utmp.js';
 
 
 export interface SingleLineOptions {
@@ -157,12 +159,14 @@ export function systemRunnerDeps(
   log: Logger,
   configDir: string,
   clock: Clock,
-): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'> {
+  utmp?: { utmp: string; wtmp: string },
+): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'> {
   const dialinPath = `${configDir}/dialin.config`;
   const nologinName = `nologin.${settings.devId}`;
   return {
     openLine: () => openTtyLine(settings.path, { clock }),
     prepareDevice: () => prepareDevice(settings, log),
+    ...(utmp !== undefined ? { takeOver: () => takeOver(settings, log, clock, utmp) } : {}),
     screen: (callerId) => {
       const d = currentDialinConfig(dialinPath);
       if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };
@@ -172,6 +176,22 @@ export function systemRunnerDeps(
     runHook: hookRunner(log),
     nologinPresent: () => nologinPresent(settings.nologinDir, nologinName),
   };
+}
+
+/**
+ * The one takeover of a line, for the daemon and single-line mode alike (see
+ * src/line/takeover.ts): after `kill -9` of a getty mid-call, its session must not keep
+ * the tty, nor its utmp record. Grace between SIGHUP and SIGKILL: hangup-grace.
+ */
+async function takeOver(s: LineSettings, log: Logger, clock: Clock, paths: { utmp: string; wtmp: string }): Promise<void> {
+  const writer = new UtmpWriter({ utmpFile: paths.utmp, wtmpFile: paths.wtmp, clock, log });
+  await takeOverLine({
+    path: s.path,
+    clock,
+    log,
+    graceMs: s.hangupGraceS * 1000,
+    utmp: { read: () => readUtmp(paths.utmp), markDead: (r) => writer.put({ ...deadRecord(r.line, r.pid, clock.now()), id: r.id }) },
+  });
 }
 
 export async function runSingleLine(o: SingleLineOptions): Promise<number> {
@@ -203,7 +223,7 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
     log.warn('cannot write the pid file', { err });
   }
 
-  const deps = systemRunnerDeps(settings, log, dir, clock);
+  const deps = systemRunnerDeps(settings, log, dir, clock, o.paths);
   const runner = new LineRunner({ settings, clock, log, lockDir: o.paths.lockDir, ...deps });
 
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
