@@ -283,6 +283,11 @@ function positiveInt(v: string, name: string): number {
   return n;
 }
 
+/** The command tree, for the shell completion generator (src/cli/completion.ts). */
+export function commandTree(): Command {
+  return build({ out: () => {}, err: () => {} }, { code: 0 });
+}
+
 /** Run until SIGINT/SIGTERM, then stop cleanly. */
 function waitForStop(stop: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
