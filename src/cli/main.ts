@@ -203,7 +203,12 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('serve')
     .description('run every line from one supervising daemon (lines: the config\'s port sections, or --lines)')
     .option('--lines <list>', 'comma-separated lines to serve (names like ttyS0, or absolute paths)')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)', (v) => positiveInt(v, '--metrics-port'))
+    // The env var lets a unit's EnvironmentFile= set the port without editing ExecStart=.
+    .addOption(
+      new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)')
+        .env('TGETTY_METRICS_PORT')
+        .argParser((v) => positiveInt(v, '--metrics-port (or TGETTY_METRICS_PORT)')),
+    )
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
