@@ -1,7 +1,7 @@
 # bash completion for tgetty(8).
 # Generated from the command definitions in src/cli/main.ts by renderBashCompletion() in src/cli/completion.ts.
 # Do not edit by hand; after a build, regenerate with: node scripts/generate-docs.mjs
-# Install as /usr/share/bash-completion/completions/tgetty (or source it from ~/.bashrc).
+# Install as /usr/local/share/bash-completion/completions/tgetty (or source it from ~/.bashrc).
 
 # Sets _tgetty_o (options), _tgetty_a (options that take a value) and _tgetty_c
 # (subcommands) for a command path such as /config/check.

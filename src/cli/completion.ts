@@ -64,7 +64,7 @@ export function renderBashCompletion(root: CmdSpec): string {
   const out: string[] = [];
   out.push('# bash completion for tgetty(8).');
   out.push(GENERATED('renderBashCompletion').trimEnd());
-  out.push('# Install as /usr/share/bash-completion/completions/tgetty (or source it from ~/.bashrc).');
+  out.push('# Install as /usr/local/share/bash-completion/completions/tgetty (or source it from ~/.bashrc).');
   out.push('');
   out.push('# Sets _tgetty_o (options), _tgetty_a (options that take a value) and _tgetty_c');
   out.push('# (subcommands) for a command path such as /config/check.');
@@ -160,7 +160,7 @@ export function renderZshCompletion(root: CmdSpec): string {
   out.push('#compdef tgetty');
   out.push('# zsh completion for tgetty(8).');
   out.push(GENERATED('renderZshCompletion').trimEnd());
-  out.push('# Install as _tgetty in a directory of $fpath (e.g. /usr/share/zsh/vendor-completions).');
+  out.push('# Install as /usr/local/share/zsh/site-functions/_tgetty (or another directory of $fpath).');
   for (const n of walk(root).reverse()) {
     const s = n.spec;
     out.push('');
