@@ -205,7 +205,12 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('serve')
     .description('run every line from one supervising daemon (lines: the config\'s port sections, or --lines)')
     .option('--lines <list>', 'comma-separated lines to serve (names like ttyS0, or absolute paths)')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)', (v) => positiveInt(v, '--metrics-port'))
+    // The env var lets a unit's EnvironmentFile= set the port without editing ExecStart=.
+    .addOption(
+      new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)')
+        .env('TGETTY_METRICS_PORT')
+        .argParser((v) => positiveInt(v, '--metrics-port (or TGETTY_METRICS_PORT)')),
+    )
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
@@ -284,6 +289,11 @@ function positiveInt(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new TgettyError('CLI_USAGE', `${name} needs a positive whole number, got '${v}'`);
   return n;
+}
+
+/** The command tree, for the shell completion generator (src/cli/completion.ts). */
+export function commandTree(): Command {
+  return build({ out: () => {}, err: () => {} }, { code: 0 });
 }
 
 /** Run until SIGINT/SIGTERM, then stop cleanly. */
