@@ -57,7 +57,7 @@ test('default config, one RING: same commands, ATA on RING 1, the program runs, 
   await same(t, m, g, PROGRAM_DIFFS);
 });
 
-test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+test('rings 2 with an MDMF caller ID block: the NMBR+NAME block counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
   const { m, t: g } = await both({
     name: 'rings2-mdmf',
     config: `${BASE}  rings 2\n`,
@@ -66,6 +66,19 @@ test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9),
     end: 'program',
   });
   assert.equal(m.ataAfterRing, 1, 'mgetty answers on the caller ID block, before the second RING');
+  assert.equal(m.program?.env.CALLER_ID, '5551234');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
+test('rings 2 with a caller ID block without a name: a lone NMBR is no RING (Q9), ATA after RING 2 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-no-name',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: '5551234' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 2, 'mgetty waits for the second RING: NMBR without NAME does not count');
   assert.equal(m.program?.env.CALLER_ID, '5551234');
   await same(t, m, g, PROGRAM_DIFFS);
 });
