@@ -81,3 +81,10 @@ test('lintChats: file:line of the global section and the matching port sections 
   assert.deepEqual(d2.map((d) => d.line), [1, 5]);
   assert.deepEqual(lintChats(undefined, resolvePort(undefined, 'ttyS1')), []);
 });
+
+test('lintChats: a -m chat from the command line is checked too', () => {
+  const eff = resolvePort(undefined, 'ttyS1', { 'init-chat': splitChat('ATZ OK') });
+  const d = lintChats(undefined, eff);
+  assert.deepEqual(d.map((x) => [x.file, x.severity, x.kind]), [['<command line>', 'error', 'broken-chat']]);
+  assert.match(d[0]?.message ?? '', /init-chat waits for 'ATZ'/);
+});

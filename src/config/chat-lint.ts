@@ -114,12 +114,20 @@ export function lintChat(keyword: string, raw: string, elements: readonly string
 
 /**
  * Chat problems of every chat assignment that applies to the port (the global section
- * and the matching port sections, as resolvePort reads them), located by file:line.
+ * and the matching port sections, as resolvePort reads them), located by file:line,
+ * and of chats given on the command line.
  */
 export function lintChats(parsed: ParsedConfig | undefined, eff: EffectiveConfig): Diagnostic[] {
-  if (parsed === undefined) return [];
   const matched = new Set(eff.matchedSections.map((s) => `${s.pattern}\0${s.line}`));
   const out: Diagnostic[] = [];
+  // `-m` on the command line (an inittab line) is a chat too; its quotes are already gone.
+  for (const e of eff.entries.values()) {
+    if (e.source.kind !== 'command line' || e.def.type !== 'chat' || !Array.isArray(e.value)) continue;
+    for (const p of lintChat(e.keyword, '', e.value as readonly string[])) {
+      out.push({ severity: p.severity, code: 'CLI_USAGE', kind: 'broken-chat', file: '<command line>', line: 0, message: p.message, ...(p.hint !== undefined ? { hint: p.hint } : {}) });
+    }
+  }
+  if (parsed === undefined) return out;
   for (const sec of parsed.sections) {
     if (sec.pattern !== undefined && !matched.has(`${sec.pattern}\0${sec.line}`)) continue;
     for (const a of sec.assignments) out.push(...assignmentProblems(a));
