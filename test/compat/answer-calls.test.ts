@@ -83,6 +83,19 @@ test('rings 2 with a caller ID block without a name: a lone NMBR is no RING (Q9)
   await same(t, m, g, PROGRAM_DIFFS);
 });
 
+test('rings 2 with a private caller (NMBR = P, no NAME): the NMBR line counts at once (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-private',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: 'P' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 1, 'mgetty answers on NMBR = P, before the second RING');
+  assert.equal(m.program?.env.CALLER_ID, 'P');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
 test('NO CARRIER after ATA: exit 1, lock removed, for both', { skip }, async (t) => {
   const { m, t: g } = await both({ name: 'no-carrier', config: BASE, call: { cidFormat: 'none', outcome: 'no-carrier' }, end: 'exit' });
   assert.deepEqual(m.commands, [...INIT, 'ATA']);
