@@ -81,11 +81,6 @@ export class LineRunner {
   private line: Line | undefined;
   private readonly input = new InputQueue();
   private readonly call: CallData = newCallData();
-  /**
-   * One RING recogniser per call, not per wait: a caller-ID block (Q9) or cadence reports
-   * may straddle the waits between two counted rings.
-   */
-  private ringWatcher: RingWatcher | undefined;
   private current: Transition = initial();
   private abort: Cancel | undefined;
   private pendingExternal: LineInput | undefined;
@@ -276,7 +271,6 @@ export class LineRunner {
         return this.screen(signal);
       case 'reset-call':
         resetCallData(this.call);
-        this.ringWatcher = undefined;
         this.cidDone = false;
         this.virtualRing = false;
         return undefined;
@@ -679,8 +673,7 @@ export class LineRunner {
       this.log.mesg('virtual RING (SIGUSR1)');
       return { type: 'virtual-ring' };
     }
-    this.ringWatcher ??= new RingWatcher(this.call, this.s.msnList);
-    const watcher = this.ringWatcher;
+    const watcher = new RingWatcher(this.call, this.s.msnList);
     this.log.mesg("waiting for 'RING'");
     return this.consume<LineInput>(
       signal,
