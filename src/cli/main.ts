@@ -123,7 +123,8 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('check')
     .description('check the config files and print the effective settings of a port, with where each value came from')
     .option('--port <name>', 'the line to resolve, e.g. ttyS3 (default: the global section only)')
-    .option('--json', 'machine-readable output');
+    .option('--json', 'machine-readable output')
+    .option('--strict', 'fail (exit 1) on warnings too, not only on errors');
   addMgettyOptions(check);
   addPathOptions(check);
   check.action((opts: Record<string, unknown>) => {
@@ -131,6 +132,7 @@ function build(io: CliIo, result: { code: number }): Command {
       paths: pathsFrom(opts),
       port: typeof opts.port === 'string' ? opts.port : undefined,
       json: opts.json === true,
+      strict: opts.strict === true,
       overrides: cliOverrides(opts),
       io,
     });

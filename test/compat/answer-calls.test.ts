@@ -57,7 +57,7 @@ test('default config, one RING: same commands, ATA on RING 1, the program runs, 
   await same(t, m, g, PROGRAM_DIFFS);
 });
 
-test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+test('rings 2 with an MDMF caller ID block: the NMBR+NAME block counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
   const { m, t: g } = await both({
     name: 'rings2-mdmf',
     config: `${BASE}  rings 2\n`,
@@ -67,6 +67,32 @@ test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9),
   });
   assert.equal(m.ataAfterRing, 1, 'mgetty answers on the caller ID block, before the second RING');
   assert.equal(m.program?.env.CALLER_ID, '5551234');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
+test('rings 2 with a caller ID block without a name: a lone NMBR is no RING (Q9), ATA after RING 2 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-no-name',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: '5551234' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 2, 'mgetty waits for the second RING: NMBR without NAME does not count');
+  assert.equal(m.program?.env.CALLER_ID, '5551234');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
+test('rings 2 with a private caller (NMBR = P, no NAME): the NMBR line counts at once (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-private',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: 'P' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 1, 'mgetty answers on NMBR = P, before the second RING');
+  assert.equal(m.program?.env.CALLER_ID, 'P');
   await same(t, m, g, PROGRAM_DIFFS);
 });
 
