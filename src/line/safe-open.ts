@@ -116,14 +116,16 @@ export class NotRegularFileError extends Error {
 /**
  * Open (creating with `mode` if missing) a file to append to, e.g. a log file: never
  * through a symlink (ELOOP), never a FIFO, device or directory (NotRegularFileError),
- * never blocking. Returns the fd and its stat. Throws.
+ * never blocking. `charDevice`: a character device is accepted too (a log file path the
+ * caller named itself, such as /dev/full in a test; never a name in a shared dir).
+ * Returns the fd and its stat. Throws.
  */
-export function openAppend(path: string, mode: number): { fd: number; st: Stats } {
+export function openAppend(path: string, mode: number, opts: { charDevice?: boolean } = {}): { fd: number; st: Stats } {
   const fd = openSync(path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | SAFE, mode);
   try {
     const st = fstatSync(fd);
     const kind = fileKind(st);
-    if (kind !== 'file') throw new NotRegularFileError(path, kind);
+    if (kind !== 'file' && !(kind === 'char-device' && opts.charDevice === true)) throw new NotRegularFileError(path, kind);
     return { fd, st };
   } catch (err) {
     closeSync(fd);
