@@ -489,3 +489,27 @@ test('a symlink planted over a lock template is not linked as our lock; removing
   assert.equal(makeLock(dir, 'ttyRace').ok, true);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.rm')), [], 'nothing moved aside is left');
 });
+
+test('a stale lock replaced by a fresh one just before its removal: the fresh lock is put back, not deleted', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'LCK..ttyRace');
+  writeFileSync(path, formatLockPid(deadPid()));
+  const live = liveProcess(t);
+  const lines: string[] = [];
+  // The "removing stale lock" message comes between the verdict and the removal: another
+  // getty removes the stale lock and makes its own in that moment.
+  const log = {
+    warn: (m: string) => lines.push(`W ${m}`),
+    mesg: (m: string) => {
+      lines.push(`M ${m}`);
+      if (!m.startsWith('removing stale')) return;
+      rmSync(path);
+      writeFileSync(path, formatLockPid(live));
+    },
+  };
+  const r = makeLock(dir, 'ttyRace', { log });
+  assert.equal(r.ok, false);
+  assert.equal(r.ok ? 0 : r.ownerPid, live);
+  assert.equal(readFileSync(path, 'latin1'), formatLockPid(live), 'the fresh lock is still there');
+  assert.deepEqual(readdirSync(dir), ['LCK..ttyRace'], 'nothing moved aside is left');
+});
