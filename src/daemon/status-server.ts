@@ -8,7 +8,7 @@
  * A client can never crash the daemon: requests are size-bounded, bad JSON gets an
  * error response, and idle connections are dropped.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
@@ -183,8 +183,13 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   });
   server.on('error', (err) => opts.log?.warn('status socket error', { error: err.message }));
   try {
-    chmodSync(path, mode); // the umask cannot add bits (e.g. 0o660 under umask 022)
-    if (opts.gid !== undefined) chownSync(path, process.getuid?.() ?? 0, opts.gid);
+    // The umask around bind gave the socket exactly `mode`. Check the name still holds a
+    // socket before touching it, and never follow a link: a run dir others can write could
+    // have a symlink swapped in, and chmod/chown by name would change its target.
+    const st = lstatSync(path);
+    if (!st.isSocket()) throw new Error(`${path} was replaced by something that is not our socket`);
+    if ((st.mode & 0o7777) !== mode) chmodSync(path, mode);
+    if (opts.gid !== undefined) lchownSync(path, process.getuid?.() ?? 0, opts.gid);
   } catch (err) {
     server.close();
     throw new TgettyError('DAEMON_FAILED', `cannot set the mode of ${path}: ${(err as Error).message}`, { file: path }, { cause: err });
