@@ -82,6 +82,11 @@ export class FaxReceiver {
 
   constructor(private readonly limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS) {}
 
+  /** The sender's station id so far (file names use it before the end). */
+  get remoteId(): string {
+    return this.result.remoteId;
+  }
+
   get done(): boolean {
     return this.state === 'done';
   }
