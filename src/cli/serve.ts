@@ -9,6 +9,7 @@ import { startStatusServer } from '../daemon/status-server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
+import { lockDirProblem } from '../line/lock.js';
 import type { SystemPaths } from './paths.js';
 import type { CliIo } from './main.js';
 
@@ -75,6 +76,12 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     records?.close();
     log.close();
     return 1;
+  }
+  // Said once here, where the admin starting the daemon looks; the lines retry with back-off.
+  const lockProblem = lockDirProblem(o.paths.lockDir);
+  if (lockProblem !== undefined) {
+    log.error(`configuration error: ${lockProblem}`);
+    o.io.err(`tgetty serve: configuration error: ${lockProblem}. No line answers until it is fixed (\`tgetty status\` shows them as 'error').\n`);
   }
   const syncMetricLines = (() => {
     let known = new Set<string>();

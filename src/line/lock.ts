@@ -12,7 +12,7 @@
  *   between the two), and as stale afterwards.
  * - An unreadable lock (EACCES, a directory) is held: when in doubt, stay off the line.
  */
-import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
+import { accessSync, constants as fsConstants, closeSync, fchmodSync, fstatSync, linkSync, statSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
@@ -188,13 +188,34 @@ function removeIfUnchanged(path: string, seen: LockContent): boolean {
   }
 }
 
-function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
-  const code = errnoCode(err) ?? 'EIO';
-  const hint =
-    code === 'ENOENT' || code === 'ENOTDIR' ? `lock directory ${lockDir} does not exist; create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory`
+/** What is wrong with the lock directory, in words, for an errno code. */
+function lockDirHint(lockDir: string, code: string): string {
+  const create = 'create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory';
+  return code === 'ENOENT' ? `lock directory ${lockDir} does not exist; ${create}`
+    : code === 'ENOTDIR' ? `lock directory ${lockDir} is not a directory; ${create}`
     : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `lock directory ${lockDir} is not writable (${code}); run as root or give it mode 1777 / group uucp`
     : `cannot create a lock file in ${lockDir} (${code})`;
-  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${hint}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
+  const code = errnoCode(err) ?? 'EIO';
+  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${lockDirHint(lockDir, code)}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+/**
+ * Why no lock file can be made in `lockDir` (missing, not a directory, not writable), or
+ * undefined when it is usable. A configuration error, not a lock held by someone: the
+ * daemon reports it as such instead of stepping aside as for a dial-out.
+ */
+export function lockDirProblem(lockDir: string): string | undefined {
+  try {
+    if (!statSync(lockDir).isDirectory()) return lockDirHint(lockDir, 'ENOTDIR');
+    // W_OK also catches a read-only file system (EROFS), even for root.
+    accessSync(lockDir, fsConstants.W_OK | fsConstants.X_OK);
+    return undefined;
+  } catch (err) {
+    return lockDirHint(lockDir, errnoCode(err) ?? 'EIO');
+  }
 }
 
 function resolve(opts: LockOptions): Required<Omit<LockOptions, 'log'>> & { log?: LockLog } {
