@@ -68,10 +68,12 @@ test('the table: header, one row per line with state, since, caller, connect, pr
 });
 
 test('the header shows a rejected reload; an empty daemon says so', () => {
-  const st: DaemonStatus = { ...exampleStatus(), lines: [], lastReloadError: 'mgetty.config:3: unknown keyword' };
+  const st: DaemonStatus = { ...exampleStatus(), lines: [], lastReloadError: 'mgetty.config:3: unknown keyword\nttyS1: mgetty.config:9: bad\x1bvalue' };
   assert.equal(
     formatStatus(st, T0 + 61 * S),
-    'tgetty 0.1.0, pid 321, up 1m01s\nconfig /etc/mgetty, loaded 56s ago\nlast reload REJECTED: mgetty.config:3: unknown keyword\n\nno lines configured\n',
+    'tgetty 0.1.0, pid 321, up 1m01s\nconfig /etc/mgetty, loaded 56s ago\n' +
+      'last reload: the new configuration was rejected; the old one stays in force:\n  mgetty.config:3: unknown keyword\n  ttyS1: mgetty.config:9: bad\\x1bvalue\n' +
+      '\nno lines configured\n',
   );
 });
 
@@ -112,7 +114,7 @@ test('status and reload against a real status socket', async (t) => {
   assert.equal(await reloadCommand({ runDir, ...bad }), 1);
   assert.equal(
     bad.e(),
-    'tgetty: the new configuration was rejected; the old one stays in force\n  mgetty.config:3: unknown keyword "rigns"\n  login.config:9: bad\\x1bline\n',
+    'tgetty: the new configuration was rejected; the old one stays in force:\n  mgetty.config:3: unknown keyword "rigns"\n  login.config:9: bad\\x1bline\n',
   );
 });
 

@@ -5,7 +5,7 @@
  */
 import { isTgettyError } from '../core/errors.js';
 import type { DaemonStatus, LineStatus } from '../daemon/events.js';
-import { queryDaemon } from '../daemon/status-server.js';
+import { RELOAD_REJECTED, queryDaemon } from '../daemon/status-server.js';
 import type { StatusRequest, StatusResponse } from '../daemon/status-server.js';
 
 export interface StatusCommandOptions {
@@ -42,6 +42,11 @@ export function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** The problems of a rejected reload, one per line, the same in `status` and `reload`. */
+function problemLines(problems: readonly string[]): string[] {
+  return problems.map((p) => `  ${printable(p)}`);
+}
+
 function callerOf(l: LineStatus): string {
   const c = l.call;
   if (c === undefined) return '-';
@@ -66,7 +71,7 @@ export function formatStatus(st: DaemonStatus, now: number): string {
   const out: string[] = [];
   out.push(`tgetty ${printable(st.version)}, pid ${st.pid}, up ${formatDuration(now - st.startedAt)}`);
   out.push(`config ${printable(st.configDir)}, loaded ${formatDuration(now - st.configLoadedAt)} ago`);
-  if (st.lastReloadError !== undefined) out.push(`last reload REJECTED: ${printable(st.lastReloadError)}`);
+  if (st.lastReloadError !== undefined) out.push(`last reload: ${RELOAD_REJECTED}:`, ...problemLines(st.lastReloadError.split('\n')));
   out.push('');
   if (st.lines.length === 0) {
     out.push('no lines configured');
@@ -144,7 +149,7 @@ export async function reloadCommand(opts: ReloadCommandOptions): Promise<number>
     opts.out('tgetty: configuration reloaded\n');
     return 0;
   }
-  opts.err(`tgetty: ${r.error}\n`);
-  for (const e of r.reload?.errors ?? []) opts.err(`  ${printable(e)}\n`);
+  const problems = r.reload?.errors ?? [];
+  opts.err(problems.length > 0 ? [`tgetty: ${printable(r.error)}:`, ...problemLines(problems), ''].join('\n') : `tgetty: ${printable(r.error)}\n`);
   return 1;
 }
