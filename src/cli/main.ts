@@ -3,7 +3,7 @@
  * subcommands add what mgetty never had. The only module that reads process.* state.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { MGETTY_OPTIONS, overridesFromCli } from './mgetty-options.js';
 import { DEFAULT_PATHS, PATH_OPTIONS, pathsFrom } from './paths.js';
 import { configCheck } from './config-check.js';
@@ -105,6 +105,14 @@ function build(io: CliIo, result: { code: number }): Command {
       io.err('tgetty: no line given\n');
       program.outputHelp({ error: true });
       result.code = 2;
+      return;
+    }
+    // Before anything is created (log file, pid file, lock): a typo such as `tgetty statsu`
+    // is not a line. mgetty exits 30 when its device is missing; so do we, but say why.
+    const missing = missingLine(tty, program.commands.map((c) => c.name()));
+    if (missing !== undefined) {
+      io.err(`tgetty: ${missing.message}\n`);
+      result.code = missing.code;
       return;
     }
     const overrides = cliOverrides(opts);
@@ -275,6 +283,43 @@ function build(io: CliIo, result: { code: number }): Command {
     });
 
   return program;
+}
+
+/** Edit distance with transpositions (optimal string alignment): `statsu` is 1 from `status`. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The line argument names no existing device: a mistyped subcommand (exit 2, with the
+ * nearest subcommands) or a device that is missing (exit 30, as mgetty's "cannot get
+ * terminal line"). Undefined when the device exists. `ttyS0`, `/dev/ttyS0` and absolute
+ * paths are taken as mgetty takes them.
+ */
+export function missingLine(tty: string, commands: readonly string[], exists: (path: string) => boolean = existsSync): { message: string; code: number } | undefined {
+  const path = tty.startsWith('/') ? tty : `/dev/${tty}`;
+  if (exists(path)) return undefined;
+  const word = tty.toLowerCase();
+  const near = tty.includes('/') ? [] : commands.filter((c) => c !== 'help' && editDistance(word, c) <= (c.length <= 3 ? 1 : 2));
+  const shown = printable(tty);
+  if (near.length > 0) {
+    return { message: `unknown command or no such line '${shown}' (did you mean ${near.map((c) => `'tgetty ${c}'`).join(' or ')}?)`, code: 2 };
+  }
+  return { message: `unknown command or no such line '${shown}': no such device ${printable(path)} (tgetty --help lists the commands)`, code: 30 };
+}
+
+/** Control characters as \xNN: the argument is echoed to the terminal. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function positiveInt(v: string, name: string): number {
