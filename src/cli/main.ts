@@ -190,15 +190,17 @@ function build(io: CliIo, result: { code: number }): Command {
       if (!Number.isInteger(n) || n < 0 || n > 9) throw new TgettyError('CLI_USAGE', `-x needs a level 0..9, got '${v}'`);
       return n;
     })
-    .option('--run-dir <dir>', `where the status socket goes (default ${DEFAULT_PATHS.runDir})`)
-    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
-    .option('--log-dir <dir>', `per-line log directory (default ${DEFAULT_PATHS.logDir})`)
+    .option('--dir <dir>', 'keep everything the demo writes (config, logs, call records, status socket) in this dir, kept afterwards (default: a temp dir, removed on exit)')
+    .option('--run-dir <dir>', 'where the status socket goes (default DIR/run)')
+    .option('--records <file>', 'call records database (default DIR/calls.sqlite)')
+    .option('--log-dir <dir>', 'per-line log directory (default DIR/log)')
     .action(async (opts: Record<string, unknown>) => {
       const { demoCommand } = await import('./demo.js');
       result.code = await demoCommand({
         port: opts.port as number,
         lines: opts.lines as number,
         ...(typeof opts.x === 'number' ? { debug: opts.x } : {}),
+        ...(typeof opts.dir === 'string' ? { dir: opts.dir } : {}),
         ...(typeof opts.runDir === 'string' ? { runDir: opts.runDir } : {}),
         ...(typeof opts.records === 'string' ? { records: opts.records } : {}),
         ...(typeof opts.logDir === 'string' ? { logDir: opts.logDir } : {}),
