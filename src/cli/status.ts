@@ -4,6 +4,7 @@
  * DaemonStatus as is, for scripts.
  */
 import { isTgettyError } from '../core/errors.js';
+import { formatDuration, formatTable } from './table.js';
 import type { DaemonStatus, LineStatus } from '../daemon/events.js';
 import { RELOAD_REJECTED, queryDaemon } from '../daemon/status-server.js';
 import type { StatusRequest, StatusResponse } from '../daemon/status-server.js';
@@ -18,20 +19,6 @@ export interface StatusCommandOptions {
   timeoutMs?: number;
   /** The transport; default queryDaemon (tests may inject). */
   query?: (runDir: string, req: StatusRequest, timeoutMs: number) => Promise<StatusResponse>;
-}
-
-/** `3m12s`, `45s`, `2h03m`, `3d04h`: two units at most, like uptime displays. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const two = (n: number): string => String(n).padStart(2, '0');
-  if (d > 0) return `${d}d${two(h)}h`;
-  if (h > 0) return `${h}h${two(m)}m`;
-  if (m > 0) return `${m}m${two(sec)}s`;
-  return `${sec}s`;
 }
 
 /**
@@ -88,15 +75,7 @@ export function formatStatus(st: DaemonStatus, now: number): string {
     programOf(l),
     l.lastError !== undefined ? `${l.lastError.message} (${formatDuration(now - l.lastError.at)} ago)` : '-',
   ].map(printable));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  out.push(fmt(header));
-  for (const r of rows) out.push(fmt(r));
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n')}\n${formatTable(header, rows)}`;
 }
 
 function describe(err: unknown): string {
