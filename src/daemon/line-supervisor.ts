@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
 import { closeFd, getModemBits, inputPending, openFd, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_CAR } from '../line/libc.js';
-import { removeLock } from '../line/lock.js';
+import { lockDirProblem, removeLock } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
 import type { Session } from '../login/spawn.js';
@@ -146,6 +146,7 @@ export class LineSupervisor {
   private readonly policy: RestartPolicy;
   private callId: string | undefined;
   private lastStatus: LineStatusState | undefined;
+  private lastDetail: string | undefined;
   private loopDone: Promise<void> | undefined;
   private sessionCount = 0;
   /** The runner ended straight from `answering` (NO CARRIER, BUSY, the caller hung up after ATA). */
@@ -197,8 +198,10 @@ export class LineSupervisor {
   }
 
   private state(s: LineStatusState, detail?: string): void {
-    if (s === this.lastStatus && detail === undefined) return;
+    // The same error again (each retry) keeps its `since`: how long the line has been down.
+    if (s === this.lastStatus && detail === this.lastDetail) return;
     this.lastStatus = s;
+    this.lastDetail = detail;
     this.d.events.emit({ type: 'line-state', line: this.name, state: s, at: this.d.clock.now(), ...(detail !== undefined ? { detail } : {}) });
   }
 
@@ -243,6 +246,12 @@ export class LineSupervisor {
       const s = this.settings;
       this.d.log.setLevel(s.debug);
       this.endedAfterAnswer = false;
+      // A lock dir that cannot hold a lock is a configuration error, not a dial-out.
+      const lockProblem = lockDirProblem(this.d.lockDir);
+      if (lockProblem !== undefined) {
+        await this.failedStart(lockProblem);
+        continue;
+      }
       this.state('starting');
       const runner = new LineRunner({
         settings: s,
@@ -250,6 +259,7 @@ export class LineSupervisor {
         log: this.d.log,
         lockDir: this.d.lockDir,
         ...this.d.runnerDeps(s),
+        lockFailureEnds: true,
         onTransition: this.onTransition,
         onAnswerSent: (ms) => {
           if (this.callId !== undefined) this.d.events.emit({ type: 'call-answering', line: this.name, callId: this.callId, at: this.d.clock.now(), ringToAtaMs: ms });
@@ -298,6 +308,8 @@ export class LineSupervisor {
         this.d.onResting?.(until);
       } else {
         this.d.log.mesg(`line ended (${result.reason}); next try in ${decision.delayMs} ms`);
+        // The device or its lock cannot be had: say so in status while waiting.
+        if (result.endKind === 'open-failed') this.state('error', result.reason);
       }
       await this.sleep(decision.delayMs);
       if (decision.resting) this.d.onResting?.(undefined);
@@ -306,6 +318,22 @@ export class LineSupervisor {
     // does until init respawns it; the next round reuses it. A line no longer served
     // must not leave it behind.
     this.releaseLock();
+  }
+
+  /** The line cannot start (configuration error): report it, then back off per the policy. */
+  private async failedStart(message: string): Promise<void> {
+    const now = this.d.clock.now();
+    this.d.events.emit({ type: 'line-error', line: this.name, at: now, message, code: 'LOCK_FAILED' });
+    const decision = this.policy.onFailure(now);
+    this.d.log.error(`${message}; next try in ${decision.delayMs} ms`);
+    if (decision.resting) {
+      this.state('resting', message);
+      this.d.onResting?.(now + decision.delayMs);
+    } else {
+      this.state('error', message);
+    }
+    await this.sleep(decision.delayMs);
+    if (decision.resting) this.d.onResting?.(undefined);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -363,6 +391,7 @@ export class LineSupervisor {
     // Hang up (DTR, or +++ ATH0 where DTR cannot be seen) while the lock is still ours;
     // the next round re-opens and re-initialises the modem.
     if (res.outcome !== 'hangup' || res.exit !== undefined) {
+      this.state('hanging-up');
       await hangupAfterCall(this.d.runnerDeps(s).openLine, { clock: this.d.clock, log: this.d.log, speed: s.speed, dtrMs: s.toggleDtrWaitMs });
     }
     this.releaseLock();

@@ -24,6 +24,9 @@ export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A connection that sends nothing for this long is closed (frees the fd of a stuck client). */
 export const IDLE_TIMEOUT_MS = 10_000;
 
+/** What `tgetty reload` and `tgetty status` say about a rejected reload, before its problems. */
+export const RELOAD_REJECTED = 'the new configuration was rejected; the old one stays in force';
+
 export type StatusRequest = { cmd: 'status' } | { cmd: 'reload' };
 
 export interface ReloadResult {
@@ -107,7 +110,7 @@ async function answer(req: StatusRequest, handlers: StatusHandlers): Promise<Sta
   try {
     if (req.cmd === 'status') return { ok: true, status: handlers.status() };
     const reload = await handlers.reload();
-    return reload.ok ? { ok: true, reload } : { ok: false, error: 'the new configuration was rejected; the old one stays in force', reload };
+    return reload.ok ? { ok: true, reload } : { ok: false, error: RELOAD_REJECTED, reload };
   } catch (err) {
     return { ok: false, error: `${req.cmd} failed: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -16,7 +16,7 @@
  *   that can block or give us a controlling tty, is never removed, and keeps us off the
  *   line (src/line/safe-open.ts; docs/security.md).
  */
-import { closeSync, linkSync, readdirSync, readFileSync, renameSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
@@ -218,13 +218,34 @@ function sameContent(a: LockContent, b: LockContent): boolean {
   return false;
 }
 
-function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
-  const code = errnoCode(err) ?? 'EIO';
-  const hint =
-    code === 'ENOENT' || code === 'ENOTDIR' ? `lock directory ${lockDir} does not exist; create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory`
+/** What is wrong with the lock directory, in words, for an errno code. */
+function lockDirHint(lockDir: string, code: string): string {
+  const create = 'create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory';
+  return code === 'ENOENT' ? `lock directory ${lockDir} does not exist; ${create}`
+    : code === 'ENOTDIR' ? `lock directory ${lockDir} is not a directory; ${create}`
     : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `lock directory ${lockDir} is not writable (${code}); run as root or give it mode 1777 / group uucp`
     : `cannot create a lock file in ${lockDir} (${code})`;
-  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${hint}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
+  const code = errnoCode(err) ?? 'EIO';
+  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${lockDirHint(lockDir, code)}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+/**
+ * Why no lock file can be made in `lockDir` (missing, not a directory, not writable), or
+ * undefined when it is usable. A configuration error, not a lock held by someone: the
+ * daemon reports it as such instead of stepping aside as for a dial-out.
+ */
+export function lockDirProblem(lockDir: string): string | undefined {
+  try {
+    if (!statSync(lockDir).isDirectory()) return lockDirHint(lockDir, 'ENOTDIR');
+    // W_OK also catches a read-only file system (EROFS), even for root.
+    accessSync(lockDir, fsConstants.W_OK | fsConstants.X_OK);
+    return undefined;
+  } catch (err) {
+    return lockDirHint(lockDir, errnoCode(err) ?? 'EIO');
+  }
 }
 
 function resolve(opts: LockOptions): Required<Omit<LockOptions, 'log'>> & { log?: LockLog } {

@@ -213,7 +213,7 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
       if (input.type === 'open-failed') {
         return {
-          ...end('open-failed', 30, 'cannot open the line'),
+          ...end('open-failed', 30, `cannot open the line: ${input.message}`),
           commands: [{ cmd: 'log', level: 'error', text: `cannot get terminal line: ${input.message}` }, { cmd: 'unlock' }],
         };
       }

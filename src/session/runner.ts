@@ -54,6 +54,12 @@ export interface RunnerDeps {
   onTransition?: (from: LineState, input: LineInput, to: LineState) => void;
   /** The answer chat wrote its first bytes (ATA): `ringToAtaMs` since the RING that decided it. */
   onAnswerSent?: (ringToAtaMs: number) => void;
+  /**
+   * A lock file that cannot be created (lock dir missing, read-only) ends the run as
+   * `open-failed` at start-up instead of being taken as a dial-out (mgetty's way, kept in
+   * single-line mode): the daemon reports it as a configuration error and backs off.
+   */
+  lockFailureEnds?: boolean;
 }
 
 export type RunResult =
@@ -307,7 +313,10 @@ export class LineRunner {
     if (owner !== undefined) return { type: 'lock-held', ownerPid: owner.pid, ownerCmd: owner.cmd };
     this.log.mesg('locking the line');
     const lk = this.lock();
-    if (lk.type === 'lock-held') return lk;
+    if (lk.type === 'lock-held') {
+      if (this.lockError !== undefined && this.deps.lockFailureEnds === true) return { type: 'open-failed', message: this.lockError };
+      return lk;
+    }
     await this.deps.takeOver?.();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -343,7 +352,11 @@ export class LineRunner {
     return { type: 'opened' };
   }
 
+  /** Why the last lock attempt could not create the file (undefined: it could). */
+  private lockError: string | undefined;
+
   private lock(): LineInput {
+    this.lockError = undefined;
     try {
       const r = makeLock(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log, template: this.template });
       if (r.ok) {
@@ -354,6 +367,7 @@ export class LineRunner {
     } catch (err) {
       // Lock dir missing or read-only: mgetty treats a failed lock as "someone else has it".
       this.log.error('cannot create the lock file', { err });
+      this.lockError = toTgettyError(err).message;
       return { type: 'lock-held', ownerPid: 0, ownerCmd: '(lock file could not be created)' };
     }
   }
