@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command } from './machine.js';
+import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command, type LineSnapshot } from './machine.js';
 import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
 const base: MachineConfig = BASE_MACHINE_CONFIG;
+const NO_NOLOGIN: LineSnapshot = { nologin: false };
+const NOLOGIN: LineSnapshot = { nologin: true };
 
 interface Step {
   state: LineState;
@@ -11,12 +13,12 @@ interface Step {
 }
 
 /** Feed inputs one by one from the initial state; return every step. */
-function run(inputs: LineInput[], cfg: Partial<MachineConfig> = {}): Step[] {
+function run(inputs: LineInput[], cfg: Partial<MachineConfig> = {}, now: LineSnapshot = NO_NOLOGIN): Step[] {
   const c = { ...base, ...cfg };
   let t = initial();
   const steps: Step[] = [t];
   for (const i of inputs) {
-    t = transition(t.state, i, c);
+    t = transition(t.state, i, c, now);
     steps.push(t);
   }
   return steps;
@@ -233,23 +235,20 @@ test('virtual ring (SIGUSR1) answers without a RING', () => {
   const s = last(run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }], { rings: 3 }));
   // After the lock, counting starts; a virtual ring is then an immediate answer.
   assert.equal(s.state.name, 'ringing');
-  const answered = transition(s.state, { type: 'virtual-ring' }, { ...base, rings: 3 });
+  const answered = transition(s.state, { type: 'virtual-ring' }, { ...base, rings: 3 }, NO_NOLOGIN);
   assert.equal(answered.state.name, 'screening');
 });
 
 test('nologin file: RINGs are counted but refused; silence resets; an auto-answer is refused with exit 20', () => {
-  const refused = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], { nologinPresent: () => true });
+  const refused = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], {}, NOLOGIN);
   assert.equal((refused[5]).state.name, 'nologin');
   assert.deepEqual(last(refused).commands[0], { cmd: 'audit', text: 'rejected, rings=1' });
-  const auto = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }], {
-    nologinPresent: () => true,
-  });
+  const auto = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }], {}, NOLOGIN);
   assert.deepEqual(cmds(auto[6]), ['quiet', 'send-nologin-refusal']);
   assert.deepEqual(last(auto).state, { name: 'ended', exitCode: 20, reason: 'nologin file present, call refused', keepLock: true, kind: 'nologin' });
-  let present = true;
-  const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], { nologinPresent: () => present });
-  present = false;
-  const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, { ...base, nologinPresent: () => present });
+  // The file goes away between two RINGs: the next snapshot says so.
+  const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], {}, NOLOGIN);
+  const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, base, NO_NOLOGIN);
   assert.equal(t.state.name, 'screening');
 });
 
@@ -283,4 +282,15 @@ test('open failure exits 30; hangup while answering exits 10; unexpected inputs 
   const odd = last(run([...toIdle, { type: 'ring', distRing: 0 }]));
   assert.equal(odd.state.name, 'idle');
   assert.deepEqual(cmds(odd), ['log']);
+});
+
+test('transition is a pure function: the nologin file reaches it only through the snapshot', () => {
+  const ringing = last(run([...toIdle, { type: 'activity' }]));
+  const lockFree: LineInput = { type: 'lock-free' };
+  // The config carries no callback: the same arguments give the same answer, every time.
+  assert.equal(Object.values(base).some((v) => typeof v === 'function'), false);
+  const a = transition(ringing.state, lockFree, base, NOLOGIN);
+  assert.deepEqual(transition(ringing.state, lockFree, base, NOLOGIN), a);
+  assert.equal(a.state.name, 'nologin');
+  assert.equal(transition(ringing.state, lockFree, base, NO_NOLOGIN).state.name, 'ringing');
 });

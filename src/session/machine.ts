@@ -123,7 +123,16 @@ export interface MachineConfig {
   statisticsChat: boolean;
   postInitChat: boolean;
   faxInit: boolean;
-  nologinPresent: () => boolean;
+}
+
+/**
+ * What the machine knows of the world besides the input: facts that can change at any
+ * moment and that the runner looks up before each transition (the nologin file).
+ * Passed with every input, so transition() is a pure function of its arguments.
+ */
+export interface LineSnapshot {
+  /** The nologin file (mgetty's NOLOGIN) is present: calls are refused. */
+  nologin: boolean;
 }
 
 /** mgetty's inter-RING timeout while counting (spec §5.5). */
@@ -199,7 +208,7 @@ function onSignal(state: LineState, signal: string): Transition | undefined {
   return { ...t, commands: [{ cmd: 'audit', text: `failed: got signal ${signal}, exiting` }, ...t.commands] };
 }
 
-export function transition(state: LineState, input: LineInput, cfg: MachineConfig): Transition {
+export function transition(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
   if (input.type === 'signal') {
     const t = onSignal(state, input.signal);
     if (t !== undefined) return t;
@@ -288,12 +297,12 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       break;
 
     case 'ringing':
-      return ringing(state, input, cfg);
+      return ringing(state, input, cfg, now);
 
     case 'nologin':
       if (input.type === 'ring') {
         // Rings counted while refused still count once the nologin file is gone (as mgetty).
-        if (!cfg.nologinPresent()) return startRinging(cfg, state.rings + 1);
+        if (!now.nologin) return startRinging(cfg, state.rings + 1);
         return { state: { name: 'nologin', rings: state.rings + 1 }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
       }
       if (input.type === 'virtual-ring') return startRinging(cfg, state.rings);
@@ -341,13 +350,13 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
   return unexpected(state, input);
 }
 
-function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInput, cfg: MachineConfig): Transition {
+function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
   switch (input.type) {
     case 'lock-held':
       return toDialout(input.ownerPid, input.ownerCmd);
     case 'lock-free':
       // We hold the lock now: the call is ours.
-      if (cfg.nologinPresent()) {
+      if (now.nologin) {
         return {
           state: { name: 'nologin', rings: 0 },
           commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, { cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }],

@@ -19,7 +19,7 @@ import { SEND_PRE_DELAY_MS } from '../chat/send.js';
 import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
 import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
-import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
+import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineSnapshot, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
 import { InputQueue } from './input-queue.js';
 import { Cancel } from './cancel.js';
@@ -112,8 +112,12 @@ export class LineRunner {
       postInitChat: this.s.postInitChat !== undefined,
       // Fax reception is not implemented: the line is always initialised as data-only.
       faxInit: false,
-      nologinPresent: deps.nologinPresent,
     };
+  }
+
+  /** The world as the machine sees it with the next input (the nologin file: cached, no syscall per RING). */
+  private snapshot(): LineSnapshot {
+    return { nologin: this.deps.nologinPresent() };
   }
 
   get state(): LineState {
@@ -132,7 +136,7 @@ export class LineRunner {
   deliver(input: LineInput): void {
     const state = this.current.state;
     if (state.name === 'ended' || state.name === 'connected') return;
-    const probe = transition(state, input, this.machineCfg);
+    const probe = transition(state, input, this.machineCfg, this.snapshot());
     if (probe.state === state && probe.commands.every((c) => c.cmd === 'log')) {
       for (const c of probe.commands) void this.perform(c, new Cancel());
       return;
@@ -168,7 +172,7 @@ export class LineRunner {
         return this.connected(state);
       }
       const next = await this.performAll(commands);
-      this.current = transition(state, next, this.machineCfg);
+      this.current = transition(state, next, this.machineCfg, this.snapshot());
       if (next.type === 'ring' || next.type === 'virtual-ring') this.lastRingAt = this.clock.monotonic();
       this.deps.onTransition?.(state, next, this.current.state);
       if (this.log.enabled(5)) this.log.noise(`state ${state.name} --${next.type}--> ${this.current.state.name}`);

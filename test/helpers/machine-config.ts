@@ -12,5 +12,4 @@ export const BASE_MACHINE_CONFIG: MachineConfig = {
   statisticsChat: false,
   postInitChat: false,
   faxInit: false,
-  nologinPresent: () => false,
 };
