@@ -27,6 +27,7 @@ export const SAMPLE_INPUTS: readonly LineInput[] = [
   { type: 'quiet-done' },
   { type: 'ring', distRing: 0 },
   { type: 'ring', distRing: 2 },
+  { type: 'ring', distRing: 0, caller: true },
   { type: 'ring-timeout' },
   ...(['CONNECT', 'NO CARRIER', 'BUSY', 'ERROR', 'FAX'] as const).map((action): LineInput => ({
     type: 'modem-line',
@@ -56,7 +57,9 @@ export function sampleConfigs(): MachineConfig[] {
           for (const [statisticsChat, postInitChat] of [[false, false], [true, false], [false, true], [true, true]] as const)
             // rings -1: mgetty's "answer on the first activity" (Q12); 3: the cid-program loop.
             for (const rings of [1, 3, -1])
-              out.push({ direct, rings, ringback, ringbackTimeS: 30, modemCheckTimeS: 3600, needDsr, forceInitChat, statisticsChat, postInitChat, faxInit: false });
+              // cid-program only matters while RINGs are counted: with rings 3.
+              for (const cidProgram of rings === 3 ? [false, true] : [false])
+                out.push({ direct, rings, cidProgram, ringback, ringbackTimeS: 30, modemCheckTimeS: 3600, needDsr, forceInitChat, statisticsChat, postInitChat, faxInit: false });
   return out;
 }
 

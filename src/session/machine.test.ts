@@ -108,7 +108,7 @@ test('rings 3: two RINGs then silence is "phone stopped ringing", back to idle v
 });
 
 test('cid-program can lower the ring count: answer at once when enough RINGs came', () => {
-  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'cid-done', wanted: 1 }], { rings: 4 });
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0, caller: true }, { type: 'cid-done', wanted: 1 }], { rings: 4, cidProgram: true });
   assert.deepEqual((steps[steps.length - 2]).commands, [{ cmd: 'cid-program', rings: 1 }]);
   assert.equal(last(steps).state.name, 'screening');
 });
@@ -293,4 +293,43 @@ test('transition is a pure function: the nologin file reaches it only through th
   assert.deepEqual(transition(ringing.state, lockFree, base, NOLOGIN), a);
   assert.equal(a.state.name, 'nologin');
   assert.equal(transition(ringing.state, lockFree, base, NO_NOLOGIN).state.name, 'ringing');
+});
+
+test('rings 0 is taken as 1 by the machine (it would otherwise answer without a RING)', () => {
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }], { rings: 0 });
+  assert.deepEqual(steps[5].state, { name: 'ringing', rings: 0, wanted: 1, ringback: 'off' });
+  assert.deepEqual(steps[5].commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  assert.equal(last(steps).state.name, 'screening');
+});
+
+test('cid-program: the machine runs it once a call, when caller data is known or at the second RING', () => {
+  const ringing: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }];
+  const cfg = { rings: 5, cidProgram: true };
+  // No caller data: not at RING 1, at RING 2; then never again in this call.
+  const plain = run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring', distRing: 0 }, { type: 'cid-done' }, { type: 'ring', distRing: 0, caller: true }], cfg);
+  assert.deepEqual(plain[6].commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  assert.deepEqual(plain[7].commands, [{ cmd: 'cid-program', rings: 2 }]);
+  assert.deepEqual(last(plain).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  // Caller data with RING 1: at once.
+  assert.deepEqual(last(run([...ringing, { type: 'ring', distRing: 0, caller: true }], cfg)).commands, [{ cmd: 'cid-program', rings: 1 }]);
+  // None configured: never.
+  const none = run([...ringing, { type: 'ring', distRing: 0, caller: true }, { type: 'ring', distRing: 0 }], { rings: 5 });
+  assert.ok(none.every((s) => !cmds(s).includes('cid-program')));
+  // The next call may run it again.
+  const again = run([...ringing, { type: 'ring', distRing: 0, caller: true }, { type: 'cid-done' }, { type: 'ring-timeout' }, { type: 'quiet-done' }, ...ringing.slice(3), { type: 'ring', distRing: 0, caller: true }], cfg);
+  assert.deepEqual(last(again).commands, [{ cmd: 'cid-program', rings: 1 }]);
+});
+
+test('virtual ring: once SIGUSR1 came, the call\'s RING waits are taken as come (the machine says so)', () => {
+  const steps = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }], { rings: 3 });
+  assert.deepEqual(cmds(steps[5]), ['log', 'virtual-ring']);
+  assert.equal(last(steps).state.name, 'screening');
+  // With the nologin file too (as mgetty: the virtual ring overrides it), down to the answer.
+  const refused = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }, { type: 'virtual-ring' }], { rings: 2 }, NOLOGIN);
+  assert.deepEqual(cmds(refused[5]), ['log', 'log', 'virtual-ring']);
+  assert.deepEqual(cmds(refused[6]), ['log', 'virtual-ring']);
+  assert.equal(last(refused).state.name, 'screening');
+  // A plain call afterwards waits for real RINGs again.
+  const later = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }, { type: 'screened', allowed: false, why: 'x' }, { type: 'quiet-done' }, { type: 'activity' }, { type: 'lock-free' }], { rings: 3 });
+  assert.deepEqual(last(later).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
 });

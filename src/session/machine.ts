@@ -23,8 +23,10 @@ export type LineState =
   | { name: 'dialout'; ownerPid: number; ownerCmd: string }
   | { name: 'check-modem'; attempt: 1 | 2 }
   | { name: 'reset' }
-  | { name: 'ringing'; rings: number; wanted: number; ringback: 'off' | 'first-call' | 'waiting-recall' }
-  | { name: 'nologin'; rings: number }
+  // virtual: SIGUSR1 came during this call, so every RING wait succeeds at once (mgetty's
+  // virtual RING); cidDone: cid-program ran for this call (it runs once a call).
+  | { name: 'ringing'; rings: number; wanted: number; ringback: 'off' | 'first-call' | 'waiting-recall'; virtual?: true; cidDone?: true }
+  | { name: 'nologin'; rings: number; virtual?: true }
   | { name: 'screening' }
   | { name: 'answering' }
   | { name: 'connected'; connect: string; autoAnswered: boolean }
@@ -71,7 +73,8 @@ export type LineInput =
   | { type: 'virtual-ring' }
   | { type: 'check-due' }
   | { type: 'quiet-done' }
-  | { type: 'ring'; distRing: number }
+  // caller: caller data (a caller ID or name) is known after this RING.
+  | { type: 'ring'; distRing: number; caller?: boolean }
   | { type: 'ring-timeout' }
   | { type: 'modem-line'; action: 'CONNECT' | 'NO CARRIER' | 'BUSY' | 'ERROR' | 'FAX'; line: string }
   | { type: 'cid-done'; wanted?: number }
@@ -99,7 +102,8 @@ export type Command =
   | { cmd: 'wait-activity'; checkAfterS: number } // -> activity | virtual-ring | check-due | lock-held
   | { cmd: 'probe-modem' } // AT -> OK: chat-ok | chat-failed
   | { cmd: 'wait-ring'; timeoutMs: number } // -> ring | ring-timeout | modem-line | virtual-ring
-  | { cmd: 'cid-program'; rings: number } // runs cid-program if due -> cid-done (wanted = new ring count, if it said so)
+  | { cmd: 'virtual-ring' } // the RING wait of a call that got SIGUSR1: succeeds at once -> virtual-ring
+  | { cmd: 'cid-program'; rings: number } // runs cid-program (the machine decides when) -> cid-done (wanted = new ring count, if it said so)
   | { cmd: 'screen' } // get-cnd-chat, dialin.config, cnd-program -> screened
   | { cmd: 'reset-call' } // forget caller id etc.
   | { cmd: 'send-nologin-refusal' } // the "Sorry, no login allowed" text, then 5 s -> chat-ok
@@ -114,7 +118,10 @@ export interface Transition {
 /** The settings the machine needs (already resolved and post-processed by the config layer). */
 export interface MachineConfig {
   direct: boolean;
+  /** The `rings` setting as configured: 0 is taken as 1, negative answers on the first activity (Q12). */
   rings: number;
+  /** A cid-program is configured (and hooks can run). */
+  cidProgram: boolean;
   ringback: boolean;
   ringbackTimeS: number;
   modemCheckTimeS: number; // < 0: never
@@ -143,6 +150,28 @@ export const RINGBACK_FIRST_TIMEOUT_MS = 17_000;
 export const QUIET_AFTER_OPEN_MS = 100;
 export const QUIET_RESET_MS = 300;
 export const QUIET_DENIED_MS = 8_000;
+
+/** How many RINGs to wait for: `rings 0` would never answer, mgetty takes it as 1. */
+const wantedRings = (cfg: MachineConfig): number => (cfg.rings === 0 ? 1 : cfg.rings);
+
+/** Wait for the next RING, or, once SIGUSR1 came in this call, take it as come. */
+function waitRing(virtual: true | undefined, timeoutMs: number): Command[] {
+  if (virtual) return [{ cmd: 'log', level: 'mesg', text: 'virtual RING (SIGUSR1)' }, { cmd: 'virtual-ring' }];
+  return [{ cmd: 'wait-ring', timeoutMs }];
+}
+
+/** A copy of `o` with the flag `key` set when `on` (absent otherwise, so states compare as before). */
+function flag<T extends object, K extends string>(o: T, key: K, on: boolean | undefined): T {
+  return on === true ? { ...o, [key]: true } : o;
+}
+
+/**
+ * cid-program runs once a call, before the call is answered, as soon as caller data is
+ * known or at the second RING (mgetty's condition).
+ */
+function cidDue(cfg: MachineConfig, state: Extract<LineState, { name: 'ringing' }>, rings: number, caller: boolean): boolean {
+  return cfg.cidProgram && state.cidDone !== true && (caller || rings >= 2);
+}
 
 const end = (kind: EndKind, exitCode: number, reason: string, keepLock = false): Transition => ({
   state: { name: 'ended', exitCode, reason, keepLock, kind },
@@ -179,15 +208,15 @@ function postInitStep(cfg: MachineConfig): Transition {
   return { state: { name: 'reset' }, commands };
 }
 
-function startRinging(cfg: MachineConfig, rings: number): Transition {
+function startRinging(cfg: MachineConfig, rings: number, virtual: true | undefined): Transition {
   if (cfg.direct) return { state: { name: 'connected', connect: 'DIRECT', autoAnswered: false }, commands: [] };
   const ringback = cfg.ringback ? 'first-call' : 'off';
-  const wanted = cfg.rings;
+  const wanted = wantedRings(cfg);
   // mgetty (Q12): a negative ring count answers on the first activity without a RING.
   if (rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
   return {
-    state: { name: 'ringing', rings, wanted, ringback },
-    commands: [{ cmd: 'wait-ring', timeoutMs: ringback === 'first-call' ? RINGBACK_FIRST_TIMEOUT_MS : RING_TIMEOUT_MS }],
+    state: flag({ name: 'ringing', rings, wanted, ringback }, 'virtual', virtual),
+    commands: waitRing(virtual, ringback === 'first-call' ? RINGBACK_FIRST_TIMEOUT_MS : RING_TIMEOUT_MS),
   };
 }
 
@@ -271,7 +300,8 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
       if (input.type === 'activity' || input.type === 'virtual-ring') {
         // Take the lock first: a dial-out program may be what woke us.
-        return { state: { name: 'ringing', rings: 0, wanted: cfg.rings, ringback: 'off' }, commands: [{ cmd: 'lock' }] };
+        const ringing: LineState = { name: 'ringing', rings: 0, wanted: wantedRings(cfg), ringback: 'off' };
+        return { state: flag(ringing, 'virtual', input.type === 'virtual-ring'), commands: [{ cmd: 'lock' }] };
       }
       break;
 
@@ -302,10 +332,10 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
     case 'nologin':
       if (input.type === 'ring') {
         // Rings counted while refused still count once the nologin file is gone (as mgetty).
-        if (!now.nologin) return startRinging(cfg, state.rings + 1);
-        return { state: { name: 'nologin', rings: state.rings + 1 }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+        if (!now.nologin) return startRinging(cfg, state.rings + 1, state.virtual);
+        return { state: { ...state, rings: state.rings + 1 }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
       }
-      if (input.type === 'virtual-ring') return startRinging(cfg, state.rings);
+      if (input.type === 'virtual-ring') return startRinging(cfg, state.rings, true);
       if (input.type === 'ring-timeout') {
         return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: `rejected, rings=${state.rings}` }, { cmd: 'quiet', ms: QUIET_RESET_MS }] };
       }
@@ -358,27 +388,30 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
       // We hold the lock now: the call is ours.
       if (now.nologin) {
         return {
-          state: { name: 'nologin', rings: 0 },
-          commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, { cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }],
+          state: flag({ name: 'nologin', rings: 0 }, 'virtual', state.virtual),
+          commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, ...waitRing(state.virtual, RING_TIMEOUT_MS)],
         };
       }
-      return startRinging(cfg, 0);
+      return startRinging(cfg, 0, state.virtual);
     case 'ring':
     case 'virtual-ring': {
       // SIGUSR1 answers at once, also in the ringback loop (mgetty: every RING wait succeeds).
       if (input.type === 'virtual-ring') return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       const rings = state.rings + 1;
       if (state.ringback === 'first-call') {
-        return { state: { ...state, rings }, commands: [{ cmd: 'wait-ring', timeoutMs: RINGBACK_FIRST_TIMEOUT_MS }] };
+        return { state: { ...state, rings }, commands: waitRing(state.virtual, RINGBACK_FIRST_TIMEOUT_MS) };
       }
       if (rings >= state.wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       // cid-program may change how many RINGs we wait for (exit status 10+n).
-      return { state: { ...state, rings, ringback: 'off' }, commands: [{ cmd: 'cid-program', rings }] };
+      if (cidDue(cfg, state, rings, input.caller === true)) {
+        return { state: { ...state, rings, ringback: 'off', cidDone: true }, commands: [{ cmd: 'cid-program', rings }] };
+      }
+      return { state: { ...state, rings, ringback: 'off' }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
     }
     case 'cid-done': {
       const wanted = input.wanted ?? state.wanted;
       if (state.rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
-      return { state: { ...state, wanted }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+      return { state: { ...state, wanted }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
     }
     case 'ring-timeout':
       if (state.ringback === 'first-call') {
@@ -386,7 +419,7 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
           state: { ...state, rings: 0, ringback: 'waiting-recall' },
           commands: [
             { cmd: 'log', level: 'mesg', text: `ringback: phone stopped after ${state.rings} RINGs, waiting for re-ring` },
-            { cmd: 'wait-ring', timeoutMs: cfg.ringbackTimeS * 1000 },
+            ...waitRing(state.virtual, cfg.ringbackTimeS * 1000),
           ],
         };
       }

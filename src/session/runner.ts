@@ -84,9 +84,6 @@ export class LineRunner {
   private current: Transition = initial();
   private abort: Cancel | undefined;
   private pendingExternal: LineInput | undefined;
-  private cidDone = false;
-  /** SIGUSR1 came: every RING wait of this call succeeds at once (mgetty's virtual RING). */
-  private virtualRing = false;
   private lastRingAt: number | undefined;
   private holdingLock = false;
   private readonly pid: number;
@@ -102,7 +99,8 @@ export class LineRunner {
     this.template = new LockTemplate(deps.lockDir, this.pid);
     this.machineCfg = {
       direct: this.s.direct,
-      rings: this.s.rings === 0 ? 1 : this.s.rings,
+      rings: this.s.rings,
+      cidProgram: this.s.cidProgram !== undefined && deps.runHook !== undefined,
       ringback: this.s.ringback,
       ringbackTimeS: this.s.ringbackTimeS,
       modemCheckTimeS: this.s.modemCheckTimeS,
@@ -141,7 +139,6 @@ export class LineRunner {
       for (const c of probe.commands) void this.perform(c, new Cancel());
       return;
     }
-    if (input.type === 'virtual-ring') this.virtualRing = true;
     this.pendingExternal = input;
     this.abort?.cancel();
   }
@@ -269,14 +266,14 @@ export class LineRunner {
         return this.probeModem(signal);
       case 'wait-ring':
         return this.waitRing(c.timeoutMs, signal);
+      case 'virtual-ring':
+        return { type: 'virtual-ring' };
       case 'cid-program':
-        return this.cidProgram(c.rings);
+        return this.cidProgram();
       case 'screen':
         return this.screen(signal);
       case 'reset-call':
         resetCallData(this.call);
-        this.cidDone = false;
-        this.virtualRing = false;
         return undefined;
       case 'send-nologin-refusal':
         await this.requireLine().write(NOLOGIN_TEXT);
@@ -673,10 +670,6 @@ export class LineRunner {
   }
 
   private async waitRing(timeoutMs: number, signal: Cancel): Promise<LineInput> {
-    if (this.virtualRing) {
-      this.log.mesg('virtual RING (SIGUSR1)');
-      return { type: 'virtual-ring' };
-    }
     const watcher = new RingWatcher(this.call, this.s.msnList);
     this.log.mesg("waiting for 'RING'");
     return this.consume<LineInput>(
@@ -695,7 +688,8 @@ export class LineRunner {
             this.log.mesg(`got RING${ev.distRing !== undefined && ev.distRing > 0 ? ` (distinctive ${ev.distRing})` : ''}: ${showBytes(ev.line)}`);
             if (ev.distRing !== undefined) this.call.distRing = ev.distRing;
             // Keep events after this ring for the next wait.
-            return { type: 'ring', distRing: ev.distRing ?? 0 };
+            const caller = this.call.callerId !== 'none' || this.call.callerName !== '';
+            return { type: 'ring', distRing: ev.distRing ?? 0, caller };
           }
           this.input.unshift(rest);
           const action = ev.action === '+FCON' || ev.action === 'FAX' ? 'FAX' : ev.action === '+FHS:' || ev.action === '+FHNG:' ? 'ERROR' : ev.action;
@@ -718,12 +712,10 @@ export class LineRunner {
     return { args: [this.s.device, c.callerId, c.callerName, String(c.distRing), c.calledNr], env };
   }
 
-  private async cidProgram(rings: number): Promise<LineInput> {
+  /** Run cid-program (the machine says when: once a call, see machine.ts cidDue). */
+  private async cidProgram(): Promise<LineInput> {
     const prog = this.s.cidProgram;
-    const c = this.call;
-    const due = prog !== undefined && !this.cidDone && (c.callerId !== 'none' || c.callerName !== '' || rings >= 2);
-    if (!due || this.deps.runHook === undefined) return { type: 'cid-done' };
-    this.cidDone = true;
+    if (prog === undefined || this.deps.runHook === undefined) return { type: 'cid-done' };
     const { args, env } = this.hookArgs();
     const status = await this.deps.runHook(prog, args, env, this.s.hookUser);
     this.log.mesg(`cid-program ${prog} exited with ${status ?? 'failure'}`);
