@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
 import type { Session } from '../login/spawn.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
-import type { EndKind, LineInput, LineState } from '../session/machine.js';
+import type { EndKind, MachineEvent } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
 import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
 import { hangupAfterCall } from '../session/hangup.js';
@@ -52,39 +52,6 @@ const LOGIN_OUTCOME: Record<LoginOutcome, CallOutcome> = {
   'modem-error': 'hangup',
   failed: 'failed',
 };
-
-function statusOf(state: LineState): LineStatusState | undefined {
-  switch (state.name) {
-    case 'starting':
-      return 'starting';
-    case 'init':
-    case 'force-init':
-    case 'wait-dsr':
-    case 'post-init':
-      return 'initializing';
-    case 'idle':
-    case 'check-modem':
-      return 'idle';
-    case 'dialout':
-      return 'dialout';
-    case 'ringing':
-    case 'nologin':
-    case 'nologin-refuse':
-    case 'screening':
-      return 'ringing';
-    case 'answering':
-      return 'answering';
-    case 'connected':
-      return 'login';
-    case 'reset':
-    case 'ended':
-      return undefined;
-    default: {
-      const never: never = state;
-      return never;
-    }
-  }
-}
 
 /** How a line's run ended: the machine's kinds, plus the runner throwing (exit 33). */
 export type LineEndKind = EndKind | 'internal-error';
@@ -133,8 +100,6 @@ export function outcomeOf(result: { endKind: LineEndKind }): CallOutcome {
 export function lineEffectOf(result: { endKind: LineEndKind }): LineEffect {
   return END_MAPPING[result.endKind].line;
 }
-
-const IN_CALL = new Set(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
 
 export class LineSupervisor {
   private settings: LineSettings;
@@ -208,29 +173,39 @@ export class LineSupervisor {
     this.callId = undefined;
   }
 
-  private onTransition = (from: LineState, input: LineInput, to: LineState): void => {
+  /** The call machine's events: the daemon's call records and status follow them, never its state names. */
+  private onMachineEvent = (e: MachineEvent): void => {
     const now = this.d.clock.now();
-    if (from.name === 'idle' && to.name === 'ringing') {
-      this.callId = this.d.nextCallId();
-      this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
-    }
-    if (from.name === 'starting' || from.name === 'init' || from.name === 'force-init') {
-      if (to.name === 'reset' || to.name === 'post-init') {
+    switch (e.event) {
+      case 'call-start':
+        this.callId = this.d.nextCallId();
+        this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
+        break;
+      case 'modem-ready':
         this.d.events.emit({ type: 'modem-init', line: this.name, at: now, ok: true });
         this.policy.onSuccess();
+        break;
+      case 'call-caller': {
+        const call = this.runner?.callData;
+        if (this.callId !== undefined && call !== undefined) {
+          this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
+        }
+        break;
+      }
+      case 'ended':
+        this.endedAfterAnswer = e.afterAnswer;
+        break;
+      case 'call-end':
+        this.endCall(e.outcome);
+        break;
+      case 'phase':
+        this.state(e.phase === 'connected' ? 'login' : e.phase);
+        break;
+      default: {
+        const never: never = e;
+        return never;
       }
     }
-    const call = this.runner?.callData;
-    if (this.callId !== undefined && call !== undefined && input.type === 'ring' && (call.callerId !== 'none' || call.callerName !== '')) {
-      this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
-    }
-    if (to.name === 'ended') this.endedAfterAnswer = from.name === 'answering';
-    if (IN_CALL.has(from.name) && to.name === 'reset') {
-      const outcome: CallOutcome = from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed';
-      this.endCall(outcome);
-    }
-    const st = statusOf(to);
-    if (st !== undefined) this.state(st);
   };
 
   private async loop(): Promise<void> {
@@ -250,7 +225,7 @@ export class LineSupervisor {
         log: this.d.log,
         lockDir: this.d.lockDir,
         ...this.d.runnerDeps(s),
-        onTransition: this.onTransition,
+        onEvent: this.onMachineEvent,
         onAnswerSent: (ms) => {
           if (this.callId !== undefined) this.d.events.emit({ type: 'call-answering', line: this.name, callId: this.callId, at: this.d.clock.now(), ringToAtaMs: ms });
         },

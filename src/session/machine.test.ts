@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command, type LineSnapshot } from './machine.js';
+import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command, type LineSnapshot, type MachineEvent } from './machine.js';
 import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
 const base: MachineConfig = BASE_MACHINE_CONFIG;
@@ -332,4 +332,41 @@ test('virtual ring: once SIGUSR1 came, the call\'s RING waits are taken as come 
   // A plain call afterwards waits for real RINGs again.
   const later = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }, { type: 'screened', allowed: false, why: 'x' }, { type: 'quiet-done' }, { type: 'activity' }, { type: 'lock-free' }], { rings: 3 });
   assert.deepEqual(last(later).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+});
+
+/** Every event of a run, as `event` or `event:detail`. */
+const eventsOfRun = (steps: Step[]): string[] =>
+  steps.flatMap((s) => (s as { events?: MachineEvent[] }).events ?? []).map((e) =>
+    e.event === 'phase' ? `phase:${e.phase}` : e.event === 'call-end' ? `call-end:${e.outcome}` : e.event === 'ended' ? `ended:${e.afterAnswer}` : e.event,
+  );
+
+test('events: a call from start-up to CONNECT tells the outside what happened, in order, without state names', () => {
+  const steps = run([
+    ...toIdle,
+    { type: 'activity' },
+    { type: 'lock-free' },
+    { type: 'ring', distRing: 0, caller: true },
+    { type: 'screened', allowed: true, why: '' },
+    { type: 'chat-ok', connect: '33600' },
+  ]);
+  assert.deepEqual(eventsOfRun(steps), [
+    'phase:initializing', 'modem-ready', 'phase:idle', 'call-start', 'phase:ringing', 'call-caller', 'phase:answering', 'phase:connected',
+  ]);
+});
+
+test('events: calls that end before the answer, and ends straight from the answer chat', () => {
+  const ringing: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }];
+  const missed = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }, { type: 'quiet-done' }], { rings: 3 }));
+  assert.deepEqual(missed.slice(-2), ['call-end:missed', 'phase:idle']);
+  const denied = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: false, why: 'x' }]));
+  assert.equal(denied.at(-1), 'call-end:denied');
+  const refused = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], {}, NOLOGIN));
+  assert.equal(refused.at(-1), 'call-end:refused');
+  const noCarrier = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: true, why: '' }, { type: 'chat-failed', reason: 'abort', action: 'NO CARRIER' }]));
+  assert.equal(noCarrier.at(-1), 'ended:true');
+  const junk = eventsOfRun(run([...ringing, { type: 'ring-timeout' }]));
+  assert.equal(junk.at(-1), 'ended:false');
+  // A direct line is ready as soon as it is open; a dial-out program's lock is a phase of its own.
+  assert.deepEqual(eventsOfRun(run([{ type: 'opened' }], { direct: true })), ['modem-ready']);
+  assert.deepEqual(eventsOfRun(run([{ type: 'lock-held', ownerPid: 1, ownerCmd: 'cu' }, { type: 'lock-free' }])), ['phase:dialout', 'phase:starting']);
 });

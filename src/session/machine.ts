@@ -110,9 +110,33 @@ export type Command =
   | { cmd: 'audit'; text: string }
   | { cmd: 'log'; level: 'error' | 'warn' | 'mesg' | 'noise'; text: string };
 
+/** The phase of the line as its users see it (the daemon's status), one per state. */
+export type LinePhase = 'starting' | 'initializing' | 'idle' | 'dialout' | 'ringing' | 'answering' | 'connected';
+
+/**
+ * What a transition means for the call records, the status and the restart policy.
+ * Events are facts, not actions: they have no outcome and are delivered even when an
+ * outside input cuts the transition's commands short.
+ */
+export type MachineEvent =
+  /** The line entered another phase (given only when it changes). */
+  | { event: 'phase'; phase: LinePhase }
+  /** The init chat succeeded (or a direct line opened): the modem is ready. */
+  | { event: 'modem-ready' }
+  /** Activity on the idle line: a call begins. */
+  | { event: 'call-start' }
+  /** A RING came with caller data known (the data itself is the runner's call data). */
+  | { event: 'call-caller' }
+  /** The call ended before it was answered and the line goes back to idle. */
+  | { event: 'call-end'; outcome: 'missed' | 'denied' | 'refused' }
+  /** The line ends; afterAnswer: straight from the answer chat (NO CARRIER, BUSY, a caller who hung up). */
+  | { event: 'ended'; afterAnswer: boolean };
+
 export interface Transition {
   state: LineState;
   commands: Command[];
+  /** Set by transition() when the step means something to the outside (see MachineEvent). */
+  events?: MachineEvent[];
 }
 
 /** The settings the machine needs (already resolved and post-processed by the config layer). */
@@ -238,6 +262,65 @@ function onSignal(state: LineState, signal: string): Transition | undefined {
 }
 
 export function transition(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
+  const t = step(state, input, cfg, now);
+  const events = eventsOf(state, input, t.state);
+  return events.length > 0 ? { ...t, events } : t;
+}
+
+/** The phase of each state; reset and ended have none (the line is between phases). */
+export function phaseOf(state: LineState): LinePhase | undefined {
+  switch (state.name) {
+    case 'starting':
+      return 'starting';
+    case 'init':
+    case 'force-init':
+    case 'wait-dsr':
+    case 'post-init':
+      return 'initializing';
+    case 'idle':
+    case 'check-modem':
+      return 'idle';
+    case 'dialout':
+      return 'dialout';
+    case 'ringing':
+    case 'nologin':
+    case 'nologin-refuse':
+    case 'screening':
+      return 'ringing';
+    case 'answering':
+      return 'answering';
+    case 'connected':
+      return 'connected';
+    case 'reset':
+    case 'ended':
+      return undefined;
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+}
+
+const IN_CALL: ReadonlySet<StateName> = new Set<StateName>(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
+
+/** The events of one step, in the order the outside must see them. */
+function eventsOf(from: LineState, input: LineInput, to: LineState): MachineEvent[] {
+  const out: MachineEvent[] = [];
+  if (from.name === 'idle' && to.name === 'ringing') out.push({ event: 'call-start' });
+  if ((from.name === 'starting' || from.name === 'init' || from.name === 'force-init') && (to.name === 'reset' || to.name === 'post-init')) {
+    out.push({ event: 'modem-ready' });
+  }
+  if (input.type === 'ring' && input.caller === true) out.push({ event: 'call-caller' });
+  if (to.name === 'ended') out.push({ event: 'ended', afterAnswer: from.name === 'answering' });
+  if (IN_CALL.has(from.name) && to.name === 'reset') {
+    out.push({ event: 'call-end', outcome: from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed' });
+  }
+  const phase = phaseOf(to);
+  if (phase !== undefined && phase !== phaseOf(from)) out.push({ event: 'phase', phase });
+  return out;
+}
+
+function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
   if (input.type === 'signal') {
     const t = onSignal(state, input.signal);
     if (t !== undefined) return t;

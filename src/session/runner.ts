@@ -19,7 +19,7 @@ import { SEND_PRE_DELAY_MS } from '../chat/send.js';
 import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
 import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
-import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineSnapshot, type LineState, type MachineConfig, type Transition } from './machine.js';
+import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineSnapshot, type MachineEvent, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
 import { InputQueue } from './input-queue.js';
 import { Cancel } from './cancel.js';
@@ -47,8 +47,8 @@ export interface RunnerDeps {
   runHook?: HookRunner;
   nologinPresent: () => boolean;
   pid?: number;
-  /** Every state change, for the daemon's status and call records. */
-  onTransition?: (from: LineState, input: LineInput, to: LineState) => void;
+  /** The machine's events (call start and end, phase, modem ready), for the daemon's status and call records. */
+  onEvent?: (event: MachineEvent) => void;
   /** The answer chat wrote its first bytes (ATA): `ringToAtaMs` since the RING that decided it. */
   onAnswerSent?: (ringToAtaMs: number) => void;
 }
@@ -171,7 +171,7 @@ export class LineRunner {
       const next = await this.performAll(commands);
       this.current = transition(state, next, this.machineCfg, this.snapshot());
       if (next.type === 'ring' || next.type === 'virtual-ring') this.lastRingAt = this.clock.monotonic();
-      this.deps.onTransition?.(state, next, this.current.state);
+      for (const e of this.current.events ?? []) this.deps.onEvent?.(e);
       if (this.log.enabled(5)) this.log.noise(`state ${state.name} --${next.type}--> ${this.current.state.name}`);
     }
   }
