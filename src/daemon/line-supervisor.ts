@@ -5,10 +5,9 @@
  * answer before the line is back in service. Failures are retried per the restart
  * policy. A session that outlives its carrier gets SIGHUP, then SIGKILL after a grace.
  */
-import { realpathSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
-import { closeFd, getModemBits, inputPending, openFd, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_CAR } from '../line/libc.js';
+import type { CarrierWatch, Line } from '../line/line.js';
 import { removeLock } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
@@ -325,7 +324,7 @@ export class LineSupervisor {
         this.sessionCount++;
         this.state('in-session');
         this.d.events.emit({ type: 'call-session', line: this.name, callId, at: this.d.clock.now(), loginName: info.loginName, program: info.program, pid: session.pid });
-        watch = this.watchCarrier(s, session);
+        watch = this.watchCarrier(result.line, s, session);
         if (this.stopping) this.endSession('the line is being stopped');
       },
     });
@@ -367,57 +366,20 @@ export class LineSupervisor {
   }
 
   /**
-   * Watch the carrier while a session runs: the tty hung up (FIONREAD fails: pty master
-   * closed, or the kernel hung the serial line up on DCD loss) or DCD is low. A session
-   * still running then has outlived its caller.
+   * Watch the carrier while a session runs (the line's own capability: see
+   * Line.watchCarrier). A session still running when the caller is gone has outlived
+   * its caller.
    */
-  private watchCarrier(s: LineSettings, session: Session): { stop: () => void } {
-    let fd: number | undefined;
-    try {
-      fd = openFd(realpathSync(s.path), O_RDWR | O_NOCTTY | O_NONBLOCK);
-    } catch (err) {
-      this.d.log.noise(`carrier watch: cannot open ${s.path}: ${toTgettyError(err).message}`);
-    }
-    let stopped = false;
-    let timer: TimerHandle | undefined;
-    const lost = (why: string): void => {
-      stopped = true;
-      this.d.log.mesg(`carrier lost during the session (${why})`);
-      this.endSession(`carrier lost (${why})`);
-    };
-    const check = (): void => {
-      if (stopped) return;
-      if (fd === undefined) {
-        lost('the line cannot be opened');
-        return;
-      }
-      try {
-        inputPending(fd);
-      } catch {
-        lost('the line hung up');
-        return;
-      }
-      if (!s.ignoreCarrier) {
-        try {
-          if ((getModemBits(fd) & TIOCM_CAR) === 0) {
-            lost('DCD is low');
-            return;
-          }
-        } catch {
-          // No modem lines (pty): the hangup check above is all there is.
-        }
-      }
-      timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    };
-    const stopWatch = (): void => {
-      stopped = true;
-      timer?.cancel();
-      if (fd !== undefined) closeFd(fd);
-      fd = undefined;
-    };
-    timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    void session.exited.then(stopWatch);
-    return { stop: stopWatch };
+  private watchCarrier(line: Line, s: LineSettings, session: Session): CarrierWatch {
+    const w = line.watchCarrier(
+      { intervalMs: CARRIER_CHECK_MS, ignoreDcd: s.ignoreCarrier, onError: (err) => this.d.log.noise(`carrier watch: cannot open ${s.path}: ${err.message}`) },
+      (why) => {
+        this.d.log.mesg(`carrier lost during the session (${why})`);
+        this.endSession(`carrier lost (${why})`);
+      },
+    );
+    void session.exited.then(() => w.stop());
+    return w;
   }
 }
 
