@@ -10,6 +10,8 @@
  * end to a restart of the line instead.
  */
 
+import type { LineSettings } from './settings.js';
+
 export type ChatName = 'init' | 'force-init' | 'statistics' | 'post-init' | 'answer' | 'get-cnd';
 
 export type LineState =
@@ -164,6 +166,24 @@ export interface MachineConfig {
 export interface LineSnapshot {
   /** The nologin file (mgetty's NOLOGIN) is present: calls are refused. */
   nologin: boolean;
+}
+
+/** The machine's config from a line's settings; `canRunHooks`: a hook runner is there. */
+export function machineConfigOf(s: LineSettings, canRunHooks: boolean): MachineConfig {
+  return {
+    direct: s.direct,
+    rings: s.rings,
+    cidProgram: s.cidProgram !== undefined && canRunHooks,
+    ringback: s.ringback,
+    ringbackTimeS: s.ringbackTimeS,
+    modemCheckTimeS: s.modemCheckTimeS,
+    needDsr: s.needDsr,
+    forceInitChat: s.forceInitChat !== undefined && s.forceInitChat.length > 0,
+    statisticsChat: s.statisticsChat !== undefined,
+    postInitChat: s.postInitChat !== undefined,
+    // Fax reception is not implemented: the line is always initialised as data-only.
+    faxInit: false,
+  };
 }
 
 /** mgetty's inter-RING timeout while counting (spec §5.5). */
