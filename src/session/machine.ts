@@ -340,11 +340,8 @@ function eventsOf(from: LineState, input: LineInput, to: LineState): MachineEven
   return out;
 }
 
-function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
-  if (input.type === 'signal') {
-    const t = onSignal(state, input.signal);
-    if (t !== undefined) return t;
-  }
+/** Start-up: open, init chats, DSR wait. */
+function startUp(state: Extract<LineState, { name: 'starting' | 'init' | 'wait-dsr' | 'force-init' | 'post-init' }>, input: LineInput, cfg: MachineConfig): Transition | undefined {
   switch (state.name) {
     case 'starting':
       if (input.type === 'opened') {
@@ -394,6 +391,13 @@ function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineS
       }
       break;
 
+  }
+  return undefined;
+}
+
+/** Between calls: reset, idle, the modem check, a dial-out program. */
+function idleSide(state: Extract<LineState, { name: 'reset' | 'idle' | 'check-modem' | 'dialout' }>, input: LineInput, cfg: MachineConfig): Transition | undefined {
+  switch (state.name) {
     case 'reset':
       if (input.type === 'quiet-done') return { ...toIdle(cfg), commands: [{ cmd: 'reset-call' }, { cmd: 'unlock' }, ...toIdle(cfg).commands] };
       break;
@@ -429,9 +433,13 @@ function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineS
       }
       break;
 
-    case 'ringing':
-      return ringing(state, input, cfg, now);
+  }
+  return undefined;
+}
 
+/** A call before CONNECT: refused (nologin), screened, answered. */
+function inCall(state: Extract<LineState, { name: 'nologin' | 'nologin-refuse' | 'screening' | 'answering' }>, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition | undefined {
+  switch (state.name) {
     case 'nologin':
       if (input.type === 'ring') {
         // Rings counted while refused still count once the nologin file is gone (as mgetty).
@@ -471,6 +479,34 @@ function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineS
       if (input.type === 'hangup') return end('hangup', 10, 'hangup while answering');
       break;
 
+  }
+  return undefined;
+}
+
+function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
+  if (input.type === 'signal') {
+    const t = onSignal(state, input.signal);
+    if (t !== undefined) return t;
+  }
+  switch (state.name) {
+    case 'starting':
+    case 'init':
+    case 'wait-dsr':
+    case 'force-init':
+    case 'post-init':
+      return startUp(state, input, cfg) ?? unexpected(state, input);
+    case 'reset':
+    case 'idle':
+    case 'check-modem':
+    case 'dialout':
+      return idleSide(state, input, cfg) ?? unexpected(state, input);
+    case 'ringing':
+      return ringing(state, input, cfg, now);
+    case 'nologin':
+    case 'nologin-refuse':
+    case 'screening':
+    case 'answering':
+      return inCall(state, input, cfg, now) ?? unexpected(state, input);
     case 'connected':
     case 'ended':
       break;
