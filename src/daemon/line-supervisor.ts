@@ -5,16 +5,15 @@
  * answer before the line is back in service. Failures are retried per the restart
  * policy. A session that outlives its carrier gets SIGHUP, then SIGKILL after a grace.
  */
-import { realpathSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
-import { closeFd, getModemBits, inputPending, openFd, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_CAR } from '../line/libc.js';
+import type { CarrierWatch, Line } from '../line/line.js';
 import { lockDirProblem, removeLock } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
 import type { Session } from '../login/spawn.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
-import type { EndKind, LineInput, LineState } from '../session/machine.js';
+import type { EndKind, MachineEvent } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
 import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
 import { hangupAfterCall } from '../session/hangup.js';
@@ -52,39 +51,6 @@ const LOGIN_OUTCOME: Record<LoginOutcome, CallOutcome> = {
   'modem-error': 'hangup',
   failed: 'failed',
 };
-
-function statusOf(state: LineState): LineStatusState | undefined {
-  switch (state.name) {
-    case 'starting':
-      return 'starting';
-    case 'init':
-    case 'force-init':
-    case 'wait-dsr':
-    case 'post-init':
-      return 'initializing';
-    case 'idle':
-    case 'check-modem':
-      return 'idle';
-    case 'dialout':
-      return 'dialout';
-    case 'ringing':
-    case 'nologin':
-    case 'nologin-refuse':
-    case 'screening':
-      return 'ringing';
-    case 'answering':
-      return 'answering';
-    case 'connected':
-      return 'login';
-    case 'reset':
-    case 'ended':
-      return undefined;
-    default: {
-      const never: never = state;
-      return never;
-    }
-  }
-}
 
 /** How a line's run ended: the machine's kinds, plus the runner throwing (exit 33). */
 export type LineEndKind = EndKind | 'internal-error';
@@ -133,8 +99,6 @@ export function outcomeOf(result: { endKind: LineEndKind }): CallOutcome {
 export function lineEffectOf(result: { endKind: LineEndKind }): LineEffect {
   return END_MAPPING[result.endKind].line;
 }
-
-const IN_CALL = new Set(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
 
 export class LineSupervisor {
   private settings: LineSettings;
@@ -211,29 +175,39 @@ export class LineSupervisor {
     this.callId = undefined;
   }
 
-  private onTransition = (from: LineState, input: LineInput, to: LineState): void => {
+  /** The call machine's events: the daemon's call records and status follow them, never its state names. */
+  private onMachineEvent = (e: MachineEvent): void => {
     const now = this.d.clock.now();
-    if (from.name === 'idle' && to.name === 'ringing') {
-      this.callId = this.d.nextCallId();
-      this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
-    }
-    if (from.name === 'starting' || from.name === 'init' || from.name === 'force-init') {
-      if (to.name === 'reset' || to.name === 'post-init') {
+    switch (e.event) {
+      case 'call-start':
+        this.callId = this.d.nextCallId();
+        this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
+        break;
+      case 'modem-ready':
         this.d.events.emit({ type: 'modem-init', line: this.name, at: now, ok: true });
         this.policy.onSuccess();
+        break;
+      case 'call-caller': {
+        const call = this.runner?.callData;
+        if (this.callId !== undefined && call !== undefined) {
+          this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
+        }
+        break;
+      }
+      case 'ended':
+        this.endedAfterAnswer = e.afterAnswer;
+        break;
+      case 'call-end':
+        this.endCall(e.outcome);
+        break;
+      case 'phase':
+        this.state(e.phase === 'connected' ? 'login' : e.phase);
+        break;
+      default: {
+        const never: never = e;
+        return never;
       }
     }
-    const call = this.runner?.callData;
-    if (this.callId !== undefined && call !== undefined && input.type === 'ring' && (call.callerId !== 'none' || call.callerName !== '')) {
-      this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
-    }
-    if (to.name === 'ended') this.endedAfterAnswer = from.name === 'answering';
-    if (IN_CALL.has(from.name) && to.name === 'reset') {
-      const outcome: CallOutcome = from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed';
-      this.endCall(outcome);
-    }
-    const st = statusOf(to);
-    if (st !== undefined) this.state(st);
   };
 
   private async loop(): Promise<void> {
@@ -260,7 +234,7 @@ export class LineSupervisor {
         lockDir: this.d.lockDir,
         ...this.d.runnerDeps(s),
         lockFailureEnds: true,
-        onTransition: this.onTransition,
+        onEvent: this.onMachineEvent,
         onAnswerSent: (ms) => {
           if (this.callId !== undefined) this.d.events.emit({ type: 'call-answering', line: this.name, callId: this.callId, at: this.d.clock.now(), ringToAtaMs: ms });
         },
@@ -378,7 +352,7 @@ export class LineSupervisor {
         this.sessionCount++;
         this.state('in-session');
         this.d.events.emit({ type: 'call-session', line: this.name, callId, at: this.d.clock.now(), loginName: info.loginName, program: info.program, pid: session.pid });
-        watch = this.watchCarrier(s, session);
+        watch = this.watchCarrier(result.line, s, session);
         if (this.stopping) this.endSession('the line is being stopped');
       },
     });
@@ -421,57 +395,20 @@ export class LineSupervisor {
   }
 
   /**
-   * Watch the carrier while a session runs: the tty hung up (FIONREAD fails: pty master
-   * closed, or the kernel hung the serial line up on DCD loss) or DCD is low. A session
-   * still running then has outlived its caller.
+   * Watch the carrier while a session runs (the line's own capability: see
+   * Line.watchCarrier). A session still running when the caller is gone has outlived
+   * its caller.
    */
-  private watchCarrier(s: LineSettings, session: Session): { stop: () => void } {
-    let fd: number | undefined;
-    try {
-      fd = openFd(realpathSync(s.path), O_RDWR | O_NOCTTY | O_NONBLOCK);
-    } catch (err) {
-      this.d.log.noise(`carrier watch: cannot open ${s.path}: ${toTgettyError(err).message}`);
-    }
-    let stopped = false;
-    let timer: TimerHandle | undefined;
-    const lost = (why: string): void => {
-      stopped = true;
-      this.d.log.mesg(`carrier lost during the session (${why})`);
-      this.endSession(`carrier lost (${why})`);
-    };
-    const check = (): void => {
-      if (stopped) return;
-      if (fd === undefined) {
-        lost('the line cannot be opened');
-        return;
-      }
-      try {
-        inputPending(fd);
-      } catch {
-        lost('the line hung up');
-        return;
-      }
-      if (!s.ignoreCarrier) {
-        try {
-          if ((getModemBits(fd) & TIOCM_CAR) === 0) {
-            lost('DCD is low');
-            return;
-          }
-        } catch {
-          // No modem lines (pty): the hangup check above is all there is.
-        }
-      }
-      timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    };
-    const stopWatch = (): void => {
-      stopped = true;
-      timer?.cancel();
-      if (fd !== undefined) closeFd(fd);
-      fd = undefined;
-    };
-    timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    void session.exited.then(stopWatch);
-    return { stop: stopWatch };
+  private watchCarrier(line: Line, s: LineSettings, session: Session): CarrierWatch {
+    const w = line.watchCarrier(
+      { intervalMs: CARRIER_CHECK_MS, ignoreDcd: s.ignoreCarrier, onError: (err) => this.d.log.noise(`carrier watch: cannot open ${s.path}: ${err.message}`) },
+      (why) => {
+        this.d.log.mesg(`carrier lost during the session (${why})`);
+        this.endSession(`carrier lost (${why})`);
+      },
+    );
+    void session.exited.then(() => w.stop());
+    return w;
   }
 }
 

@@ -12,6 +12,7 @@ import { TgettyError } from '../core/errors.js';
 const lib = koffi.load('libc.so.6');
 
 // ---- constants (Linux, x86_64 / aarch64 generic) ----
+export const O_RDONLY = 0;
 export const O_RDWR = 0o2;
 export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;

@@ -21,7 +21,8 @@ import type { Termios } from './libc.js';
 import {
   canceledError, deviceName, hangupError, InputRouter, LineEmitter,
 } from './line.js';
-import type { HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
+import type { CarrierWatch, CarrierWatchOptions, HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
+import { watchTtyCarrier } from './carrier-watch.js';
 import { applyTermiosMode, speedOf, withClocal, withSpeed } from './termios-presets.js';
 
 export interface TtyLineOptions {
@@ -358,6 +359,10 @@ export class TtyLine extends LineEmitter implements Line {
     this.failPending(canceledError(this.device));
     this.rs.destroy();
     closeFd(this.fd);
+  }
+
+  watchCarrier(opts: CarrierWatchOptions, onLost: (why: string) => void): CarrierWatch {
+    return watchTtyCarrier(this.path, this.clock, opts, onLost);
   }
 
   // ---- internals ----
