@@ -21,6 +21,10 @@ const PROGRAM_DIFFS = {
     lockLeft: 'Q14: mgetty execs the program with its own pid, so the lock outlives the session; tgetty removes it',
     'program.argv0': "docs/differences.md 'argv[0]': mgetty passes the base name ('sh'); tgetty the full path ('/bin/sh')",
     commands: "docs/differences.md 'hang-up after calls': tgetty hangs the modem up with +++ and ATH0 after the session; mgetty relies on HUPCL",
+    // docs/differences.md "Environment" (issue 15 item 3): an allow-list instead of the getty's whole environment.
+    'program.env': 'tgetty passes TERM only when the term keyword sets it; mgetty passes its own TERM',
+    'program.envAdded': 'tgetty sets a fixed PATH (and HOME/USER/LOGNAME/SHELL of a login.config user)',
+    'program.envRemoved': 'tgetty passes an allow-list (PATH, TZ, LANG, the call variables), not its whole environment',
   },
 };
 
