@@ -10,6 +10,7 @@ import { createBank, type SimBank } from '../../src/sim/index.js';
 import { readUtmp, USER_PROCESS, DEAD_PROCESS } from '../../src/line/libc.js';
 import { lcpConfigureRequest } from '../../src/session/ppp.js';
 import { startTgetty, type TgettyRun } from '../helpers/tgetty-run.js';
+import { waitFor } from '../helpers/leaks.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? undefined : 'needs root (login.config must be owned by root)';
@@ -35,7 +36,8 @@ async function setup(t: TestContext, config = CONFIG, loginConfig = LOGIN): Prom
   });
   // Idle: the init chat went through (default Debian chat: ATQ0V1H0, AT).
   await bank.line(0).waitForDte(/ATQ0V1H0\r[^]*AT\r/, 10_000);
-  await new Promise((r) => setTimeout(r, 600));
+  // ... and the getty is idle, waiting for RING (its log names the state change).
+  await waitFor(() => tg.logText('ttySIM0').includes('--> idle'), 10_000, 'the getty to reach idle');
   return { bank, tg };
 }
 
