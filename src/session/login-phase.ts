@@ -27,9 +27,9 @@ import { startSession, type Session, type SessionExit, type SessionUser } from '
 import { UtmpWriter } from '../login/utmp.js';
 import type { RunResult } from './runner.js';
 import type { LineSettings } from './settings.js';
-import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from './issue.js';
-import { NameReader, type NameResult } from './logname.js';
-import { PppDetector } from './ppp.js';
+import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from '../login/issue.js';
+import { NameReader, type NameResult } from '../login/logname.js';
+import { PppDetector } from '../login/ppp.js';
 import { InputQueue } from './input-queue.js';
 
 export interface LoginPhaseOptions {

@@ -12,7 +12,7 @@
 // It prints numbers and PASS/OVER against the budgets; it never fails on a budget.
 import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
-import { lcpConfigureRequest } from '../../src/session/ppp.js';
+import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { compatUnavailable, runScenario, type CompatRecord, type Getty, type Scenario } from '../helpers/compat.js';
 
 function arg(name: string, dflt: number): number {
