@@ -16,7 +16,8 @@ import type { Session } from '../login/spawn.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
 import type { EndKind, LineInput, LineState } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
-import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
+import { runLoginPhase, type LoginOutcome } from '../login/runner.js';
+import { loginConfigOf } from '../login/login-config-cache.js';
 import { hangupAfterCall } from '../session/hangup.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
 import type { CallOutcome, EventSink, LineStatusState } from './events.js';
@@ -33,6 +34,7 @@ export interface SupervisorDeps {
   utmp: string;
   wtmp: string;
   configDir: string;
+  /** The config generation in use (a reload gives a new one): login.config is cached per generation. */
   files: () => LoadedConfigFiles;
   /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
   runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'>;
@@ -343,7 +345,7 @@ export class LineSupervisor {
       clock: this.d.clock,
       paths: { utmp: this.d.utmp, wtmp: this.d.wtmp },
       configDir: this.d.configDir,
-      files: this.d.files(),
+      loginConfig: loginConfigOf(this.d.files()),
       typedSpecialNames: this.d.typedSpecialNames?.() ?? true,
       onSession: (session, info) => {
         this.session = session;

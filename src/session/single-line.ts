@@ -21,7 +21,8 @@ import { removeLock } from '../line/lock.js';
 import { LineRunner, type RunResult, type RunnerDeps } from './runner.js';
 import { lineSettings, type LineSettings } from './settings.js';
 import { hookRunner } from './hooks.js';
-import { runLoginPhase } from './login-phase.js';
+import { runLoginPhase } from '../login/runner.js';
+import { LoginConfigCache } from '../login/login-config-cache.js';
 import { hangupAfterCall } from './hangup.js';
 import { fileStamp, stampOf } from './file-stamps.js';
 
@@ -229,7 +230,7 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
   if (result.kind === 'ended') {
     code = result.exitCode;
   } else {
-    const lp = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
+    const lp = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, loginConfig: new LoginConfigCache() });
     code = lp.exitCode;
     if (lp.outcome !== 'hangup' || lp.exit !== undefined) {
       await hangupAfterCall(deps.openLine, { clock, log, speed: settings.speed, dtrMs: settings.toggleDtrWaitMs });
