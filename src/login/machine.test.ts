@@ -26,7 +26,7 @@ function run(inputs: LoginInput[], cfg: Partial<LoginMachineConfig> = {}): Login
   return steps;
 }
 
-const last = (steps: LoginTransition[]): LoginTransition => steps[steps.length - 1] as LoginTransition;
+const last = (steps: LoginTransition[]): LoginTransition => steps[steps.length - 1];
 const cmds = (t: LoginTransition): string[] => t.commands.map((c) => c.cmd);
 const find = <K extends LoginCommand['cmd']>(t: LoginTransition, cmd: K): Extract<LoginCommand, { cmd: K }> | undefined =>
   t.commands.find((c): c is Extract<LoginCommand, { cmd: K }> => c.cmd === cmd);
@@ -44,7 +44,7 @@ test('CONNECT: the 0.3 s quiet-wait inside the autoppp window, then prompt-waitt
   assert.deepEqual(steps[0]?.commands, [{ cmd: 'wait-input', parse: 'ppp', until: 2000, quietMs: POST_CONNECT_QUIET_MS }]);
   assert.deepEqual(steps[1]?.commands, [{ cmd: 'set-clocal', on: false }, { cmd: 'wait-input', parse: 'ppp', until: 2000, quietMs: 500 }]);
   assert.equal(steps[2]?.state.name, 'prompting');
-  assert.deepEqual(cmds(steps[2] as LoginTransition), ['load-login-config', 'apply-mode', 'print-issue', 'drain', 'apply-mode', 'write-prompt']);
+  assert.deepEqual(cmds(steps[2]), ['load-login-config', 'apply-mode', 'print-issue', 'drain', 'apply-mode', 'write-prompt']);
   // The login timer starts when the prompt is out, not before the issue.
   assert.deepEqual(last(steps).state, { name: 'reading-name', deadline: 900 + 240_000 });
   assert.deepEqual(last(steps).commands, [{ cmd: 'wait-input', parse: 'name', until: 240_900 }]);
@@ -77,7 +77,7 @@ test('ignore-carrier: CLOCAL stays, with a warning; autobauding sets the speed f
   const steps = run([{ type: 'timeout', at: 300 }], { ignoreCarrier: true, autobauding: true, connect: '2400/REL' });
   assert.deepEqual(steps[0]?.commands[0], { cmd: 'set-speed', baud: 2400 });
   assert.deepEqual(steps[1]?.commands[0], { cmd: 'log', level: 'warn', text: 'carrier signal is ignored (ignore-carrier)' });
-  assert.equal(find(steps[1] as LoginTransition, 'set-clocal'), undefined);
+  assert.equal(find(steps[1], 'set-clocal'), undefined);
   assert.deepEqual(initial({ ...base, autobauding: true, connect: 'CONNECT' }, 0).commands[0], { cmd: 'set-speed', baud: 300 });
 });
 
@@ -120,7 +120,7 @@ test('restart (^U, ^C, EMSI_CLI): the prompt again, the login timer runs on; EMS
 test('an empty name: issue and prompt again, and the login timer starts again (Q31)', () => {
   const steps = run([...toPrompt, name(100_000, { kind: 'empty', endedWith: 'cr' }), { type: 'prompted', at: 100_100 }]);
   assert.equal(steps[4]?.state.name, 'prompting');
-  assert.deepEqual(cmds(steps[4] as LoginTransition), ['apply-mode', 'print-issue', 'drain', 'apply-mode', 'write-prompt']);
+  assert.deepEqual(cmds(steps[4]), ['apply-mode', 'print-issue', 'drain', 'apply-mode', 'write-prompt']);
   assert.deepEqual(last(steps).state, { name: 'reading-name', deadline: 340_100 });
 });
 
