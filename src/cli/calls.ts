@@ -6,6 +6,7 @@
 import { CallRecordsReader } from '../daemon/records.js';
 import type { CallRow } from '../daemon/records.js';
 import { isTgettyError } from '../core/errors.js';
+import { formatDuration, formatTable } from './table.js';
 
 export interface CallsOptions {
   records: string;
@@ -77,17 +78,6 @@ export function formatTime(ms: number): string {
   return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
 }
 
-/** `42s`, `3:07`, `1:02:03`. */
-export function formatDuration(seconds: number): string {
-  const total = Math.max(0, Math.round(seconds));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  if (h > 0) return `${h}:${pad(m)}:${pad(sec)}`;
-  if (m > 0) return `${m}:${pad(sec)}`;
-  return `${sec}s`;
-}
-
 function exitText(r: CallRow): string {
   if (r.signal !== null) return r.signal;
   if (r.exitStatus !== null) return String(r.exitStatus);
@@ -97,7 +87,7 @@ function exitText(r: CallRow): string {
 const COLUMNS: readonly [string, (r: CallRow) => string][] = [
   ['TIME', (r) => formatTime(r.startedAt)],
   ['LINE', (r) => r.line],
-  ['DURATION', (r) => (r.durationS !== null ? formatDuration(r.durationS) : '-')],
+  ['DURATION', (r) => (r.durationS !== null ? formatDuration(Math.round(r.durationS) * 1000) : '-')],
   // No outcome: the call is still running, or the daemon died during it.
   ['OUTCOME', (r) => r.outcome ?? 'unfinished'],
   ['CALLER', (r) => r.callerId ?? '-'],
@@ -112,10 +102,7 @@ const COLUMNS: readonly [string, (r: CallRow) => string][] = [
 const clean = (s: string): string => (s === '' ? '-' : s.replace(/[\x00-\x1f\x7f]/g, '?'));  
 
 export function formatCallsTable(rows: readonly CallRow[]): string {
-  const cells = rows.map((r) => COLUMNS.map(([, f]) => clean(f(r))));
-  const widths = COLUMNS.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: readonly string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
-  return [line(COLUMNS.map(([h]) => h)), ...cells.map(line)].join('\n') + '\n';
+  return formatTable(COLUMNS.map(([h]) => h), rows.map((r) => COLUMNS.map(([, f]) => clean(f(r)))));
 }
 
 export function callsCommand(o: CallsOptions): number {

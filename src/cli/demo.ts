@@ -2,19 +2,20 @@
  * `tgetty demo` (`npm run demo`): a newcomer's first ten minutes. Starts a bank of
  * virtual modems with a telnet listener, and the daemon serving them with the same code
  * as `tgetty serve`; every caller is routed (login.config) to a small built-in program
- * instead of /bin/login. No hardware and no root: everything the demo writes is in a
- * temporary demo dir (removed on exit), except the call records and the logs, which go
- * where `tgetty calls` and the user expect them (per-user XDG paths for a normal user).
+ * instead of /bin/login. No hardware and no root. Everything the demo writes (config,
+ * ptys, locks, utmp, status socket, logs, call records) is in its own demo dir: a temp
+ * dir removed on exit, or `--dir DIR`, kept. Even as root the demo never touches
+ * /var/lib/tgetty, /var/log/tgetty or /run/tgetty: demo calls must not mix with real ones.
  */
 import { accessSync, chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, isAbsolute } from 'node:path';
+import { join, relative, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBank, type SimBank } from '../sim/index.js';
 import { queryDaemon, statusSocketPath } from '../daemon/status-server.js';
 import type { DaemonStatus, LineStatus } from '../daemon/events.js';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import { defaultPaths, type SystemPaths } from './paths.js';
+import type { SystemPaths } from './paths.js';
 import { serveCommand } from './serve.js';
 import type { CliIo } from './main.js';
 
@@ -26,7 +27,9 @@ export interface DemoOptions {
   io: CliIo;
   /** Resolves when the demo should stop (default: SIGINT or SIGTERM). */
   stopSignal?: Promise<void>;
-  /** Overrides of the per-user defaults (tests, or a second demo next to a running one). */
+  /** The demo dir, kept after the demo (default: a temp dir, removed on exit). */
+  dir?: string;
+  /** Overrides of the places in the demo dir. */
   runDir?: string;
   records?: string;
   logDir?: string;
@@ -52,6 +55,11 @@ const BIN = join(HERE, '..', '..', '..', 'bin', 'tgetty.mjs');
 /** Quote for /bin/sh: nothing inside single quotes is special except the quote itself. */
 export function shQuote(s: string): string {
   return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/** A path as a shell word: quoted only when it needs it, so the hints stay copyable. */
+function shArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : shQuote(s);
 }
 
 /** The demo's mgetty.config (the daemon reads it like any other). */
@@ -254,10 +262,6 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   const cli = o.cliCommand ?? defaultCli();
   if (!existsSync(SESSION_SCRIPT)) return fail(`the demo program ${SESSION_SCRIPT} is missing: build first (npm run build)`);
 
-  const user: SystemPaths = defaultPaths(process.getuid?.() ?? 0, env);
-  const runDir = o.runDir ?? user.runDir;
-  const records = o.records ?? user.records;
-  const logDir = o.logDir ?? user.logDir;
 
   // Stop requests from the start: Ctrl-C during start-up also cleans up.
   let stopRequested = false;
@@ -299,33 +303,51 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   };
 
   // A daemon already on this run dir owns the status socket: say so before touching anything.
-  const other = await statusAt(runDir);
-  if (other !== undefined) {
-    untrap();
-    return fail(
-      `a tgetty daemon is already running (pid ${other.pid}, status socket ${statusSocketPath(runDir)}).\n` +
-        `  Stop it first (Ctrl-C in its terminal), or give this demo its own --run-dir.`,
-    );
+  const keepDir = o.dir !== undefined;
+  const given = o.dir !== undefined ? resolvePath(o.dir) : undefined;
+  if (o.runDir !== undefined || given !== undefined) {
+    const runAt = o.runDir ?? join(given ?? '', 'run');
+    const other = await statusAt(runAt);
+    if (other !== undefined) {
+      untrap();
+      return fail(
+        `a tgetty daemon is already running (pid ${other.pid}, status socket ${statusSocketPath(runAt)}).\n` +
+          `  Stop it first (Ctrl-C in its terminal), or give this demo its own ${o.runDir !== undefined ? '--run-dir' : '--dir'}.`,
+      );
+    }
   }
 
   let dir: string;
   try {
-    dir = mkdtempSync(join(o.baseDir ?? demoBase(env), 'tgetty-demo-'));
+    if (given !== undefined) {
+      mkdirSync(given, { recursive: true, mode: 0o700 });
+      dir = given;
+    } else {
+      dir = mkdtempSync(join(o.baseDir ?? demoBase(env), 'tgetty-demo-'));
+    }
   } catch (err) {
     untrap();
-    return fail(`cannot create the demo dir in ${o.baseDir ?? demoBase(env)}: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(`cannot create the demo dir ${given ?? `in ${o.baseDir ?? demoBase(env)}`}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Everything in the demo dir: never the system's (or the user's) real records, logs, socket.
+  const runDir = o.runDir ?? join(dir, 'run');
+  const records = o.records ?? join(dir, 'calls.sqlite');
+  const logDir = o.logDir ?? join(dir, 'log');
   let bank: SimBank | undefined;
   const cleanup = async (): Promise<void> => {
     await bank?.close();
-    rmSync(dir, { recursive: true, force: true });
+    // A kept dir keeps its config, logs and call records; the ptys, locks and socket go.
+    if (keepDir) for (const d of ['sim', 'lock', 'run', 'utmp', 'wtmp']) rmSync(join(dir, d), { recursive: true, force: true });
+    else rmSync(dir, { recursive: true, force: true });
     untrap();
   };
 
   const etc = join(dir, 'etc');
   const simDir = join(dir, 'sim');
   try {
-    say(`starting ${nLines} virtual modem${nLines === 1 ? '' : 's'} (demo dir ${dir})`);
+    say(`starting ${nLines} virtual modem${nLines === 1 ? '' : 's'}; everything the demo writes is in ${dir}${keepDir ? '' : ' (removed when the demo stops; --dir DIR keeps it)'}`);
+    // What a demo killed with -9 in a kept dir left behind (pty links, locks, a socket).
+    if (keepDir) for (const d of ['sim', 'lock', 'run']) rmSync(join(dir, d), { recursive: true, force: true });
     for (const d of [etc, simDir, join(dir, 'lock')]) mkdirSync(d, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'utmp'), '');
     writeFileSync(join(dir, 'wtmp'), '');
@@ -425,8 +447,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
 
   if (!stopRequested) {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    const runOpt = o.runDir !== undefined ? ` --run-dir ${o.runDir}` : '';
-    const recOpt = o.records !== undefined ? ` --records ${o.records}` : '';
+    const runOpt = ` --run-dir ${shArg(runDir)}`;
+    const recOpt = ` --records ${shArg(records)}`;
     io.out(
       [
         '',
@@ -461,6 +483,6 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   wakeStop();
   const code = await serving;
   await cleanup();
-  io.out('tgetty demo: stopped; the demo dir is removed\n');
+  io.out(keepDir ? `tgetty demo: stopped; logs and call records stay in ${dir}\n` : 'tgetty demo: stopped; the demo dir is removed\n');
   return code;
 }

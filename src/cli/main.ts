@@ -3,7 +3,7 @@
  * subcommands add what mgetty never had. The only module that reads process.* state.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { MGETTY_OPTIONS, overridesFromCli } from './mgetty-options.js';
 import { DEFAULT_PATHS, PATH_OPTIONS, pathsFrom } from './paths.js';
 import { configCheck } from './config-check.js';
@@ -107,6 +107,14 @@ function build(io: CliIo, result: { code: number }): Command {
       result.code = 2;
       return;
     }
+    // Before anything is created (log file, pid file, lock): a typo such as `tgetty statsu`
+    // is not a line. mgetty exits 30 when its device is missing; so do we, but say why.
+    const missing = missingLine(tty, program.commands.map((c) => c.name()));
+    if (missing !== undefined) {
+      io.err(`tgetty: ${missing.message}\n`);
+      result.code = missing.code;
+      return;
+    }
     const overrides = cliOverrides(opts);
     await closeInheritedFds();
     const { runSingleLine } = await import('./single-line.js');
@@ -123,7 +131,8 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('check')
     .description('check the config files and print the effective settings of a port, with where each value came from')
     .option('--port <name>', 'the line to resolve, e.g. ttyS3 (default: the global section only)')
-    .option('--json', 'machine-readable output');
+    .option('--json', 'machine-readable output')
+    .option('--strict', 'fail (exit 1) on warnings too, not only on errors');
   addMgettyOptions(check);
   addPathOptions(check);
   check.action((opts: Record<string, unknown>) => {
@@ -131,6 +140,7 @@ function build(io: CliIo, result: { code: number }): Command {
       paths: pathsFrom(opts),
       port: typeof opts.port === 'string' ? opts.port : undefined,
       json: opts.json === true,
+      strict: opts.strict === true,
       overrides: cliOverrides(opts),
       io,
     });
@@ -184,15 +194,17 @@ function build(io: CliIo, result: { code: number }): Command {
       if (!Number.isInteger(n) || n < 0 || n > 9) throw new TgettyError('CLI_USAGE', `-x needs a level 0..9, got '${v}'`);
       return n;
     })
-    .option('--run-dir <dir>', `where the status socket goes (default ${DEFAULT_PATHS.runDir})`)
-    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
-    .option('--log-dir <dir>', `per-line log directory (default ${DEFAULT_PATHS.logDir})`)
+    .option('--dir <dir>', 'keep everything the demo writes (config, logs, call records, status socket) in this dir, kept afterwards (default: a temp dir, removed on exit)')
+    .option('--run-dir <dir>', 'where the status socket goes (default DIR/run)')
+    .option('--records <file>', 'call records database (default DIR/calls.sqlite)')
+    .option('--log-dir <dir>', 'per-line log directory (default DIR/log)')
     .action(async (opts: Record<string, unknown>) => {
       const { demoCommand } = await import('./demo.js');
       result.code = await demoCommand({
         port: opts.port as number,
         lines: opts.lines as number,
         ...(typeof opts.x === 'number' ? { debug: opts.x } : {}),
+        ...(typeof opts.dir === 'string' ? { dir: opts.dir } : {}),
         ...(typeof opts.runDir === 'string' ? { runDir: opts.runDir } : {}),
         ...(typeof opts.records === 'string' ? { records: opts.records } : {}),
         ...(typeof opts.logDir === 'string' ? { logDir: opts.logDir } : {}),
@@ -205,7 +217,12 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('serve')
     .description('run every line from one supervising daemon (lines: the config\'s port sections, or --lines)')
     .option('--lines <list>', 'comma-separated lines to serve (names like ttyS0, or absolute paths)')
-    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)', (v) => positiveInt(v, '--metrics-port'))
+    // The env var lets a unit's EnvironmentFile= set the port without editing ExecStart=.
+    .addOption(
+      new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (loopback only by default)')
+        .env('TGETTY_METRICS_PORT')
+        .argParser((v) => positiveInt(v, '--metrics-port (or TGETTY_METRICS_PORT)')),
+    )
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
@@ -280,10 +297,52 @@ function build(io: CliIo, result: { code: number }): Command {
   return program;
 }
 
+/** Edit distance with transpositions (optimal string alignment): `statsu` is 1 from `status`. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The line argument names no existing device: a mistyped subcommand (exit 2, with the
+ * nearest subcommands) or a device that is missing (exit 30, as mgetty's "cannot get
+ * terminal line"). Undefined when the device exists. `ttyS0`, `/dev/ttyS0` and absolute
+ * paths are taken as mgetty takes them.
+ */
+export function missingLine(tty: string, commands: readonly string[], exists: (path: string) => boolean = existsSync): { message: string; code: number } | undefined {
+  const path = tty.startsWith('/') ? tty : `/dev/${tty}`;
+  if (exists(path)) return undefined;
+  const word = tty.toLowerCase();
+  const near = tty.includes('/') ? [] : commands.filter((c) => c !== 'help' && editDistance(word, c) <= (c.length <= 3 ? 1 : 2));
+  const shown = printable(tty);
+  if (near.length > 0) {
+    return { message: `unknown command or no such line '${shown}' (did you mean ${near.map((c) => `'tgetty ${c}'`).join(' or ')}?)`, code: 2 };
+  }
+  return { message: `unknown command or no such line '${shown}': no such device ${printable(path)} (tgetty --help lists the commands)`, code: 30 };
+}
+
+/** Control characters as \xNN: the argument is echoed to the terminal. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new TgettyError('CLI_USAGE', `${name} needs a positive whole number, got '${v}'`);
   return n;
+}
+
+/** The command tree, for the shell completion generator (src/cli/completion.ts). */
+export function commandTree(): Command {
+  return build({ out: () => {}, err: () => {} }, { code: 0 });
 }
 
 /** Run until SIGINT/SIGTERM, then stop cleanly. */

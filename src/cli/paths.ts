@@ -23,7 +23,8 @@ export const SYSTEM_PATHS: SystemPaths = {
 /**
  * A normal user cannot write /run, /var/log or /var/lib: run dir, logs and call records
  * then default to the user's XDG dirs, so `tgetty status` and `tgetty calls` in another
- * terminal find a daemon the same user started (the demo) without any option.
+ * terminal find a daemon the same user started without any option. (The demo keeps its
+ * own paths in its demo dir and prints the options that reach it.)
  */
 export function defaultPaths(uid: number = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): SystemPaths {
   if (uid === 0) return { ...SYSTEM_PATHS };

@@ -9,6 +9,7 @@ import { startStatusServer } from '../daemon/status-server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
+import { lockDirProblem } from '../line/lock.js';
 import type { SystemPaths } from './paths.js';
 import type { CliIo } from './main.js';
 
@@ -76,6 +77,12 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     log.close();
     return 1;
   }
+  // Said once here, where the admin starting the daemon looks; the lines retry with back-off.
+  const lockProblem = lockDirProblem(o.paths.lockDir);
+  if (lockProblem !== undefined) {
+    log.error(`configuration error: ${lockProblem}`);
+    o.io.err(`tgetty serve: configuration error: ${lockProblem}. No line answers until it is fixed (\`tgetty status\` shows them as 'error').\n`);
+  }
   const syncMetricLines = (() => {
     let known = new Set<string>();
     return () => {
@@ -129,9 +136,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
 
   const onHup = (): void => {
     log.mesg('SIGHUP: reloading the configuration');
-    void reload().then((r) => {
-      if (!r.ok) log.error(`reload rejected: ${r.errors.join('; ')}`);
-    });
+    // A rejected reload is logged (once) by the daemon itself.
+    void reload();
   };
   process.on('SIGHUP', onHup);
   const stop =

@@ -17,6 +17,7 @@ import { lineSettings } from '../session/settings.js';
 import { lineName, systemRunnerDeps } from '../session/single-line.js';
 import { afterConnect } from '../login/after-connect.js';
 import { LoginConfigCache } from '../login/login-config-cache.js';
+import { takeOver } from '../login/takeover.js';
 
 export interface SingleLineOptions {
   tty: string;
@@ -55,7 +56,7 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
     log.warn('cannot write the pid file', { err });
   }
 
-  const deps = systemRunnerDeps(settings, log, dir, clock);
+  const deps = systemRunnerDeps(settings, log, dir, clock, () => takeOver(settings, log, clock, o.paths));
   const runner = new LineRunner({ settings, clock, log, lockDir: o.paths.lockDir, ...deps });
 
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];

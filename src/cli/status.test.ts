@@ -7,7 +7,7 @@ import { StatusBoard } from '../daemon/events.js';
 import type { DaemonStatus } from '../daemon/events.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import type { ReloadResult } from '../daemon/status-server.js';
-import { formatDuration, formatStatus, printable, reloadCommand, statusCommand } from './status.js';
+import { formatStatus, printable, reloadCommand, statusCommand } from './status.js';
 
 const T0 = Date.UTC(2026, 10, 21, 19, 30, 0);
 const S = 1000;
@@ -37,14 +37,6 @@ function exampleStatus(): DaemonStatus {
   };
 }
 
-test('formatDuration', () => {
-  const cases: [number, string][] = [
-    [0, '0s'], [999, '0s'], [45 * S, '45s'], [192 * S, '3m12s'], [3600 * S, '1h00m'],
-    [(2 * 3600 + 3 * 60 + 59) * S, '2h03m'], [(3 * 86400 + 4 * 3600) * S, '3d04h'], [-5 * S, '0s'],
-  ];
-  for (const [ms, want] of cases) assert.equal(formatDuration(ms), want, String(ms));
-});
-
 test('printable escapes control characters from the phone network', () => {
   assert.equal(printable('ACME\x1b[2J\r\n\x9b'), 'ACME\\x1b[2J\\x0d\\x0a\\x9b');
   assert.equal(printable('Müller 0301234'), 'Müller 0301234');
@@ -55,23 +47,25 @@ test('the table: header, one row per line with state, since, caller, connect, pr
   assert.equal(
     formatStatus(exampleStatus(), now),
     [
-      'tgetty 0.1.0, pid 321, up 3m22s',
-      'config /etc/mgetty, loaded 3m17s ago',
+      'tgetty 0.1.0, pid 321, up 3m 22s',
+      'config /etc/mgetty, loaded 3m 17s ago',
       '',
-      'LINE     STATE                 SINCE  CALLS  CALLER           CONNECT    LOGIN/PROGRAM           LAST ERROR',
-      'ttyS0    idle                  3m12s  0      -                -          -                       -',
-      'ttyS1    in-session            2m22s  1      0301234567 ACME  33600/ARQ  ann: /bin/login [4711]  -',
-      'ttyUSB0  resting (1m58s left)  3m02s  0      -                -          -                       no response to AT (3m02s ago)',
+      'LINE     STATE                  SINCE   CALLS  CALLER           CONNECT    LOGIN/PROGRAM           LAST ERROR',
+      'ttyS0    idle                   3m 12s  0      -                -          -                       -',
+      'ttyS1    in-session             2m 22s  1      0301234567 ACME  33600/ARQ  ann: /bin/login [4711]  -',
+      'ttyUSB0  resting (1m 58s left)  3m 2s   0      -                -          -                       no response to AT (3m 2s ago)',
       '',
     ].join('\n'),
   );
 });
 
 test('the header shows a rejected reload; an empty daemon says so', () => {
-  const st: DaemonStatus = { ...exampleStatus(), lines: [], lastReloadError: 'mgetty.config:3: unknown keyword' };
+  const st: DaemonStatus = { ...exampleStatus(), lines: [], lastReloadError: 'mgetty.config:3: unknown keyword\nttyS1: mgetty.config:9: bad\x1bvalue' };
   assert.equal(
     formatStatus(st, T0 + 61 * S),
-    'tgetty 0.1.0, pid 321, up 1m01s\nconfig /etc/mgetty, loaded 56s ago\nlast reload REJECTED: mgetty.config:3: unknown keyword\n\nno lines configured\n',
+    'tgetty 0.1.0, pid 321, up 1m 1s\nconfig /etc/mgetty, loaded 56s ago\n' +
+      'last reload: the new configuration was rejected; the old one stays in force:\n  mgetty.config:3: unknown keyword\n  ttyS1: mgetty.config:9: bad\\x1bvalue\n' +
+      '\nno lines configured\n',
   );
 });
 
@@ -112,7 +106,7 @@ test('status and reload against a real status socket', async (t) => {
   assert.equal(await reloadCommand({ runDir, ...bad }), 1);
   assert.equal(
     bad.e(),
-    'tgetty: the new configuration was rejected; the old one stays in force\n  mgetty.config:3: unknown keyword "rigns"\n  login.config:9: bad\\x1bline\n',
+    'tgetty: the new configuration was rejected; the old one stays in force:\n  mgetty.config:3: unknown keyword "rigns"\n  login.config:9: bad\\x1bline\n',
   );
 });
 
@@ -134,4 +128,20 @@ test('a daemon that refuses the status request: exit 1 with its error', async ()
   const code = await statusCommand({ runDir: '/nonexistent', json: false, ...io, query: () => Promise.resolve({ ok: false, error: 'status failed: board broken' }) });
   assert.equal(code, 1);
   assert.equal(io.e(), 'tgetty: the daemon refused: status failed: board broken\n');
+});
+
+test('the table stays aligned with wide characters in a caller name (display width, not string length)', () => {
+  const b = new StatusBoard();
+  b.addLine('ttyS0', '/dev/ttyS0', T0);
+  b.addLine('ttyS1', '/dev/ttyS1', T0);
+  b.emit({ type: 'call-start', line: 'ttyS0', callId: 'c1', at: T0 });
+  b.emit({ type: 'call-caller', line: 'ttyS0', callId: 'c1', at: T0, callerId: '0301234567', callerName: '山田太郎' });
+  b.emit({ type: 'call-start', line: 'ttyS1', callId: 'c2', at: T0 });
+  b.emit({ type: 'call-caller', line: 'ttyS1', callId: 'c2', at: T0, callerId: '0301234567', callerName: 'YAMADA TARO' });
+  const text = formatStatus({ pid: 1, version: 'x', startedAt: T0, configDir: '/etc/mgetty', configLoadedAt: T0, lines: b.snapshot() }, T0);
+  const width = (s: string): number => [...s].reduce((w, c) => w + ((c.codePointAt(0) ?? 0) >= 0x3000 ? 2 : 1), 0);
+  const rows = text.split('\n').filter((l) => l.startsWith('LINE') || l.startsWith('tty'));
+  const at = rows.map((l) => width(l.slice(0, l.startsWith('LINE') ? l.indexOf('CONNECT') : l.indexOf(' -  ') + 1)));
+  assert.equal(rows.length, 3);
+  assert.equal(new Set(at).size, 1, `the CONNECT column starts at one display column: ${at.join(', ')}\n${text}`);
 });

@@ -4,8 +4,9 @@
  * DaemonStatus as is, for scripts.
  */
 import { isTgettyError } from '../core/errors.js';
+import { formatDuration, formatTable } from './table.js';
 import type { DaemonStatus, LineStatus } from '../daemon/events.js';
-import { queryDaemon } from '../daemon/status-server.js';
+import { RELOAD_REJECTED, queryDaemon } from '../daemon/status-server.js';
 import type { StatusRequest, StatusResponse } from '../daemon/status-server.js';
 
 export interface StatusCommandOptions {
@@ -20,26 +21,17 @@ export interface StatusCommandOptions {
   query?: (runDir: string, req: StatusRequest, timeoutMs: number) => Promise<StatusResponse>;
 }
 
-/** `3m12s`, `45s`, `2h03m`, `3d04h`: two units at most, like uptime displays. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  const two = (n: number): string => String(n).padStart(2, '0');
-  if (d > 0) return `${d}d${two(h)}h`;
-  if (h > 0) return `${h}h${two(m)}m`;
-  if (m > 0) return `${m}m${two(sec)}s`;
-  return `${sec}s`;
-}
-
 /**
  * Caller names and numbers come from the phone network and connect strings from the
  * modem: show control characters as \xNN so they cannot drive the admin's terminal.
  */
 export function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The problems of a rejected reload, one per line, the same in `status` and `reload`. */
+function problemLines(problems: readonly string[]): string[] {
+  return problems.map((p) => `  ${printable(p)}`);
 }
 
 function callerOf(l: LineStatus): string {
@@ -66,7 +58,7 @@ export function formatStatus(st: DaemonStatus, now: number): string {
   const out: string[] = [];
   out.push(`tgetty ${printable(st.version)}, pid ${st.pid}, up ${formatDuration(now - st.startedAt)}`);
   out.push(`config ${printable(st.configDir)}, loaded ${formatDuration(now - st.configLoadedAt)} ago`);
-  if (st.lastReloadError !== undefined) out.push(`last reload REJECTED: ${printable(st.lastReloadError)}`);
+  if (st.lastReloadError !== undefined) out.push(`last reload: ${RELOAD_REJECTED}:`, ...problemLines(st.lastReloadError.split('\n')));
   out.push('');
   if (st.lines.length === 0) {
     out.push('no lines configured');
@@ -83,15 +75,7 @@ export function formatStatus(st: DaemonStatus, now: number): string {
     programOf(l),
     l.lastError !== undefined ? `${l.lastError.message} (${formatDuration(now - l.lastError.at)} ago)` : '-',
   ].map(printable));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  out.push(fmt(header));
-  for (const r of rows) out.push(fmt(r));
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n')}\n${formatTable(header, rows)}`;
 }
 
 function describe(err: unknown): string {
@@ -144,7 +128,7 @@ export async function reloadCommand(opts: ReloadCommandOptions): Promise<number>
     opts.out('tgetty: configuration reloaded\n');
     return 0;
   }
-  opts.err(`tgetty: ${r.error}\n`);
-  for (const e of r.reload?.errors ?? []) opts.err(`  ${printable(e)}\n`);
+  const problems = r.reload?.errors ?? [];
+  opts.err(problems.length > 0 ? [`tgetty: ${printable(r.error)}:`, ...problemLines(problems), ''].join('\n') : `tgetty: ${printable(r.error)}\n`);
   return 1;
 }

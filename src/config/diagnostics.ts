@@ -15,7 +15,11 @@ export type DiagnosticKind =
   | 'unreadable'
   | 'missing-file'
   | 'insecure'
-  | 'suspicious';
+  | 'suspicious'
+  /** A chat that will not do what it looks like (config check only). */
+  | 'broken-chat'
+  /** A user, group, program, file or directory the config names does not exist (config check only). */
+  | 'not-found';
 
 export interface Diagnostic {
   /** 'error': the line/value/file is ignored or unusable; 'warning': accepted, but look at it. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseMgettyConfig } from './mgetty-config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import {
-  resolvePort, formatEffective, effectiveToJSON, sourceText, intOf, boolOf, stringOf, chatOf, flowOf,
+  resolvePort, formatEffective, effectiveRows, effectiveToJSON, sourceText, intOf, boolOf, stringOf, chatOf, flowOf,
   deviceFromArg, devicePath, devId, lockName, infix, effectiveHasErrors,
 } from './effective.js';
 import { KEYWORDS } from './keywords.js';
@@ -85,7 +85,7 @@ test('post-processing also applies to command-line values; invalid speeds are er
   const bad = resolvePort(undefined, 'ttyS0', { speed: 12345 });
   assert.equal(effectiveHasErrors(bad), true);
   assert.deepEqual(bad.diagnostics.map((d) => [d.code, formatDiagnostic(d)]), [
-    ['CLI_BAD_SPEED', '<command line>: error: speed: 12345 is not a supported port speed (one of 50 75 110 134 150 200 300 600 1200 1800 2400 4800 9600 19200 38400 57600 115200 230400 460800)'],
+    ['CLI_BAD_SPEED', '<command line>: error: speed: 12345 is not a supported port speed (one of 50 75 110 134 150 200 300 600 1200 1800 2400 4800 9600 19200 38400 57600 115200 230400 460800); the line does not start with this value'],
   ]);
   const badFile = resolvePort(parseMgettyConfig('\nspeed 14400\n', F), 'ttyS0');
   assert.equal(badFile.diagnostics[0].code, 'CONFIG_OUT_OF_RANGE');
@@ -147,4 +147,23 @@ test('device vocabulary (spec §0)', () => {
   assert.equal(infix('ttyS0'), 'yS0');
   assert.equal(infix('ttyQZ0'), 'QZ0');
   assert.equal(infix('S0'), 'S0');
+});
+
+test('an invalid speed is not shown as the value used: the table and the JSON say the line does not start', () => {
+  const eff = resolvePort(parseMgettyConfig('speed 115201\n', F), 'ttyS0');
+  const row = effectiveRows(eff).find((r) => r.keyword === 'speed');
+  assert.equal(row?.mark, '  !');
+  assert.equal(row?.value, 'none: 115201 is invalid, the line does not start');
+  assert.match(formatEffective(eff), /! speed +none: 115201 is invalid, the line does not start +global \(mgetty\.config:1\)/);
+  assert.match(effectiveToJSON(eff).values.speed.invalid ?? '', /not a supported port speed/);
+  assert.equal(effectiveRows(resolvePort(undefined, 'ttyS0')).find((r) => r.keyword === 'speed')?.value, '38400');
+});
+
+test('debug outside 0..9: a warning, and the level that is really used', () => {
+  const eff = resolvePort(parseMgettyConfig('debug 12\n', F), 'ttyS0');
+  assert.equal(intOf(eff, 'debug'), 9);
+  assert.equal(effectiveHasErrors(eff), false);
+  assert.deepEqual(eff.diagnostics.map((d) => [d.severity, d.line, d.message]), [['warning', 1, 'debug: 12 is above the highest level 9 (everything), 9 is used']]);
+  assert.equal(intOf(resolvePort(undefined, 'ttyS0', { debug: -1 }), 'debug'), 0);
+  assert.equal(resolvePort(parseMgettyConfig('debug 9\n', F), 'ttyS0').diagnostics.length, 0);
 });

@@ -59,6 +59,8 @@ export interface EffectiveEntry {
   raw?: string;
   /** Why post-processing changed the value, if it did. */
   adjusted?: string;
+  /** Why the value is invalid: the line does not start with it (mgetty exits too). */
+  invalid?: string;
 }
 
 export interface EffectiveConfig {
@@ -137,12 +139,13 @@ export function resolvePort(parsed: ParsedConfig | undefined, device: string, cl
     const r = e.def.post(e.value, get);
     const where = locate(e.source);
     if (r.invalid !== undefined) {
+      e.invalid = r.invalid;
       diagnostics.push({
         severity: 'error',
         code: e.source.kind === 'command line' && e.keyword === 'speed' ? 'CLI_BAD_SPEED' : 'CONFIG_OUT_OF_RANGE',
         kind: 'out-of-range',
         ...where,
-        message: `${e.keyword}: ${r.invalid}`,
+        message: `${e.keyword}: ${r.invalid}; the line does not start with this value`,
       });
     }
     if (r.adjusted !== undefined) {
@@ -208,20 +211,37 @@ export function formatValue(def: KeywordDef, v: ConfigValue | undefined): string
   return String(v);
 }
 
-/**
- * A human table: keyword, value, source. Markers: `T` = tgetty-only keyword, `-` = accepted
- * but not used by tgetty, `*` = value adjusted by post-processing.
- */
-export function formatEffective(eff: EffectiveConfig): string {
-  const rows: string[][] = [];
+export interface EffectiveRow {
+  /** `T` = tgetty-only keyword, `-` = accepted but not used by tgetty, `*` = adjusted, `!` = invalid. */
+  mark: string;
+  keyword: string;
+  /** The value that is used; for an invalid value what happens instead. */
+  value: string;
+  source: string;
+}
+
+export const EFFECTIVE_MARKERS = 'markers: T = tgetty-only, - = not used by tgetty (yet), * = adjusted, ! = invalid';
+
+/** The rows of the effective-settings table, in keyword-table order. */
+export function effectiveRows(eff: EffectiveConfig): EffectiveRow[] {
+  const rows: EffectiveRow[] = [];
   for (const e of eff.entries.values()) {
-    const mark = (e.def.origin === 'tgetty' ? 'T' : ' ') + (isUsed(e.def) ? ' ' : '-') + (e.adjusted !== undefined ? '*' : ' ');
-    rows.push([mark, e.keyword, formatValue(e.def, e.value), sourceText(e.source) + (e.adjusted !== undefined ? ` [${e.adjusted}]` : '')]);
+    const mark =
+      (e.def.origin === 'tgetty' ? 'T' : ' ') + (isUsed(e.def) ? ' ' : '-') + (e.invalid !== undefined ? '!' : e.adjusted !== undefined ? '*' : ' ');
+    // An invalid value is not used: the line refuses to start, so say that instead of showing it as if it applied.
+    const value = e.invalid !== undefined ? `none: ${formatValue(e.def, e.value)} is invalid, the line does not start` : formatValue(e.def, e.value);
+    rows.push({ mark, keyword: e.keyword, value, source: sourceText(e.source) + (e.adjusted !== undefined ? ` [${e.adjusted}]` : '') });
   }
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  const w2 = Math.min(40, Math.max(...rows.map((r) => r[2].length)));
-  const lines = [`# effective configuration for ${eff.device}`, '# markers: T = tgetty-only, - = not used by tgetty (yet), * = adjusted'];
-  for (const r of rows) lines.push(`${r[0]} ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
+  return rows;
+}
+
+/** A plain-text table (logs, tests); `tgetty config check` prints the same rows with cli-table3. */
+export function formatEffective(eff: EffectiveConfig): string {
+  const rows = effectiveRows(eff);
+  const w1 = Math.max(...rows.map((r) => r.keyword.length));
+  const w2 = Math.min(40, Math.max(...rows.map((r) => r.value.length)));
+  const lines = [`# effective configuration for ${eff.device}`, `# ${EFFECTIVE_MARKERS}`];
+  for (const r of rows) lines.push(`${r.mark} ${r.keyword.padEnd(w1)}  ${r.value.padEnd(w2)}  ${r.source}`.trimEnd());
   return lines.join('\n') + '\n';
 }
 
@@ -230,7 +250,7 @@ export interface EffectiveJSON {
   matchedSections: { pattern: string; file: string; line: number }[];
   values: Record<
     string,
-    { value: ConfigValue | null; source: string; file?: string; line?: number; origin: 'mgetty' | 'tgetty'; used: boolean; adjusted?: string }
+    { value: ConfigValue | null; source: string; file?: string; line?: number; origin: 'mgetty' | 'tgetty'; used: boolean; adjusted?: string; invalid?: string }
   >;
   diagnostics: Diagnostic[];
 }
@@ -246,6 +266,7 @@ export function effectiveToJSON(eff: EffectiveConfig): EffectiveJSON {
       origin: e.def.origin,
       used: isUsed(e.def),
       ...(e.adjusted !== undefined ? { adjusted: e.adjusted } : {}),
+      ...(e.invalid !== undefined ? { invalid: e.invalid } : {}),
     };
   }
   return { device: eff.device, matchedSections: eff.matchedSections, values, diagnostics: eff.diagnostics };

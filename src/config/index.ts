@@ -6,3 +6,4 @@ export * from './effective.js';
 export * from './login-config.js';
 export * from './dialin-config.js';
 export * from './docs.js';
+export * from './chat-lint.js';

@@ -202,7 +202,17 @@ export const KEYWORDS: readonly KeywordDef[] = [
     name: 'fax-spool-in', type: 'string', default: '/var/spool/fax/incoming:/tmp', category: 'fax',
     meaning: 'Colon-separated list of directories for incoming faxes; the first usable one wins.',
   }),
-  kw({ name: 'debug', type: 'int', default: 4, cli: '-x', bounds: '0..9', meaning: 'Log level: 0 = nothing, 9 = everything.' }),
+  kw({
+    name: 'debug', type: 'int', default: 4, cli: '-x', bounds: '0..9; above 9 logs as 9, below 0 as 0',
+    // mgetty compares each message's level with this number, so 12 logs what 9 does: say so.
+    post: (v) =>
+      typeof v === 'number' && v > 9
+        ? { value: 9, adjusted: `${v} is above the highest level 9 (everything), 9 is used` }
+        : typeof v === 'number' && v < 0
+          ? { value: 0, adjusted: `${v} is below the lowest level 0, 0 is used` }
+          : { value: v },
+    meaning: 'Log level: 0 = nothing, 9 = everything.',
+  }),
   kw({
     name: 'statistics-chat', type: 'chat', default: undefined,
     meaning: 'Script run right after init-chat; every response line is logged (or written to statistics-file).',
@@ -222,7 +232,7 @@ export const KEYWORDS: readonly KeywordDef[] = [
   }),
   kw({
     name: 'hangup-grace', type: 'int', unit: 's', default: 10, origin: 'tgetty',
-    meaning: 'After carrier loss, how long a session may take to exit after SIGHUP before it gets SIGKILL.',
+    meaning: 'After carrier loss, how long a session may take to exit after SIGHUP before it gets SIGKILL. The same grace applies at line start to processes that the session of an earlier, crashed getty left on the tty.',
   }),
   kw({
     name: 'typed-special-names', type: 'bool', default: true, origin: 'tgetty',

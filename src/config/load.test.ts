@@ -128,7 +128,7 @@ test('login.config with wrong permissions is ignored with an insecure error', (t
   assert.deepEqual(l.diagnostics.map((x) => [x.code, formatDiagnostic(x)]), [
     [
       'CONFIG_INSECURE',
-      `${f}: error: ignored because it is mode 0644 gives access to group or others; it must be owned by root and have mode 0600; the built-in default '* - - /bin/login @' is used instead`,
+      `${f}: error: ignored because its mode 0644 gives group or others access; it must be owned by root and have mode 0600; the built-in default '* - - /bin/login @' is used instead`,
     ],
   ]);
   chmodSync(f, 0o600);
@@ -152,7 +152,7 @@ test('dialin.config writable by group or others, or owned by someone else: CONFI
   assert.deepEqual(bad.diagnostics.map((x) => [x.code, formatDiagnostic(x)]), [
     [
       'CONFIG_INSECURE',
-      `${f}: error: not trusted because it is mode 0666 lets group or others write it; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others; every call is refused until this is fixed`,
+      `${f}: error: not trusted because its mode 0666 lets group or others write it; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others; every call is refused until this is fixed`,
     ],
   ]);
   for (const cid of ['5551234', '', '0800']) {
@@ -175,7 +175,7 @@ test('dialinConfigPermissionProblem: owner root or the uid tgetty runs as; no gr
   assert.equal(dialinConfigPermissionProblem({ uid: 1000, mode: 0o100644 }, 1000), undefined);
   assert.match(dialinConfigPermissionProblem({ uid: 1000, mode: 0o100644 }) ?? '', /owned by uid 1000; it must be owned by root/);
   assert.match(dialinConfigPermissionProblem({ uid: 0, mode: 0o100664 }) ?? '', /mode 0664 lets group or others write it/);
-  assert.match(dialinConfigPermissionProblem({ uid: 5, mode: 0o100642 }, 1000) ?? '', /owned by uid 5 and mode 0642 .* root or uid 1000/);
+  assert.match(dialinConfigPermissionProblem({ uid: 5, mode: 0o100642 }, 1000) ?? '', /^not trusted because it is owned by uid 5 and its mode 0642 lets group or others write it; .* root or uid 1000/);
 });
 
 test('config bytes are read as latin1 (one char per byte)', (t) => {

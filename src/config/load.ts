@@ -140,10 +140,10 @@ export interface LoadedDialinConfig {
  */
 export function dialinConfigPermissionProblem(stat: FileStat, runAs = 0): string | undefined {
   const bad: string[] = [];
-  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`owned by uid ${stat.uid}`);
-  if ((stat.mode & 0o022) !== 0) bad.push(`mode 0${(stat.mode & 0o7777).toString(8)} lets group or others write it`);
+  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`it is owned by uid ${stat.uid}`);
+  if ((stat.mode & 0o022) !== 0) bad.push(`its mode 0${(stat.mode & 0o7777).toString(8)} lets group or others write it`);
   if (bad.length === 0) return undefined;
-  return `not trusted because it is ${bad.join(' and ')}; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others`;
+  return `not trusted because ${bad.join(' and ')}; it must be owned by ${runAs === 0 ? 'root' : `root or uid ${runAs}`} and not writable by group or others`;
 }
 
 export function loadDialinConfig(path: string, runAs: number = process.getuid?.() ?? 0): LoadedDialinConfig {

@@ -124,7 +124,11 @@ test('permission rule: root-owned and no group/other bits', () => {
   for (const mode of [0o100600, 0o100400, 0o100200, 0o100000]) assert.equal(loginConfigPermissionProblem({ uid: 0, mode }), undefined);
   assert.equal(
     loginConfigPermissionProblem({ uid: 0, mode: 0o100644 }),
-    'ignored because it is mode 0644 gives access to group or others; it must be owned by root and have mode 0600',
+    'ignored because its mode 0644 gives group or others access; it must be owned by root and have mode 0600',
+  );
+  assert.equal(
+    loginConfigPermissionProblem({ uid: 1000, mode: 0o100640 }),
+    'ignored because it is owned by uid 1000 and its mode 0640 gives group or others access; it must be owned by root and have mode 0600',
   );
   assert.equal(
     loginConfigPermissionProblem({ uid: 1000, mode: 0o100600 }),

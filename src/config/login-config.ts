@@ -215,8 +215,8 @@ export function utmpName(entry: LoginEntry, name: string): string | undefined {
 export function loginConfigPermissionProblem(stat: { uid: number; mode: number }, runAs = 0): string | undefined {
   const bad: string[] = [];
   const owner = runAs === 0 ? 'root' : `root or uid ${runAs}`;
-  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`owned by uid ${stat.uid}`);
-  if ((stat.mode & 0o077) !== 0) bad.push(`mode 0${(stat.mode & 0o7777).toString(8)} gives access to group or others`);
+  if (stat.uid !== 0 && stat.uid !== runAs) bad.push(`it is owned by uid ${stat.uid}`);
+  if ((stat.mode & 0o077) !== 0) bad.push(`its mode 0${(stat.mode & 0o7777).toString(8)} gives group or others access`);
   if (bad.length === 0) return undefined;
-  return `ignored because it is ${bad.join(' and ')}; it must be owned by ${owner} and have mode 0600`;
+  return `ignored because ${bad.join(' and ')}; it must be owned by ${owner} and have mode 0600`;
 }

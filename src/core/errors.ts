@@ -40,6 +40,7 @@ export const ErrorCodes = {
   // fax: images and the G3 codec
   FAX_BAD_IMAGE: 'FAX_BAD_IMAGE',
   FAX_BAD_G3: 'FAX_BAD_G3',
+  FAX_SPOOL_FAILED: 'FAX_SPOOL_FAILED',
   // daemon, simulator, internals
   DAEMON_FAILED: 'DAEMON_FAILED',
   RECORDS_FAILED: 'RECORDS_FAILED',

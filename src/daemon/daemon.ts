@@ -10,11 +10,12 @@ import type { LinePaths } from '../core/paths.js';
 import { TgettyError } from '../core/errors.js';
 import { findConfigDir, loadConfigFiles, type LoadedConfigFiles } from '../config/load.js';
 import { resolvePort, effectiveHasErrors, boolOf } from '../config/effective.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { batchedDeferral, createLogger, type Logger, type LogFormat } from '../log/logger.js';
 import { lineSettings, type LineSettings } from '../session/settings.js';
 import { lineName, systemRunnerDeps } from '../session/single-line.js';
+import { takeOver } from '../login/takeover.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
@@ -55,6 +56,17 @@ interface Plan {
   files: LoadedConfigFiles;
   dir: string;
   lines: Planned[];
+}
+
+/** Said by `tgetty serve` (a bad config at start), `tgetty reload` and `tgetty status`. */
+export const CONFIG_REJECTED = 'the configuration was rejected';
+
+/**
+ * A diagnostic as the daemon reports it. The parser's "the line is ignored and the previous
+ * value stays" is what a lone `config check` reading means; here the whole file is refused.
+ */
+export function planProblem(d: Diagnostic): string {
+  return formatDiagnostic({ ...d, message: d.message.replace(/; the line is ignored and the previous value stays$/, '') });
 }
 
 /** How long the lines' log entries wait to be written together (see Daemon.logDeferral). */
@@ -111,8 +123,17 @@ export class Daemon {
   private makePlan(): Plan {
     const dir = findConfigDir(this.o.paths.configDir);
     const files = loadConfigFiles(dir);
+    // Each problem once: a global line's error is in the file's diagnostics and again in
+    // every line's resolved settings.
+    const seen = new Set<string>();
     const problems: string[] = [];
-    for (const d of files.diagnostics) if (d.severity === 'error' && d.kind !== 'insecure') problems.push(formatDiagnostic(d));
+    const add = (d: Diagnostic, device?: string): void => {
+      const text = planProblem(d);
+      if (seen.has(text)) return;
+      seen.add(text);
+      problems.push(device !== undefined ? `${device}: ${text}` : text);
+    };
+    for (const d of files.diagnostics) if (d.severity === 'error' && d.kind !== 'insecure') add(d);
     const parsed = files.mgetty.parsed;
     let names = this.o.lines;
     if (names === undefined || names.length === 0) {
@@ -121,22 +142,22 @@ export class Daemon {
     }
     if (names.length === 0) problems.push(`no lines to serve: add 'port ttyS0' sections to ${dir}/mgetty.config or give --lines`);
     const lines: Planned[] = [];
-    const seen = new Set<string>();
+    const devices = new Set<string>();
     for (const arg of names) {
       const { device, path } = lineName(arg);
-      if (seen.has(device)) {
+      if (devices.has(device)) {
         problems.push(`line ${device} is listed twice`);
         continue;
       }
-      seen.add(device);
+      devices.add(device);
       const eff = resolvePort(parsed, device, this.o.overrides ?? {});
       if (effectiveHasErrors(eff)) {
-        for (const d of eff.diagnostics) if (d.severity === 'error') problems.push(`${device}: ${formatDiagnostic(d)}`);
+        for (const d of eff.diagnostics) if (d.severity === 'error') add(d, device);
         continue;
       }
       lines.push({ name: device, settings: lineSettings(eff, path), typedSpecialNames: boolOf(eff, 'typed-special-names') });
     }
-    if (problems.length > 0) throw new TgettyError('CONFIG_BAD_VALUE', `configuration rejected:\n  ${problems.join('\n  ')}`, { file: `${dir}/mgetty.config`, problems });
+    if (problems.length > 0) throw new TgettyError('CONFIG_BAD_VALUE', `${CONFIG_REJECTED}:\n  ${problems.join('\n  ')}`, { file: `${dir}/mgetty.config`, problems });
     return { files, dir, lines };
   }
 
@@ -170,7 +191,7 @@ export class Daemon {
       wtmp: this.o.paths.wtmp,
       configDir: plan.dir,
       files: () => this.plan?.files ?? plan.files,
-      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock),
+      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock, () => takeOver(s, log, this.clock, this.o.paths)),
       ...(this.o.policy !== undefined ? { policy: this.o.policy } : {}),
       typedSpecialNames: () => entry.typed,
       onResting: (until) => this.board.setResting(l.name, until),
@@ -189,9 +210,10 @@ export class Daemon {
       plan = this.makePlan();
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      this.lastReloadError = msg;
-      this.log.error(`reload rejected, keeping the running configuration: ${msg}`);
       const problems = err instanceof TgettyError && Array.isArray(err.context.problems) ? (err.context.problems as string[]) : [msg];
+      // One problem per line; `tgetty status` and `tgetty reload` print them the same way.
+      this.lastReloadError = problems.join('\n');
+      this.log.error(`reload rejected, keeping the running configuration: ${problems.join('; ')}`);
       return { ok: false, errors: problems };
     }
     this.plan = plan;

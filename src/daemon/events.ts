@@ -13,12 +13,14 @@ export type LineStatusState =
   | 'answering' // answer chat
   | 'login' // after CONNECT: issue, prompt, name
   | 'in-session' // the login program / pppd runs
+  | 'hanging-up' // after a call: DTR drop or +++ATH0, before the line is re-initialised
   | 'dialout' // another program holds the lock
   | 'resting' // too many failures: waiting before the next try
+  | 'error' // a configuration error (lock dir, device missing): waiting before the next try; detail says what
   | 'stopped'; // removed or shut down
 
 export const LINE_STATUS_STATES: readonly LineStatusState[] = [
-  'starting', 'initializing', 'idle', 'ringing', 'answering', 'login', 'in-session', 'dialout', 'resting', 'stopped',
+  'starting', 'initializing', 'idle', 'ringing', 'answering', 'login', 'in-session', 'hanging-up', 'dialout', 'resting', 'error', 'stopped',
 ];
 
 /** How a call ended. */

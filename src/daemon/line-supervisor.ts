@@ -5,16 +5,15 @@
  * answer before the line is back in service. Failures are retried per the restart
  * policy. A session that outlives its carrier gets SIGHUP, then SIGKILL after a grace.
  */
-import { realpathSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
-import { closeFd, getModemBits, inputPending, openFd, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_CAR } from '../line/libc.js';
-import { removeLock } from '../line/lock.js';
+import type { CarrierWatch, Line } from '../line/line.js';
+import { lockDirProblem, removeLock } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import type { LoadedConfigFiles } from '../config/load.js';
 import type { Session } from '../login/spawn.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
-import type { EndKind, LineInput, LineState } from '../session/machine.js';
+import type { EndKind, MachineEvent } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
 import type { LoginOutcome } from '../login/runner.js';
 import { afterConnect } from '../login/after-connect.js';
@@ -37,7 +36,7 @@ export interface SupervisorDeps {
   /** The config generation in use (a reload gives a new one): login.config is cached per generation. */
   files: () => LoadedConfigFiles;
   /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
-  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'>;
+  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'>;
   policy?: RestartPolicyConfig;
   typedSpecialNames?: () => boolean;
   /** Called with the time the line rests until (undefined when it stops resting). */
@@ -54,39 +53,6 @@ const LOGIN_OUTCOME: Record<LoginOutcome, CallOutcome> = {
   'modem-error': 'hangup',
   failed: 'failed',
 };
-
-function statusOf(state: LineState): LineStatusState | undefined {
-  switch (state.name) {
-    case 'starting':
-      return 'starting';
-    case 'init':
-    case 'force-init':
-    case 'wait-dsr':
-    case 'post-init':
-      return 'initializing';
-    case 'idle':
-    case 'check-modem':
-      return 'idle';
-    case 'dialout':
-      return 'dialout';
-    case 'ringing':
-    case 'nologin':
-    case 'nologin-refuse':
-    case 'screening':
-      return 'ringing';
-    case 'answering':
-      return 'answering';
-    case 'connected':
-      return 'login';
-    case 'reset':
-    case 'ended':
-      return undefined;
-    default: {
-      const never: never = state;
-      return never;
-    }
-  }
-}
 
 /** How a line's run ended: the machine's kinds, plus the runner throwing (exit 33). */
 export type LineEndKind = EndKind | 'internal-error';
@@ -136,8 +102,6 @@ export function lineEffectOf(result: { endKind: LineEndKind }): LineEffect {
   return END_MAPPING[result.endKind].line;
 }
 
-const IN_CALL = new Set(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
-
 export class LineSupervisor {
   private settings: LineSettings;
   private pending: LineSettings | undefined;
@@ -148,6 +112,7 @@ export class LineSupervisor {
   private readonly policy: RestartPolicy;
   private callId: string | undefined;
   private lastStatus: LineStatusState | undefined;
+  private lastDetail: string | undefined;
   private loopDone: Promise<void> | undefined;
   private sessionCount = 0;
   /** The runner ended straight from `answering` (NO CARRIER, BUSY, the caller hung up after ATA). */
@@ -199,8 +164,10 @@ export class LineSupervisor {
   }
 
   private state(s: LineStatusState, detail?: string): void {
-    if (s === this.lastStatus && detail === undefined) return;
+    // The same error again (each retry) keeps its `since`: how long the line has been down.
+    if (s === this.lastStatus && detail === this.lastDetail) return;
     this.lastStatus = s;
+    this.lastDetail = detail;
     this.d.events.emit({ type: 'line-state', line: this.name, state: s, at: this.d.clock.now(), ...(detail !== undefined ? { detail } : {}) });
   }
 
@@ -210,29 +177,39 @@ export class LineSupervisor {
     this.callId = undefined;
   }
 
-  private onTransition = (from: LineState, input: LineInput, to: LineState): void => {
+  /** The call machine's events: the daemon's call records and status follow them, never its state names. */
+  private onMachineEvent = (e: MachineEvent): void => {
     const now = this.d.clock.now();
-    if (from.name === 'idle' && to.name === 'ringing') {
-      this.callId = this.d.nextCallId();
-      this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
-    }
-    if (from.name === 'starting' || from.name === 'init' || from.name === 'force-init') {
-      if (to.name === 'reset' || to.name === 'post-init') {
+    switch (e.event) {
+      case 'call-start':
+        this.callId = this.d.nextCallId();
+        this.d.events.emit({ type: 'call-start', line: this.name, callId: this.callId, at: now });
+        break;
+      case 'modem-ready':
         this.d.events.emit({ type: 'modem-init', line: this.name, at: now, ok: true });
         this.policy.onSuccess();
+        break;
+      case 'call-caller': {
+        const call = this.runner?.callData;
+        if (this.callId !== undefined && call !== undefined) {
+          this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
+        }
+        break;
+      }
+      case 'ended':
+        this.endedAfterAnswer = e.afterAnswer;
+        break;
+      case 'call-end':
+        this.endCall(e.outcome);
+        break;
+      case 'phase':
+        this.state(e.phase === 'connected' ? 'login' : e.phase);
+        break;
+      default: {
+        const never: never = e;
+        return never;
       }
     }
-    const call = this.runner?.callData;
-    if (this.callId !== undefined && call !== undefined && input.type === 'ring' && (call.callerId !== 'none' || call.callerName !== '')) {
-      this.d.events.emit({ type: 'call-caller', line: this.name, callId: this.callId, at: now, callerId: call.callerId, callerName: call.callerName });
-    }
-    if (to.name === 'ended') this.endedAfterAnswer = from.name === 'answering';
-    if (IN_CALL.has(from.name) && to.name === 'reset') {
-      const outcome: CallOutcome = from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed';
-      this.endCall(outcome);
-    }
-    const st = statusOf(to);
-    if (st !== undefined) this.state(st);
   };
 
   private async loop(): Promise<void> {
@@ -245,6 +222,12 @@ export class LineSupervisor {
       const s = this.settings;
       this.d.log.setLevel(s.debug);
       this.endedAfterAnswer = false;
+      // A lock dir that cannot hold a lock is a configuration error, not a dial-out.
+      const lockProblem = lockDirProblem(this.d.lockDir);
+      if (lockProblem !== undefined) {
+        await this.failedStart(lockProblem);
+        continue;
+      }
       this.state('starting');
       const runner = new LineRunner({
         settings: s,
@@ -252,7 +235,8 @@ export class LineSupervisor {
         log: this.d.log,
         lockDir: this.d.lockDir,
         ...this.d.runnerDeps(s),
-        onTransition: this.onTransition,
+        lockFailureEnds: true,
+        onEvent: this.onMachineEvent,
         onAnswerSent: (ms) => {
           if (this.callId !== undefined) this.d.events.emit({ type: 'call-answering', line: this.name, callId: this.callId, at: this.d.clock.now(), ringToAtaMs: ms });
         },
@@ -300,6 +284,8 @@ export class LineSupervisor {
         this.d.onResting?.(until);
       } else {
         this.d.log.mesg(`line ended (${result.reason}); next try in ${decision.delayMs} ms`);
+        // The device or its lock cannot be had: say so in status while waiting.
+        if (result.endKind === 'open-failed') this.state('error', result.reason);
       }
       await this.sleep(decision.delayMs);
       if (decision.resting) this.d.onResting?.(undefined);
@@ -308,6 +294,22 @@ export class LineSupervisor {
     // does until init respawns it; the next round reuses it. A line no longer served
     // must not leave it behind.
     this.releaseLock();
+  }
+
+  /** The line cannot start (configuration error): report it, then back off per the policy. */
+  private async failedStart(message: string): Promise<void> {
+    const now = this.d.clock.now();
+    this.d.events.emit({ type: 'line-error', line: this.name, at: now, message, code: 'LOCK_FAILED' });
+    const decision = this.policy.onFailure(now);
+    this.d.log.error(`${message}; next try in ${decision.delayMs} ms`);
+    if (decision.resting) {
+      this.state('resting', message);
+      this.d.onResting?.(now + decision.delayMs);
+    } else {
+      this.state('error', message);
+    }
+    await this.sleep(decision.delayMs);
+    if (decision.resting) this.d.onResting?.(undefined);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -352,7 +354,7 @@ export class LineSupervisor {
         this.sessionCount++;
         this.state('in-session');
         this.d.events.emit({ type: 'call-session', line: this.name, callId, at: this.d.clock.now(), loginName: info.loginName, program: info.program, pid: session.pid });
-        watch = this.watchCarrier(s, session);
+        watch = this.watchCarrier(result.line, s, session);
         if (this.stopping) this.endSession('the line is being stopped');
       },
       onLoginEnd: (res) => {
@@ -363,6 +365,7 @@ export class LineSupervisor {
           ...(res.outcome !== 'completed' ? { detail: res.outcome } : {}),
         });
       },
+      onHangup: () => this.state('hanging-up'),
       openLine: () => this.d.runnerDeps(s).openLine(),
       lockDir: this.d.lockDir,
       device: this.name,
@@ -393,57 +396,20 @@ export class LineSupervisor {
   }
 
   /**
-   * Watch the carrier while a session runs: the tty hung up (FIONREAD fails: pty master
-   * closed, or the kernel hung the serial line up on DCD loss) or DCD is low. A session
-   * still running then has outlived its caller.
+   * Watch the carrier while a session runs (the line's own capability: see
+   * Line.watchCarrier). A session still running when the caller is gone has outlived
+   * its caller.
    */
-  private watchCarrier(s: LineSettings, session: Session): { stop: () => void } {
-    let fd: number | undefined;
-    try {
-      fd = openFd(realpathSync(s.path), O_RDWR | O_NOCTTY | O_NONBLOCK);
-    } catch (err) {
-      this.d.log.noise(`carrier watch: cannot open ${s.path}: ${toTgettyError(err).message}`);
-    }
-    let stopped = false;
-    let timer: TimerHandle | undefined;
-    const lost = (why: string): void => {
-      stopped = true;
-      this.d.log.mesg(`carrier lost during the session (${why})`);
-      this.endSession(`carrier lost (${why})`);
-    };
-    const check = (): void => {
-      if (stopped) return;
-      if (fd === undefined) {
-        lost('the line cannot be opened');
-        return;
-      }
-      try {
-        inputPending(fd);
-      } catch {
-        lost('the line hung up');
-        return;
-      }
-      if (!s.ignoreCarrier) {
-        try {
-          if ((getModemBits(fd) & TIOCM_CAR) === 0) {
-            lost('DCD is low');
-            return;
-          }
-        } catch {
-          // No modem lines (pty): the hangup check above is all there is.
-        }
-      }
-      timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    };
-    const stopWatch = (): void => {
-      stopped = true;
-      timer?.cancel();
-      if (fd !== undefined) closeFd(fd);
-      fd = undefined;
-    };
-    timer = this.d.clock.setTimeout(check, CARRIER_CHECK_MS);
-    void session.exited.then(stopWatch);
-    return { stop: stopWatch };
+  private watchCarrier(line: Line, s: LineSettings, session: Session): CarrierWatch {
+    const w = line.watchCarrier(
+      { intervalMs: CARRIER_CHECK_MS, ignoreDcd: s.ignoreCarrier, onError: (err) => this.d.log.noise(`carrier watch: cannot open ${s.path}: ${err.message}`) },
+      (why) => {
+        this.d.log.mesg(`carrier lost during the session (${why})`);
+        this.endSession(`carrier lost (${why})`);
+      },
+    );
+    void session.exited.then(() => w.stop());
+    return w;
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +204,7 @@ test('tgetty.service: Type=notify daemon that runs `tgetty serve`', async (t) =>
   const ini = parseUnit(readFileSync(join(contrib, 'systemd/tgetty.service'), 'utf8'));
   assert.deepEqual([...ini.keys()], ['Unit', 'Service', 'Install']);
   assert.deepEqual(get(ini, 'Service', 'Type'), ['notify']);
-  assert.deepEqual(get(ini, 'Service', 'ExecStart'), ['/usr/bin/tgetty serve']);
+  assert.deepEqual(get(ini, 'Service', 'ExecStart'), ['/usr/local/bin/tgetty serve']);
   assert.deepEqual(get(ini, 'Service', 'ExecReload'), ['/bin/kill -HUP $MAINPID']);
   assert.deepEqual(get(ini, 'Service', 'KillMode'), ['mixed']);
   assert.deepEqual(get(ini, 'Service', 'WatchdogSec'), ['30s']);
@@ -220,11 +220,12 @@ test('tgetty.service: Type=notify daemon that runs `tgetty serve`', async (t) =>
 
 test('tgetty@.service: one line, like serial-getty@', async () => {
   const ini = parseUnit(readFileSync(join(contrib, 'systemd/tgetty@.service'), 'utf8'));
-  assert.deepEqual(get(ini, 'Service', 'ExecStart'), ['-/usr/bin/tgetty %I']);
+  assert.deepEqual(get(ini, 'Service', 'ExecStart'), ['-/usr/local/bin/tgetty %I']);
   assert.deepEqual(get(ini, 'Unit', 'BindsTo'), ['dev-%i.device']);
   assert.ok(get(ini, 'Unit', 'Conflicts').includes('serial-getty@%i.service'));
   assert.deepEqual(get(ini, 'Service', 'Restart'), ['always']);
-  assert.deepEqual(get(ini, 'Service', 'UtmpIdentifier'), ['%I']);
+  // systemd's ut_id would be `tyS3`, tgetty's is `S3`: tgetty writes the records (see docs/operations.md).
+  assert.deepEqual(get(ini, 'Service', 'UtmpIdentifier'), []);
   // `tgetty <tty>` is the default command: the instance name must not collide with a subcommand.
   const commands = await cliCommands();
   assert.ok(commands.length > 0);
@@ -233,13 +234,13 @@ test('tgetty@.service: one line, like serial-getty@', async () => {
 
 test('the inittab example uses options tgetty accepts', () => {
   const lines = readFileSync(join(contrib, 'inittab.example'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  assert.deepEqual(lines, ['S3:2345:respawn:/usr/sbin/tgetty -x3 ttyS3']);
+  assert.deepEqual(lines, ['S3:2345:respawn:/usr/local/bin/tgetty -x3 ttyS3']);
   const [id, levels, action, cmd] = (lines[0] ?? '').split(':');
   assert.equal(id, 'S3');
   assert.match(levels ?? '', /^[0-6Ss]+$/);
   assert.equal(action, 'respawn');
   assert.ok(MGETTY_OPTIONS.some((o) => o.flag === '-x'));
-  assert.deepEqual(cmd?.split(' '), ['/usr/sbin/tgetty', '-x3', 'ttyS3']);
+  assert.deepEqual(cmd?.split(' '), ['/usr/local/bin/tgetty', '-x3', 'ttyS3']);
 });
 
 test('the udev rule sets ID_MM_DEVICE_IGNORE on a tty match', () => {
@@ -252,18 +253,4 @@ test('the udev rule sets ID_MM_DEVICE_IGNORE on a tty match', () => {
   assert.ok(rules.some((r) => r.includes('SUBSYSTEM=="tty"') && r.includes('ENV{ID_MM_DEVICE_IGNORE}="1"')));
 });
 
-test('systemd-analyze verify accepts both units', (t) => {
-  if (spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status !== 0) return t.skip('systemd-analyze not installed');
-  const dir = tempDir(t);
-  // verify insists that ExecStart exists: point it at this checkout's launcher.
-  const bin = fileURLToPath(new URL('../../../bin/tgetty.mjs', import.meta.url));
-  for (const name of ['tgetty.service', 'tgetty@.service']) {
-    writeFileSync(join(dir, name), readFileSync(join(contrib, 'systemd', name), 'utf8').replaceAll('/usr/bin/tgetty', bin));
-  }
-  symlinkSync('tgetty@.service', join(dir, 'tgetty@ttyS3.service'));
-  for (const unit of ['tgetty.service', 'tgetty@ttyS3.service']) {
-    const r = spawnSync('systemd-analyze', ['verify', `./${unit}`], { cwd: dir, encoding: 'utf8' });
-    assert.equal(r.status, 0, `${unit}: ${r.stderr}`);
-    assert.equal(r.stderr.trim(), '', `${unit}: ${r.stderr}`);
-  }
-});
+// systemd-analyze verify of both units (with their Documentation= man pages): test/system/units.test.ts.

@@ -8,7 +8,7 @@
  * A client can never crash the daemon: requests are size-bounded, bad JSON gets an
  * error response, and idle connections are dropped.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
@@ -23,6 +23,9 @@ export const MAX_REQUEST_BYTES = 4096;
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A connection that sends nothing for this long is closed (frees the fd of a stuck client). */
 export const IDLE_TIMEOUT_MS = 10_000;
+
+/** What `tgetty reload` and `tgetty status` say about a rejected reload, before its problems. */
+export const RELOAD_REJECTED = 'the new configuration was rejected; the old one stays in force';
 
 export type StatusRequest = { cmd: 'status' } | { cmd: 'reload' };
 
@@ -107,7 +110,7 @@ async function answer(req: StatusRequest, handlers: StatusHandlers): Promise<Sta
   try {
     if (req.cmd === 'status') return { ok: true, status: handlers.status() };
     const reload = await handlers.reload();
-    return reload.ok ? { ok: true, reload } : { ok: false, error: 'the new configuration was rejected; the old one stays in force', reload };
+    return reload.ok ? { ok: true, reload } : { ok: false, error: RELOAD_REJECTED, reload };
   } catch (err) {
     return { ok: false, error: `${req.cmd} failed: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -183,8 +186,13 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   });
   server.on('error', (err) => opts.log?.warn('status socket error', { error: err.message }));
   try {
-    chmodSync(path, mode); // the umask cannot add bits (e.g. 0o660 under umask 022)
-    if (opts.gid !== undefined) chownSync(path, process.getuid?.() ?? 0, opts.gid);
+    // The umask around bind gave the socket exactly `mode`. Check the name still holds a
+    // socket before touching it, and never follow a link: a run dir others can write could
+    // have a symlink swapped in, and chmod/chown by name would change its target.
+    const st = lstatSync(path);
+    if (!st.isSocket()) throw new Error(`${path} was replaced by something that is not our socket`);
+    if ((st.mode & 0o7777) !== mode) chmodSync(path, mode);
+    if (opts.gid !== undefined) lchownSync(path, process.getuid?.() ?? 0, opts.gid);
   } catch (err) {
     server.close();
     throw new TgettyError('DAEMON_FAILED', `cannot set the mode of ${path}: ${(err as Error).message}`, { file: path }, { cause: err });

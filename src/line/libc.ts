@@ -12,6 +12,7 @@ import { TgettyError } from '../core/errors.js';
 const lib = koffi.load('libc.so.6');
 
 // ---- constants (Linux, x86_64 / aarch64 generic) ----
+export const O_RDONLY = 0;
 export const O_RDWR = 0o2;
 export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;
@@ -27,6 +28,8 @@ export const TIOCMGET = 0x5415;
 export const TIOCMBIS = 0x5416;
 export const TIOCMBIC = 0x5417;
 export const TIOCSCTTY = 0x540e;
+/** Hang up the tty this fd is on (vhangup(2) for any tty, not only the caller's own; Linux >= 2.6.29, CAP_SYS_ADMIN). */
+export const TIOCVHANGUP = 0x5437;
 export const TIOCM_DTR = 0x002;
 export const TIOCM_RTS = 0x004;
 export const TIOCM_CTS = 0x020;
@@ -257,6 +260,15 @@ export function getModemBits(fd: number): number {
 export function setModemBits(fd: number, bits: number, on: boolean): void {
   const arg = new Int32Array([bits]);
   if ((c_ioctl_int(fd, on ? TIOCMBIS : TIOCMBIC, 'int *', arg) as number) !== 0) fail(`ioctl(${on ? 'TIOCMBIS' : 'TIOCMBIC'})`, { fd });
+}
+
+/**
+ * TIOCVHANGUP on `fd`: every open file of that tty (in any process) is revoked: reads give
+ * EOF, writes EIO; the session whose controlling tty it is gets SIGHUP. The fd used stays
+ * open but is revoked too: close it and open the device again. Throws (EPERM) unless root.
+ */
+export function vhangupFd(fd: number): void {
+  if ((c_ioctl_int(fd, TIOCVHANGUP, 'int', 0) as number) !== 0) fail('ioctl(TIOCVHANGUP)', { fd });
 }
 
 // ---- ptys (the virtual modem bank and tests) ----

@@ -65,6 +65,22 @@ export interface QuietResult {
   tooMuch: boolean;
 }
 
+export interface CarrierWatchOptions {
+  /** How often the device is looked at (ms, on the line's Clock). */
+  intervalMs: number;
+  /** ignore-carrier: only a hangup of the device counts, not DCD low. */
+  ignoreDcd: boolean;
+  /** The watch could not get at the device (it then reports the carrier lost at the first check). */
+  onError?: (err: TgettyError) => void;
+}
+
+export interface CarrierWatch {
+  /** Stop watching and let go of the device. Idempotent. */
+  stop(): void;
+  /** The fd the watch holds on the device (never read), or undefined (none: memory line, stopped, open failed). */
+  readonly fd: number | undefined;
+}
+
 /** Default bound of a quiet-wait (mgetty clean_line). */
 export const QUIET_MAX_BYTES = 10_000;
 
@@ -145,6 +161,14 @@ export interface Line {
   release(): void;
   /** Stop reading, cancel pending calls (canceled marker), close the parent's fds. Idempotent. */
   close(): void;
+  /**
+   * Watch the device for the caller going away while a child holds it (after release()):
+   * every `intervalMs`, the device hung up (pty master closed, the kernel hung the port up
+   * on DCD loss) or, unless `ignoreDcd`, DCD is low. `onLost` is then called once and the
+   * watch stops. Works whatever the line's state. A real tty keeps one fd for it,
+   * O_RDONLY|O_NOCTTY|O_NONBLOCK, never read (ioctls only), closed by stop().
+   */
+  watchCarrier(opts: CarrierWatchOptions, onLost: (why: string) => void): CarrierWatch;
 }
 
 // ---- endings ----

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTgettyError } from '../core/errors.js';
+import { closeFd, openPty } from './libc.js';
 import {
   INVALID_LOCK_GRACE_MS, LockTemplate, foreignLockOwner, formatLockPid, isLockTemplate, isProcessAlive, lockName, lockPath, makeLock,
   parseLockContent, processCommand, readLock, removeLock, watchLock,
@@ -172,7 +173,7 @@ test('unreadable lock (a directory in its place) is held, never removed', (t) =>
   assert.equal(r.ok, false);
   assert.equal(r.ok ? '' : r.reason, 'unreadable');
   assert.deepEqual(foreignLockOwner(dir, 'ttyD'), { pid: 0, cmd: '', reason: 'unreadable' });
-  assert.match(lines[0] ?? '', /^W lock file .* cannot be read \(EISDIR\)/);
+  assert.match(lines[0] ?? '', /^W lock file .* is not a regular file \(directory\): not reading or removing it/);
   assert.ok(statSync(join(dir, 'LCK..ttyD')).isDirectory());
 });
 
@@ -349,4 +350,166 @@ test('lock template: an unwritable lock dir gives no template, and the lock repo
   assert.equal(tpl.prepare(), false);
   assert.equal(tpl.file, undefined);
   assert.throws(() => makeLock(dir, 'ttyS3', { pid: 4246, template: tpl }), (e: unknown) => isTgettyError(e) && e.code === 'LOCK_FAILED');
+});
+
+/**
+ * Issue 15 (1, 2): whatever another user plants under a lock's name in the world-writable
+ * lock dir. Each case runs in a child process with a time limit, because the FIFO case
+ * blocked the process for good in open(2) (no timer of the test could fire), and as a
+ * session leader without a controlling tty (detached), so that opening a pty slave without
+ * O_NOCTTY would visibly make it the child's controlling tty.
+ */
+interface AttackResult {
+  ms: number;
+  content: { state: string; code?: string; detail?: string };
+  ok: boolean;
+  reason: string;
+  foreign: { reason: string } | null;
+  ttyNr: number;
+  log: string[];
+}
+
+function attackChild(dir: string, device: string): { res?: AttackResult; status: number | null; signal: string | null; stderr: string } {
+  const lockUrl = new URL('./lock.js', import.meta.url).href;
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { readLock, makeLock, foreignLockOwner, lockPath } = await import(${JSON.stringify(lockUrl)});
+    const log = [];
+    const spy = { warn: (m) => log.push('W ' + m), mesg: (m) => log.push('M ' + m) };
+    const t0 = Date.now();
+    const content = readLock(lockPath(process.argv[1], process.argv[2]));
+    // Old enough that an invalid file would count as stale: only the refusal may keep it.
+    const now = () => Date.now() + 3_600_000;
+    const r = makeLock(process.argv[1], process.argv[2], { log: spy, now });
+    const foreign = foreignLockOwner(process.argv[1], process.argv[2], { now }) ?? null;
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    // Field 7 (tty_nr); the fields after the command name, which ends at the last ')'.
+    const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
+    process.stdout.write(JSON.stringify({ ms: Date.now() - t0, content, ok: r.ok, reason: r.ok ? '' : r.reason, foreign, ttyNr, log }) + String.fromCharCode(10));
+  `;
+  // setsid: a new session, no controlling tty (setsid execs without forking: the timeout kills node itself).
+  const r = spawnSync('setsid', ['-w', process.execPath, '--input-type=module', '-e', script, dir, device], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return { ...(line.startsWith('{') ? { res: JSON.parse(line) as AttackResult } : {}), status: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+function assertRefused(t: TestContext, dir: string, device: string, what: RegExp, still: () => boolean): AttackResult {
+  const out = attackChild(dir, device);
+  assert.ok(out.res !== undefined, `the child gave no answer (status ${out.status}, signal ${out.signal}: hung?) ${out.stderr}`);
+  const res = out.res;
+  t.diagnostic(JSON.stringify(res));
+  assert.ok(res.ms < 2000, `readLock and makeLock took ${res.ms} ms`);
+  assert.equal(res.content.state, 'unreadable');
+  assert.match(res.content.detail ?? '', what);
+  assert.equal(res.ok, false, 'the line is not taken');
+  assert.equal(res.reason, 'unreadable');
+  assert.deepEqual(res.foreign, { pid: 0, cmd: '', reason: 'unreadable' }, 'a foreign lock, not stale');
+  assert.equal(res.ttyNr, 0, 'no controlling tty');
+  assert.match(res.log[0] ?? '', /^W lock file .*: not reading or removing it; treating the line as locked$/);
+  assert.equal(res.log.some((l) => l.startsWith('M removing')), false);
+  assert.ok(still(), 'the planted file is still there');
+  return res;
+}
+
+function stillLinkTo(path: string, target: string): () => boolean {
+  return () => lstatSync(path).isSymbolicLink() && readlinkSync(path) === target;
+}
+
+test('a FIFO as the lock file: refused at once (no blocking open), held, not removed', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'LCK..ttyFifo');
+  assert.equal(spawnSync('mkfifo', [path]).status, 0);
+  assertRefused(t, dir, 'ttyFifo', /^not a regular file \(fifo\)$/, () => lstatSync(path).isFIFO());
+});
+
+test('a symlink to a pty slave as the lock file: never opened (no controlling tty), held, not removed', (t) => {
+  const dir = tempDir(t);
+  const pty = openPty();
+  t.after(() => closeFd(pty.master));
+  const path = join(dir, 'LCK..ttyPty');
+  symlinkSync(pty.slave, path);
+  assertRefused(t, dir, 'ttyPty', /^a symbolic link$/, stillLinkTo(path, pty.slave));
+});
+
+test('a symlink to a regular file (a dead pid, or our own) as the lock file: not followed, held, not removed', (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'elsewhere');
+  writeFileSync(target, formatLockPid(deadPid()));
+  const path = join(dir, 'LCK..ttyLnk');
+  symlinkSync(target, path);
+  assertRefused(t, dir, 'ttyLnk', /^a symbolic link$/, stillLinkTo(path, target));
+  assert.equal(readFileSync(target, 'latin1').trim() !== '', true, 'the target is untouched');
+  // In-process too: a symlink to a file holding our own pid is not "our lock".
+  writeFileSync(target, formatLockPid(process.pid));
+  assert.equal(makeLock(dir, 'ttyLnk').ok, false);
+  assert.equal(removeLock(dir, 'ttyLnk'), false);
+  assert.ok(stillLinkTo(path, target)());
+});
+
+test('a huge (10 MB sparse) lock file with a dead pid first: refused, held, not removed', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'LCK..ttyBig');
+  writeFileSync(path, formatLockPid(deadPid()));
+  truncateSync(path, 10 * 1024 * 1024);
+  utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  assertRefused(t, dir, 'ttyBig', /^too large \(10485760 bytes, at most 1024 expected\)$/, () => statSync(path).size === 10 * 1024 * 1024);
+});
+
+test('a directory as the lock file: refused, held, not removed (in a child too)', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'LCK..ttyDir');
+  mkdirSync(path);
+  assertRefused(t, dir, 'ttyDir', /^not a regular file \(directory\)$/, () => statSync(path).isDirectory());
+});
+
+test('a symlink planted over a lock template is not linked as our lock; removing a stale lock leaves nothing moved aside', (t) => {
+  const dir = tempDir(t);
+  // A template replaced by a symlink to a file of another pid (a non-sticky lock dir lets others do that).
+  const tpl = new LockTemplate(dir);
+  t.after(() => tpl.dispose());
+  assert.equal(tpl.prepare(), true);
+  const file = tpl.file as string;
+  const foreign = join(dir, 'foreign');
+  writeFileSync(foreign, formatLockPid(process.pid));
+  rmSync(file);
+  symlinkSync(foreign, file);
+  const { log, lines } = logSpy();
+  const r = makeLock(dir, 'ttyTpl', { template: tpl, log });
+  assert.equal(r.ok, true);
+  const st = lstatSync(join(dir, 'LCK..ttyTpl'));
+  assert.ok(st.isFile(), 'our lock is a regular file, not the planted link');
+  assert.equal(readFileSync(join(dir, 'LCK..ttyTpl'), 'latin1'), formatLockPid(process.pid));
+  assert.match(lines.join('\n'), /lock template .* was replaced behind our back/);
+  assert.equal(tpl.file, undefined, 'the template is forgotten');
+  tpl.dispose();
+  assert.ok(lstatSync(file).isSymbolicLink(), 'dispose leaves a file that is not ours');
+  // A stale lock is moved aside, checked and removed: no LTMP.*.rm* file is left.
+  const dead = deadPid();
+  writeFileSync(join(dir, 'LCK..ttyRace'), formatLockPid(dead));
+  assert.equal(makeLock(dir, 'ttyRace').ok, true);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.rm')), [], 'nothing moved aside is left');
+});
+
+test('a stale lock replaced by a fresh one just before its removal: the fresh lock is put back, not deleted', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'LCK..ttyRace');
+  writeFileSync(path, formatLockPid(deadPid()));
+  const live = liveProcess(t);
+  const lines: string[] = [];
+  // The "removing stale lock" message comes between the verdict and the removal: another
+  // getty removes the stale lock and makes its own in that moment.
+  const log = {
+    warn: (m: string) => lines.push(`W ${m}`),
+    mesg: (m: string) => {
+      lines.push(`M ${m}`);
+      if (!m.startsWith('removing stale')) return;
+      rmSync(path);
+      writeFileSync(path, formatLockPid(live));
+    },
+  };
+  const r = makeLock(dir, 'ttyRace', { log });
+  assert.equal(r.ok, false);
+  assert.equal(r.ok ? 0 : r.ownerPid, live);
+  assert.equal(readFileSync(path, 'latin1'), formatLockPid(live), 'the fresh lock is still there');
+  assert.deepEqual(readdirSync(dir), ['LCK..ttyRace'], 'nothing moved aside is left');
 });

@@ -11,12 +11,17 @@
  *   INVALID_LOCK_GRACE_MS (a program that creates with O_EXCL and then writes may be
  *   between the two), and as stale afterwards.
  * - An unreadable lock (EACCES, a directory) is held: when in doubt, stay off the line.
+ * - The lock dir is world-writable: anything but a small regular file under the lock's
+ *   name (a FIFO, a symlink, a device, a directory, a huge file) is never opened in a way
+ *   that can block or give us a controlling tty, is never removed, and keeps us off the
+ *   line (src/line/safe-open.ts; docs/security.md).
  */
-import { closeSync, fchmodSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, lstatSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import { lockName } from '../config/effective.js';
+import { createExclusive, readSmallFile, sameFile, type FileId } from './safe-open.js';
 
 /** Default lock directory (Debian: /var/lock -> /run/lock). */
 export const DEFAULT_LOCK_DIR = '/var/lock';
@@ -24,6 +29,8 @@ export const DEFAULT_LOCK_DIR = '/var/lock';
 export const INVALID_LOCK_GRACE_MS = 10_000;
 /** Longest owner command line reported (mgetty logs up to 59-60 chars). */
 export const OWNER_CMD_MAX = 60;
+/** Largest lock file read (HDB locks are 11 bytes; some programs add a name): a bigger one is refused, and held. */
+export const MAX_LOCK_BYTES = 1024;
 
 /** What a getty logs while handling locks; a tgetty Logger fits. */
 export interface LockLog {
@@ -46,7 +53,8 @@ export type LockContent =
   | { state: 'pid'; pid: number; format: 'ascii' | 'binary' }
   /** Empty, garbage or pid 0. */
   | { state: 'invalid'; mtimeMs: number; size: number }
-  | { state: 'unreadable'; code: string };
+  /** Cannot be read, or refused (`detail`: a FIFO, symlink, device, directory or huge file). Held, never removed. */
+  | { state: 'unreadable'; code: string; detail?: string };
 
 /** A lock that keeps us off the line. pid 0 = owner unknown (unreadable or invalid lock). */
 export interface LockOwner {
@@ -92,29 +100,23 @@ export function parseLockContent(data: Uint8Array): { pid: number; format: 'asci
   return undefined;
 }
 
-/** Read and decode a lock file. Never throws. */
+/** Read and decode a lock file. Never throws, never blocks, never follows a symlink. */
 export function readLock(path: string): LockContent {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = errnoCode(err) ?? 'EIO';
+  return inspectLock(path).content;
+}
+
+/** readLock() plus the identity of the file read, so that a removal can check it removes that file. */
+function inspectLock(path: string): { content: LockContent; id?: FileId } {
+  const r = readSmallFile(path, MAX_LOCK_BYTES);
+  if (!r.ok) {
     // ENOTDIR: the lock dir is not a directory, so no lock can exist in it; taking the
     // lock then fails with a clear "lock directory" error instead of a phantom owner.
-    return code === 'ENOENT' || code === 'ENOTDIR' ? { state: 'absent' } : { state: 'unreadable', code };
+    if (!('refused' in r)) return { content: { state: 'absent' } };
+    return { content: { state: 'unreadable', code: r.code, detail: r.refused } };
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { state: 'unreadable', code: 'EISDIR' };
-    const buf = Buffer.alloc(64);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const parsed = parseLockContent(buf.subarray(0, n));
-    return parsed === undefined ? { state: 'invalid', mtimeMs: st.mtimeMs, size: st.size } : { state: 'pid', ...parsed };
-  } catch (err) {
-    return { state: 'unreadable', code: errnoCode(err) ?? 'EIO' };
-  } finally {
-    closeSync(fd);
-  }
+  const id = { dev: r.st.dev, ino: r.st.ino };
+  const parsed = parseLockContent(r.data);
+  return { content: parsed === undefined ? { state: 'invalid', mtimeMs: r.st.mtimeMs, size: r.st.size } : { state: 'pid', ...parsed }, id };
 }
 
 /** Does the process exist? EPERM (someone else's process) counts as alive. */
@@ -145,27 +147,69 @@ type Verdict = { kind: 'retry' } | { kind: 'ours' } | { kind: 'held'; owner: Loc
  * Decide about an existing lock: ours, held by someone, or gone/stale (removed -> retry).
  */
 function judge(path: string, device: string, o: Required<Omit<LockOptions, 'log'>> & { log?: LockLog }): Verdict {
-  const c = readLock(path);
+  const { content: c, id } = inspectLock(path);
   switch (c.state) {
     case 'absent':
       return { kind: 'retry' };
     case 'unreadable':
-      o.log?.warn(`lock file ${path} exists but cannot be read (${c.code}); treating the line as locked`);
+      o.log?.warn(
+        c.detail !== undefined
+          ? `lock file ${path} is ${c.detail}: not reading or removing it; treating the line as locked`
+          : `lock file ${path} exists but cannot be read (${c.code}); treating the line as locked`,
+      );
       return { kind: 'held', owner: { pid: 0, cmd: '', reason: 'unreadable' } };
     case 'invalid': {
       const age = o.now() - c.mtimeMs;
       if (age < INVALID_LOCK_GRACE_MS) return { kind: 'held', owner: { pid: 0, cmd: '', reason: 'invalid' } };
       o.log?.mesg(`removing invalid lock file ${path} (${c.size} bytes, no pid)`);
-      return removeIfUnchanged(path, c) ? { kind: 'retry' } : { kind: 'held', owner: { pid: 0, cmd: '', reason: 'invalid' } };
+      return removeIfUnchanged(path, c, id, o.pid) ? { kind: 'retry' } : { kind: 'held', owner: { pid: 0, cmd: '', reason: 'invalid' } };
     }
     case 'pid':
       if (c.pid === o.pid) return { kind: 'ours' };
       if (isProcessAlive(c.pid)) return { kind: 'held', owner: { pid: c.pid, cmd: processCommand(c.pid, o.procDir), reason: 'live' } };
       o.log?.mesg(`removing stale lock file ${path} of dead process ${c.pid} (${device})`);
-      if (removeIfUnchanged(path, c)) return { kind: 'retry' };
+      if (removeIfUnchanged(path, c, id, o.pid)) return { kind: 'retry' };
       o.log?.warn(`cannot remove stale lock file ${path}; treating the line as locked`);
       return { kind: 'held', owner: { pid: c.pid, cmd: '', reason: 'stale' } };
   }
+}
+
+/**
+ * Remove a stale lock only if the name still holds the very file we judged (`seen`,
+ * `id`). unlink(2) by name could remove a fresh lock that another getty or cu made after
+ * it removed the stale one itself, so the file is first moved aside with rename(2) to a
+ * name of ours (atomic: what we moved is what we then check), and put back with link(2)
+ * if it turns out to be another file. Something that is not a small regular file never
+ * gets here (it is held, not stale).
+ */
+function removeIfUnchanged(path: string, seen: LockContent, id: FileId | undefined, pid: number): boolean {
+  if (id === undefined) return false;
+  const aside = join(dirname(path), `LTMP.tgetty.${pid}.rm${(++tempSeq).toString(36)}`);
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    // Gone already: someone else removed it; try to take the lock again.
+    return errnoCode(err) === 'ENOENT';
+  }
+  let st;
+  try {
+    st = lstatSync(aside);
+  } catch {
+    return true; // moved and gone: nothing of ours to clean up
+  }
+  const { content } = st.isFile() ? inspectLock(aside) : { content: undefined };
+  if (st.isFile() && sameFile(st, id) && content !== undefined && sameContent(content, seen)) {
+    unlinkQuiet(aside);
+    return true;
+  }
+  // Another file took the name between our read and the rename: give it back unless a third locker was faster.
+  try {
+    linkSync(aside, path);
+  } catch {
+    // EEXIST: the line has a new lock anyway; the moved file is a lock that lost the race.
+  }
+  unlinkQuiet(aside);
+  return true;
 }
 
 function sameContent(a: LockContent, b: LockContent): boolean {
@@ -174,27 +218,34 @@ function sameContent(a: LockContent, b: LockContent): boolean {
   return false;
 }
 
-/**
- * Unlink a stale lock only if it still is the one we judged (narrows, cannot close,
- * the race with another process that removed it and took a fresh lock meanwhile).
- */
-function removeIfUnchanged(path: string, seen: LockContent): boolean {
-  if (!sameContent(readLock(path), seen)) return true;
-  try {
-    unlinkSync(path);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'ENOENT';
-  }
+/** What is wrong with the lock directory, in words, for an errno code. */
+function lockDirHint(lockDir: string, code: string): string {
+  const create = 'create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory';
+  return code === 'ENOENT' ? `lock directory ${lockDir} does not exist; ${create}`
+    : code === 'ENOTDIR' ? `lock directory ${lockDir} is not a directory; ${create}`
+    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `lock directory ${lockDir} is not writable (${code}); run as root or give it mode 1777 / group uucp`
+    : `cannot create a lock file in ${lockDir} (${code})`;
 }
 
 function lockFailed(lockDir: string, device: string, err: unknown): TgettyError {
   const code = errnoCode(err) ?? 'EIO';
-  const hint =
-    code === 'ENOENT' || code === 'ENOTDIR' ? `lock directory ${lockDir} does not exist; create it (mode 1777, or owned by group uucp with mode 775) or configure another lock directory`
-    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `lock directory ${lockDir} is not writable (${code}); run as root or give it mode 1777 / group uucp`
-    : `cannot create a lock file in ${lockDir} (${code})`;
-  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${hint}`, { port: device, file: lockDir, errno: code }, { cause: err });
+  return new TgettyError('LOCK_FAILED', `cannot lock ${device}: ${lockDirHint(lockDir, code)}`, { port: device, file: lockDir, errno: code }, { cause: err });
+}
+
+/**
+ * Why no lock file can be made in `lockDir` (missing, not a directory, not writable), or
+ * undefined when it is usable. A configuration error, not a lock held by someone: the
+ * daemon reports it as such instead of stepping aside as for a dial-out.
+ */
+export function lockDirProblem(lockDir: string): string | undefined {
+  try {
+    if (!statSync(lockDir).isDirectory()) return lockDirHint(lockDir, 'ENOTDIR');
+    // W_OK also catches a read-only file system (EROFS), even for root.
+    accessSync(lockDir, fsConstants.W_OK | fsConstants.X_OK);
+    return undefined;
+  } catch (err) {
+    return lockDirHint(lockDir, errnoCode(err) ?? 'EIO');
+  }
 }
 
 function resolve(opts: LockOptions): Required<Omit<LockOptions, 'log'>> & { log?: LockLog } {
@@ -208,28 +259,28 @@ let tempSeq = 0;
  * The name is pid + counter (unique among live processes; random bytes cost more than the
  * rest of the lock); a leftover of a dead process with our pid is skipped by trying the next.
  */
-function writeTemp(lockDir: string, pid: number, prefix = `LCK..TM.${pid.toString(36)}.`): string {
+function writeTemp(lockDir: string, pid: number, prefix = `LCK..TM.${pid.toString(36)}.`): { path: string; id: FileId } {
   let tmp = '';
-  let fd = -1;
-  for (let attempt = 0; fd < 0; attempt++) {
+  let made: { fd: number; id: FileId } | undefined;
+  for (let attempt = 0; made === undefined; attempt++) {
     tmp = join(lockDir, `${prefix}${(++tempSeq).toString(36)}`);
     try {
-      fd = openSync(tmp, 'wx', 0o644);
+      // O_EXCL|O_NOFOLLOW: a file or symlink planted under this name is skipped, never written through.
+      made = createExclusive(tmp, 0o644);
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST' || attempt >= 8) throw err;
     }
   }
   try {
-    fchmodSync(fd, 0o644);
     const data = Buffer.from(formatLockPid(pid), 'latin1');
-    writeSync(fd, data, 0, data.length);
+    writeSync(made.fd, data, 0, data.length);
   } catch (err) {
-    closeSync(fd);
+    closeSync(made.fd);
     unlinkQuiet(tmp);
     throw err;
   }
-  closeSync(fd);
-  return tmp;
+  closeSync(made.fd);
+  return { path: tmp, id: made.id };
 }
 
 /** Templates are `LTMP.tgetty.<pid>.<n>`: after HDB's LTMP temp files, and never read as a lock (LCK..*). */
@@ -248,6 +299,7 @@ const sweptDirs = new Set<string>();
  */
 export class LockTemplate {
   private path: string | undefined;
+  private fileId: FileId | undefined;
 
   constructor(
     private readonly lockDir: string,
@@ -259,6 +311,11 @@ export class LockTemplate {
     return this.path;
   }
 
+  /** Identity of the file we wrote (a lock linked from it must be this file). */
+  get id(): FileId | undefined {
+    return this.fileId;
+  }
+
   /** Make the file unless it is there; false (no file) when the lock dir refuses: locks are then made the slow way, which reports why. */
   prepare(): boolean {
     if (this.path !== undefined) return true;
@@ -267,7 +324,9 @@ export class LockTemplate {
       sweepTemplates(this.lockDir);
     }
     try {
-      this.path = writeTemp(this.lockDir, this.pid, `LTMP.tgetty.${this.pid}.`);
+      const t = writeTemp(this.lockDir, this.pid, `LTMP.tgetty.${this.pid}.`);
+      this.path = t.path;
+      this.fileId = t.id;
       return true;
     } catch {
       return false;
@@ -277,11 +336,13 @@ export class LockTemplate {
   /** The file is gone (removed behind our back): make a new one at the next prepare(). */
   forget(): void {
     this.path = undefined;
+    this.fileId = undefined;
   }
 
   dispose(): void {
-    if (this.path !== undefined) unlinkQuiet(this.path);
-    this.path = undefined;
+    // Only our own file: in a dir others can write, the name may now hold theirs.
+    if (this.path !== undefined && this.fileId !== undefined && nameHolds(this.path, this.fileId)) unlinkQuiet(this.path);
+    this.forget();
   }
 }
 
@@ -302,6 +363,25 @@ function sweepTemplates(lockDir: string): void {
 /** Whether a file name in a lock dir is a lock template (LockTemplate): for leak checks. */
 export function isLockTemplate(name: string): boolean {
   return TEMPLATE_RE.test(name);
+}
+
+/** Does `path` (not followed) still name the file `id`? */
+function nameHolds(path: string, id: FileId): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && sameFile(st, id);
+  } catch {
+    return false;
+  }
+}
+
+/** Unlink `path` if it (not followed) names the same file as `other`: a link we just made from it. */
+function unlinkIfSame(path: string, other: string): void {
+  try {
+    if (sameFile(lstatSync(path), lstatSync(other))) unlinkSync(path);
+  } catch {
+    // one of them is gone: nothing of ours to undo
+  }
 }
 
 function unlinkQuiet(path: string): void {
@@ -326,8 +406,9 @@ export function makeLock(lockDir: string, device: string, opts: LockOptions & { 
   for (let round = 0; round < 3; round++) {
     // The prepared template if there is one (one link(2)), else a temp file of this round.
     const prepared = opts.template?.file;
-    let tmp: string;
-    if (prepared !== undefined) tmp = prepared;
+    const preparedId = opts.template?.id;
+    let tmp: { path: string; id: FileId };
+    if (prepared !== undefined && preparedId !== undefined) tmp = { path: prepared, id: preparedId };
     else {
       try {
         tmp = writeTemp(lockDir, o.pid);
@@ -335,12 +416,20 @@ export function makeLock(lockDir: string, device: string, opts: LockOptions & { 
         throw lockFailed(lockDir, device, err);
       }
     }
+    const fromTemplate = tmp.path === prepared;
     try {
-      linkSync(tmp, path);
-      return { ok: true, path };
+      // link(2) never follows a symlink at the new name (EEXIST), nor at the old one on Linux.
+      linkSync(tmp.path, path);
+      if (nameHolds(path, tmp.id)) return { ok: true, path };
+      // The template was swapped for another file (a dir others can write): what we just linked
+      // is not our lock. Remove that link of ours, drop the template, and try again the slow way.
+      o.log?.warn(`lock template ${tmp.path} was replaced behind our back; making a fresh lock`);
+      unlinkIfSame(path, tmp.path);
+      opts.template?.forget();
+      continue;
     } catch (err) {
       const code = errnoCode(err);
-      if (prepared !== undefined && code === 'ENOENT') {
+      if (fromTemplate && code === 'ENOENT') {
         // The template was removed behind our back: this round again, the slow way.
         opts.template?.forget();
         round--;
@@ -348,7 +437,7 @@ export function makeLock(lockDir: string, device: string, opts: LockOptions & { 
       }
       if (code !== 'EEXIST') throw lockFailed(lockDir, device, err);
     } finally {
-      if (prepared === undefined) unlinkQuiet(tmp);
+      if (!fromTemplate) unlinkQuiet(tmp.path);
     }
     const v = judge(path, device, o);
     if (v.kind === 'ours') return { ok: true, path };
@@ -367,8 +456,8 @@ export function makeLock(lockDir: string, device: string, opts: LockOptions & { 
 /** Remove the lock if it is ours. Returns true if a lock of ours was removed. */
 export function removeLock(lockDir: string, device: string, opts: { pid?: number } = {}): boolean {
   const path = lockPath(lockDir, device);
-  const c = readLock(path);
-  if (c.state !== 'pid' || c.pid !== (opts.pid ?? process.pid)) return false;
+  const { content: c, id } = inspectLock(path);
+  if (c.state !== 'pid' || c.pid !== (opts.pid ?? process.pid) || id === undefined || !nameHolds(path, id)) return false;
   try {
     unlinkSync(path);
     return true;

@@ -12,14 +12,14 @@
  * far end that answers from its data callback cannot re-enter the getty's handler.
  * Timed behaviour (quiet-wait, DTR toggle) runs on the injected Clock.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { CLOCAL, CRTSCTS, HUPCL } from './libc.js';
 import type { Termios } from './libc.js';
 import {
   canceledError, deviceName, hangupError, InputRouter, LineEmitter,
 } from './line.js';
-import type { HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
+import type { CarrierWatch, CarrierWatchOptions, HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
 import { applyTermiosMode, linuxDefaultTermios, speedOf, withClocal, withSpeed } from './termios-presets.js';
 
 export interface MemoryLineOptions {
@@ -185,6 +185,8 @@ export class MemoryLine extends LineEmitter implements Line {
   private toggles = new Set<Pending & { cancel: () => void }>();
   private flushScheduled = false;
   private hangupInfo: HangupInfo | undefined;
+  /** The far end went away (also after release(): the device, not our handle on it). */
+  private deviceGone = false;
 
   constructor(opts: MemoryLineOptions) {
     super();
@@ -335,6 +337,28 @@ export class MemoryLine extends LineEmitter implements Line {
     this.end();
   }
 
+  watchCarrier(opts: CarrierWatchOptions, onLost: (why: string) => void): CarrierWatch {
+    // The model of the device the far end drives: its hangup and DCD, whatever our handle's state.
+    let timer: TimerHandle | undefined;
+    let stopped = false;
+    const stop = (): void => {
+      stopped = true;
+      timer?.cancel();
+    };
+    const check = (): void => {
+      if (stopped) return;
+      const why = this.deviceGone ? 'the line hung up' : !opts.ignoreDcd && this.modemLines && !this.modemIn.dcd ? 'DCD is low' : undefined;
+      if (why !== undefined) {
+        stop();
+        onLost(why);
+        return;
+      }
+      timer = this.clock.setTimeout(check, opts.intervalMs);
+    };
+    timer = this.clock.setTimeout(check, opts.intervalMs);
+    return { stop, fd: undefined };
+  }
+
   // ---- far end hooks ----
 
   fromFar(b: Buffer): void {
@@ -359,6 +383,7 @@ export class MemoryLine extends LineEmitter implements Line {
   }
 
   farHangup(): void {
+    this.deviceGone = true;
     if (this.state !== 'open') return;
     this.hangup({ reason: 'eof' });
   }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTgettyError } from '../core/errors.js';
@@ -62,4 +63,27 @@ test('unwritable run dir -> PIDFILE_FAILED naming the file', (t) => {
     assert.match(e.message, /cannot write pid file .*missing\/tgetty\.pid\.ttyS0 \(ENOENT\)/);
     return true;
   });
+});
+
+test('a FIFO or a symlink planted as the pid file: read at once as "no pid" (no blocking open), not removed; writing replaces the name', (t) => {
+  const dir = tempDir(t);
+  const fifo = pidFilePath(dir, 'ttyF');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const target = join(dir, 'target');
+  writeFileSync(target, `${process.pid}\n`);
+  symlinkSync(target, pidFilePath(dir, 'ttyL'));
+  // In a child with a time limit: before the fix the FIFO blocked the process in open(2) for good.
+  const url = new URL('./pidfile.js', import.meta.url).href;
+  const script = `const { readPidFile, removePidFile } = await import(${JSON.stringify(url)});
+    const d = process.argv[1];
+    process.stdout.write(JSON.stringify([readPidFile(d, 'ttyF') ?? null, removePidFile(d, 'ttyF'), readPidFile(d, 'ttyL') ?? null, removePidFile(d, 'ttyL', ${process.pid})]));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+  assert.equal(r.signal, null, `the child hung and was killed ${r.stderr}`);
+  assert.deepEqual(JSON.parse(r.stdout), [null, false, null, false]);
+  assert.ok(lstatSync(fifo).isFIFO());
+  assert.ok(lstatSync(pidFilePath(dir, 'ttyL')).isSymbolicLink());
+  // Writing replaces the planted name itself (rename(2)), never writing through the link.
+  writePidFile(dir, 'ttyL', 4242);
+  assert.equal(readFileSync(target, 'latin1'), `${process.pid}\n`);
+  assert.equal(readPidFile(dir, 'ttyL'), 4242);
 });

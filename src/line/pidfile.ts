@@ -1,13 +1,16 @@
 /**
  * Per-line pid file `<runDir>/tgetty.pid.<devId>` (pid + LF, mode 0644), for scripts
  * that want to signal the getty of one line. Unlike mgetty (Q14), tgetty's callers
- * remove it on every clean exit.
+ * remove it on every clean exit. The run dir may be writable by others (a configured
+ * one): the temp file is created O_EXCL|O_NOFOLLOW, rename(2) replaces a name without
+ * following it, and reading never follows a symlink or blocks on a FIFO (safe-open.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import { devId as toDevId } from '../config/effective.js';
+import { createExclusive, readSmallFile } from './safe-open.js';
 
 export const DEFAULT_RUN_DIR = '/run';
 
@@ -24,9 +27,8 @@ export function writePidFile(runDir: string, devId: string, pid: number = proces
   const path = pidFilePath(runDir, devId);
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
+    const { fd } = createExclusive(tmp, 0o644); // 0644 whatever the umask
     try {
-      fchmodSync(fd, 0o644); // whatever the umask
       const data = Buffer.from(`${pid}\n`, 'latin1');
       writeSync(fd, data, 0, data.length);
     } finally {
@@ -49,13 +51,11 @@ export function writePidFile(runDir: string, devId: string, pid: number = proces
 
 /** The pid in the file, or undefined if there is no file or no valid pid in it. */
 export function readPidFile(runDir: string, devId: string): number | undefined {
-  try {
-    const m = /^\s*(\d+)\s*$/.exec(readFileSync(pidFilePath(runDir, devId), 'latin1'));
-    const pid = m === null ? 0 : Number(m[1]);
-    return pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readSmallFile(pidFilePath(runDir, devId), 64);
+  if (!r.ok) return undefined;
+  const m = /^\s*(\d+)\s*$/.exec(r.data.toString('latin1'));
+  const pid = m === null ? 0 : Number(m[1]);
+  return pid > 0 ? pid : undefined;
 }
 
 /**

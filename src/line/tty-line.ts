@@ -21,7 +21,8 @@ import type { Termios } from './libc.js';
 import {
   canceledError, deviceName, hangupError, InputRouter, LineEmitter,
 } from './line.js';
-import type { HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
+import type { CarrierWatch, CarrierWatchOptions, HangupInfo, Line, LineMode, LineState, ModemStatus, QuietOptions, QuietResult } from './line.js';
+import { watchTtyCarrier } from './carrier-watch.js';
 import { applyTermiosMode, speedOf, withClocal, withSpeed } from './termios-presets.js';
 
 export interface TtyLineOptions {
@@ -71,6 +72,9 @@ function sharedReadBuffer(): Buffer {
   return readBuffer;
 }
 
+/** errno of open(2) for a path that does not exist (Linux). */
+const ENOENT = 2;
+
 /** Open a tty device as a Line (O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC). Sets CLOCAL. Throws LINE_OPEN_FAILED. */
 export function openTtyLine(path: string, opts: TtyLineOptions = {}): TtyLine {
   const port = deviceName(path);
@@ -78,6 +82,8 @@ export function openTtyLine(path: string, opts: TtyLineOptions = {}): TtyLine {
   try {
     fd = openFd(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
   } catch (e) {
+    // In words: the admin reads this in `tgetty status` (a USB modem unplugged, a typo in --lines).
+    if (isTgettyError(e) && e.context.errno === ENOENT) throw new TgettyError('LINE_OPEN_FAILED', `no such device ${path}`, { port, path, errno: 'ENOENT' }, { cause: e });
     throw toTgettyError(e, 'LINE_OPEN_FAILED', { port, path });
   }
   try {
@@ -353,6 +359,10 @@ export class TtyLine extends LineEmitter implements Line {
     this.failPending(canceledError(this.device));
     this.rs.destroy();
     closeFd(this.fd);
+  }
+
+  watchCarrier(opts: CarrierWatchOptions, onLost: (why: string) => void): CarrierWatch {
+    return watchTtyCarrier(this.path, this.clock, opts, onLost);
   }
 
   // ---- internals ----

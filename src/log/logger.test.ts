@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -330,4 +330,29 @@ test('batchedDeferral with loggers: entries of several lines reach their files i
   a.close();
   assert.match(read('ttyS0'), /three/, 'close writes the pending entry at once');
   b.close();
+});
+
+test('a symlink or a FIFO planted as the line log in a log dir others can write: refused (entries to stderr), never written through, never blocking', (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'victim');
+  writeFileSync(target, 'precious\n');
+  symlinkSync(target, join(dir, 'ttyS1.log'));
+  assert.equal(spawnSync('mkfifo', [join(dir, 'ttyS2.log')]).status, 0);
+  // In a child with a time limit: open(O_WRONLY) of a FIFO without a reader blocks for good without O_NONBLOCK.
+  const url = new URL('./logger.js', import.meta.url).href;
+  const script = `const { createLogger } = await import(${JSON.stringify(url)});
+    const err = [];
+    for (const device of ['ttyS1', 'ttyS2']) {
+      const log = createLogger({ device, logDir: process.argv[1], audit: 'none', stderr: (s) => err.push(s) });
+      log.mesg('secret');
+      log.close();
+    }
+    process.stdout.write(JSON.stringify(err));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+  assert.equal(r.signal, null, `the child hung and was killed ${r.stderr}`);
+  const err = JSON.parse(r.stdout) as string[];
+  assert.match(err[0] ?? '', /cannot open log file .*ttyS1\.log: ELOOP/);
+  assert.match(err[2] ?? '', /cannot open log file .*ttyS2\.log: (ENXIO|ENOTREG)/);
+  assert.equal(readFileSync(target, 'utf8'), 'precious\n', 'nothing written through the link');
+  assert.equal(err.filter((l) => l.includes('secret')).length, 2, 'the entries went to stderr');
 });

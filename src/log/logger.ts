@@ -136,7 +136,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const stderr = opts.stderr ?? defaultStderr;
   const format = opts.format ?? 'text';
   const filePath = opts.file === null ? undefined : (opts.file ?? logFilePath(opts.logDir ?? DEFAULT_LOG_DIR, device));
-  const logFile = filePath === undefined ? undefined : new LogFile(filePath, stderr);
+  const logFile = filePath === undefined ? undefined : new LogFile(filePath, stderr, typeof opts.file === 'string');
 
   const auditOpt = opts.audit ?? 'auto';
   const auditMode = typeof auditOpt === 'string' ? resolveAuditMode(auditOpt, opts.env ?? process.env) : 'custom';

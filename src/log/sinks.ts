@@ -4,10 +4,11 @@
  * Nothing here throws into the caller: a getty must keep answering calls when /var/log
  * is full.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import { LOG_ALERT, LOG_AUTH, LOG_ERR, LOG_NOTICE, openSyslog, syslog } from '../line/libc.js';
+import { openAppend } from '../line/safe-open.js';
 import { LogLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
 
@@ -19,7 +20,9 @@ function writeAll(fd: number, data: Buffer): void {
 
 /**
  * An append-only log file opened lazily (mode 0640; Node opens every fd close-on-exec,
- * so login never inherits it). When it cannot be opened or written, one warning goes to
+ * so login never inherits it). It is opened with O_NOFOLLOW|O_NONBLOCK|O_NOCTTY and must
+ * be a regular file (safe-open.ts): a symlink, FIFO or device planted in a log dir that
+ * others can write is refused, never written through. When it cannot be opened or written, one warning goes to
  * `warn` and `write()` returns false until `markIdle()`/`reopen()` allow a new try.
  */
 export class LogFile {
@@ -35,6 +38,8 @@ export class LogFile {
   constructor(
     readonly path: string,
     private readonly warn: (s: string) => void,
+    /** The caller named this exact path (LoggerOptions.file): a character device is accepted. */
+    private readonly explicit = false,
   ) {}
 
   /** True while the file is known to be unusable (entries go elsewhere). */
@@ -99,8 +104,9 @@ export class LogFile {
   }
 
   private open(): boolean {
+    let st;
     try {
-      this.fd = openSync(this.path, 'a', 0o640);
+      ({ fd: this.fd, st } = openAppend(this.path, 0o640, { charDevice: this.explicit }));
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT' || this.triedMkdir) {
         this.fail('open', err);
@@ -110,19 +116,14 @@ export class LogFile {
       this.triedMkdir = true;
       try {
         mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
-        this.fd = openSync(this.path, 'a', 0o640);
+        ({ fd: this.fd, st } = openAppend(this.path, 0o640, { charDevice: this.explicit }));
       } catch (err2) {
         this.fail('open', err2);
         return false;
       }
     }
-    try {
-      const st = fstatSync(this.fd);
-      this.ino = st.ino;
-      this.dev = st.dev;
-    } catch {
-      this.ino = 0;
-    }
+    this.ino = st.ino;
+    this.dev = st.dev;
     this.checkRotation = false;
     this.failed = false;
     this.warned = false;

@@ -17,6 +17,8 @@ export interface AfterConnectOptions extends LoginPhaseOptions {
   device: string;
   /** The login stage is over, before the hang-up (the daemon ends its call record here). */
   onLoginEnd?: (res: LoginPhaseResult) => void;
+  /** The modem is being hung up (the daemon's status says so). */
+  onHangup?: () => void;
 }
 
 export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseResult> {
@@ -25,6 +27,7 @@ export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseRe
   // A line that hung up before any session has nobody to hang up on; after a session the
   // modem may still be in the call (a program that ended while the caller stayed).
   if (res.outcome !== 'hangup' || res.exit !== undefined) {
+    o.onHangup?.();
     await hangupAfterCall(o.openLine, { clock: o.clock, log: o.log, speed: o.settings.speed, dtrMs: o.settings.toggleDtrWaitMs });
   }
   try {

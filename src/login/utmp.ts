@@ -6,7 +6,8 @@
  * writer never throws: a getty must not drop a caller because /run/utmp is broken, so
  * failures are logged and the call goes on.
  */
-import { chownSync, closeSync, fchmodSync, openSync } from 'node:fs';
+import { closeSync, fchownSync } from 'node:fs';
+import { createExclusive } from '../line/safe-open.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { errnoCode } from '../core/errors.js';
@@ -122,25 +123,26 @@ export class UtmpWriter {
   private ensureUtmpFile(): void {
     // glibc never creates utmp, and a fresh Debian 12 VM may lack /run/utmp (spike §2):
     // create it like systemd-tmpfiles does (0664, group utmp) so `who` works.
+    // O_EXCL|O_NOFOLLOW (createExclusive): a planted file or symlink is never written
+    // through; chown on the fd, not the name, so the name cannot be swapped in between.
     let fd: number;
     try {
-      fd = openSync(this.utmpFile, 'wx', 0o664);
+      ({ fd } = createExclusive(this.utmpFile, 0o664)); // 0664 whatever the umask
     } catch (e) {
       if (errnoCode(e) === 'EEXIST') return;
       throw e;
     }
     try {
-      fchmodSync(fd, 0o664); // undo the umask
+      const g = getgrnam('utmp');
+      if (g !== undefined && process.getuid?.() === 0) {
+        try {
+          fchownSync(fd, 0, g.gid);
+        } catch (e) {
+          this.log?.warn(`utmp: cannot give ${this.utmpFile} to group utmp: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
     } finally {
       closeSync(fd);
-    }
-    const g = getgrnam('utmp');
-    if (g !== undefined && process.getuid?.() === 0) {
-      try {
-        chownSync(this.utmpFile, 0, g.gid);
-      } catch (e) {
-        this.log?.warn(`utmp: cannot give ${this.utmpFile} to group utmp: ${e instanceof Error ? e.message : String(e)}`);
-      }
     }
     this.log?.warn(`utmp: created missing ${this.utmpFile} (mode 0664)`);
   }

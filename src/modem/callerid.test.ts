@@ -133,15 +133,11 @@ test('MSN matching compares the tail of the called number; 1-based, 0 if none', 
   assert.equal(d.distRing, 3);
 });
 
-test('resetCallData clears caller data but keeps connect and date (RESET state)', () => {
-  const d = parse(['DATE = 1121', 'TIME = 1930', 'NMBR = 5', 'NAME = X', 'CALLED NUMBER: 7', 'CONNECT 2400']);
+test('resetCallData clears every field, date and connect too (Q33: nothing leaks into the next call)', () => {
+  const d = parse(['DATE = 1121', 'TIME = 1930', 'NMBR = 5', 'NAME = X', 'CALLED NUMBER: 7', 'CARRIER 28800', 'PROTOCOL: LAPM', 'MESG = 0301', 'CONNECT 2400']);
+  d.distRing = 3;
   resetCallData(d);
-  assert.equal(d.callerId, 'none');
-  assert.equal(d.callerName, '');
-  assert.equal(d.callTime, '');
-  assert.equal(d.calledNr, '');
-  assert.equal(d.callDate, '1121');
-  assert.equal(d.connect, '2400');
+  assert.deepEqual(d, newCallData());
 });
 
 test('property: any line is accepted and assigned values are printable and quote-free', () => {

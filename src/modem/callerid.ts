@@ -47,16 +47,12 @@ export function newCallData(): CallData {
 }
 
 /**
- * What mgetty's RESET state clears (spec §5.4): caller ID back to `none`, name, time and
- * called number emptied. Connect and call date survive (observed), so they stay here too.
+ * The RESET state between two calls: every field back to its start value. mgetty clears
+ * only caller ID, time and called number, so a call without caller ID inherits the previous
+ * call's name and date (spec Q33); tgetty deliberately starts each call from nothing.
  */
 export function resetCallData(d: CallData): void {
-  d.callerId = 'none';
-  d.callerName = '';
-  d.callTime = '';
-  d.calledNr = '';
-  d.mesg1 = '';
-  d.mesg2 = '';
+  Object.assign(d, newCallData());
 }
 
 /** One change made by a line, for the log (`caller ID: 0555 (Rockwell)`). */

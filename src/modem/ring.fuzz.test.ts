@@ -6,7 +6,7 @@ import { bytewise, chunk, cutPoints, feedGarbage, fuzzParams, heapAllowance, lat
 import { newCallData, type CallData } from './callerid.js';
 import { RING_ACTIONS, RingWatcher, type RingEvent } from './ring.js';
 
-const WORDS = ['RING 1', 'RING A', 'RING/0301234', 'RING;0891234;35655024', 'FM:040404 TO:35655024', 'TO:8888', 'DRON=5', 'DROF=40', 'NMBR = 5551234'];
+const WORDS = ['RING 1', 'RING A', 'RING/0301234', 'RING;0891234;35655024', 'FM:040404 TO:35655024', 'TO:8888', 'DRON=5', 'DROF=40', 'NMBR = 5551234', 'NAME = JOE', 'NMBR = P'];
 const MSNS = ['35655024', '8888', '4'];
 
 interface Played {
@@ -26,8 +26,13 @@ function play(chunks: Uint8Array[]): Played {
       tail += latin1String(c);
       continue;
     }
-    const r = w.feed(c);
+    let r = w.feed(c);
     events.push(...r.events);
+    // A ring ends the feed; the runner feeds the rest to its next wait.
+    while (r.events.at(-1)?.kind === 'ring' && r.rest.length > 0) {
+      r = w.feed(r.rest);
+      events.push(...r.events);
+    }
     if (r.events.some((e) => e.kind === 'action')) {
       ended = true;
       tail += latin1String(r.rest);

@@ -24,8 +24,13 @@ function run(chunks: Uint8Array[], msn: string[] = []): Outcome {
       after += text(c);
       continue;
     }
-    const r = w.feed(c);
+    let r = w.feed(c);
     events.push(...r.events);
+    // A ring ends the feed; the runner feeds the rest to its next wait.
+    while (r.events.at(-1)?.kind === 'ring' && r.rest.length > 0) {
+      r = w.feed(r.rest);
+      events.push(...r.events);
+    }
     if (r.events.some((e) => e.kind === 'action')) {
       stopped = true;
       after += text(r.rest);
@@ -43,7 +48,17 @@ const CORPUS: { name: string; lines: string[]; msn?: string[]; rings: number; ca
   { name: 'RING A/B/C then RING', lines: ['RING A', 'RING B', 'RING C', 'RING'], rings: 4, distRing: 3 },
   { name: 'lower-case letter', lines: ['RING b'], rings: 1, distRing: 2 },
   { name: 'RING + indented FM:', lines: ['RING', '    FM:040404'], rings: 2, callerId: '040404' },
-  { name: 'RING, NMBR, RING (Q9)', lines: ['RING', 'NMBR = 0555', 'RING'], rings: 3, callerId: '0555' },
+  // Q9 as corrected: Debian's build does not count a lone NMBR line (upstream's t_ring says 3).
+  { name: 'RING, NMBR, RING (Q9: a lone NMBR is no ring)', lines: ['RING', 'NMBR = 0555', 'RING'], rings: 2, callerId: '0555' },
+  { name: 'Q9: NMBR then NAME is one ring', lines: ['NMBR = 0555', 'NAME = JOE'], rings: 1, callerId: '0555' },
+  { name: 'Q9: NAME then NMBR is one ring', lines: ['NAME = JOE', 'NMBR = 0555'], rings: 1, callerId: '0555' },
+  { name: 'Q9: NAME alone is no ring', lines: ['RING', 'NAME = JOE'], rings: 1 },
+  { name: 'Q9: two NMBR lines are no ring', lines: ['NMBR = 0555', 'NMBR = 0666'], rings: 0, callerId: '0666' },
+  { name: 'Q9: NMBR = P (private) counts at once', lines: ['RING', 'NMBR = P'], rings: 2, callerId: 'P' },
+  { name: 'Q9: NMBR = O (out of area) counts at once', lines: ['NMBR = O'], rings: 1, callerId: 'O' },
+  { name: 'Q9: Digi NMBR=/NAME= block', lines: ['NMBR=0555', 'NAME=JOE'], rings: 1, callerId: '0555' },
+  { name: 'Q9: two blocks, two rings', lines: ['RING', 'NMBR = 1', 'NAME = A', 'RING', 'NAME = B', 'NMBR = 2'], rings: 4, callerId: '2' },
+  { name: 'Q9: a RING between NMBR and NAME starts a new block', lines: ['NMBR = 1', 'RING', 'NAME = A'], rings: 1 },
   { name: 'RING/0666 (called number only)', lines: ['RING/0666'], rings: 1, callerId: 'none', calledNr: '0666', distRing: 0 },
   { name: 'RING;707070', lines: ['RING;707070'], rings: 1, callerId: '707070' },
   {
@@ -87,7 +102,7 @@ const CORPUS: { name: string; lines: string[]; msn?: string[]; rings: number; ca
   },
   { name: 'RING 0555 35655024 (number then MSN)', lines: ['RING 0555 35655024'], msn: ['35655024'], rings: 1, callerId: '0555', distRing: 1 },
   {
-    name: 'transcript C: Rockwell block, NMBR counts',
+    name: 'transcript C: Rockwell block, counted at NAME',
     lines: ['RING', 'DATE = 1121', 'TIME = 1930', 'NMBR = 5551234', 'NAME = JOE "X" O\'Neil'],
     rings: 2,
     callerId: '5551234',
@@ -95,6 +110,7 @@ const CORPUS: { name: string; lines: string[]; msn?: string[]; rings: number; ca
   { name: 'junk is ignored', lines: ['hello', 'OK', 'RINGO'], rings: 1 },
   { name: 'cadence: long,short,long', lines: ['DROF=0', 'DRON=5', 'DROF=20', 'RING'], rings: 1, distRing: 5 },
   { name: 'NMBR after cadence reports is not a ring', lines: ['DRON=20', 'NMBR = 1', 'RING'], rings: 1, callerId: '1', distRing: 1 },
+  { name: 'a block after cadence reports is not a ring', lines: ['DRON=20', 'NMBR = 1', 'NAME = A', 'RING'], rings: 1, callerId: '1', distRing: 1 },
 ];
 
 for (const c of CORPUS) {
@@ -121,11 +137,24 @@ test('ring events carry the distinctive ring only when the line set one', () => 
 });
 
 test('line events come before the ring they cause and carry caller-ID updates', () => {
-  const o = run([bytes('NMBR = 0555\r\n')]);
+  const o = run([bytes('NMBR = 0555\r\nNAME = JOE\r\n')]);
   assert.deepEqual(o.events, [
     { kind: 'line', text: 'NMBR = 0555', discarded: 0, updates: [{ field: 'callerId', value: '0555', format: 'Rockwell' }] },
-    { kind: 'ring', line: 'NMBR = 0555' },
+    { kind: 'line', text: 'NAME = JOE', discarded: 0, updates: [{ field: 'callerName', value: 'JOE', format: 'Rockwell' }] },
+    { kind: 'ring', line: 'NAME = JOE' },
   ]);
+});
+
+test('a ring ends the feed and hands back what follows, so a runner that leaves the wait loses nothing', () => {
+  const w = new RingWatcher(newCallData());
+  const r = w.feed(bytes('RING\r\nNMBR = 5\r\nNAME = X\r\nRI'));
+  assert.deepEqual(r.events.map((e) => e.kind), ['line', 'ring']);
+  assert.equal(text(r.rest), '\nNMBR = 5\r\nNAME = X\r\nRI');
+  // A new watcher (a new wait) on the rest still sees the whole block.
+  const w2 = new RingWatcher(w.data);
+  const r2 = w2.feed(r.rest);
+  assert.deepEqual(r2.events.map((e) => e.kind), ['line', 'line', 'ring']);
+  assert.equal(text(r2.rest), '\nRI');
 });
 
 test('Q22: RING without CR/LF is not a ring yet', () => {

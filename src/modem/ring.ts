@@ -29,7 +29,7 @@ export type RingEvent =
 
 export interface RingFeed {
   events: RingEvent[];
-  /** Bytes of the chunk after an action string, not looked at (empty otherwise). */
+  /** Bytes of the chunk after the ring or action that ended this feed, not looked at (empty otherwise). */
   rest: Uint8Array;
 }
 
@@ -46,12 +46,16 @@ export class RingWatcher {
   /** DRON/DROF cadence bits since the last ring: count and pattern. */
   private cadenceCount = 0;
   private cadenceBits = 0;
+  /** Rockwell block lines seen since the last ring (Q9: the block counts once both are in). */
+  private blockNmbr = false;
+  private blockName = false;
 
   constructor(
     readonly data: CallData,
     private readonly msnList: readonly string[] = [],
   ) {}
 
+  /** Reads up to the first ring or action; the bytes after it come back in `rest`. */
   feed(chunk: Uint8Array): RingFeed {
     const events: RingEvent[] = [];
     for (let i = 0; i < chunk.length; i++) {
@@ -61,7 +65,12 @@ export class RingWatcher {
         const updates = applyCallerIdLine(this.data, line.text);
         events.push({ kind: 'line', text: line.text, discarded: line.discarded, updates });
         const ring = this.classify(line.text);
-        if (ring !== undefined) events.push(ring);
+        if (ring !== undefined) {
+          // One ring per feed: the runner counts it and may leave the wait (answer, cid-program),
+          // so what follows is handed back instead of being classified and lost.
+          events.push(ring);
+          return { events, rest: chunk.subarray(i + 1) };
+        }
         continue;
       }
       const sofar = this.lines.partial;
@@ -84,6 +93,8 @@ export class RingWatcher {
   }
 
   private ring(line: string, distRing: number | undefined): RingEvent {
+    this.blockNmbr = false;
+    this.blockName = false;
     if (this.cadenceCount > 0) {
       distRing = this.cadenceBits;
       this.cadenceCount = 0;
@@ -97,16 +108,37 @@ export class RingWatcher {
   private classify(raw: string): RingEvent | undefined {
     const line = trimSpace(raw);
     if (line.startsWith('FM:') || line.startsWith('TO:')) return this.ring(line, this.zyxel(line));
-    // Q9: a Rockwell caller-ID block counts as a RING, unless cadence reports are
-    // pending. The spec says "no DRON/DROF seen"; we read that as "since the last ring"
-    // (not confirmed on the real binary).
-    if (line.startsWith('NMBR') && this.cadenceCount === 0) return this.ring(line, undefined);
+    if (line.startsWith('NMBR') || line.startsWith('NAME')) return this.block(line);
     if (line.startsWith('DRON') || line.startsWith('DROF')) {
       this.cadence(line.slice(4));
       return undefined;
     }
     if (line.startsWith('RING')) return this.ring(line, this.ringVariant(line.slice(4)));
     return undefined;
+  }
+
+  /**
+   * Q9 (Debian's build, observed): a Rockwell caller-ID block counts as one RING once both
+   * its NMBR and NAME lines are in, in either order, or at once when NMBR is `O` or `P`
+   * (out of area / private: no name follows). A lone NMBR or NAME, or a second NMBR, does
+   * not count. Not while cadence reports are pending (spec: "no DRON/DROF seen"; we read
+   * that as "since the last ring"). A counted ring of any kind starts a new block.
+   */
+  private block(line: string): RingEvent | undefined {
+    let i = skipBlanks(line, 4);
+    if (line[i] === '=') i = skipBlanks(line, i + 1);
+    const value = trimSpace(line.slice(i));
+    if (line.startsWith('NMBR')) {
+      if (value === 'O' || value === 'P') return this.cadenceCount === 0 ? this.ring(line, undefined) : undefined;
+      this.blockNmbr = true;
+    } else this.blockName = true;
+    if (!this.blockNmbr || !this.blockName) return undefined;
+    if (this.cadenceCount > 0) {
+      this.blockNmbr = false;
+      this.blockName = false;
+      return undefined;
+    }
+    return this.ring(line, undefined);
   }
 
   /**

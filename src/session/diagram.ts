@@ -27,6 +27,7 @@ export const SAMPLE_INPUTS: readonly LineInput[] = [
   { type: 'quiet-done' },
   { type: 'ring', distRing: 0 },
   { type: 'ring', distRing: 2 },
+  { type: 'ring', distRing: 0, caller: true },
   { type: 'ring-timeout' },
   ...(['CONNECT', 'NO CARRIER', 'BUSY', 'ERROR', 'FAX'] as const).map((action): LineInput => ({
     type: 'modem-line',
@@ -42,14 +43,13 @@ export const SAMPLE_INPUTS: readonly LineInput[] = [
   { type: 'hangup' },
 ];
 
-type StaticConfig = Omit<MachineConfig, 'nologinPresent'>;
-
 /**
- * The configurations explored. The nologin file is not part of them: it can appear or
- * go away at any moment, so every step is tried with it present and absent.
+ * The configurations explored. The nologin file is not part of them (it is in the
+ * snapshot passed with each input): it can appear or go away at any moment, so every
+ * step is tried with it present and absent.
  */
-export function sampleConfigs(): StaticConfig[] {
-  const out: StaticConfig[] = [];
+export function sampleConfigs(): MachineConfig[] {
+  const out: MachineConfig[] = [];
   for (const direct of [false, true])
     for (const ringback of [false, true])
       for (const needDsr of [false, true])
@@ -57,7 +57,9 @@ export function sampleConfigs(): StaticConfig[] {
           for (const [statisticsChat, postInitChat] of [[false, false], [true, false], [false, true], [true, true]] as const)
             // rings -1: mgetty's "answer on the first activity" (Q12); 3: the cid-program loop.
             for (const rings of [1, 3, -1])
-              out.push({ direct, rings, ringback, ringbackTimeS: 30, modemCheckTimeS: 3600, needDsr, forceInitChat, statisticsChat, postInitChat, faxInit: false });
+              // cid-program only matters while RINGs are counted: with rings 3.
+              for (const cidProgram of rings === 3 ? [false, true] : [false])
+                out.push({ direct, rings, cidProgram, ringback, ringbackTimeS: 30, modemCheckTimeS: 3600, needDsr, forceInitChat, statisticsChat, postInitChat, faxInit: false });
   return out;
 }
 
@@ -108,9 +110,8 @@ function explore(): Exploration {
       if (TERMINAL.has(from.name)) continue;
       const fromId = JSON.stringify(from);
       for (const nologin of [false, true]) {
-        const cfg: MachineConfig = { ...base, nologinPresent: () => nologin };
         for (const input of SAMPLE_INPUTS) {
-          const t = transition(from, input, cfg);
+          const t = transition(from, input, base, { nologin });
           const toId = JSON.stringify(t.state);
           // "ignored X in state Y" and the like: same state, nothing done but a log line.
           if (toId === fromId && t.commands.every((c) => c.cmd === 'log')) continue;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { END_KINDS, initial, transition, type EndKind, type LineInput, type LineState, type MachineConfig } from './machine.js';
+import { END_KINDS, initial, transition, type EndKind, type LineInput, type LineSnapshot, type LineState, type MachineConfig } from './machine.js';
 import { SAMPLE_INPUTS, sampleConfigs } from './diagram.js';
 import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
@@ -8,10 +8,10 @@ const base: MachineConfig = BASE_MACHINE_CONFIG;
 
 type Ended = Extract<LineState, { name: 'ended' }>;
 
-function endOf(inputs: LineInput[], cfg: Partial<MachineConfig> = {}): Ended {
+function endOf(inputs: LineInput[], cfg: Partial<MachineConfig> = {}, now: LineSnapshot = { nologin: false }): Ended {
   const c = { ...base, ...cfg };
   let state = initial().state;
-  for (const i of inputs) state = transition(state, i, c).state;
+  for (const i of inputs) state = transition(state, i, c, now).state;
   assert.equal(state.name, 'ended', `did not end: ${JSON.stringify(state)}`);
   return state;
 }
@@ -20,10 +20,10 @@ const toIdle: LineInput[] = [{ type: 'opened' }, { type: 'chat-ok' }, { type: 'q
 const toRinging: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }];
 const toAnswering: LineInput[] = [...toRinging, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: true, why: '' }];
 const twoFailedProbes: LineInput[] = [...toIdle, { type: 'check-due' }, { type: 'lock-free' }, { type: 'chat-failed', reason: 'timeout' }, { type: 'chat-failed', reason: 'timeout' }];
-const nologin = { nologinPresent: () => true };
+const nologin: LineSnapshot = { nologin: true };
 
 /** Every end(...) call site of machine.ts, with the kind, exit code and lock it must give. */
-const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; kind: EndKind; exitCode: number; keepLock: boolean }[] = [
+const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; now?: LineSnapshot; kind: EndKind; exitCode: number; keepLock: boolean }[] = [
   { name: 'SIGUSR2 while idle', inputs: [...toIdle, { type: 'signal', signal: 'SIGUSR2' }], kind: 'reload', exitCode: 0, keepLock: false },
   { name: 'SIGTERM while ringing', inputs: [...toRinging, { type: 'signal', signal: 'SIGTERM' }], kind: 'signal', exitCode: 10, keepLock: false },
   { name: 'SIGHUP while answering', inputs: [...toAnswering, { type: 'signal', signal: 'SIGHUP' }], kind: 'signal', exitCode: 10, keepLock: false },
@@ -32,7 +32,7 @@ const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; 
   {
     name: 'modem line while refusing calls',
     inputs: [...toRinging, { type: 'ring', distRing: 0 }, { type: 'modem-line', action: 'NO CARRIER', line: 'NO CARRIER' }],
-    cfg: nologin,
+    now: nologin,
     kind: 'modem-said',
     exitCode: 20,
     keepLock: true,
@@ -40,7 +40,7 @@ const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; 
   {
     name: 'nologin refusal sent',
     inputs: [...toRinging, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }],
-    cfg: nologin,
+    now: nologin,
     kind: 'nologin',
     exitCode: 20,
     keepLock: true,
@@ -48,7 +48,7 @@ const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; 
   {
     name: 'caller hangs up during the nologin refusal',
     inputs: [...toRinging, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'hangup' }],
-    cfg: nologin,
+    now: nologin,
     kind: 'nologin',
     exitCode: 20,
     keepLock: true,
@@ -84,7 +84,7 @@ const TABLE: { name: string; inputs: LineInput[]; cfg?: Partial<MachineConfig>; 
 
 for (const row of TABLE) {
   test(`end kind: ${row.name} -> ${row.kind}`, () => {
-    const s = endOf(row.inputs, row.cfg);
+    const s = endOf(row.inputs, row.cfg, row.now);
     assert.deepEqual({ kind: s.kind, exitCode: s.exitCode, keepLock: s.keepLock }, { kind: row.kind, exitCode: row.exitCode, keepLock: row.keepLock });
   });
 }
@@ -104,9 +104,8 @@ test('end kinds: every ended state the machine can reach has a known kind, and e
       const from = queue.shift() as LineState;
       if (from.name === 'ended' || from.name === 'connected') continue;
       for (const present of [false, true]) {
-        const cfg: MachineConfig = { ...staticCfg, nologinPresent: () => present };
         for (const input of SAMPLE_INPUTS) {
-          const to = transition(from, input, cfg).state;
+          const to = transition(from, input, staticCfg, { nologin: present }).state;
           if (to.name === 'ended') {
             assert.ok(END_KINDS.includes(to.kind), `unknown kind ${to.kind}`);
             let codes = exitOf.get(to.kind);

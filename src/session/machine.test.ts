@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command } from './machine.js';
+import { initial, transition, type LineInput, type LineState, type MachineConfig, type Command, type LineSnapshot, type MachineEvent } from './machine.js';
 import { BASE_MACHINE_CONFIG } from '../../test/helpers/machine-config.js';
 
 const base: MachineConfig = BASE_MACHINE_CONFIG;
+const NO_NOLOGIN: LineSnapshot = { nologin: false };
+const NOLOGIN: LineSnapshot = { nologin: true };
 
 interface Step {
   state: LineState;
@@ -11,12 +13,12 @@ interface Step {
 }
 
 /** Feed inputs one by one from the initial state; return every step. */
-function run(inputs: LineInput[], cfg: Partial<MachineConfig> = {}): Step[] {
+function run(inputs: LineInput[], cfg: Partial<MachineConfig> = {}, now: LineSnapshot = NO_NOLOGIN): Step[] {
   const c = { ...base, ...cfg };
   let t = initial();
   const steps: Step[] = [t];
   for (const i of inputs) {
-    t = transition(t.state, i, c);
+    t = transition(t.state, i, c, now);
     steps.push(t);
   }
   return steps;
@@ -106,7 +108,7 @@ test('rings 3: two RINGs then silence is "phone stopped ringing", back to idle v
 });
 
 test('cid-program can lower the ring count: answer at once when enough RINGs came', () => {
-  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'cid-done', wanted: 1 }], { rings: 4 });
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0, caller: true }, { type: 'cid-done', wanted: 1 }], { rings: 4, cidProgram: true });
   assert.deepEqual((steps[steps.length - 2]).commands, [{ cmd: 'cid-program', rings: 1 }]);
   assert.equal(last(steps).state.name, 'screening');
 });
@@ -233,23 +235,20 @@ test('virtual ring (SIGUSR1) answers without a RING', () => {
   const s = last(run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }], { rings: 3 }));
   // After the lock, counting starts; a virtual ring is then an immediate answer.
   assert.equal(s.state.name, 'ringing');
-  const answered = transition(s.state, { type: 'virtual-ring' }, { ...base, rings: 3 });
+  const answered = transition(s.state, { type: 'virtual-ring' }, { ...base, rings: 3 }, NO_NOLOGIN);
   assert.equal(answered.state.name, 'screening');
 });
 
 test('nologin file: RINGs are counted but refused; silence resets; an auto-answer is refused with exit 20', () => {
-  const refused = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], { nologinPresent: () => true });
+  const refused = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], {}, NOLOGIN);
   assert.equal((refused[5]).state.name, 'nologin');
   assert.deepEqual(last(refused).commands[0], { cmd: 'audit', text: 'rejected, rings=1' });
-  const auto = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }], {
-    nologinPresent: () => true,
-  });
+  const auto = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'modem-line', action: 'CONNECT', line: 'CONNECT 2400' }, { type: 'chat-ok' }], {}, NOLOGIN);
   assert.deepEqual(cmds(auto[6]), ['quiet', 'send-nologin-refusal']);
   assert.deepEqual(last(auto).state, { name: 'ended', exitCode: 20, reason: 'nologin file present, call refused', keepLock: true, kind: 'nologin' });
-  let present = true;
-  const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], { nologinPresent: () => present });
-  present = false;
-  const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, { ...base, nologinPresent: () => present });
+  // The file goes away between two RINGs: the next snapshot says so.
+  const gone = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }], {}, NOLOGIN);
+  const t = transition(last(gone).state, { type: 'ring', distRing: 0 }, base, NO_NOLOGIN);
   assert.equal(t.state.name, 'screening');
 });
 
@@ -283,4 +282,91 @@ test('open failure exits 30; hangup while answering exits 10; unexpected inputs 
   const odd = last(run([...toIdle, { type: 'ring', distRing: 0 }]));
   assert.equal(odd.state.name, 'idle');
   assert.deepEqual(cmds(odd), ['log']);
+});
+
+test('transition is a pure function: the nologin file reaches it only through the snapshot', () => {
+  const ringing = last(run([...toIdle, { type: 'activity' }]));
+  const lockFree: LineInput = { type: 'lock-free' };
+  // The config carries no callback: the same arguments give the same answer, every time.
+  assert.equal(Object.values(base).some((v) => typeof v === 'function'), false);
+  const a = transition(ringing.state, lockFree, base, NOLOGIN);
+  assert.deepEqual(transition(ringing.state, lockFree, base, NOLOGIN), a);
+  assert.equal(a.state.name, 'nologin');
+  assert.equal(transition(ringing.state, lockFree, base, NO_NOLOGIN).state.name, 'ringing');
+});
+
+test('rings 0 is taken as 1 by the machine (it would otherwise answer without a RING)', () => {
+  const steps = run([...toIdle, { type: 'activity' }, { type: 'lock-free' }, { type: 'ring', distRing: 0 }], { rings: 0 });
+  assert.deepEqual(steps[5].state, { name: 'ringing', rings: 0, wanted: 1, ringback: 'off' });
+  assert.deepEqual(steps[5].commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  assert.equal(last(steps).state.name, 'screening');
+});
+
+test('cid-program: the machine runs it once a call, when caller data is known or at the second RING', () => {
+  const ringing: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }];
+  const cfg = { rings: 5, cidProgram: true };
+  // No caller data: not at RING 1, at RING 2; then never again in this call.
+  const plain = run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring', distRing: 0 }, { type: 'cid-done' }, { type: 'ring', distRing: 0, caller: true }], cfg);
+  assert.deepEqual(plain[6].commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  assert.deepEqual(plain[7].commands, [{ cmd: 'cid-program', rings: 2 }]);
+  assert.deepEqual(last(plain).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+  // Caller data with RING 1: at once.
+  assert.deepEqual(last(run([...ringing, { type: 'ring', distRing: 0, caller: true }], cfg)).commands, [{ cmd: 'cid-program', rings: 1 }]);
+  // None configured: never.
+  const none = run([...ringing, { type: 'ring', distRing: 0, caller: true }, { type: 'ring', distRing: 0 }], { rings: 5 });
+  assert.ok(none.every((s) => !cmds(s).includes('cid-program')));
+  // The next call may run it again.
+  const again = run([...ringing, { type: 'ring', distRing: 0, caller: true }, { type: 'cid-done' }, { type: 'ring-timeout' }, { type: 'quiet-done' }, ...ringing.slice(3), { type: 'ring', distRing: 0, caller: true }], cfg);
+  assert.deepEqual(last(again).commands, [{ cmd: 'cid-program', rings: 1 }]);
+});
+
+test('virtual ring: once SIGUSR1 came, the call\'s RING waits are taken as come (the machine says so)', () => {
+  const steps = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }], { rings: 3 });
+  assert.deepEqual(cmds(steps[5]), ['log', 'virtual-ring']);
+  assert.equal(last(steps).state.name, 'screening');
+  // With the nologin file too (as mgetty: the virtual ring overrides it), down to the answer.
+  const refused = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }, { type: 'virtual-ring' }], { rings: 2 }, NOLOGIN);
+  assert.deepEqual(cmds(refused[5]), ['log', 'log', 'virtual-ring']);
+  assert.deepEqual(cmds(refused[6]), ['log', 'virtual-ring']);
+  assert.equal(last(refused).state.name, 'screening');
+  // A plain call afterwards waits for real RINGs again.
+  const later = run([...toIdle, { type: 'virtual-ring' }, { type: 'lock-free' }, { type: 'virtual-ring' }, { type: 'screened', allowed: false, why: 'x' }, { type: 'quiet-done' }, { type: 'activity' }, { type: 'lock-free' }], { rings: 3 });
+  assert.deepEqual(last(later).commands, [{ cmd: 'wait-ring', timeoutMs: 10_000 }]);
+});
+
+/** Every event of a run, as `event` or `event:detail`. */
+const eventsOfRun = (steps: Step[]): string[] =>
+  steps.flatMap((s) => (s as { events?: MachineEvent[] }).events ?? []).map((e) =>
+    e.event === 'phase' ? `phase:${e.phase}` : e.event === 'call-end' ? `call-end:${e.outcome}` : e.event === 'ended' ? `ended:${e.afterAnswer}` : e.event,
+  );
+
+test('events: a call from start-up to CONNECT tells the outside what happened, in order, without state names', () => {
+  const steps = run([
+    ...toIdle,
+    { type: 'activity' },
+    { type: 'lock-free' },
+    { type: 'ring', distRing: 0, caller: true },
+    { type: 'screened', allowed: true, why: '' },
+    { type: 'chat-ok', connect: '33600' },
+  ]);
+  assert.deepEqual(eventsOfRun(steps), [
+    'phase:initializing', 'modem-ready', 'phase:idle', 'call-start', 'phase:ringing', 'call-caller', 'phase:answering', 'phase:connected',
+  ]);
+});
+
+test('events: calls that end before the answer, and ends straight from the answer chat', () => {
+  const ringing: LineInput[] = [...toIdle, { type: 'activity' }, { type: 'lock-free' }];
+  const missed = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }, { type: 'quiet-done' }], { rings: 3 }));
+  assert.deepEqual(missed.slice(-2), ['call-end:missed', 'phase:idle']);
+  const denied = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: false, why: 'x' }]));
+  assert.equal(denied.at(-1), 'call-end:denied');
+  const refused = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'ring-timeout' }], {}, NOLOGIN));
+  assert.equal(refused.at(-1), 'call-end:refused');
+  const noCarrier = eventsOfRun(run([...ringing, { type: 'ring', distRing: 0 }, { type: 'screened', allowed: true, why: '' }, { type: 'chat-failed', reason: 'abort', action: 'NO CARRIER' }]));
+  assert.equal(noCarrier.at(-1), 'ended:true');
+  const junk = eventsOfRun(run([...ringing, { type: 'ring-timeout' }]));
+  assert.equal(junk.at(-1), 'ended:false');
+  // A direct line is ready as soon as it is open; a dial-out program's lock is a phase of its own.
+  assert.deepEqual(eventsOfRun(run([{ type: 'opened' }], { direct: true })), ['modem-ready']);
+  assert.deepEqual(eventsOfRun(run([{ type: 'lock-held', ownerPid: 1, ownerCmd: 'cu' }, { type: 'lock-free' }])), ['phase:dialout', 'phase:starting']);
 });

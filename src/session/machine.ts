@@ -10,6 +10,8 @@
  * end to a restart of the line instead.
  */
 
+import type { LineSettings } from './settings.js';
+
 export type ChatName = 'init' | 'force-init' | 'statistics' | 'post-init' | 'answer' | 'get-cnd';
 
 export type LineState =
@@ -23,8 +25,10 @@ export type LineState =
   | { name: 'dialout'; ownerPid: number; ownerCmd: string }
   | { name: 'check-modem'; attempt: 1 | 2 }
   | { name: 'reset' }
-  | { name: 'ringing'; rings: number; wanted: number; ringback: 'off' | 'first-call' | 'waiting-recall' }
-  | { name: 'nologin'; rings: number }
+  // virtual: SIGUSR1 came during this call, so every RING wait succeeds at once (mgetty's
+  // virtual RING); cidDone: cid-program ran for this call (it runs once a call).
+  | { name: 'ringing'; rings: number; wanted: number; ringback: 'off' | 'first-call' | 'waiting-recall'; virtual?: true; cidDone?: true }
+  | { name: 'nologin'; rings: number; virtual?: true }
   | { name: 'screening' }
   | { name: 'answering' }
   | { name: 'connected'; connect: string; autoAnswered: boolean }
@@ -71,7 +75,8 @@ export type LineInput =
   | { type: 'virtual-ring' }
   | { type: 'check-due' }
   | { type: 'quiet-done' }
-  | { type: 'ring'; distRing: number }
+  // caller: caller data (a caller ID or name) is known after this RING.
+  | { type: 'ring'; distRing: number; caller?: boolean }
   | { type: 'ring-timeout' }
   | { type: 'modem-line'; action: 'CONNECT' | 'NO CARRIER' | 'BUSY' | 'ERROR' | 'FAX'; line: string }
   | { type: 'cid-done'; wanted?: number }
@@ -99,22 +104,50 @@ export type Command =
   | { cmd: 'wait-activity'; checkAfterS: number } // -> activity | virtual-ring | check-due | lock-held
   | { cmd: 'probe-modem' } // AT -> OK: chat-ok | chat-failed
   | { cmd: 'wait-ring'; timeoutMs: number } // -> ring | ring-timeout | modem-line | virtual-ring
-  | { cmd: 'cid-program'; rings: number } // runs cid-program if due -> cid-done (wanted = new ring count, if it said so)
+  | { cmd: 'virtual-ring' } // the RING wait of a call that got SIGUSR1: succeeds at once -> virtual-ring
+  | { cmd: 'cid-program'; rings: number } // runs cid-program (the machine decides when) -> cid-done (wanted = new ring count, if it said so)
   | { cmd: 'screen' } // get-cnd-chat, dialin.config, cnd-program -> screened
   | { cmd: 'reset-call' } // forget caller id etc.
   | { cmd: 'send-nologin-refusal' } // the "Sorry, no login allowed" text, then 5 s -> chat-ok
   | { cmd: 'audit'; text: string }
   | { cmd: 'log'; level: 'error' | 'warn' | 'mesg' | 'noise'; text: string };
 
+/** The phase of the line as its users see it (the daemon's status), one per state. */
+export type LinePhase = 'starting' | 'initializing' | 'idle' | 'dialout' | 'ringing' | 'answering' | 'connected';
+
+/**
+ * What a transition means for the call records, the status and the restart policy.
+ * Events are facts, not actions: they have no outcome and are delivered even when an
+ * outside input cuts the transition's commands short.
+ */
+export type MachineEvent =
+  /** The line entered another phase (given only when it changes). */
+  | { event: 'phase'; phase: LinePhase }
+  /** The init chat succeeded (or a direct line opened): the modem is ready. */
+  | { event: 'modem-ready' }
+  /** Activity on the idle line: a call begins. */
+  | { event: 'call-start' }
+  /** A RING came with caller data known (the data itself is the runner's call data). */
+  | { event: 'call-caller' }
+  /** The call ended before it was answered and the line goes back to idle. */
+  | { event: 'call-end'; outcome: 'missed' | 'denied' | 'refused' }
+  /** The line ends; afterAnswer: straight from the answer chat (NO CARRIER, BUSY, a caller who hung up). */
+  | { event: 'ended'; afterAnswer: boolean };
+
 export interface Transition {
   state: LineState;
   commands: Command[];
+  /** Set by transition() when the step means something to the outside (see MachineEvent). */
+  events?: MachineEvent[];
 }
 
 /** The settings the machine needs (already resolved and post-processed by the config layer). */
 export interface MachineConfig {
   direct: boolean;
+  /** The `rings` setting as configured: 0 is taken as 1, negative answers on the first activity (Q12). */
   rings: number;
+  /** A cid-program is configured (and hooks can run). */
+  cidProgram: boolean;
   ringback: boolean;
   ringbackTimeS: number;
   modemCheckTimeS: number; // < 0: never
@@ -123,7 +156,34 @@ export interface MachineConfig {
   statisticsChat: boolean;
   postInitChat: boolean;
   faxInit: boolean;
-  nologinPresent: () => boolean;
+}
+
+/**
+ * What the machine knows of the world besides the input: facts that can change at any
+ * moment and that the runner looks up before each transition (the nologin file).
+ * Passed with every input, so transition() is a pure function of its arguments.
+ */
+export interface LineSnapshot {
+  /** The nologin file (mgetty's NOLOGIN) is present: calls are refused. */
+  nologin: boolean;
+}
+
+/** The machine's config from a line's settings; `canRunHooks`: a hook runner is there. */
+export function machineConfigOf(s: LineSettings, canRunHooks: boolean): MachineConfig {
+  return {
+    direct: s.direct,
+    rings: s.rings,
+    cidProgram: s.cidProgram !== undefined && canRunHooks,
+    ringback: s.ringback,
+    ringbackTimeS: s.ringbackTimeS,
+    modemCheckTimeS: s.modemCheckTimeS,
+    needDsr: s.needDsr,
+    forceInitChat: s.forceInitChat !== undefined && s.forceInitChat.length > 0,
+    statisticsChat: s.statisticsChat !== undefined,
+    postInitChat: s.postInitChat !== undefined,
+    // Fax reception is not implemented: the line is always initialised as data-only.
+    faxInit: false,
+  };
 }
 
 /** mgetty's inter-RING timeout while counting (spec §5.5). */
@@ -134,6 +194,28 @@ export const RINGBACK_FIRST_TIMEOUT_MS = 17_000;
 export const QUIET_AFTER_OPEN_MS = 100;
 export const QUIET_RESET_MS = 300;
 export const QUIET_DENIED_MS = 8_000;
+
+/** How many RINGs to wait for: `rings 0` would never answer, mgetty takes it as 1. */
+const wantedRings = (cfg: MachineConfig): number => (cfg.rings === 0 ? 1 : cfg.rings);
+
+/** Wait for the next RING, or, once SIGUSR1 came in this call, take it as come. */
+function waitRing(virtual: true | undefined, timeoutMs: number): Command[] {
+  if (virtual) return [{ cmd: 'log', level: 'mesg', text: 'virtual RING (SIGUSR1)' }, { cmd: 'virtual-ring' }];
+  return [{ cmd: 'wait-ring', timeoutMs }];
+}
+
+/** A copy of `o` with the flag `key` set when `on` (absent otherwise, so states compare as before). */
+function flag<T extends object, K extends string>(o: T, key: K, on: boolean | undefined): T {
+  return on === true ? { ...o, [key]: true } : o;
+}
+
+/**
+ * cid-program runs once a call, before the call is answered, as soon as caller data is
+ * known or at the second RING (mgetty's condition).
+ */
+function cidDue(cfg: MachineConfig, state: Extract<LineState, { name: 'ringing' }>, rings: number, caller: boolean): boolean {
+  return cfg.cidProgram && state.cidDone !== true && (caller || rings >= 2);
+}
 
 const end = (kind: EndKind, exitCode: number, reason: string, keepLock = false): Transition => ({
   state: { name: 'ended', exitCode, reason, keepLock, kind },
@@ -170,15 +252,15 @@ function postInitStep(cfg: MachineConfig): Transition {
   return { state: { name: 'reset' }, commands };
 }
 
-function startRinging(cfg: MachineConfig, rings: number): Transition {
+function startRinging(cfg: MachineConfig, rings: number, virtual: true | undefined): Transition {
   if (cfg.direct) return { state: { name: 'connected', connect: 'DIRECT', autoAnswered: false }, commands: [] };
   const ringback = cfg.ringback ? 'first-call' : 'off';
-  const wanted = cfg.rings;
+  const wanted = wantedRings(cfg);
   // mgetty (Q12): a negative ring count answers on the first activity without a RING.
   if (rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
   return {
-    state: { name: 'ringing', rings, wanted, ringback },
-    commands: [{ cmd: 'wait-ring', timeoutMs: ringback === 'first-call' ? RINGBACK_FIRST_TIMEOUT_MS : RING_TIMEOUT_MS }],
+    state: flag({ name: 'ringing', rings, wanted, ringback }, 'virtual', virtual),
+    commands: waitRing(virtual, ringback === 'first-call' ? RINGBACK_FIRST_TIMEOUT_MS : RING_TIMEOUT_MS),
   };
 }
 
@@ -199,11 +281,67 @@ function onSignal(state: LineState, signal: string): Transition | undefined {
   return { ...t, commands: [{ cmd: 'audit', text: `failed: got signal ${signal}, exiting` }, ...t.commands] };
 }
 
-export function transition(state: LineState, input: LineInput, cfg: MachineConfig): Transition {
-  if (input.type === 'signal') {
-    const t = onSignal(state, input.signal);
-    if (t !== undefined) return t;
+export function transition(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
+  const t = step(state, input, cfg, now);
+  const events = eventsOf(state, input, t.state);
+  return events.length > 0 ? { ...t, events } : t;
+}
+
+/** The phase of each state; reset and ended have none (the line is between phases). */
+export function phaseOf(state: LineState): LinePhase | undefined {
+  switch (state.name) {
+    case 'starting':
+      return 'starting';
+    case 'init':
+    case 'force-init':
+    case 'wait-dsr':
+    case 'post-init':
+      return 'initializing';
+    case 'idle':
+    case 'check-modem':
+      return 'idle';
+    case 'dialout':
+      return 'dialout';
+    case 'ringing':
+    case 'nologin':
+    case 'nologin-refuse':
+    case 'screening':
+      return 'ringing';
+    case 'answering':
+      return 'answering';
+    case 'connected':
+      return 'connected';
+    case 'reset':
+    case 'ended':
+      return undefined;
+    default: {
+      const never: never = state;
+      return never;
+    }
   }
+}
+
+const IN_CALL: ReadonlySet<StateName> = new Set<StateName>(['ringing', 'nologin', 'nologin-refuse', 'screening', 'answering']);
+
+/** The events of one step, in the order the outside must see them. */
+function eventsOf(from: LineState, input: LineInput, to: LineState): MachineEvent[] {
+  const out: MachineEvent[] = [];
+  if (from.name === 'idle' && to.name === 'ringing') out.push({ event: 'call-start' });
+  if ((from.name === 'starting' || from.name === 'init' || from.name === 'force-init') && (to.name === 'reset' || to.name === 'post-init')) {
+    out.push({ event: 'modem-ready' });
+  }
+  if (input.type === 'ring' && input.caller === true) out.push({ event: 'call-caller' });
+  if (to.name === 'ended') out.push({ event: 'ended', afterAnswer: from.name === 'answering' });
+  if (IN_CALL.has(from.name) && to.name === 'reset') {
+    out.push({ event: 'call-end', outcome: from.name === 'screening' ? 'denied' : from.name === 'nologin' ? 'refused' : 'missed' });
+  }
+  const phase = phaseOf(to);
+  if (phase !== undefined && phase !== phaseOf(from)) out.push({ event: 'phase', phase });
+  return out;
+}
+
+/** Start-up: open, init chats, DSR wait. */
+function startUp(state: Extract<LineState, { name: 'starting' | 'init' | 'wait-dsr' | 'force-init' | 'post-init' }>, input: LineInput, cfg: MachineConfig): Transition | undefined {
   switch (state.name) {
     case 'starting':
       if (input.type === 'opened') {
@@ -213,7 +351,7 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
       if (input.type === 'open-failed') {
         return {
-          ...end('open-failed', 30, 'cannot open the line'),
+          ...end('open-failed', 30, `cannot open the line: ${input.message}`),
           commands: [{ cmd: 'log', level: 'error', text: `cannot get terminal line: ${input.message}` }, { cmd: 'unlock' }],
         };
       }
@@ -253,6 +391,13 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       }
       break;
 
+  }
+  return undefined;
+}
+
+/** Between calls: reset, idle, the modem check, a dial-out program. */
+function idleSide(state: Extract<LineState, { name: 'reset' | 'idle' | 'check-modem' | 'dialout' }>, input: LineInput, cfg: MachineConfig): Transition | undefined {
+  switch (state.name) {
     case 'reset':
       if (input.type === 'quiet-done') return { ...toIdle(cfg), commands: [{ cmd: 'reset-call' }, { cmd: 'unlock' }, ...toIdle(cfg).commands] };
       break;
@@ -262,7 +407,8 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'lock-held') return toDialout(input.ownerPid, input.ownerCmd);
       if (input.type === 'activity' || input.type === 'virtual-ring') {
         // Take the lock first: a dial-out program may be what woke us.
-        return { state: { name: 'ringing', rings: 0, wanted: cfg.rings, ringback: 'off' }, commands: [{ cmd: 'lock' }] };
+        const ringing: LineState = { name: 'ringing', rings: 0, wanted: wantedRings(cfg), ringback: 'off' };
+        return { state: flag(ringing, 'virtual', input.type === 'virtual-ring'), commands: [{ cmd: 'lock' }] };
       }
       break;
 
@@ -287,16 +433,20 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       }
       break;
 
-    case 'ringing':
-      return ringing(state, input, cfg);
+  }
+  return undefined;
+}
 
+/** A call before CONNECT: refused (nologin), screened, answered. */
+function inCall(state: Extract<LineState, { name: 'nologin' | 'nologin-refuse' | 'screening' | 'answering' }>, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition | undefined {
+  switch (state.name) {
     case 'nologin':
       if (input.type === 'ring') {
         // Rings counted while refused still count once the nologin file is gone (as mgetty).
-        if (!cfg.nologinPresent()) return startRinging(cfg, state.rings + 1);
-        return { state: { name: 'nologin', rings: state.rings + 1 }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+        if (!now.nologin) return startRinging(cfg, state.rings + 1, state.virtual);
+        return { state: { ...state, rings: state.rings + 1 }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
       }
-      if (input.type === 'virtual-ring') return startRinging(cfg, state.rings);
+      if (input.type === 'virtual-ring') return startRinging(cfg, state.rings, true);
       if (input.type === 'ring-timeout') {
         return { state: { name: 'reset' }, commands: [{ cmd: 'audit', text: `rejected, rings=${state.rings}` }, { cmd: 'quiet', ms: QUIET_RESET_MS }] };
       }
@@ -329,6 +479,34 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
       if (input.type === 'hangup') return end('hangup', 10, 'hangup while answering');
       break;
 
+  }
+  return undefined;
+}
+
+function step(state: LineState, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
+  if (input.type === 'signal') {
+    const t = onSignal(state, input.signal);
+    if (t !== undefined) return t;
+  }
+  switch (state.name) {
+    case 'starting':
+    case 'init':
+    case 'wait-dsr':
+    case 'force-init':
+    case 'post-init':
+      return startUp(state, input, cfg) ?? unexpected(state, input);
+    case 'reset':
+    case 'idle':
+    case 'check-modem':
+    case 'dialout':
+      return idleSide(state, input, cfg) ?? unexpected(state, input);
+    case 'ringing':
+      return ringing(state, input, cfg, now);
+    case 'nologin':
+    case 'nologin-refuse':
+    case 'screening':
+    case 'answering':
+      return inCall(state, input, cfg, now) ?? unexpected(state, input);
     case 'connected':
     case 'ended':
       break;
@@ -341,35 +519,38 @@ export function transition(state: LineState, input: LineInput, cfg: MachineConfi
   return unexpected(state, input);
 }
 
-function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInput, cfg: MachineConfig): Transition {
+function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInput, cfg: MachineConfig, now: LineSnapshot): Transition {
   switch (input.type) {
     case 'lock-held':
       return toDialout(input.ownerPid, input.ownerCmd);
     case 'lock-free':
       // We hold the lock now: the call is ours.
-      if (cfg.nologinPresent()) {
+      if (now.nologin) {
         return {
-          state: { name: 'nologin', rings: 0 },
-          commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, { cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }],
+          state: flag({ name: 'nologin', rings: 0 }, 'virtual', state.virtual),
+          commands: [{ cmd: 'log', level: 'mesg', text: 'nologin file exists: not accepting calls' }, ...waitRing(state.virtual, RING_TIMEOUT_MS)],
         };
       }
-      return startRinging(cfg, 0);
+      return startRinging(cfg, 0, state.virtual);
     case 'ring':
     case 'virtual-ring': {
       // SIGUSR1 answers at once, also in the ringback loop (mgetty: every RING wait succeeds).
       if (input.type === 'virtual-ring') return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       const rings = state.rings + 1;
       if (state.ringback === 'first-call') {
-        return { state: { ...state, rings }, commands: [{ cmd: 'wait-ring', timeoutMs: RINGBACK_FIRST_TIMEOUT_MS }] };
+        return { state: { ...state, rings }, commands: waitRing(state.virtual, RINGBACK_FIRST_TIMEOUT_MS) };
       }
       if (rings >= state.wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
       // cid-program may change how many RINGs we wait for (exit status 10+n).
-      return { state: { ...state, rings, ringback: 'off' }, commands: [{ cmd: 'cid-program', rings }] };
+      if (cidDue(cfg, state, rings, input.caller === true)) {
+        return { state: { ...state, rings, ringback: 'off', cidDone: true }, commands: [{ cmd: 'cid-program', rings }] };
+      }
+      return { state: { ...state, rings, ringback: 'off' }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
     }
     case 'cid-done': {
       const wanted = input.wanted ?? state.wanted;
       if (state.rings >= wanted) return { state: { name: 'screening' }, commands: [{ cmd: 'screen' }] };
-      return { state: { ...state, wanted }, commands: [{ cmd: 'wait-ring', timeoutMs: RING_TIMEOUT_MS }] };
+      return { state: { ...state, wanted }, commands: waitRing(state.virtual, RING_TIMEOUT_MS) };
     }
     case 'ring-timeout':
       if (state.ringback === 'first-call') {
@@ -377,7 +558,7 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
           state: { ...state, rings: 0, ringback: 'waiting-recall' },
           commands: [
             { cmd: 'log', level: 'mesg', text: `ringback: phone stopped after ${state.rings} RINGs, waiting for re-ring` },
-            { cmd: 'wait-ring', timeoutMs: cfg.ringbackTimeS * 1000 },
+            ...waitRing(state.virtual, cfg.ringbackTimeS * 1000),
           ],
         };
       }

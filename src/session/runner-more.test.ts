@@ -36,7 +36,8 @@ function fakeHooks(statuses: Record<string, number | undefined>): { run: HookRun
 
 test('cnd-program exit 1: the caller is denied, no ATA, audit line, back to idle', async (t) => {
   const hooks = fakeHooks({ '/hooks/cnd': 1 });
-  const r = rig(t, 'cnd-program /hooks/cnd\ncnd-program-user nobody\n', { reply: answering }, { runHook: hooks.run });
+  // rings 2: the first RING, then the caller-ID block counts as the second (Q9, transcript C).
+  const r = rig(t, 'rings 2\ncnd-program /hooks/cnd\ncnd-program-user nobody\n', { reply: answering }, { runHook: hooks.run });
   await idle(r);
   r.modem.send('RING\r\nNMBR = 5551234\r\nNAME = JOE\r\n');
   await until(r.clock, () => r.runner.state.name === 'reset');
@@ -89,13 +90,14 @@ test('cnd-program with the real hook runner: a script sees the caller ID and dec
   const r = rig(t, 'cnd-program {DIR}/cnd.sh\n', { reply: answering }, (log) => ({ runHook: hookRunner(log) }), cndScript);
   const seen = (): string => (existsSync(join(r.dir, 'seen')) ? readFileSync(join(r.dir, 'seen'), 'utf8') : '');
   await idle(r);
-  r.modem.send('RING\r\nNMBR = 5551234\r\n');
+  // The caller ID before the RING that is answered (rings 1): screening sees it.
+  r.modem.send('NMBR = 5551234\r\nRING\r\n');
   await untilMixed(r.clock, () => seen() !== '' && r.runner.state.name === 'idle', 'the script ran and the call was denied');
   assert.equal(seen(), 'ttyT0|5551234|5551234\n');
   assert.ok(!r.modem.commands.includes('ATA'), 'denied: not answered');
   assert.match(r.logText(), /##### denied caller \(cnd-program .*cnd\.sh said no\)/);
   // The next caller is accepted by the same script.
-  r.modem.send('RING\r\nNMBR = 7771234\r\n');
+  r.modem.send('NMBR = 7771234\r\nRING\r\n');
   await untilMixed(r.clock, () => r.runner.state.name === 'connected', 'the second call was answered');
   const res = await connected(r);
   assert.equal(res.call.callerId, '7771234');
@@ -267,4 +269,58 @@ test('SIGHUP while idle is ignored; SIGHUP while the phone rings exits 10 and re
   assert.deepEqual(res, { kind: 'ended', exitCode: 10, reason: 'signal SIGHUP', keepLock: false, endKind: 'signal' });
   assert.equal(existsSync(r.lockFile), false);
   assert.match(r.logText(), /##### failed: got signal SIGHUP, exiting dev=ttyT0/);
+});
+
+test('Q33: a second call without caller ID gets none of the first call\'s name, date or time', async (t) => {
+  const hooks = fakeHooks({ '/hooks/cnd': 0 });
+  const r = rig(
+    t,
+    'rings 2\ncnd-program /hooks/cnd\n',
+    { reply: answering },
+    { runHook: hooks.run, screen: (id) => ({ allowed: id !== '5551234', why: `test rule for ${id}` }) },
+  );
+  await idle(r);
+  // Call 1: RING and a full Rockwell block (the second ring), denied, so the same runner waits for the next call.
+  r.modem.send('RING\r\nDATE = 1121\r\nTIME = 1930\r\nNMBR = 5551234\r\nNAME = JOE\r\n');
+  await until(r.clock, () => r.runner.state.name === 'reset');
+  await idle(r);
+  assert.match(r.logText(), /##### denied caller/);
+  // Call 2: two plain RINGs, no caller data at all.
+  r.modem.send('RING\r\nRING\r\n');
+  const res = await connected(r);
+  assert.equal(hooks.calls.length, 1, 'cnd-program ran for the second call only');
+  const env = hooks.calls[0]?.env ?? {};
+  assert.equal(env.CALLER_ID, 'none');
+  for (const k of ['CALLER_NAME', 'CALL_DATE', 'CALL_TIME', 'CALLED_ID']) assert.equal(env[k], undefined, `${k} leaked: ${env[k]}`);
+  assert.deepEqual(hooks.calls[0]?.args, ['ttyT0', 'none', '', '0', '']);
+  assert.equal(res.call.callerName, '');
+  assert.equal(res.call.callDate, '');
+  assert.equal(res.call.callTime, '');
+  assert.equal(res.call.distRing, 0);
+  res.line.close();
+});
+
+test('Q9: RING and a whole caller-ID block in one read count as two rings (rings 2 answers)', async (t) => {
+  const r = rig(t, 'rings 2\n', { reply: answering });
+  await idle(r);
+  r.modem.send('RING\r\nDATE = 1121\r\nTIME = 1930\r\nNMBR = 5551234\r\nNAME = JOE\r\n');
+  const res = await connected(r);
+  assert.equal(res.call.callerId, '5551234');
+  assert.equal(res.call.callerName, 'JOE');
+  res.line.close();
+});
+
+test('Q9: RING and a lone NMBR line are one ring (rings 2 does not answer yet)', async (t) => {
+  const r = rig(t, 'rings 2\n', { reply: answering });
+  await idle(r);
+  r.modem.send('RING\r\nNMBR = 5551234\r\n');
+  await until(r.clock, () => ringsOf(r) === 1);
+  // Two seconds of fake time with the NMBR line read: still one ring.
+  await assert.rejects(until(r.clock, () => ringsOf(r) !== 1, { maxMs: 2_000 }));
+  assert.equal(ringsOf(r), 1);
+  assert.ok(!r.modem.commands.includes('ATA'));
+  r.modem.send('NAME = JOE\r\n');
+  const res = await connected(r);
+  assert.equal(res.call.callerName, 'JOE');
+  res.line.close();
 });

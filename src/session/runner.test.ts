@@ -65,7 +65,7 @@ test('runner: NO CARRIER after ATA exits 1 with an audit line', async (t) => {
 test('runner: dialin.config denial is not answered and returns to idle', async (t) => {
   const r = rig(t, '', { reply: (c) => (c === 'ATA' ? 'CONNECT' : 'OK') }, { screen: (id) => ({ allowed: id !== '5551234', why: `test rule for ${id}` }) });
   await until(r.clock, () => r.runner.state.name === 'idle');
-  r.modem.send('RING\r\nNMBR = 5551234\r\n');
+  r.modem.send('NMBR = 5551234\r\nRING\r\n');
   await until(r.clock, () => r.runner.state.name === 'reset');
   await until(r.clock, () => r.runner.state.name === 'idle', { maxMs: 20_000 });
   assert.ok(!r.modem.commands.includes('ATA'));

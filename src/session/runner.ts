@@ -7,32 +7,26 @@
  * input. Inputs from outside (signals, carrier loss, a dial-out program taking the
  * lock while idle) interrupt the command in progress, unless the machine ignores them.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { TgettyError, toTgettyError } from '../core/errors.js';
 import { showBytes } from '../core/bytes.js';
 import type { Line } from '../line/line.js';
 import { isCanceled, isDisconnected } from '../line/line.js';
-import { LockTemplate, makeLock, removeLock, foreignLockOwner, watchLock, type LockWatch } from '../line/lock.js';
+import { watchLock, type LockWatch } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import { logField } from '../log/format.js';
-import { ChatScript, INIT_ABORTS, ANSWER_ABORTS, type ChatAction } from '../chat/script.js';
-import { SEND_PRE_DELAY_MS } from '../chat/send.js';
-import { newCallData, resetCallData, applyCallerIdLine, applyMesg, type CallData } from '../modem/callerid.js';
-import { RingWatcher } from '../modem/ring.js';
-import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
-import { initial, transition, type ChatName, type Command, type EndKind, type LineInput, type LineState, type MachineConfig, type Transition } from './machine.js';
+import { newCallData, resetCallData, type CallData } from '../modem/callerid.js';
+import { initial, machineConfigOf, transition, type Command, type EndKind, type LineInput, type LineSnapshot, type MachineEvent, type LineState, type MachineConfig, type Transition } from './machine.js';
 import type { LineSettings } from './settings.js';
 import { InputQueue } from './input-queue.js';
 import { Cancel } from './cancel.js';
+import { consume, Interrupted, sleep, type LineIo } from './line-io.js';
+import { runChat } from './chat-exec.js';
+import { probeModem, waitRing } from './modem-io.js';
+import { cidProgram, screen, type HookRunner, type ScreenVerdict } from './call-hooks.js';
+import { LineLock, waitLockGone, type LockWaitIo } from './line-lock.js';
 
-/** A caller-screening verdict (dialin.config). */
-export interface ScreenVerdict {
-  allowed: boolean;
-  why: string;
-}
-
-/** Result of a hook program (cnd-program, cid-program): its exit status, or undefined if it could not run. */
-export type HookRunner = (program: string, args: string[], env: Record<string, string>, user: string | undefined) => Promise<number | undefined>;
+export type { HookRunner, ScreenVerdict } from './call-hooks.js';
 
 export interface RunnerDeps {
   settings: LineSettings;
@@ -43,15 +37,23 @@ export interface RunnerDeps {
   openLine: () => Line;
   /** Set owner/group/mode of the device (port-owner, port-group, port-mode). Throws on failure. */
   prepareDevice?: () => void;
+  /** With the lock ours, before the line is opened: end what an earlier session left on the tty, revoke old fds. Never throws. */
+  takeOver?: () => Promise<void>;
   /** dialin.config screening; undefined = no file = everyone allowed. */
   screen?: (callerId: string) => ScreenVerdict;
   runHook?: HookRunner;
   nologinPresent: () => boolean;
   pid?: number;
-  /** Every state change, for the daemon's status and call records. */
-  onTransition?: (from: LineState, input: LineInput, to: LineState) => void;
+  /** The machine's events (call start and end, phase, modem ready), for the daemon's status and call records. */
+  onEvent?: (event: MachineEvent) => void;
   /** The answer chat wrote its first bytes (ATA): `ringToAtaMs` since the RING that decided it. */
   onAnswerSent?: (ringToAtaMs: number) => void;
+  /**
+   * A lock file that cannot be created (lock dir missing, read-only) ends the run as
+   * `open-failed` at start-up instead of being taken as a dial-out (mgetty's way, kept in
+   * single-line mode): the daemon reports it as a configuration error and backs off.
+   */
+  lockFailureEnds?: boolean;
 }
 
 export type RunResult =
@@ -59,21 +61,6 @@ export type RunResult =
   | { kind: 'connected'; line: Line; call: CallData; connect: string; autoAnswered: boolean; leftover: Buffer };
 
 const NOLOGIN_TEXT = '\r\n\r\nSorry, no login allowed\r\n\r\nGoodbye...\r\n\r\n';
-/** How long a lock must stay gone before the line comes back (a dial-out program may re-lock). */
-const DIALOUT_CONFIRM_MS = 2_000;
-/**
- * How often a held foreign lock is re-checked while waiting: an owner killed with
- * SIGKILL (cu, minicom) leaves its lock behind, and nobody removes it to wake the
- * watch (mgetty polls every 10 s).
- */
-const DIALOUT_POLL_MS = 5_000;
-
-class Interrupted extends Error {
-  constructor() {
-    super('interrupted');
-  }
-}
-
 
 export class LineRunner {
   private readonly s: LineSettings;
@@ -85,36 +72,29 @@ export class LineRunner {
   private current: Transition = initial();
   private abort: Cancel | undefined;
   private pendingExternal: LineInput | undefined;
-  private cidDone = false;
-  /** SIGUSR1 came: every RING wait of this call succeeds at once (mgetty's virtual RING). */
-  private virtualRing = false;
   private lastRingAt: number | undefined;
-  private holdingLock = false;
   private readonly pid: number;
-  /** Our lock file's content, written while idle, so the lock on a call is one link(2). */
-  private readonly template: LockTemplate;
+  private readonly lockIo: LockWaitIo;
+  private readonly lock: LineLock;
+  /** The lock dir's inotify watch while idle. */
+  private watch: LockWatch | undefined;
   private readonly machineCfg: MachineConfig;
+  private readonly io: LineIo;
 
   constructor(private readonly deps: RunnerDeps) {
     this.s = deps.settings;
     this.log = deps.log;
     this.clock = deps.clock;
     this.pid = deps.pid ?? process.pid;
-    this.template = new LockTemplate(deps.lockDir, this.pid);
-    this.machineCfg = {
-      direct: this.s.direct,
-      rings: this.s.rings === 0 ? 1 : this.s.rings,
-      ringback: this.s.ringback,
-      ringbackTimeS: this.s.ringbackTimeS,
-      modemCheckTimeS: this.s.modemCheckTimeS,
-      needDsr: this.s.needDsr,
-      forceInitChat: this.s.forceInitChat !== undefined && this.s.forceInitChat.length > 0,
-      statisticsChat: this.s.statisticsChat !== undefined,
-      postInitChat: this.s.postInitChat !== undefined,
-      // Fax reception is not implemented: the line is always initialised as data-only.
-      faxInit: false,
-      nologinPresent: deps.nologinPresent,
-    };
+    this.lockIo = { clock: this.clock, log: this.log, lockDir: deps.lockDir, device: this.s.device, pid: this.pid };
+    this.lock = new LineLock(this.lockIo);
+    this.io = { s: this.s, log: this.log, clock: this.clock, input: this.input, call: this.call, requireLine: () => this.requireLine() };
+    this.machineCfg = machineConfigOf(this.s, deps.runHook !== undefined);
+  }
+
+  /** The world as the machine sees it with the next input (the nologin file: cached, no syscall per RING). */
+  private snapshot(): LineSnapshot {
+    return { nologin: this.deps.nologinPresent() };
   }
 
   get state(): LineState {
@@ -133,12 +113,11 @@ export class LineRunner {
   deliver(input: LineInput): void {
     const state = this.current.state;
     if (state.name === 'ended' || state.name === 'connected') return;
-    const probe = transition(state, input, this.machineCfg);
+    const probe = transition(state, input, this.machineCfg, this.snapshot());
     if (probe.state === state && probe.commands.every((c) => c.cmd === 'log')) {
       for (const c of probe.commands) void this.perform(c, new Cancel());
       return;
     }
-    if (input.type === 'virtual-ring') this.virtualRing = true;
     this.pendingExternal = input;
     this.abort?.cancel();
   }
@@ -169,9 +148,9 @@ export class LineRunner {
         return this.connected(state);
       }
       const next = await this.performAll(commands);
-      this.current = transition(state, next, this.machineCfg);
+      this.current = transition(state, next, this.machineCfg, this.snapshot());
       if (next.type === 'ring' || next.type === 'virtual-ring') this.lastRingAt = this.clock.monotonic();
-      this.deps.onTransition?.(state, next, this.current.state);
+      for (const e of this.current.events ?? []) this.deps.onEvent?.(e);
       if (this.log.enabled(5)) this.log.noise(`state ${state.name} --${next.type}--> ${this.current.state.name}`);
     }
   }
@@ -185,7 +164,7 @@ export class LineRunner {
     line.pause();
     const leftover = this.input.take() ?? Buffer.alloc(0);
     this.watch?.close();
-    this.template.dispose();
+    this.lock.template.dispose();
     return { kind: 'connected', line, call: this.call, connect: this.call.connect, autoAnswered: state.autoAnswered, leftover };
   }
 
@@ -239,21 +218,21 @@ export class LineRunner {
       case 'open':
         return this.open(signal);
       case 'lock':
-        return this.lock();
+        return this.lock.take();
       case 'unlock':
-        this.unlock();
+        this.lock.release();
         return undefined;
       case 'watch-lock':
-        return this.waitLockGone(signal);
+        return waitLockGone(this.lockIo, signal);
       case 'release-line':
         this.closeLine();
         return undefined;
       case 'chat':
-        return this.chat(c.chat, signal);
+        return runChat(this.io, c.chat, signal, this.onAnswerByte);
       case 'check-dsr':
         return { type: 'dsr-cts', up: this.dsrOrCts() };
       case 'sleep-dsr':
-        await this.sleep(60_000, signal);
+        await sleep(this.io, 60_000, signal);
         return { type: 'dsr-cts', up: this.dsrOrCts() };
       case 'fax-init':
         this.log.mesg('fax initialisation skipped: tgetty answers data calls only');
@@ -263,21 +242,21 @@ export class LineRunner {
       case 'wait-activity':
         return this.waitActivity(c.checkAfterS, signal);
       case 'probe-modem':
-        return this.probeModem(signal);
+        return probeModem(this.io, signal);
       case 'wait-ring':
-        return this.waitRing(c.timeoutMs, signal);
+        return waitRing(this.io, c.timeoutMs, signal);
+      case 'virtual-ring':
+        return { type: 'virtual-ring' };
       case 'cid-program':
-        return this.cidProgram(c.rings);
+        return cidProgram(this.io, this.deps);
       case 'screen':
-        return this.screen(signal);
+        return screen(this.io, this.deps, signal);
       case 'reset-call':
         resetCallData(this.call);
-        this.cidDone = false;
-        this.virtualRing = false;
         return undefined;
       case 'send-nologin-refusal':
         await this.requireLine().write(NOLOGIN_TEXT);
-        await this.sleep(5_000, signal);
+        await sleep(this.io, 5_000, signal);
         return { type: 'chat-ok' };
       default: {
         const never: never = c;
@@ -295,17 +274,28 @@ export class LineRunner {
     this.input.push(chunk);
   };
 
+  /** The answer chat wrote its first bytes: RING -> ATA, for the daemon's answer latency. */
+  private readonly onAnswerByte = (): void => {
+    if (this.lastRingAt === undefined) return;
+    this.deps.onAnswerSent?.(this.clock.monotonic() - this.lastRingAt);
+    this.lastRingAt = undefined;
+  };
+
   private readonly onHangup = (): void => {
     this.deliver({ type: 'hangup' });
   };
 
   private async open(signal: Cancel): Promise<LineInput> {
     this.log.mesg('check for lockfiles');
-    const owner = foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log });
-    if (owner !== undefined) return { type: 'lock-held', ownerPid: owner.pid, ownerCmd: owner.cmd };
+    const owner = this.lock.foreign();
+    if (owner !== undefined) return owner;
     this.log.mesg('locking the line');
-    const lk = this.lock();
-    if (lk.type === 'lock-held') return lk;
+    const lk = this.lock.take();
+    if (lk.type === 'lock-held') {
+      if (this.lock.lastError !== undefined && this.deps.lockFailureEnds === true) return { type: 'open-failed', message: this.lock.lastError };
+      return lk;
+    }
+    await this.deps.takeOver?.();
     for (let attempt = 1; ; attempt++) {
       try {
         this.deps.prepareDevice?.();
@@ -315,7 +305,7 @@ export class LineRunner {
         const e = toTgettyError(err, 'LINE_OPEN_FAILED', { port: this.s.device });
         this.log.error(`cannot open line ${this.s.path}`, { err: e });
         if (attempt >= 2) return { type: 'open-failed', message: e.message };
-        await this.sleep(500, signal);
+        await sleep(this.io, 500, signal);
       }
     }
     const line = this.line;
@@ -334,35 +324,10 @@ export class LineRunner {
       if (!ok) this.log.noise('DTR toggle not possible on this device');
     }
     line.applyMode({ mode: 'idle-raw', speed: this.s.speed, clocal: true });
-    if (this.s.openDelayMs > 0) await this.sleep(this.s.openDelayMs, signal);
+    if (this.s.openDelayMs > 0) await sleep(this.io, this.s.openDelayMs, signal);
     line.resume();
     await this.quiet(100);
     return { type: 'opened' };
-  }
-
-  private lock(): LineInput {
-    try {
-      const r = makeLock(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log, template: this.template });
-      if (r.ok) {
-        this.holdingLock = true;
-        return { type: 'lock-free' };
-      }
-      return { type: 'lock-held', ownerPid: r.ownerPid, ownerCmd: r.ownerCmd };
-    } catch (err) {
-      // Lock dir missing or read-only: mgetty treats a failed lock as "someone else has it".
-      this.log.error('cannot create the lock file', { err });
-      return { type: 'lock-held', ownerPid: 0, ownerCmd: '(lock file could not be created)' };
-    }
-  }
-
-  private unlock(): void {
-    if (!this.holdingLock) return;
-    try {
-      removeLock(this.deps.lockDir, this.s.device, { pid: this.pid });
-    } catch (err) {
-      this.log.error('cannot remove the lock file', { err });
-    }
-    this.holdingLock = false;
   }
 
   private closeLine(): void {
@@ -376,33 +341,16 @@ export class LineRunner {
   }
 
   private cleanup(keepLock: boolean): void {
-    this.template.dispose();
+    this.lock.template.dispose();
     this.watch?.close();
     this.watch = undefined;
     this.closeLine();
-    if (!keepLock) this.unlock();
+    if (!keepLock) this.lock.release();
   }
 
   private dsrOrCts(): boolean {
     const st = this.line?.getModemStatus();
     return st === undefined || st.dsr || st.cts;
-  }
-
-  private sleep(ms: number, signal: Cancel): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(new Interrupted());
-        return;
-      }
-      const t = this.clock.setTimeout(() => {
-        off();
-        resolve();
-      }, ms);
-      const off = signal.onCancel(() => {
-        t.cancel();
-        reject(new Interrupted());
-      });
-    });
   }
 
   /** Discard input until the line has been silent for `ms` (mgetty's clean_line). */
@@ -418,165 +366,14 @@ export class LineRunner {
     return { type: 'quiet-done' };
   }
 
-  /**
-   * Wait for input while calling `step` on every chunk until it returns a result;
-   * `onTimeout` gives the result when `timeoutMs` passes without one.
-   */
-  private consume<T>(signal: Cancel, timeoutMs: number | undefined, step: (chunk: Buffer) => T | undefined, onTimeout: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      let done = false;
-      let off = (): void => undefined;
-      const finish = (fn: () => void): void => {
-        if (done) return;
-        done = true;
-        timer?.cancel();
-        off();
-        this.input.cancelWait();
-        fn();
-      };
-      const onAbort = (): void => finish(() => reject(new Interrupted()));
-      const pump = (): void => {
-        for (;;) {
-          const chunk = this.input.take();
-          if (chunk === undefined) break;
-          let r: T | undefined;
-          try {
-            r = step(chunk);
-          } catch (err) {
-            finish(() => reject(toTgettyError(err, 'INTERNAL', { port: this.s.device })));
-            return;
-          }
-          if (r !== undefined) {
-            finish(() => resolve(r));
-            return;
-          }
-        }
-        if (!done) this.input.onNext(pump);
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      off = signal.onCancel(onAbort);
-      // Input already queued (the RING that woke an idle line) may settle it at once: then
-      // no timer is armed and cancelled on the way to ATA.
-      pump();
-      if (!done && timeoutMs !== undefined) {
-        timer = this.clock.setTimeout(() => finish(() => resolve(onTimeout())), timeoutMs);
-      }
-    });
-  }
-
-  private chatSpec(name: ChatName): { elements: readonly string[]; timeoutMs: number; aborts: typeof INIT_ABORTS } | undefined {
-    const s = this.s;
-    switch (name) {
-      case 'init':
-        return { elements: s.initChat, timeoutMs: 20_000, aborts: INIT_ABORTS };
-      case 'force-init':
-        return s.forceInitChat === undefined ? undefined : { elements: s.forceInitChat, timeoutMs: 20_000, aborts: INIT_ABORTS };
-      case 'statistics':
-        return s.statisticsChat === undefined ? undefined : { elements: s.statisticsChat, timeoutMs: 10_000, aborts: [] };
-      case 'post-init':
-        return s.postInitChat === undefined ? undefined : { elements: s.postInitChat, timeoutMs: 10_000, aborts: [] };
-      case 'get-cnd':
-        return s.getCndChat === undefined ? undefined : { elements: s.getCndChat, timeoutMs: 10_000, aborts: [] };
-      case 'answer':
-        return { elements: s.answerChat, timeoutMs: s.answerChatTimeoutMs, aborts: ANSWER_ABORTS };
-      default: {
-        const never: never = name;
-        return never;
-      }
-    }
-  }
-
-  /** Run a chat script on the line. */
-  private async chat(name: ChatName, signal: Cancel): Promise<LineInput> {
-    const spec = this.chatSpec(name);
-    if (spec === undefined) return { type: 'chat-ok' };
-    const line = this.requireLine();
-    const script = new ChatScript<ChatAction>(spec.elements, { aborts: spec.aborts, timeoutMs: spec.timeoutMs });
-    const statsLines: string[] = [];
-    const onLines = (lines: readonly { text: string }[]): void => {
-      for (const l of lines) {
-        if (name === 'statistics') statsLines.push(l.text);
-        applyCallerIdLine(this.call, l.text);
-      }
-    };
-    let up = script.start();
-    let answerStarted = false;
-    for (;;) {
-      onLines(up.lines);
-      for (const f of up.found) this.log.mesg(`waiting for '${showBytes(f)}' ** found **`);
-      const step = up.step;
-      if (step.kind === 'done') {
-        this.input.unshift(script.leftover());
-        if (name === 'statistics') this.logStatistics(statsLines);
-        return { type: 'chat-ok', connect: this.call.connect };
-      }
-      if (step.kind === 'failed') {
-        this.input.unshift(script.leftover());
-        if (step.reason === 'timeout') this.log.warn(`${name} chat: timeout waiting for '${showBytes(step.expect)}'`);
-        else this.log.warn(`${name} chat: got '${step.abortText ?? ''}' waiting for '${showBytes(step.expect)}'`);
-        return {
-          type: 'chat-failed',
-          reason: step.reason,
-          ...(step.abortText !== undefined ? { action: step.abortText.trim() } : {}),
-          ...(step.action === 'fax' ? { fax: true } : {}),
-        };
-      }
-      if (step.kind === 'send') {
-        for (const d of step.diagnostics) this.log.warn(`${name} chat: ${d.message}`);
-        let text = '';
-        // mgetty pauses 50 ms before every send; right after a RING that only delays the
-        // answer, so the answer chat's first send (ATA) goes out at once (RING -> ATA < 5 ms).
-        const first = name === 'answer' && !answerStarted;
-        answerStarted = true;
-        const ops = first && step.ops[0]?.kind === 'delay' && step.ops[0].ms === SEND_PRE_DELAY_MS ? step.ops.slice(1) : step.ops;
-        for (const op of ops) {
-          if (op.kind === 'delay') await this.sleep(op.ms, signal);
-          else {
-            await line.write(op.data);
-            if (name === 'answer' && text === '' && this.lastRingAt !== undefined) {
-              this.deps.onAnswerSent?.(this.clock.monotonic() - this.lastRingAt);
-              this.lastRingAt = undefined;
-            }
-            text += Buffer.from(op.data).toString('latin1');
-          }
-        }
-        this.log.mesg(`send: ${showBytes(text)}`);
-        up = script.sent();
-        continue;
-      }
-      // expect: feed input until the step changes, or time out.
-      const expectStep = step;
-      up = await this.consume(
-        signal,
-        expectStep.timeoutMs,
-        (chunk) => {
-          const u = script.feed(chunk);
-          return u.step !== expectStep ? u : (onLines(u.lines), undefined);
-        },
-        () => script.timeout(),
-      );
-    }
-  }
-
-  private logStatistics(lines: string[]): void {
-    for (const l of lines) if (l !== '') this.log.mesg(`*** ${l}`);
-  }
-
   /** Idle: read nothing until something happens (input, the check timer, a dial-out lock). */
   private async waitActivity(checkAfterS: number, signal: Cancel): Promise<LineInput> {
     this.log.idle();
-    const ownerNow = (): LineInput | undefined => {
-      const owner = foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log });
-      return owner === undefined ? undefined : { type: 'lock-held', ownerPid: owner.pid, ownerCmd: owner.cmd };
-    };
+    const ownerNow = (): LineInput | undefined => this.lock.foreign();
     const already = ownerNow();
     if (already !== undefined) return already;
     // Idle time is free: write the lock's content now, so a RING's lock is one link(2).
-    this.template.prepare();
+    this.lock.template.prepare();
     // inotify on the lock dir: step off the line the moment a dial-out program locks it.
     this.watch = watchLock(this.deps.lockDir, this.s.device, (present) => {
       if (!present) return;
@@ -587,7 +384,8 @@ export class LineRunner {
       }
     }, { onError: (err) => this.log.warn(`cannot watch the lock directory: ${err.message}`) });
     try {
-      return await this.consume<LineInput>(
+      return await consume<LineInput>(
+        this.io,
         signal,
         checkAfterS >= 0 ? checkAfterS * 1000 : undefined,
         (chunk) => {
@@ -603,146 +401,4 @@ export class LineRunner {
     }
   }
 
-  private watch: LockWatch | undefined;
-
-  private async waitLockGone(signal: Cancel): Promise<LineInput> {
-    const owner = (): boolean => foreignLockOwner(this.deps.lockDir, this.s.device, { pid: this.pid, log: this.log }) !== undefined;
-    for (;;) {
-      if (owner()) {
-        await new Promise<void>((resolve, reject) => {
-          let timer: TimerHandle | undefined;
-          let settled = false;
-          let off = (): void => undefined;
-          const stop = (): void => {
-            settled = true;
-            w.close();
-            timer?.cancel();
-            off();
-          };
-          const w = watchLock(this.deps.lockDir, this.s.device, (present) => {
-            if (present || settled) return;
-            stop();
-            resolve();
-          });
-          const onAbort = (): void => {
-            if (settled) return;
-            stop();
-            reject(new Interrupted());
-          };
-          off = signal.onCancel(onAbort);
-          // Judging the lock also removes it when its owner is dead (stale).
-          const check = (): void => {
-            if (settled) return;
-            if (!owner()) {
-              stop();
-              resolve();
-              return;
-            }
-            timer = this.clock.setTimeout(check, DIALOUT_POLL_MS);
-          };
-          // The lock may have gone between the first check and the watch.
-          check();
-        });
-      }
-      await this.sleep(DIALOUT_CONFIRM_MS, signal);
-      if (!owner()) return { type: 'lock-free' };
-    }
-  }
-
-  private async probeModem(signal: Cancel): Promise<LineInput> {
-    const line = this.requireLine();
-    const ex = new CommandExchange('AT');
-    await this.sleep(EXCHANGE_PRE_DELAY_MS, signal);
-    await line.write(ex.bytes);
-    const out = await this.consume(
-      signal,
-      EXCHANGE_TIMEOUT_MS,
-      (chunk) => {
-        const r = ex.feed(chunk);
-        return r === 'pending' ? undefined : r;
-      },
-      () => ex.timeout(),
-    );
-    this.input.unshift(out.rest);
-    if (out.ok) return { type: 'chat-ok' };
-    this.log.warn(`modem check: AT got ${out.error}`);
-    return { type: 'chat-failed', reason: out.error === 'timeout' ? 'timeout' : 'abort', action: out.error };
-  }
-
-  private async waitRing(timeoutMs: number, signal: Cancel): Promise<LineInput> {
-    if (this.virtualRing) {
-      this.log.mesg('virtual RING (SIGUSR1)');
-      return { type: 'virtual-ring' };
-    }
-    const watcher = new RingWatcher(this.call, this.s.msnList);
-    this.log.mesg("waiting for 'RING'");
-    return this.consume<LineInput>(
-      signal,
-      timeoutMs,
-      (chunk) => {
-        const { events, rest } = watcher.feed(chunk);
-        for (const ev of events) {
-          if (ev.kind === 'line') {
-            if (ev.updates.length > 0) this.log.mesg(`caller data: ${ev.updates.map((u) => `${u.field}=${logField(u.value)}`).join(', ')}`);
-            else this.log.noise(`got: ${showBytes(ev.text)}`);
-            continue;
-          }
-          if (ev.kind === 'ring') {
-            this.input.unshift(rest);
-            this.log.mesg(`got RING${ev.distRing !== undefined && ev.distRing > 0 ? ` (distinctive ${ev.distRing})` : ''}: ${showBytes(ev.line)}`);
-            if (ev.distRing !== undefined) this.call.distRing = ev.distRing;
-            // Keep events after this ring for the next wait.
-            return { type: 'ring', distRing: ev.distRing ?? 0 };
-          }
-          this.input.unshift(rest);
-          const action = ev.action === '+FCON' || ev.action === 'FAX' ? 'FAX' : ev.action === '+FHS:' || ev.action === '+FHNG:' ? 'ERROR' : ev.action;
-          return { type: 'modem-line', action, line: ev.line };
-        }
-        return undefined;
-      },
-      () => ({ type: 'ring-timeout' }),
-    );
-  }
-
-  private hookArgs(): { args: string[]; env: Record<string, string> } {
-    const c = this.call;
-    const env: Record<string, string> = { CONNECT: c.connect, DEVICE: this.s.device };
-    if (c.callerId !== '') env.CALLER_ID = c.callerId;
-    if (c.callDate !== '') env.CALL_DATE = c.callDate;
-    if (c.callTime !== '') env.CALL_TIME = c.callTime;
-    if (c.callerName !== '') env.CALLER_NAME = c.callerName;
-    if (c.calledNr !== '') env.CALLED_ID = c.calledNr;
-    return { args: [this.s.device, c.callerId, c.callerName, String(c.distRing), c.calledNr], env };
-  }
-
-  private async cidProgram(rings: number): Promise<LineInput> {
-    const prog = this.s.cidProgram;
-    const c = this.call;
-    const due = prog !== undefined && !this.cidDone && (c.callerId !== 'none' || c.callerName !== '' || rings >= 2);
-    if (!due || this.deps.runHook === undefined) return { type: 'cid-done' };
-    this.cidDone = true;
-    const { args, env } = this.hookArgs();
-    const status = await this.deps.runHook(prog, args, env, this.s.hookUser);
-    this.log.mesg(`cid-program ${prog} exited with ${status ?? 'failure'}`);
-    if (status !== undefined && status > 10) {
-      this.log.mesg(`cid-program: wait for ${status - 10} RINGs`);
-      return { type: 'cid-done', wanted: status - 10 };
-    }
-    return { type: 'cid-done' };
-  }
-
-  private async screen(signal: Cancel): Promise<LineInput> {
-    if (this.s.getCndChat !== undefined) await this.chat('get-cnd', signal);
-    applyMesg(this.call);
-    const verdict = this.deps.screen?.(this.call.callerId) ?? { allowed: true, why: 'no dialin.config rules' };
-    if (!verdict.allowed) return { type: 'screened', allowed: false, why: verdict.why };
-    const prog = this.s.cndProgram;
-    if (prog !== undefined && this.deps.runHook !== undefined) {
-      const { args, env } = this.hookArgs();
-      const status = await this.deps.runHook(prog, args, env, this.s.hookUser);
-      this.log.mesg(`cnd-program ${prog} exited with ${status ?? 'failure'}`);
-      if (status === 1) return { type: 'screened', allowed: false, why: `cnd-program ${prog} said no` };
-    }
-    return { type: 'screened', allowed: true, why: verdict.why };
-  }
 }

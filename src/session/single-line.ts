@@ -133,19 +133,23 @@ export function nologinPresent(dir: string, name: string): boolean {
 
 /**
  * The parts of a runner that touch the system: the device, dialin.config (checked per
- * call, so edits apply without a restart), the hook programs, the nologin file.
+ * call, so edits apply without a restart), the hook programs, the nologin file, and the
+ * takeover of what an earlier getty left on the line (login/takeover.ts: it writes utmp,
+ * which is the login layer's; the caller passes it in).
  */
 export function systemRunnerDeps(
   settings: LineSettings,
   log: Logger,
   configDir: string,
   clock: Clock,
-): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'screen' | 'runHook' | 'nologinPresent'> {
+  takeOver?: () => Promise<void>,
+): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'> {
   const dialinPath = `${configDir}/dialin.config`;
   const nologinName = `nologin.${settings.devId}`;
   return {
     openLine: () => openTtyLine(settings.path, { clock }),
     prepareDevice: () => prepareDevice(settings, log),
+    ...(takeOver !== undefined ? { takeOver } : {}),
     screen: (callerId) => {
       const d = currentDialinConfig(dialinPath);
       if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };

@@ -21,6 +21,10 @@ const PROGRAM_DIFFS = {
     lockLeft: 'Q14: mgetty execs the program with its own pid, so the lock outlives the session; tgetty removes it',
     'program.argv0': "docs/differences.md 'argv[0]': mgetty passes the base name ('sh'); tgetty the full path ('/bin/sh')",
     commands: "docs/differences.md 'hang-up after calls': tgetty hangs the modem up with +++ and ATH0 after the session; mgetty relies on HUPCL",
+    // docs/differences.md "Environment" (issue 15 item 3): an allow-list instead of the getty's whole environment.
+    'program.env': 'tgetty passes TERM only when the term keyword sets it; mgetty passes its own TERM',
+    'program.envAdded': 'tgetty sets a fixed PATH (and HOME/USER/LOGNAME/SHELL of a login.config user)',
+    'program.envRemoved': 'tgetty passes an allow-list (PATH, TZ, LANG, the call variables), not its whole environment',
   },
 };
 
@@ -57,7 +61,7 @@ test('default config, one RING: same commands, ATA on RING 1, the program runs, 
   await same(t, m, g, PROGRAM_DIFFS);
 });
 
-test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+test('rings 2 with an MDMF caller ID block: the NMBR+NAME block counts as the second RING (Q9), ATA after RING 1 for both', { skip }, async (t) => {
   const { m, t: g } = await both({
     name: 'rings2-mdmf',
     config: `${BASE}  rings 2\n`,
@@ -67,6 +71,32 @@ test('rings 2 with an MDMF caller ID block: NMBR counts as the second RING (Q9),
   });
   assert.equal(m.ataAfterRing, 1, 'mgetty answers on the caller ID block, before the second RING');
   assert.equal(m.program?.env.CALLER_ID, '5551234');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
+test('rings 2 with a caller ID block without a name: a lone NMBR is no RING (Q9), ATA after RING 2 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-no-name',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: '5551234' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 2, 'mgetty waits for the second RING: NMBR without NAME does not count');
+  assert.equal(m.program?.env.CALLER_ID, '5551234');
+  await same(t, m, g, PROGRAM_DIFFS);
+});
+
+test('rings 2 with a private caller (NMBR = P, no NAME): the NMBR line counts at once (Q9), ATA after RING 1 for both', { skip }, async (t) => {
+  const { m, t: g } = await both({
+    name: 'rings2-mdmf-private',
+    config: `${BASE}  rings 2\n`,
+    call: { cidFormat: 'mdmf', callerId: 'P' },
+    caller: [{ waitFor: /login: / }, { send: 'joe\r' }],
+    end: 'program',
+  });
+  assert.equal(m.ataAfterRing, 1, 'mgetty answers on NMBR = P, before the second RING');
+  assert.equal(m.program?.env.CALLER_ID, 'P');
   await same(t, m, g, PROGRAM_DIFFS);
 });
 

@@ -13,9 +13,11 @@ import tty from 'node:tty';
 import { FakeClock, systemClock } from '../../src/core/clock.js';
 import { isTgettyError } from '../../src/core/errors.js';
 import {
-  CLOCAL, ICRNL, ONLCR, O_NOCTTY, O_NONBLOCK, O_RDWR, closeFd, getFdFlags, inputPending, openFd, openPty, tcgetattr,
+  CLOCAL, ICRNL, ONLCR, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, closeFd, getFdFlags, getModemBits, inputPending, openFd, openPty, tcgetattr,
 } from '../../src/line/libc.js';
 import type { Termios } from '../../src/line/libc.js';
+
+const O_ACCMODE = 0o3;
 import { isCanceled, isDisconnected } from '../../src/line/line.js';
 import type { Line, LineMode, QuietResult } from '../../src/line/line.js';
 import { createMemoryLinePair } from '../../src/line/memory-line.js';
@@ -31,6 +33,8 @@ interface Rig {
   received(): Buffer;
   /** Make the far end go away (pty: close the master). Undefined if the transport cannot. */
   hangup: (() => void) | undefined;
+  /** Raise or drop DCD from the far end. Undefined if the transport cannot (pty, a cable). */
+  setDcd: ((on: boolean) => void) | undefined;
   /** Let `ms` of line time pass (fake: advance the FakeClock; real: sleep). */
   elapse(ms: number): Promise<void>;
   /** Wait until `cond` holds (fake: settle microtasks; real: poll, bounded). */
@@ -66,6 +70,7 @@ function makeMemoryRig(): Rig {
     send: (b) => far.send(b),
     received: () => far.received,
     hangup: () => far.hangup(),
+    setDcd: (on) => far.setModem({ dcd: on }),
     async elapse(ms) {
       await tick();
       clock.advance(ms);
@@ -124,6 +129,7 @@ function makePtyRig(): Rig {
     },
     received: () => Buffer.concat(got),
     hangup: closeMaster,
+    setDcd: undefined,
     elapse: (ms) => sleep(ms),
     until: untilReal,
     pendingIn: () => inputPending(probe),
@@ -155,6 +161,7 @@ function makeSerialRig(path: string, farPath: string): Rig {
     },
     received: () => Buffer.concat(got),
     hangup: undefined, // a cable cannot be pulled from here
+    setDcd: undefined,
     elapse: (ms) => sleep(ms),
     until: untilReal,
     pendingIn: () => inputPending(probe),
@@ -464,6 +471,62 @@ function lineContract(kind: string, make: () => Rig): void {
       assert.equal(buf.toString(), 'hello');
       fs.writeSync(fd, 'login: ');
       await rig.until(() => rig.received().toString().endsWith('login: '), 'far got the child write');
+    });
+
+    test('watchCarrier after release(): the far end going away is reported once; the fd is read-only and never read', async (t) => {
+      const rig = setup(t, make);
+      if (rig.setDcd !== undefined) rig.setDcd(true);
+      rig.line.release();
+      const lost: string[] = [];
+      // DCD is not looked at here (a pty has none): the device's hangup alone.
+      const w = rig.line.watchCarrier({ intervalMs: 20, ignoreDcd: true }, (why) => lost.push(why));
+      t.after(() => w.stop());
+      if (rig.memory === undefined) {
+        // A real tty: one fd, O_RDONLY|O_NOCTTY|O_NONBLOCK, on which FIONREAD works (and TIOCMGET, where there are modem lines).
+        const fd = w.fd ?? assert.fail('a real tty watch holds an fd');
+        assert.equal(getFdFlags(fd) & O_ACCMODE, O_RDONLY, 'read-only');
+        assert.notEqual(getFdFlags(fd) & O_NONBLOCK, 0, 'non-blocking');
+        assert.equal(inputPending(fd), 0);
+        if (rig.hasModemLines) assert.equal(typeof getModemBits(fd), 'number');
+      }
+      if (rig.memory === undefined) {
+        // The device's input queue, with the line released: only the child may read it.
+        rig.send('typed');
+        await rig.until(() => rig.pendingIn() === 5, 'bytes reached the device');
+      }
+      await rig.elapse(100);
+      if (rig.memory === undefined) assert.equal(rig.pendingIn(), 5, 'the watch reads nothing: the bytes stay for the child');
+      assert.deepEqual(lost, [], 'nothing lost while the far end stays');
+      if (rig.hangup === undefined) return;
+      rig.hangup();
+      for (let i = 0; i < 10 && lost.length === 0; i++) await rig.elapse(20);
+      await rig.until(() => lost.length > 0, 'carrier loss reported');
+      await rig.elapse(100);
+      assert.deepEqual(lost, ['the line hung up']);
+      w.stop();
+      assert.equal(w.fd, undefined, 'stop() lets go of the device');
+    });
+
+    test('watchCarrier: DCD low is reported unless ignore-carrier; a transport without modem lines watches the hangup only', async (t) => {
+      const rig = setup(t, make);
+      const lost: string[] = [];
+      const ignoring: string[] = [];
+      rig.setDcd?.(true);
+      const w = rig.line.watchCarrier({ intervalMs: 20, ignoreDcd: false }, (why) => lost.push(why));
+      const wi = rig.line.watchCarrier({ intervalMs: 20, ignoreDcd: true }, (why) => ignoring.push(why));
+      t.after(() => {
+        w.stop();
+        wi.stop();
+      });
+      await rig.elapse(60);
+      await rig.elapse(60);
+      assert.deepEqual(lost, [], rig.hasModemLines ? 'DCD up: carrier present' : 'no modem lines: no DCD to be low');
+      if (rig.setDcd === undefined) return;
+      rig.setDcd(false);
+      for (let i = 0; i < 10 && lost.length === 0; i++) await rig.elapse(20);
+      await rig.until(() => lost.length > 0, 'DCD loss reported');
+      assert.deepEqual(lost, ['DCD is low']);
+      assert.deepEqual(ignoring, [], 'ignore-carrier: DCD low alone is no loss');
     });
 
     test('login mode on a real tty: CR ends the name, echo is CR LF, the reader sees LF', async (t) => {

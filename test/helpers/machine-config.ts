@@ -4,6 +4,7 @@ import type { MachineConfig } from '../../src/session/machine.js';
 export const BASE_MACHINE_CONFIG: MachineConfig = {
   direct: false,
   rings: 1,
+  cidProgram: false,
   ringback: false,
   ringbackTimeS: 30,
   modemCheckTimeS: 3600,
@@ -12,5 +13,4 @@ export const BASE_MACHINE_CONFIG: MachineConfig = {
   statisticsChat: false,
   postInitChat: false,
   faxInit: false,
-  nologinPresent: () => false,
 };

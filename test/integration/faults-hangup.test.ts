@@ -79,3 +79,16 @@ test('caller hangs up during the session: the session is ended by SIGHUP, DEAD_P
   await r.inService(0);
   await r.finish();
 });
+
+test('after a call the line shows `hanging-up` while it hangs the modem up, not `in-session` with empty columns', { skip }, async (t) => {
+  const r = await daemonRig(t);
+  await r.inService(0);
+  const states = r.events.flatMap((e) => (e.type === 'line-state' && e.line === 'ttySIM0' ? [e.state] : []));
+  const i = states.lastIndexOf('in-session');
+  assert.ok(i >= 0, states.join(' '));
+  assert.deepEqual(states.slice(i, i + 3), ['in-session', 'hanging-up', 'starting'], states.join(' '));
+  // The call is over when the hang-up starts: its record ended before.
+  const seq = r.events.filter((e) => e.line === 'ttySIM0' && (e.type === 'call-end' || (e.type === 'line-state' && e.state === 'hanging-up')));
+  assert.deepEqual(seq.map((e) => e.type).slice(-2), ['call-end', 'line-state']);
+  await r.finish();
+});

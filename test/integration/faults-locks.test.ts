@@ -58,7 +58,7 @@ test('a live lock held by another process: the line steps aside (dialout) and co
   await r.finish();
 });
 
-test('the lock directory cannot be written: clear error, no call is answered, and the line recovers when it is fixed', { skip }, async (t) => {
+test('the lock directory cannot be written: a configuration error in status (not a dial-out), no call is answered, and the line recovers when it is fixed', { skip }, async (t) => {
   // A regular file where the lock directory should be: every lock attempt fails (ENOTDIR),
   // as on a read-only or missing /var/lock. (Root ignores permission bits, so a mode
   // change would not do.)
@@ -68,9 +68,12 @@ test('the lock directory cannot be written: clear error, no call is answered, an
       writeFileSync(p.lock, 'not a directory\n');
     },
   });
-  await r.waitLog(0, /cannot create the lock file.*lock directory .* does not exist/, 10_000);
-  await r.waitLog(0, /dialout in progress: '\(lock file could not be created\)'/, 5_000);
-  assert.notEqual(r.state(0), 'idle');
+  await r.waitLog(0, /lock directory .* is not a directory; .*next try in/, 10_000);
+  await r.waitState(0, 'error', 5_000);
+  const st = r.daemon.status().lines[0];
+  assert.match(st?.detail ?? '', /lock directory .* is not a directory/);
+  assert.match(st?.lastError?.message ?? '', /lock directory .* is not a directory/);
+  assert.doesNotMatch(r.logText(0), /dialout in progress/);
   // Without a lock the line is not answered (a dial-out program could be on it).
   const call = r.bank.line(0).call({ cidFormat: 'none', maxRings: 2, ringCadenceMs: 1_000 });
   assert.equal(await call.ended, 'not-answered');

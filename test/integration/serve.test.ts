@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank } from '../../src/sim/index.js';
 import { bindUnixDatagram, recvDatagram, closeFd } from '../../src/line/libc.js';
 import { startChild } from '../helpers/child.js';
+import { waitFor } from '../helpers/leaks.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config owned by root, as in production)';
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
@@ -94,4 +95,74 @@ test('tgetty serve: READY, status, a recorded call, reload on SIGHUP, clean stop
   assert.equal(await exited, 0);
   assert.equal(existsSync(join(d.run, 'tgetty.sock')), false, 'status socket removed');
   assert.equal(existsSync(join(d.lock, 'LCK..ttySIM0')), false, 'no lock left');
+});
+
+test('tgetty serve with a lock directory that does not exist: said at start-up, the line is `error` with the reason in status --json, and the retries back off', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tgetty-serve-nolock-'));
+  const d = { sim: join(root, 'sim'), etc: join(root, 'etc'), log: join(root, 'log'), run: join(root, 'run') };
+  for (const x of Object.values(d)) mkdirSync(x);
+  const lock = join(root, 'no-such-lock-dir');
+  writeFileSync(join(d.etc, 'mgetty.config'), 'toggle-dtr no\n');
+  const bank = await createBank({ lines: 1, dir: d.sim });
+  const paths = ['--config-dir', d.etc, '--lock-dir', lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), '--no-records'];
+  const c = startChild(process.execPath, [BIN, 'serve', ...paths, '--lines', `${d.sim}/ttySIM0`]);
+  t.after(async () => {
+    await c.stop({ signal: 'SIGKILL' });
+    await bank.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const cli = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  type St = { lines: { line: string; state: string; detail?: string; lastError?: { message: string } }[] };
+  let st: St | undefined;
+  for (let i = 0; i < 100; i++) {
+    try {
+      st = JSON.parse(cli('status', '--run-dir', d.run, '--json')) as St;
+      if (st.lines[0]?.state === 'error') break;
+    } catch {
+      // the socket is not there yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const l = st?.lines[0];
+  assert.equal(l?.state, 'error', JSON.stringify(st));
+  assert.match(l?.detail ?? '', new RegExp(`lock directory ${lock} does not exist`));
+  assert.match(l?.lastError?.message ?? '', /lock directory .* does not exist/);
+  await waitFor(() => /tgetty serve: configuration error/.test(c.output()), 5_000, 'the start-up message');
+  assert.match(c.output(), new RegExp(`tgetty serve: configuration error: lock directory ${lock} does not exist`));
+  assert.match(cli('status', '--run-dir', d.run), /ttySIM0 .*error \(lock directory .* does not exist/);
+  // Back-off: 1 s, then 2 s, ... (not a retry every 2 s for ever); no dial-out is assumed.
+  const logFile = join(d.log, 'ttySIM0.log');
+  for (let i = 0; i < 60 && !/next try in 2000 ms/.test(existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 100));
+  const log = readFileSync(logFile, 'utf8');
+  assert.match(log, /does not exist; .*next try in 1000 ms/);
+  assert.match(log, /next try in 2000 ms/);
+  assert.doesNotMatch(log, /dialout/);
+  assert.deepEqual(bank.line(0).fromDte.all, '', 'the modem is not touched without a lock');
+});
+
+test('tgetty serve with a device that does not exist: status says so in words, as state `error`', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tgetty-serve-nodev-'));
+  const d = { etc: join(root, 'etc'), lock: join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run') };
+  for (const x of Object.values(d)) mkdirSync(x);
+  writeFileSync(join(d.etc, 'mgetty.config'), 'toggle-dtr no\n');
+  const dev = join(root, 'ttyS9');
+  const paths = ['--config-dir', d.etc, '--lock-dir', d.lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), '--no-records'];
+  const c = startChild(process.execPath, [BIN, 'serve', ...paths, '--lines', dev]);
+  t.after(async () => {
+    await c.stop({ signal: 'SIGKILL' });
+    rmSync(root, { recursive: true, force: true });
+  });
+  type St = { lines: { line: string; state: string; detail?: string; lastError?: { message: string } }[] };
+  let st: St | undefined;
+  await waitFor(() => {
+    try {
+      st = JSON.parse(execFileSync(process.execPath, [BIN, 'status', '--run-dir', d.run, '--json'], { encoding: 'utf8' })) as St;
+    } catch {
+      return false;
+    }
+    return st.lines[0]?.state === 'error';
+  }, 10_000, `ttyS9 in state error (${JSON.stringify(st)})`);
+  assert.match(st?.lines[0]?.detail ?? '', new RegExp(`no such device ${dev}`));
+  assert.match(st?.lines[0]?.lastError?.message ?? '', new RegExp(`^cannot open the line: no such device ${dev} \\(mgetty exit code 30\\)$`));
+  assert.equal(existsSync(join(d.lock, 'LCK..ttyS9')), false);
 });

@@ -5,9 +5,11 @@
  * menu, the hang-up. `tgetty status` and `tgetty calls` run as a second terminal would
  * (same user, same HOME). Then SIGINT: exit 0, no process, no socket, no demo dir.
  *
- * Run twice: as the current user (root in CI: every path is given as an option, so
- * nothing of the machine is touched), and as `nobody` with HOME and XDG_RUNTIME_DIR in
- * a temp dir and NO path options, which is the issue's "normal user, no root" case.
+ * Run twice: as the current user with every path given as an option, and as `nobody`
+ * with HOME and XDG_RUNTIME_DIR in a temp dir and NO path options, which is the issue's
+ * "normal user, no root" case: `status` and `calls` then use the commands the banner
+ * prints (the demo keeps everything in its own dir). demo-paths.test.ts runs it as root
+ * with no options and checks that nothing lands in /var/lib, /var/log or /run.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,9 +82,18 @@ interface Who {
   env: NodeJS.ProcessEnv;
   /** Path options for demo / status / calls (root must not use the machine's /run, /var). */
   demoOpts: string[];
-  statusOpts: string[];
-  callsOpts: string[];
-  runDir: string;
+  /** Options for status / calls; undefined: the ones the demo's banner prints. */
+  statusOpts?: string[];
+  callsOpts?: string[];
+  /** Where the status socket is; undefined: in the demo dir. */
+  runDir?: string;
+}
+
+/** The options of `<cli> status ...` / `<cli> calls ...` as the banner prints them (plain paths). */
+function bannerOpts(out: string, sub: 'status' | 'calls'): string[] {
+  const m = new RegExp(`bin/tgetty\\.mjs ${sub}((?: --[a-z-]+ \\S+)*)\\s*$`, 'm').exec(out);
+  assert.ok(m !== null, `the banner shows the ${sub} command:\n${out}`);
+  return m[1].trim().split(/\s+/).filter((x) => x !== '');
 }
 
 async function scenario(t: TestContext, who: (root: string) => Who): Promise<void> {
@@ -118,9 +129,14 @@ async function scenario(t: TestContext, who: (root: string) => Who): Promise<voi
   assert.match(out, /initialising modems: 4\/4 ready/);
   assert.match(out, new RegExp(`telnet 127\\.0\\.0\\.1 ${port}`));
   assert.match(out, /Ctrl-C/);
-  const demoDir = /demo dir (\S+)\)/.exec(out)?.[1];
+  const demoDir = /everything the demo writes is in (\S+) \(removed when the demo stops/.exec(out)?.[1];
   assert.ok(demoDir !== undefined && existsSync(demoDir), 'the demo dir is named and exists');
   live.demoDir = demoDir;
+  const statusOpts = w.statusOpts ?? bannerOpts(out, 'status');
+  const callsOpts = w.callsOpts ?? bannerOpts(out, 'calls');
+  const runDir = w.runDir ?? join(demoDir, 'run');
+  if (w.statusOpts === undefined) assert.deepEqual(statusOpts, ['--run-dir', runDir], 'the status socket is in the demo dir');
+  if (w.callsOpts === undefined) assert.deepEqual(callsOpts, ['--records', join(demoDir, 'calls.sqlite')], 'the call records are in the demo dir');
 
   // The call: Debian's telnet in a terminal 100x50.
   tmux('new-session', '-d', '-s', 'call', '-x', '100', '-y', '50', `${TELNET} 127.0.0.1 ${port}; echo TELNET-EXITED; sleep 600`);
@@ -154,7 +170,7 @@ async function scenario(t: TestContext, who: (root: string) => Who): Promise<voi
     const r = spawnSync(c, a, { cwd: REPO, env: w.env, encoding: 'utf8', timeout: 15_000 });
     return { code: r.status, text: `${r.stdout}${r.stderr}` };
   };
-  const st = run('status', w.statusOpts);
+  const st = run('status', statusOpts);
   assert.equal(st.code, 0, st.text);
   for (let i = 0; i < 4; i++) assert.match(st.text, new RegExp(`^ttySIM${i} `, 'm'));
   assert.match(st.text, /^ttySIM\d +in-session .*5551234 DEMO CALLER .*alice: \S*demo-session \[\d+\]/m);
@@ -169,7 +185,7 @@ async function scenario(t: TestContext, who: (root: string) => Who): Promise<voi
   const calls = await poll(
     'the call record',
     () => {
-      const r = run('calls', w.callsOpts);
+      const r = run('calls', callsOpts);
       return / completed +5551234 +DEMO CALLER .* alice /.test(r.text) ? r : undefined;
     },
     10_000,
@@ -186,10 +202,10 @@ async function scenario(t: TestContext, who: (root: string) => Who): Promise<voi
   assert.equal(code, 0, diag());
   assert.match(out, /stopped; the demo dir is removed/);
   assert.equal(existsSync(demoDir), false, 'demo dir removed');
-  assert.equal(existsSync(join(w.runDir, 'tgetty.sock')), false, 'status socket removed');
+  assert.equal(existsSync(join(runDir, 'tgetty.sock')), false, 'status socket removed');
   assert.equal(alive(sessionPid), false, 'the session program is gone');
   assert.deepEqual(processesMentioning(demoDir), [], 'no process of the demo is left');
-  assert.equal(run('status', w.statusOpts).code, 1, 'status now finds no daemon');
+  assert.equal(run('status', statusOpts).code, 1, 'status now finds no daemon');
 }
 
 test('npm run demo as the current user: telnet shows the issue, prompt and demo program; status, calls; Ctrl-C cleans up', { skip: missing, timeout: 120_000 }, async (t) => {
@@ -213,7 +229,7 @@ test('npm run demo as the current user: telnet shows the issue, prompt and demo 
 
 const nobodySkip = missing ?? (process.getuid?.() !== 0 ? 'needs root to switch to nobody' : !existsSync(SETPRIV) ? 'setpriv not installed' : undefined);
 
-test('npm run demo as a normal user (nobody) with no path options: per-user defaults, status and calls find it', { skip: nobodySkip, timeout: 120_000 }, async (t) => {
+test('npm run demo as a normal user (nobody) with no path options: everything in the demo dir, status and calls find it with the printed commands', { skip: nobodySkip, timeout: 120_000 }, async (t) => {
   await scenario(t, (root) => {
     const home = join(root, 'home');
     const xdg = join(root, 'xdg');
@@ -228,9 +244,6 @@ test('npm run demo as a normal user (nobody) with no path options: per-user defa
       argv: (c) => [SETPRIV, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...c],
       env,
       demoOpts: [],
-      statusOpts: [],
-      callsOpts: [],
-      runDir: join(xdg, 'tgetty'),
     };
   });
 });

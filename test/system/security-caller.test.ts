@@ -90,9 +90,9 @@ test('caller ID text with shell syntax reaches cid-program and cnd-program as ar
   });
   t.after(() => tg.stop());
   await idle(bank);
-  // MDMF keeps the text as sent (CLIP would keep only the digits). The NMBR line counts
-  // as RING 2 (Q9) and runs the cid-program, before the NAME line is read; the third RING
-  // runs the cnd-program, which then knows both.
+  // MDMF keeps the text as sent (CLIP would keep only the digits). The whole block (NMBR
+  // and NAME) counts as RING 2 (Q9) and runs the cid-program; the third RING runs the
+  // cnd-program. Both see the number and the name.
   const call = bank.line(0).call({ callerId: number, callerName: name, cidFormat: 'mdmf' });
   await call.waitFor(/sim login:/, 20_000);
   call.hangup();

@@ -73,7 +73,7 @@ test('login.config writable by others is ignored: its program never runs, /bin/l
   const log = readFileSync(join(d.log, 'ttySIM0.log'), 'utf8');
   assert.equal(existsSync(join(root, 'evil-ran')), false, 'the program of the insecure login.config must not run');
   assert.equal(readFileSync(join(root, 'login-argv'), 'utf8'), '<joe>', '/bin/login got the name (built-in default)');
-  assert.match(log, /login\.config:0: ignored because it is mode 0666 gives access to group or others/);
+  assert.match(log, /login\.config:0: ignored because its mode 0666 gives group or others access/);
   assert.match(log, /the built-in default '\* - - \/bin\/login @' is used instead/);
   assert.match(log, /##### data dev=ttySIM0, .*cmd='\/bin\/login', user='joe'/);
   assert.equal(readFileSync('/bin/login').subarray(0, 2).toString(), '\x7fE', "outside the namespace /bin/login is the machine's own");

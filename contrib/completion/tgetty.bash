@@ -1,0 +1,63 @@
+# bash completion for tgetty(8).
+# Generated from the command definitions in src/cli/main.ts by renderBashCompletion() in src/cli/completion.ts.
+# Do not edit by hand; after a build, regenerate with: node scripts/generate-docs.mjs
+# Install as /usr/local/share/bash-completion/completions/tgetty (or source it from ~/.bashrc).
+
+# Sets _tgetty_o (options), _tgetty_a (options that take a value) and _tgetty_c
+# (subcommands) for a command path such as /config/check.
+_tgetty_spec() {
+  case $1 in
+    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls version' ;;
+    '/config') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='check' ;;
+    '/config/check') _tgetty_o='--port --json --strict -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--port -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
+    '/sim') _tgetty_o='--lines --dir --telnet --host --raw --personality --fax --transcripts --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --busy-out -h --help' _tgetty_a='--lines --dir --telnet --host --personality --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller' _tgetty_c='' ;;
+    '/demo') _tgetty_o='--port --lines -x --dir --run-dir --records --log-dir -h --help' _tgetty_a='--port --lines -x --dir --run-dir --records --log-dir' _tgetty_c='' ;;
+    '/serve') _tgetty_o='--lines --metrics-port --metrics-host --metrics-allow-remote --no-records --log-format -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--lines --metrics-port --metrics-host --log-format -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
+    '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
+    '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
+    '/calls') _tgetty_o='--records --line --since --limit --json -h --help' _tgetty_a='--records --line --since --limit' _tgetty_c='' ;;
+    '/version') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
+    *) _tgetty_o='' _tgetty_a='' _tgetty_c='' ;;
+  esac
+}
+
+_tgetty() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  local path="" tty="" skip="" i w
+  local _tgetty_o _tgetty_a _tgetty_c
+  _tgetty_spec ""
+  # Find the subcommand path in the words before the cursor, skipping option values.
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w=${COMP_WORDS[i]}
+    if [[ -n $skip ]]; then skip=""; continue; fi
+    if [[ $w == -* ]]; then
+      [[ " $_tgetty_a " == *" $w "* ]] && skip=1
+    elif [[ -z $tty && " $_tgetty_c " == *" $w "* ]]; then
+      path="$path/$w"
+      _tgetty_spec "$path"
+    elif [[ -z $path ]]; then
+      tty=$w # mgetty mode: tgetty [options] ttyS3
+    fi
+  done
+  if [[ " $_tgetty_a " == *" $prev "* ]]; then
+    case $prev in
+      --config-dir|--dir|--lock-dir|--log-dir|--run-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --records|--utmp|--wtmp|-S|-i) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      *) COMPREPLY=() ;;
+    esac
+    return 0
+  fi
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$_tgetty_o" -- "$cur"))
+  elif [[ -z $path && -z $tty ]]; then
+    # A subcommand, or a line for mgetty mode (ttyS0, ttyUSB0, ...; not the consoles tty0...).
+    local lines; lines=$(compgen -G '/dev/tty[A-Z]*'); lines=${lines//\/dev\//}
+    COMPREPLY=($(compgen -W "$_tgetty_c $lines" -- "$cur"))
+  elif [[ -z $tty ]]; then
+    COMPREPLY=($(compgen -W "$_tgetty_c" -- "$cur"))
+  else
+    COMPREPLY=() # after the line only options follow
+  fi
+  return 0
+}
+complete -F _tgetty tgetty

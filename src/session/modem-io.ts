@@ -1,0 +1,65 @@
+/**
+ * Talking to the modem outside chat scripts: the idle check (AT -> OK) and the RING
+ * wait, for the runner's `probe-modem` and `wait-ring` commands.
+ */
+import { showBytes } from '../core/bytes.js';
+import { logField } from '../log/format.js';
+import { RingWatcher } from '../modem/ring.js';
+import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
+import type { Cancel } from './cancel.js';
+import { consume, sleep, type LineIo } from './line-io.js';
+import type { LineInput } from './machine.js';
+
+export async function probeModem(io: LineIo, signal: Cancel): Promise<LineInput> {
+  const line = io.requireLine();
+  const ex = new CommandExchange('AT');
+  await sleep(io, EXCHANGE_PRE_DELAY_MS, signal);
+  await line.write(ex.bytes);
+  const out = await consume(
+    io,
+    signal,
+    EXCHANGE_TIMEOUT_MS,
+    (chunk) => {
+      const r = ex.feed(chunk);
+      return r === 'pending' ? undefined : r;
+    },
+    () => ex.timeout(),
+  );
+  io.input.unshift(out.rest);
+  if (out.ok) return { type: 'chat-ok' };
+  io.log.warn(`modem check: AT got ${out.error}`);
+  return { type: 'chat-failed', reason: out.error === 'timeout' ? 'timeout' : 'abort', action: out.error };
+}
+
+/** Count the next RING (or take the modem line that came instead), updating the caller data. */
+export function waitRing(io: LineIo, timeoutMs: number, signal: Cancel): Promise<LineInput> {
+  const watcher = new RingWatcher(io.call, io.s.msnList);
+  io.log.mesg("waiting for 'RING'");
+  return consume<LineInput>(
+    io,
+    signal,
+    timeoutMs,
+    (chunk) => {
+      const { events, rest } = watcher.feed(chunk);
+      for (const ev of events) {
+        if (ev.kind === 'line') {
+          if (ev.updates.length > 0) io.log.mesg(`caller data: ${ev.updates.map((u) => `${u.field}=${logField(u.value)}`).join(', ')}`);
+          else io.log.noise(`got: ${showBytes(ev.text)}`);
+          continue;
+        }
+        // Keep what came after this event for the next wait.
+        io.input.unshift(rest);
+        if (ev.kind === 'ring') {
+          io.log.mesg(`got RING${ev.distRing !== undefined && ev.distRing > 0 ? ` (distinctive ${ev.distRing})` : ''}: ${showBytes(ev.line)}`);
+          if (ev.distRing !== undefined) io.call.distRing = ev.distRing;
+          const caller = io.call.callerId !== 'none' || io.call.callerName !== '';
+          return { type: 'ring', distRing: ev.distRing ?? 0, caller };
+        }
+        const action = ev.action === '+FCON' || ev.action === 'FAX' ? 'FAX' : ev.action === '+FHS:' || ev.action === '+FHNG:' ? 'ERROR' : ev.action;
+        return { type: 'modem-line', action, line: ev.line };
+      }
+      return undefined;
+    },
+    () => ({ type: 'ring-timeout' }),
+  );
+}
