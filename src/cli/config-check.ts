@@ -19,7 +19,7 @@ import {
 import { lintChats } from '../config/chat-lint.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { ConfigValue } from '../config/keywords.js';
-import { parseIssueSetting } from '../session/issue.js';
+import { parseIssueSetting } from '../login/issue.js';
 import { errnoCode } from '../core/errors.js';
 import type { SystemPaths } from './paths.js';
 import type { CliIo } from './main.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseMgettyConfig } from '../config/mgetty-config.js';
 import { resolvePort, boolOf, intOf, stringOf, effectiveHasErrors } from '../config/effective.js';
 import { parseLoginConfig, matchLogin, expandArgs } from '../config/login-config.js';
-import { expandTokens } from '../session/issue.js';
+import { expandTokens } from '../login/issue.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import type { LineStatus } from '../daemon/events.js';
 import { DEMO_ISSUE, LogTail, demoCommand, demoLoginConfig, demoMgettyConfig, demoSessionWrapper, describeChanges, shQuote } from './demo.js';

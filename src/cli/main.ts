@@ -117,7 +117,7 @@ function build(io: CliIo, result: { code: number }): Command {
     }
     const overrides = cliOverrides(opts);
     await closeInheritedFds();
-    const { runSingleLine } = await import('../session/single-line.js');
+    const { runSingleLine } = await import('./single-line.js');
     result.code = await runSingleLine({
       tty,
       overrides,

@@ -15,6 +15,7 @@ import type { ConfigValue } from '../config/keywords.js';
 import { batchedDeferral, createLogger, type Logger, type LogFormat } from '../log/logger.js';
 import { lineSettings, type LineSettings } from '../session/settings.js';
 import { lineName, systemRunnerDeps } from '../session/single-line.js';
+import { takeOver } from '../login/takeover.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
@@ -190,7 +191,7 @@ export class Daemon {
       wtmp: this.o.paths.wtmp,
       configDir: plan.dir,
       files: () => this.plan?.files ?? plan.files,
-      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock, this.o.paths),
+      runnerDeps: (s) => systemRunnerDeps(s, log, this.plan?.dir ?? plan.dir, this.clock, () => takeOver(s, log, this.clock, this.o.paths)),
       ...(this.o.policy !== undefined ? { policy: this.o.policy } : {}),
       typedSpecialNames: () => entry.typed,
       onResting: (until) => this.board.setResting(l.name, until),

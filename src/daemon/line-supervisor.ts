@@ -15,8 +15,9 @@ import type { Session } from '../login/spawn.js';
 import { LineRunner, type RunnerDeps, type RunResult } from '../session/runner.js';
 import type { EndKind, MachineEvent } from '../session/machine.js';
 import type { LineSettings } from '../session/settings.js';
-import { runLoginPhase, type LoginOutcome } from '../session/login-phase.js';
-import { hangupAfterCall } from '../session/hangup.js';
+import type { LoginOutcome } from '../login/runner.js';
+import { afterConnect } from '../login/after-connect.js';
+import { loginConfigOf } from '../login/login-config-cache.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyConfig } from './restart-policy.js';
 import type { CallOutcome, EventSink, LineStatusState } from './events.js';
 
@@ -32,6 +33,7 @@ export interface SupervisorDeps {
   utmp: string;
   wtmp: string;
   configDir: string;
+  /** The config generation in use (a reload gives a new one): login.config is cached per generation. */
   files: () => LoadedConfigFiles;
   /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
   runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'>;
@@ -338,14 +340,14 @@ export class LineSupervisor {
       this.d.events.emit({ type: 'call-caller', line: this.name, callId, at: this.d.clock.now(), callerId: result.call.callerId, callerName: result.call.callerName });
     }
     let watch: { stop: () => void } | undefined;
-    const res = await runLoginPhase({
+    await afterConnect({
       result,
       settings: s,
       log: this.d.log,
       clock: this.d.clock,
       paths: { utmp: this.d.utmp, wtmp: this.d.wtmp },
       configDir: this.d.configDir,
-      files: this.d.files(),
+      loginConfig: loginConfigOf(this.d.files()),
       typedSpecialNames: this.d.typedSpecialNames?.() ?? true,
       onSession: (session, info) => {
         this.session = session;
@@ -355,20 +357,19 @@ export class LineSupervisor {
         watch = this.watchCarrier(result.line, s, session);
         if (this.stopping) this.endSession('the line is being stopped');
       },
+      onLoginEnd: (res) => {
+        watch?.stop();
+        this.session = undefined;
+        this.endCall(LOGIN_OUTCOME[res.outcome], {
+          ...(res.exit !== undefined ? { exitStatus: res.exit.code, signal: res.exit.signal } : {}),
+          ...(res.outcome !== 'completed' ? { detail: res.outcome } : {}),
+        });
+      },
+      onHangup: () => this.state('hanging-up'),
+      openLine: () => this.d.runnerDeps(s).openLine(),
+      lockDir: this.d.lockDir,
+      device: this.name,
     });
-    watch?.stop();
-    this.session = undefined;
-    this.endCall(LOGIN_OUTCOME[res.outcome], {
-      ...(res.exit !== undefined ? { exitStatus: res.exit.code, signal: res.exit.signal } : {}),
-      ...(res.outcome !== 'completed' ? { detail: res.outcome } : {}),
-    });
-    // Hang up (DTR, or +++ ATH0 where DTR cannot be seen) while the lock is still ours;
-    // the next round re-opens and re-initialises the modem.
-    if (res.outcome !== 'hangup' || res.exit !== undefined) {
-      this.state('hanging-up');
-      await hangupAfterCall(this.d.runnerDeps(s).openLine, { clock: this.d.clock, log: this.d.log, speed: s.speed, dtrMs: s.toggleDtrWaitMs });
-    }
-    this.releaseLock();
   }
 
   private releaseLock(): void {

@@ -2,12 +2,12 @@
  * cnd-program and cid-program, run WITHOUT a shell (mgetty builds a /bin/sh command
  * line from caller data, Q18): argv is [device, caller id, caller name, distinctive
  * ring, called number], the call data is also in the environment (allow-listed, as
- * for login: see login/env.ts). Optionally as a non-root user (cnd-program-user), with
+ * for login: see child-env.ts). Optionally as a non-root user (cnd-program-user), with
  * HOME/USER/LOGNAME/SHELL from its passwd entry. Output goes to the line's log instead of the console.
  */
 import { spawn } from 'node:child_process';
 import { getpwnam, type PasswdEntry } from '../line/libc.js';
-import { hookEnv } from '../login/env.js';
+import { hookEnv } from './child-env.js';
 import type { Logger } from '../log/logger.js';
 import type { HookRunner } from './runner.js';
 
@@ -29,7 +29,7 @@ export function hookRunner(log: Logger, timeoutMs = HOOK_TIMEOUT_MS): HookRunner
         ids = { uid: pw.uid, gid: pw.gid };
       }
       const child = spawn(program, args, {
-        // Allow-listed, as for login (login/env.ts): never the daemon's whole environment.
+        // Allow-listed, as for login (child-env.ts): never the daemon's whole environment.
         env: hookEnv({ inherit: process.env, ...(pw !== undefined ? { user: pw } : {}) }, env),
         stdio: ['ignore', 'pipe', 'pipe'],
         // Own process group, so the time-out kill also reaches what the hook started.

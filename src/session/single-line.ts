@@ -1,40 +1,21 @@
 /**
- * `tgetty [options] ttyS3`: one line in one process, as mgetty runs under init or a
- * systemd template unit. Reads the config, runs the line until CONNECT, then the login
- * phase, and exits with mgetty's exit code for the path taken, so the respawn
- * re-initialises the modem.
+ * What a line's runner needs from the system, for the daemon and for single-line mode
+ * (src/cli/single-line.ts): the line's name and path, the device's owner and mode,
+ * dialin.config and the nologin file looked at per call without a syscall while
+ * nothing changed, the hook programs.
  */
 import { chownSync, chmodSync, existsSync, lstatSync, statSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
-import { systemClock, type Clock } from '../core/clock.js';
-import type { LinePaths } from '../core/paths.js';
-import { findConfigDir, loadConfigFiles, loadDialinConfig, type LoadedDialinConfig } from '../config/load.js';
-import { resolvePort, effectiveHasErrors } from '../config/effective.js';
-import { formatDiagnostic } from '../config/diagnostics.js';
+import type { Clock } from '../core/clock.js';
+import { loadDialinConfig, type LoadedDialinConfig } from '../config/load.js';
 import { evaluateDialin } from '../config/dialin-config.js';
-import type { ConfigValue } from '../config/keywords.js';
-import { createLogger, type Logger, type LogFormat } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { openTtyLine } from '../line/tty-line.js';
-import { getgrnam, getpwnam, readUtmp } from '../line/libc.js';
-import { writePidFile, removePidFile } from '../line/pidfile.js';
-import { removeLock } from '../line/lock.js';
-import { LineRunner, type RunResult, type RunnerDeps } from './runner.js';
-import { lineSettings, type LineSettings } from './settings.js';
+import { getgrnam, getpwnam } from '../line/libc.js';
+import type { RunnerDeps } from './runner.js';
+import type { LineSettings } from './settings.js';
 import { hookRunner } from './hooks.js';
-import { runLoginPhase } from './login-phase.js';
-import { hangupAfterCall } from './hangup.js';
 import { fileStamp, stampOf } from './file-stamps.js';
-import { takeOverLine } from '../line/takeover.js';
-import { UtmpWriter, deadRecord } from '../login/utmp.js';
-
-
-export interface SingleLineOptions {
-  tty: string;
-  overrides: Record<string, ConfigValue>;
-  paths: LinePaths;
-  logFormat: LogFormat;
-  clock?: Clock;
-}
 
 /**
  * The Device name and the path to open. `ttyS3` and `/dev/ttyS3` mean /dev/ttyS3
@@ -152,21 +133,23 @@ export function nologinPresent(dir: string, name: string): boolean {
 
 /**
  * The parts of a runner that touch the system: the device, dialin.config (checked per
- * call, so edits apply without a restart), the hook programs, the nologin file.
+ * call, so edits apply without a restart), the hook programs, the nologin file, and the
+ * takeover of what an earlier getty left on the line (login/takeover.ts: it writes utmp,
+ * which is the login layer's; the caller passes it in).
  */
 export function systemRunnerDeps(
   settings: LineSettings,
   log: Logger,
   configDir: string,
   clock: Clock,
-  utmp?: { utmp: string; wtmp: string },
+  takeOver?: () => Promise<void>,
 ): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'> {
   const dialinPath = `${configDir}/dialin.config`;
   const nologinName = `nologin.${settings.devId}`;
   return {
     openLine: () => openTtyLine(settings.path, { clock }),
     prepareDevice: () => prepareDevice(settings, log),
-    ...(utmp !== undefined ? { takeOver: () => takeOver(settings, log, clock, utmp) } : {}),
+    ...(takeOver !== undefined ? { takeOver } : {}),
     screen: (callerId) => {
       const d = currentDialinConfig(dialinPath);
       if (d.parsed === undefined) return { allowed: true, why: 'no dialin.config' };
@@ -176,88 +159,4 @@ export function systemRunnerDeps(
     runHook: hookRunner(log),
     nologinPresent: () => nologinPresent(settings.nologinDir, nologinName),
   };
-}
-
-/**
- * The one takeover of a line, for the daemon and single-line mode alike (see
- * src/line/takeover.ts): after `kill -9` of a getty mid-call, its session must not keep
- * the tty, nor its utmp record. Grace between SIGHUP and SIGKILL: hangup-grace.
- */
-async function takeOver(s: LineSettings, log: Logger, clock: Clock, paths: { utmp: string; wtmp: string }): Promise<void> {
-  const writer = new UtmpWriter({ utmpFile: paths.utmp, wtmpFile: paths.wtmp, clock, log });
-  await takeOverLine({
-    path: s.path,
-    clock,
-    log,
-    graceMs: s.hangupGraceS * 1000,
-    utmp: { read: () => readUtmp(paths.utmp), markDead: (r) => writer.put({ ...deadRecord(r.line, r.pid, clock.now()), id: r.id }) },
-  });
-}
-
-export async function runSingleLine(o: SingleLineOptions): Promise<number> {
-  const clock = o.clock ?? systemClock;
-  const { device, path } = lineName(o.tty);
-  const cliDebug = o.overrides.debug;
-  const log = createLogger({ device, level: typeof cliDebug === 'number' ? cliDebug : 4, logDir: o.paths.logDir, format: o.logFormat, clock });
-  log.mesg(`tgetty: line ${device} (${path}), pid ${process.pid}`);
-
-  const dir = findConfigDir(o.paths.configDir);
-  const files = loadConfigFiles(dir);
-  const eff = resolvePort(files.mgetty.parsed, device, o.overrides);
-  for (const d of [...files.diagnostics, ...eff.diagnostics.filter((x) => x.line === 0 || x.code === 'CLI_BAD_SPEED' || x.code === 'CONFIG_OUT_OF_RANGE')]) {
-    if (d.kind === 'missing-file') log.mesg(formatDiagnostic(d));
-    else if (d.severity === 'error') log.error(formatDiagnostic(d));
-    else log.warn(formatDiagnostic(d));
-  }
-  if (effectiveHasErrors(eff)) {
-    log.fatal('invalid configuration, exiting');
-    process.stderr.write(`tgetty: invalid configuration for ${device}:\n${eff.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}\n`);
-    return 2;
-  }
-  const settings = lineSettings(eff, path);
-  if (typeof cliDebug !== 'number') log.setLevel(settings.debug);
-
-  try {
-    writePidFile(o.paths.runDir, settings.devId);
-  } catch (err) {
-    log.warn('cannot write the pid file', { err });
-  }
-
-  const deps = systemRunnerDeps(settings, log, dir, clock, o.paths);
-  const runner = new LineRunner({ settings, clock, log, lockDir: o.paths.lockDir, ...deps });
-
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log.mesg(`got signal ${sig}`);
-    if (sig === 'SIGUSR1') runner.deliver({ type: 'virtual-ring' });
-    else runner.deliver({ type: 'signal', signal: sig as 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' });
-  };
-  for (const s of signals) process.on(s, onSignal);
-
-  let result: RunResult;
-  try {
-    result = await runner.run();
-  } catch (err) {
-    log.fatal('internal error', { err });
-    for (const s of signals) process.off(s, onSignal);
-    log.close();
-    return 33;
-  }
-  for (const s of signals) process.off(s, onSignal);
-
-  let code: number;
-  if (result.kind === 'ended') {
-    code = result.exitCode;
-  } else {
-    const lp = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
-    code = lp.exitCode;
-    if (lp.outcome !== 'hangup' || lp.exit !== undefined) {
-      await hangupAfterCall(deps.openLine, { clock, log, speed: settings.speed, dtrMs: settings.toggleDtrWaitMs });
-    }
-    // The lock was ours for the whole call; mgetty leaves it behind to go stale (Q14).
-    removeLock(o.paths.lockDir, device, { pid: process.pid });
-  }
-  removePidFile(o.paths.runDir, settings.devId);
-  log.close();
-  return code;
 }

@@ -10,7 +10,7 @@
 // Both run with -D (no fax probes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lcpConfigureRequest } from '../../src/session/ppp.js';
+import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { LOGIN_PROCESS, USER_PROCESS } from '../../src/line/libc.js';
 import { compatUnavailable, expectSame, runBoth, type CompatRecord, type Scenario } from '../helpers/compat.js';
 
