@@ -13,16 +13,17 @@ import { spawnSync } from 'node:child_process';
 import Table from 'cli-table3';
 import { findConfigDir, loadConfigFiles, type LoadedConfigFiles } from '../config/load.js';
 import {
-  resolvePort, effectiveRows, effectiveToJSON, deviceFromArg, devicePath, EFFECTIVE_MARKERS,
+  resolvePort, effectiveRows, effectiveToJSON, EFFECTIVE_MARKERS,
   type EffectiveConfig, type EffectiveEntry, type ValueSource,
 } from '../config/effective.js';
+import { deviceFromArg, devicePath } from '../core/device.js';
 import { lintChats } from '../config/chat-lint.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { parseIssueSetting } from '../login/issue.js';
 import { errnoCode } from '../core/errors.js';
 import type { SystemPaths } from './paths.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 /** What the check asks the system. `undefined` from a lookup = cannot tell (no check). */
 export interface CheckSystem {

@@ -17,7 +17,7 @@ import type { DaemonStatus, LineStatus } from '../daemon/events.js';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import type { SystemPaths } from './paths.js';
 import { serveCommand } from './serve.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 export interface DemoOptions {
   /** TCP port of the telnet listener on 127.0.0.1 (default 2323). */

@@ -11,15 +11,9 @@ import { keywordDef, type ConfigValue } from '../config/keywords.js';
 import { splitChatArg, typeValue } from '../config/mgetty-config.js';
 import { TgettyError, isTgettyError } from '../core/errors.js';
 
-export interface CliIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+import { defaultIo, type CliIo } from './io.js';
 
-const defaultIo: CliIo = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-};
+export type { CliIo } from './io.js';
 
 export function version(): string {
   try {
@@ -367,7 +361,7 @@ function waitForStop(stop: () => Promise<void>): Promise<number> {
  * the shell or service manager that started it) become close-on-exec, so no child gets them.
  */
 async function closeInheritedFds(): Promise<void> {
-  const { cloexecFrom } = await import('../line/libc.js');
+  const { cloexecFrom } = await import('../os/fds.js');
   cloexecFrom(3);
 }
 

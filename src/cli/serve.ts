@@ -11,7 +11,7 @@ import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
 import { lockDirProblem } from '../line/lock.js';
 import type { SystemPaths } from './paths.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 export interface ServeOptions {
   paths: SystemPaths;

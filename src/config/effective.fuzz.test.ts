@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { configTextOf, fuzzParams } from '../../test/helpers/fuzz.js';
 import { KEYWORDS } from './keywords.js';
 import { parseMgettyConfig } from './mgetty-config.js';
-import { devId, deviceFromArg, effectiveToJSON, formatEffective, lockName, resolvePort } from './effective.js';
+import { effectiveToJSON, formatEffective, resolvePort } from './effective.js';
+import { devId, deviceFromArg, lockName } from '../core/device.js';
 
 const F = '/etc/mgetty/mgetty.config';
 const text = configTextOf([...KEYWORDS.map((k) => k.name), 'port', 'ttyS0', 'ttyS?', 'ttyACM0', 'pts/3', '?', '??????'], 60);

@@ -4,8 +4,9 @@ import { parseMgettyConfig } from './mgetty-config.js';
 import { formatDiagnostic } from './diagnostics.js';
 import {
   resolvePort, formatEffective, effectiveRows, effectiveToJSON, sourceText, intOf, boolOf, stringOf, chatOf, flowOf,
-  deviceFromArg, devicePath, devId, lockName, infix, effectiveHasErrors,
+  effectiveHasErrors,
 } from './effective.js';
+import { deviceFromArg, devicePath, devId, lockName, infix } from '../core/device.js';
 import { KEYWORDS } from './keywords.js';
 
 const F = 'mgetty.config';

@@ -21,7 +21,7 @@ import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
 import { fullGc } from './gc.js';
 import { HeapTrimmer } from './heap-trim.js';
-import { canTrimMalloc, mallocTrim } from '../line/libc.js';
+import { canTrimMalloc, mallocTrim } from '../os/malloc.js';
 
 export type DaemonPaths = LinePaths;
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeClock } from '../core/clock.js';
-import { bindUnixDatagram, closeFd, recvDatagram } from '../line/libc.js';
+import { bindUnixDatagram, recvDatagram } from '../os/unix-socket.js';
+import { closeFd } from '../line/libc.js';
 import { MGETTY_OPTIONS } from '../cli/mgetty-options.js';
 import { notify, notifyAddress, ready, reloading, startWatchdog, status, stopping } from './notify.js';
 

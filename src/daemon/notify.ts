@@ -7,7 +7,7 @@
  * Nothing here throws: a getty must keep answering the phone even when the service
  * manager is gone, so a failed send is reported as `false` and otherwise ignored.
  */
-import { sendUnixDatagram } from '../line/libc.js';
+import { sendUnixDatagram } from '../os/unix-socket.js';
 import type { TimerHandle } from '../core/clock.js';
 
 type Env = Record<string, string | undefined>;

@@ -9,7 +9,7 @@
 import { closeSync, fchownSync, fsyncSync, linkSync, statfsSync, unlinkSync, writeSync, accessSync, constants as fsc, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import { createExclusive } from '../line/safe-open.js';
+import { createExclusive } from '../os/safe-open.js';
 import { faxStem, pageFileName, type FaxNameParts } from './names.js';
 
 export interface SpoolOptions {

@@ -20,8 +20,8 @@ import { accessSync, closeSync, constants as fsConstants, linkSync, readdirSync,
 import type { FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import { lockName } from '../config/effective.js';
-import { createExclusive, readSmallFile, sameFile, type FileId } from './safe-open.js';
+import { lockName } from '../core/device.js';
+import { createExclusive, readSmallFile, sameFile, type FileId } from '../os/safe-open.js';
 
 /** Default lock directory (Debian: /var/lock -> /run/lock). */
 export const DEFAULT_LOCK_DIR = '/var/lock';

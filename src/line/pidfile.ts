@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import { devId as toDevId } from '../config/effective.js';
-import { createExclusive, readSmallFile } from './safe-open.js';
+import { devId as toDevId } from '../core/device.js';
+import { createExclusive, readSmallFile } from '../os/safe-open.js';
 
 export const DEFAULT_RUN_DIR = '/run';
 

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readSync, rmSync, statSync, symlinkSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
-import { DEAD_PROCESS, LOGIN_PROCESS, O_NOCTTY, O_RDWR, USER_PROCESS, closeFd, openFd, openPty, type UtmpRecord } from './libc.js';
+import { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, type UtmpRecord } from '../os/utmp.js';
+import { O_NOCTTY, O_RDWR, closeFd, openFd, openPty } from './libc.js';
 import { aliveIn, endProcesses, parseStat, planTakeover, revokeTty, sameTty, scanProc, takeOverLine, type ProcEntry, type TakeoverLog } from './takeover.js';
 
 // The line in the fake /proc trees: /dev/null (a character device every machine has: 1:3),

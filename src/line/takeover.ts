@@ -25,7 +25,8 @@ import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
-import { LOGIN_PROCESS, USER_PROCESS, vhangupFd, type UtmpRecord } from './libc.js';
+import { LOGIN_PROCESS, USER_PROCESS, type UtmpRecord } from '../os/utmp.js';
+import { vhangupFd } from './libc.js';
 
 /** What the takeover logs through (a subset of src/log's Logger). */
 export interface TakeoverLog {

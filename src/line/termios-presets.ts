@@ -9,12 +9,7 @@
  * slots mgetty leaves alone (VINTR, VERASE, VEOL2), c_line and (unless given) the
  * speed come from the base.
  */
-import {
-  BRKINT, CLOCAL, CREAD, CRTSCTS, CS8, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, HUPCL, ICANON, ICRNL, IEXTEN,
-  IGNPAR, ISIG, IXON, ONLCR, OPOST, SPEEDS, TAB3,
-  VDISCARD, VEOF, VEOL, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VSWTC,
-  VTIME, VWERASE,
-} from './libc.js';
+import { BRKINT, CLOCAL, CREAD, CRTSCTS, CS8, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, HUPCL, ICANON, ICRNL, IEXTEN, IGNPAR, ISIG, IXON, ONLCR, OPOST, SPEEDS, TAB3, VDISCARD, VEOF, VEOL, VERASE, VINTR, VKILL, VLNEXT, VMIN, VQUIT, VREPRINT, VSTART, VSTOP, VSUSP, VSWTC, VTIME, VWERASE } from './libc.js';
 import type { Termios } from './libc.js';
 import { TgettyError } from '../core/errors.js';
 

@@ -13,10 +13,7 @@ import tty from 'node:tty';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { TgettyError, errnoCode, isTgettyError, toTgettyError } from '../core/errors.js';
-import {
-  CLOCAL, O_NOCTTY, O_NONBLOCK, O_RDWR, TCIFLUSH, TIOCM_CAR, TIOCM_CTS, TIOCM_DSR, TIOCM_DTR, TIOCM_RNG,
-  closeFd, getModemBits, openFd, outputPending, setModemBits, setNonBlocking, tcdrain, tcflush, tcgetattr, tcsetattr,
-} from './libc.js';
+import { CLOCAL, O_NOCTTY, O_NONBLOCK, O_RDWR, TCIFLUSH, TIOCM_CAR, TIOCM_CTS, TIOCM_DSR, TIOCM_DTR, TIOCM_RNG, closeFd, getModemBits, openFd, outputPending, setModemBits, setNonBlocking, tcdrain, tcflush, tcgetattr, tcsetattr } from './libc.js';
 import type { Termios } from './libc.js';
 import {
   canceledError, deviceName, hangupError, InputRouter, LineEmitter,

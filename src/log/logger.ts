@@ -14,7 +14,7 @@ import { DEFAULT_LOG_LEVEL, LogLevel, clampLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
 import { LogFile, journalAuditSink, journalPriority, resolveAuditMode, syslogAuditSink } from './sinks.js';
 import type { AuditMode, AuditSink } from './sinks.js';
-import { devId } from '../config/effective.js';
+import { devId } from '../core/device.js';
 
 export const DEFAULT_LOG_DIR = '/var/log/tgetty';
 

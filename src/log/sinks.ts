@@ -7,8 +7,8 @@
 import { closeSync, mkdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../core/errors.js';
-import { LOG_ALERT, LOG_AUTH, LOG_ERR, LOG_NOTICE, openSyslog, syslog } from '../line/libc.js';
-import { openAppend } from '../line/safe-open.js';
+import { LOG_ALERT, LOG_AUTH, LOG_ERR, LOG_NOTICE, openSyslog, syslog } from '../os/syslog.js';
+import { openAppend } from '../os/safe-open.js';
 import { LogLevel } from './levels.js';
 import type { MessageLevel } from './levels.js';
 

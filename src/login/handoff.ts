@@ -4,7 +4,7 @@
  * program as a new session on the tty (spawn.ts), with utmp records; then wait for it.
  */
 import { realpathSync } from 'node:fs';
-import { getpwnam } from '../line/libc.js';
+import { getpwnam } from '../os/passwd.js';
 import type { LineMode } from '../line/line.js';
 import { logField } from '../log/format.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';

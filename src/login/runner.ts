@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
 import type { Line } from '../line/line.js';
 import { isDisconnected } from '../line/line.js';
-import { readUtmp, USER_PROCESS } from '../line/libc.js';
+import { readUtmp, USER_PROCESS } from '../os/utmp.js';
 import type { Logger } from '../log/logger.js';
 import { logField } from '../log/format.js';
 import type { LoginEntry } from '../config/login-config.js';

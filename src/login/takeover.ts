@@ -5,7 +5,7 @@
  * here because it writes utmp (utmp.ts); the runner gets it through systemRunnerDeps.
  */
 import type { Clock } from '../core/clock.js';
-import { readUtmp } from '../line/libc.js';
+import { readUtmp } from '../os/utmp.js';
 import { takeOverLine } from '../line/takeover.js';
 import type { Logger } from '../log/logger.js';
 import type { LineSettings } from '../session/settings.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
-import { readUtmp } from '../line/libc.js';
+import { readUtmp } from '../os/utmp.js';
 import {
   DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, UtmpWriter, deadRecord, loginHost, loginRecord, userRecord, utmpId, utmpLine,
 } from './utmp.js';

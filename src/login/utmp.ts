@@ -7,16 +7,17 @@
  * failures are logged and the call goes on.
  */
 import { closeSync, fchownSync } from 'node:fs';
-import { createExclusive } from '../line/safe-open.js';
+import { createExclusive } from '../os/safe-open.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { errnoCode } from '../core/errors.js';
-import { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, getgrnam, writeUtmp } from '../line/libc.js';
-import type { UtmpRecord } from '../line/libc.js';
+import { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, writeUtmp } from '../os/utmp.js';
+import { getgrnam } from '../os/passwd.js';
+import type { UtmpRecord } from '../os/utmp.js';
 import { logField } from '../log/format.js';
 
-export type { UtmpRecord } from '../line/libc.js';
-export { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS } from '../line/libc.js';
+export type { UtmpRecord } from '../os/utmp.js';
+export { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS } from '../os/utmp.js';
 
 /** What the writer logs through (a subset of src/log's Logger). */
 export interface UtmpLog {

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../log/logger.js';
-import { getpwnam } from '../line/libc.js';
+import { getpwnam } from '../os/passwd.js';
 import { hookRunner } from './hooks.js';
 
 interface Rig {

@@ -6,7 +6,7 @@
  * HOME/USER/LOGNAME/SHELL from its passwd entry. Output goes to the line's log instead of the console.
  */
 import { spawn } from 'node:child_process';
-import { getpwnam, type PasswdEntry } from '../line/libc.js';
+import { getpwnam, type PasswdEntry } from '../os/passwd.js';
 import { hookEnv } from './child-env.js';
 import type { Logger } from '../log/logger.js';
 import type { HookRunner } from './runner.js';

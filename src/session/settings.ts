@@ -4,7 +4,8 @@
  * the keyword table, so a renamed keyword breaks the build and not a call.
  */
 import { DEFAULT_ANSWER_CHAT } from '../chat/script.js';
-import { boolOf, chatOf, devId as toDevId, intOf, stringOf, type EffectiveConfig } from '../config/effective.js';
+import { boolOf, chatOf, intOf, stringOf, type EffectiveConfig } from '../config/effective.js';
+import { devId as toDevId } from '../core/device.js';
 
 export interface LineSettings {
   device: string;

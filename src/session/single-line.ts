@@ -11,7 +11,7 @@ import { loadDialinConfig, type LoadedDialinConfig } from '../config/load.js';
 import { evaluateDialin } from '../config/dialin-config.js';
 import type { Logger } from '../log/logger.js';
 import { openTtyLine } from '../line/tty-line.js';
-import { getgrnam, getpwnam } from '../line/libc.js';
+import { getgrnam, getpwnam } from '../os/passwd.js';
 import type { RunnerDeps } from './runner.js';
 import type { LineSettings } from './settings.js';
 import { hookRunner } from './hooks.js';

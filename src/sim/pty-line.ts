@@ -21,9 +21,7 @@ import { renameSync, rmSync, symlinkSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import tty from 'node:tty';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import {
-  CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr,
-} from '../line/libc.js';
+import { CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr } from '../line/libc.js';
 
 /** What a simulated modem needs from its line. The in-memory variant (memory-transport.ts) serves unit tests. */
 export interface LineTransport {
