@@ -164,15 +164,25 @@ function failure(program: string, reason: string, port: string, cause?: unknown)
   return { ok: false, error, lineText: `\r\ncannot execute '${program}': ${reason}\r\n` };
 }
 
-/** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
-export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
+/** What the hand-off runs: the program, its arguments, the user switch and the tools. */
+interface RunPlan {
+  device: string;
+  tools: HandoffTools;
+  cwd: string;
+  program: string;
+  args: string[];
+  user: SessionUser | undefined;
+  /** spawn's own uid/gid, when setpriv is missing (no supplementary groups then). */
+  spawnIds: { uid: number; gid: number } | undefined;
+}
+
+/** Resolve the program, check that it can run, and choose how to switch user. */
+function planRun(opts: StartSessionOptions): RunPlan | StartResult {
   const { line, log } = opts;
   const device = opts.utmpDevice ?? line.device;
   const tools: HandoffTools = { ...DEFAULT_TOOLS, ...opts.tools };
   const cwd = opts.cwd ?? '/';
   const program = isAbsolute(opts.program) ? opts.program : resolve(cwd, opts.program);
-  const args = opts.argv.slice(1);
-
   const problem = execProblem(program, opts.user);
   if (problem !== undefined) {
     log?.error(`cannot execute '${program}': ${problem}`);
@@ -186,7 +196,13 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
     tools.setpriv = undefined;
   }
   if (user?.uid === 0 && user.gid === 0) user = undefined; // root: nothing to switch
+  return { device, tools, cwd, program, args: opts.argv.slice(1), user, spawnIds };
+}
 
+/** Spawn the sh gate on the line's fd; the program waits for the go. */
+async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ child: ChildProcess; childFd: number } | StartResult> {
+  const { line, log } = opts;
+  const { device, tools, program, args } = plan;
   let childFd: number;
   try {
     if (opts.mode !== undefined) line.applyMode(opts.mode);
@@ -196,67 +212,88 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
     log?.error(`hand-off on ${device} failed: ${err.message}`);
     return { ok: false, error: err, lineText: '' };
   }
-
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
-  let child: ChildProcess;
   try {
-    child = spawn(tools.sh, ['-c', ...gateArgv(program, args, user, tools)], {
+    const child = spawn(tools.sh, ['-c', ...gateArgv(program, args, plan.user, tools)], {
       stdio: [childFd, childFd, childFd, 'pipe'],
       env: opts.env,
-      cwd,
-      ...(spawnIds ?? {}),
+      cwd: plan.cwd,
+      ...(plan.spawnIds ?? {}),
     });
     await new Promise<void>((res, rej) => {
       child.once('spawn', res);
       child.once('error', rej);
     });
+    return { child, childFd };
   } catch (e) {
     closeFd(childFd);
     log?.error(`cannot start ${tools.sh}: ${e instanceof Error ? e.message : String(e)}`);
     return failure(program, `cannot start ${tools.sh}: ${e instanceof Error ? e.message : String(e)}`, device, e);
   }
+}
+
+/** The parent's part once the child holds the tty: let go of the line, port mode, utmp records. Throws. */
+function handOverLine(opts: StartSessionOptions, device: string, pid: number, childFd: number, progress: { released: boolean; before?: PortOwner }): void {
+  const { line } = opts;
+  closeFd(childFd);
+  // The child holds the tty now, so closing ours does not hang it up (HUPCL fires on the last close).
+  line.release();
+  progress.released = true;
+  if (opts.portMode !== undefined) {
+    const st = statSync(line.path);
+    progress.before = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    chmodSync(line.path, opts.portMode.during);
+  }
+  const u = opts.utmp;
+  if (u !== undefined) {
+    if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
+    if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+  }
+}
+
+interface PortOwner {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
+export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
+  const { line, log } = opts;
+  const plan = planRun(opts);
+  if ('ok' in plan) return plan;
+  const spawned = await spawnGate(opts, plan);
+  if ('ok' in spawned) return spawned;
+  const { child, childFd } = spawned;
+  const { device, program } = plan;
   const pid = child.pid as number;
   // A later 'error' (e.g. a failed kill) must not become an uncaught exception.
   child.on('error', (e) => log?.warn(`session ${pid} on ${device}: ${e.message}`));
 
   // Attach the exit handling first: the child may die at any point from here on.
-  let before: { mode: number; uid: number; gid: number } | undefined;
+  const progress: { released: boolean; before?: PortOwner } = { released: false };
   let done = false;
   const exited = new Promise<SessionExit>((res) => {
     child.once('exit', (code, signal) => {
       done = true;
       log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
       opts.utmp?.writer.deadProcess(device, pid);
-      if (opts.portMode !== undefined && before !== undefined) restorePort(line.path, opts.portMode.restore ?? before.mode, before, log);
+      if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, opts.portMode.restore ?? progress.before.mode, progress.before, log);
       res({ code, signal });
     });
   });
   const gate = child.stdio[3] as Writable;
   gate.on('error', (e) => log?.noise(`gate of ${pid}: ${e.message}`)); // EPIPE if the child died first
 
-  let released = false;
   try {
-    closeFd(childFd);
-    // The child holds the tty now, so closing ours does not hang it up (HUPCL fires on the last close).
-    line.release();
-    released = true;
-    if (opts.portMode !== undefined) {
-      const st = statSync(line.path);
-      before = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-      chmodSync(line.path, opts.portMode.during);
-    }
-    const u = opts.utmp;
-    if (u !== undefined) {
-      if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
-      if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
-    }
+    handOverLine(opts, device, pid, childFd, progress);
   } catch (e) {
     // Close the gate without a go: the shell exits 111 and the program never runs.
     gate.destroy();
     if (!done) child.kill('SIGKILL');
     await exited;
     log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released }), lineText: '' };
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
   }
   gate.end('go\n');
   log?.audit(

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lcpConfigureRequest } from '../../src/login/ppp.js';
-import { LOGIN_PROCESS, USER_PROCESS } from '../../src/line/libc.js';
+import { LOGIN_PROCESS, USER_PROCESS } from '../../src/os/utmp.js';
 import { compatUnavailable, expectSame, runBoth, type CompatRecord, type Scenario } from '../helpers/compat.js';
 
 const skip = compatUnavailable();

@@ -12,9 +12,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import { FakeClock, systemClock } from '../../src/core/clock.js';
 import { isTgettyError } from '../../src/core/errors.js';
-import {
-  CLOCAL, ICRNL, ONLCR, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, closeFd, getFdFlags, getModemBits, inputPending, openFd, openPty, tcgetattr,
-} from '../../src/line/libc.js';
+import { CLOCAL, ICRNL, ONLCR, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR, closeFd, getFdFlags, getModemBits, inputPending, openFd, openPty, tcgetattr } from '../../src/line/libc.js';
 import type { Termios } from '../../src/line/libc.js';
 
 const O_ACCMODE = 0o3;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBank, type Call, type CallOptions, type SimLine, type TranscriptEntry } from '../../src/sim/index.js';
 import type { Clock } from '../../src/core/clock.js';
-import { INIT_PROCESS, LOGIN_PROCESS, USER_PROCESS, readUtmp, writeUtmp, type UtmpRecord } from '../../src/line/libc.js';
+import { INIT_PROCESS, LOGIN_PROCESS, USER_PROCESS, readUtmp, writeUtmp, type UtmpRecord } from '../../src/os/utmp.js';
 import { mgettyUnavailable, startMgetty } from './mgetty-ns.js';
 import { startTgetty } from './tgetty-run.js';
 

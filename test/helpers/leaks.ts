@@ -5,7 +5,7 @@
  * Everything is read from /proc and the files themselves (Linux).
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { LOGIN_PROCESS, USER_PROCESS, readUtmp, type UtmpRecord } from '../../src/line/libc.js';
+import { LOGIN_PROCESS, USER_PROCESS, readUtmp, type UtmpRecord } from '../../src/os/utmp.js';
 import { isLockTemplate } from '../../src/line/lock.js';
 import { mem } from './proc-stats.js';
 import { spawn } from 'node:child_process';

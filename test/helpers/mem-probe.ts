@@ -11,7 +11,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import v8 from 'node:v8';
-import { mallocInfo, mallocTrim, type MallocInfo } from '../../src/line/libc.js';
+import { mallocInfo, mallocTrim, type MallocInfo } from '../../src/os/malloc.js';
 
 export interface ProbeSample {
   seq: number;

@@ -11,7 +11,7 @@ import type { DaemonEvent } from '../../src/daemon/events.js';
 import { createLogger } from '../../src/log/logger.js';
 import { waitFor } from '../helpers/leaks.js';
 import { tempSystem } from '../helpers/temp-system.js';
-import { canTrimMalloc } from '../../src/line/libc.js';
+import { canTrimMalloc } from '../../src/os/malloc.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config must be owned by root)';
 

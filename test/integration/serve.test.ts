@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank } from '../../src/sim/index.js';
-import { bindUnixDatagram, recvDatagram, closeFd } from '../../src/line/libc.js';
+import { bindUnixDatagram, recvDatagram } from '../../src/os/unix-socket.js';
+import { closeFd } from '../../src/line/libc.js';
 import { startChild } from '../helpers/child.js';
 import { waitFor } from '../helpers/leaks.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBank, type SimBank } from '../../src/sim/index.js';
-import { readUtmp, USER_PROCESS, DEAD_PROCESS } from '../../src/line/libc.js';
+import { readUtmp, USER_PROCESS, DEAD_PROCESS } from '../../src/os/utmp.js';
 import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { startTgetty, type TgettyRun } from '../helpers/tgetty-run.js';
 import { waitFor } from '../helpers/leaks.js';

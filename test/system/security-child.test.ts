@@ -17,7 +17,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank, type SimBank } from '../../src/sim/index.js';
-import { getpwnam } from '../../src/line/libc.js';
+import { getpwnam } from '../../src/os/passwd.js';
 import { startChild } from '../helpers/child.js';
 import { startTgetty } from '../helpers/tgetty-run.js';
 

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBank, type SimBank } from '../../src/sim/index.js';
-import { DEAD_PROCESS, LOGIN_PROCESS, readUtmp } from '../../src/line/libc.js';
+import { DEAD_PROCESS, LOGIN_PROCESS, readUtmp } from '../../src/os/utmp.js';
 import { startChild, type Child } from '../helpers/child.js';
 import { waitFor } from '../helpers/leaks.js';
 import { tempSystem, type TempSystem } from '../helpers/temp-system.js';
