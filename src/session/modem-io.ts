@@ -6,6 +6,7 @@ import { showBytes } from '../core/bytes.js';
 import { logField } from '../log/format.js';
 import { RingWatcher } from '../modem/ring.js';
 import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
+import type { Line } from '../line/line.js';
 import type { Cancel } from './cancel.js';
 import { consume, sleep, type LineIo } from './line-io.js';
 import type { LineInput } from './machine.js';
@@ -62,4 +63,25 @@ export function waitRing(io: LineIo, timeoutMs: number, signal: Cancel): Promise
     },
     () => ({ type: 'ring-timeout' }),
   );
+}
+
+/**
+ * A freshly opened line, before the init chat: say what the modem lines show, reset the
+ * modem by DTR if asked (toggle-dtr), raw mode at the port speed, the open delay.
+ */
+export async function readyOpenedLine(io: LineIo, line: Line, signal: Cancel): Promise<void> {
+  const status = line.getModemStatus();
+  if (status === undefined) {
+    io.log.noise('no modem control lines on this device (pty?): DTR and DCD are not available');
+  } else {
+    if (status.dcd) io.log.warn('DCD is on before the modem was initialised: check the modem settings (AT&C1)');
+    if (!status.dsr) io.log.warn('DSR is off: is the modem switched on and connected?');
+  }
+  if (io.s.toggleDtr) {
+    io.log.mesg('lowering DTR to reset the modem');
+    const ok = await line.toggleDtr(io.s.toggleDtrWaitMs);
+    if (!ok) io.log.noise('DTR toggle not possible on this device');
+  }
+  line.applyMode({ mode: 'idle-raw', speed: io.s.speed, clocal: true });
+  if (io.s.openDelayMs > 0) await sleep(io, io.s.openDelayMs, signal);
 }

@@ -22,7 +22,7 @@ import { InputQueue } from './input-queue.js';
 import { Cancel } from './cancel.js';
 import { consume, Interrupted, sleep, type LineIo } from './line-io.js';
 import { runChat } from './chat-exec.js';
-import { probeModem, waitRing } from './modem-io.js';
+import { probeModem, readyOpenedLine, waitRing } from './modem-io.js';
 import { cidProgram, screen, type HookRunner, type ScreenVerdict } from './call-hooks.js';
 import { LineLock, waitLockGone, type LockWaitIo } from './line-lock.js';
 
@@ -311,20 +311,7 @@ export class LineRunner {
     const line = this.line;
     line.on('data', this.onData);
     line.on('hangup', this.onHangup);
-    const status = line.getModemStatus();
-    if (status === undefined) {
-      this.log.noise('no modem control lines on this device (pty?): DTR and DCD are not available');
-    } else {
-      if (status.dcd) this.log.warn('DCD is on before the modem was initialised: check the modem settings (AT&C1)');
-      if (!status.dsr) this.log.warn('DSR is off: is the modem switched on and connected?');
-    }
-    if (this.s.toggleDtr) {
-      this.log.mesg('lowering DTR to reset the modem');
-      const ok = await line.toggleDtr(this.s.toggleDtrWaitMs);
-      if (!ok) this.log.noise('DTR toggle not possible on this device');
-    }
-    line.applyMode({ mode: 'idle-raw', speed: this.s.speed, clocal: true });
-    if (this.s.openDelayMs > 0) await sleep(this.io, this.s.openDelayMs, signal);
+    await readyOpenedLine(this.io, line, signal);
     line.resume();
     await this.quiet(100);
     return { type: 'opened' };
