@@ -10,7 +10,7 @@ import { reverseBits } from '../../fax/codec/bits.js';
 import type { EndReason, FaxLinkHandler } from '../at/calls.js';
 import { crOf, lfOf } from '../at/profile.js';
 import type { AtCommand, AtContext, AtHandler, HandlerSet, Outcome } from '../at/registry.js';
-import { DC1, DC2, DLE, DleUnstuffer, ETX, dleStuff } from './dle.js';
+import { COMMA, DC1, DC2, DLE, DOT, DleUnstuffer, ETX, SEMICOLON, dleStuff } from './dle.js';
 import { PARAM_RANGES, defaultParams, formatParams, negotiate, parseParams } from './params.js';
 import type { FaxParams, FaxSignal } from './signals.js';
 
@@ -163,14 +163,25 @@ export class FaxSession {
 
   // ------------------------------------------------------------------ bit order
 
-  /** DTE bytes -> line order. Class 2 (Rockwell) direct order is the line order; class 2.0 direct is LSB first. */
+  /**
+   * DTE bytes -> line order when sending. Direct order (+FBOR/+FBO bit 0 clear) puts bit 0
+   * of each byte on the line first, in both classes: real sendfax mirrors its MSB-first G3
+   * files before it writes them after +FBOR=0.
+   */
   private toLine(b: Uint8Array): Uint8Array {
-    return this.reverseFor() ? reverseBits(b) : b;
+    return (this.bitOrder & 1) === 0 ? reverseBits(b) : b;
   }
 
-  private reverseFor(): boolean {
+  /**
+   * Line order -> DTE bytes when receiving. Class 2.0 direct order is bit 0 first, as when
+   * sending. Class 2 modems (Rockwell, and all that copied it) hand received data over the
+   * other way round, first bit in the most significant place: mgetty stores it as it comes
+   * and its g32pbm reads that; efax mirrors class 2 data unless -or (docs/fax-spec.md).
+   */
+  private fromLine(b: Uint8Array): Uint8Array {
     const reversed = (this.bitOrder & 1) === 1;
-    return (this.call?.cls ?? '2') === '2.0' ? !reversed : reversed;
+    const lineOrder = (this.call?.cls ?? '2') === '2' ? !reversed : reversed;
+    return lineOrder ? b : reverseBits(b);
   }
 
   // ------------------------------------------------------------------ call set-up
@@ -296,9 +307,6 @@ export class FaxSession {
     }
   }
 
-  private fromLine(b: Uint8Array): Uint8Array {
-    return this.reverseFor() ? reverseBits(b) : b;
-  }
 
   private onEnded(reason: EndReason): void {
     const c = this.call;
@@ -376,6 +384,15 @@ export class FaxSession {
       this.ctx?.captureDte(undefined);
       c.pages++;
       c.phase = 'D';
+      const next = r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined;
+      if (next !== undefined) {
+        // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
+        // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
+        c.waiting = 'fet';
+        c.fet = next;
+        this.ctx?.calls.faxSend({ t: 'pmc', next });
+        return r.used;
+      }
       this.final('OK');
       return r.used;
     }

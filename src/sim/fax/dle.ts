@@ -9,6 +9,13 @@ export const SUB = 0x1a;
 export const DC1 = 0x11;
 export const DC2 = 0x12;
 export const CAN = 0x18;
+/**
+ * Class 2.0 page ends that carry the post-page message (real sendfax sends them instead of
+ * DLE ETX + AT+FET): DLE ',' another page follows, DLE ';' another document, DLE '.' the end.
+ */
+export const COMMA = 0x2c;
+export const SEMICOLON = 0x3b;
+export const DOT = 0x2e;
 
 /** Double every DLE (what the modem sends the DTE). */
 export function dleStuff(data: Uint8Array): Uint8Array {
@@ -31,6 +38,8 @@ export interface UnstuffResult {
   end: boolean;
   /** Bytes of the chunk used (all, unless the page ended inside it). */
   used: number;
+  /** What ended it: ETX, or ',', ';', '.' (class 2.0 with the post-page message). */
+  by?: number;
 }
 
 /** Reads what the DTE sends after CONNECT (+FDT) up to DLE ETX. */
@@ -45,7 +54,7 @@ export class DleUnstuffer {
         this.pendingDle = false;
         if (b === DLE) out.push(DLE);
         else if (b === SUB) out.push(DLE, DLE); // class 2.0: DLE SUB stands for two DLEs
-        else if (b === ETX) return { data: Uint8Array.from(out), end: true, used: i + 1 };
+        else if (b === ETX || b === DOT || b === COMMA || b === SEMICOLON) return { data: Uint8Array.from(out), end: true, used: i + 1, by: b };
         // DLE and anything else: dropped, as modems do (it is not page data).
         continue;
       }
