@@ -129,12 +129,15 @@ for (const cls of ['2', '2.0'] as const) {
     assert.match(b.take(), new RegExp(`\\x10\\x03\\r\\n\\${W.hng}:${c2 ? '90' : '90'}\\r\\n\\r\\nERROR\\r\\n$`));
   });
 
-  test(`class ${cls}: commands of the other class are refused, and +F commands need a fax class`, () => {
+  test(`class ${cls}: commands of the other class are refused; class 2 settings work in class 0 too`, () => {
     const { a } = pair();
     a.send('ATE0\r');
     a.take();
-    a.send('AT+FAA=1\r');
-    assert.equal(a.take(), '\r\nERROR\r\n');
+    // What real mgetty sends after AT+FCLASS=0 for a class 2 modem.
+    a.send('AT+FAA=1;+FCR=1\rAT+FBOR=0\rAT+FLID="49 30 5550000"\rAT+FDCC=1,5,0,2,0,0,0,0\r');
+    assert.equal(a.take(), '\r\nOK\r\n'.repeat(4));
+    a.send('AT+FLI="x"\r');
+    assert.equal(a.take(), '\r\nERROR\r\n', 'class 2.0 commands need +FCLASS=2.0');
     a.send(`AT+FCLASS=${cls}\r`);
     a.take();
     const other = c2 ? ['AT+FLI="x"', 'AT+FCC=1', 'AT+FBO=0', 'AT+FPS=1', 'AT+FKS', 'AT+FMI?'] : ['AT+FLID="x"', 'AT+FDCC=1', 'AT+FBOR=0', 'AT+FPTS=1', 'AT+FK', 'AT+FMFR?'];
@@ -185,6 +188,26 @@ for (const cls of ['2', '2.0'] as const) {
     assert.match(a.take(), new RegExp(`\\${W.con}\\r\\n`));
   });
 }
+
+test('the whole page and its end arrive before the receiving DTE says +FDR: still one page per +FDR, MCF only after delivery', () => {
+  const { clock, a, b } = pair();
+  for (const x of [a, b]) x.send('ATE0\rAT+FCLASS=2.0\r');
+  a.send('ATD200\r');
+  b.send('ATA\r');
+  clock.advance(100);
+  a.send('AT+FDT\r');
+  a.send(Uint8Array.of(0x01, 0x02, DLE, 0x2c)); // DLE ',': page end, another page follows
+  b.take();
+  a.take();
+  assert.equal(a.take(), '', 'no page status before the receiver has the page');
+  b.send('AT+FDR\r');
+  assert.equal(b.take(), '\r\nCONNECT\r\n');
+  b.send('\x12');
+  assert.equal(b.take(), '\x01\x02\x10\x03\r\n+FPS:1\r\n\r\n+FET:0\r\n\r\nOK\r\n');
+  assert.equal(a.take(), '');
+  b.send('AT+FDR\r');
+  assert.equal(a.take(), '\r\n+FPS:1\r\n\r\nOK\r\n');
+});
 
 test('a fax caller reaching a modem in class 0 without adaptive answer: the fax side gets NO CARRIER', () => {
   const { clock, a, b } = pair();

@@ -103,6 +103,8 @@ interface FaxCall {
   /** rx: the last post-page message (+FET) and whether its answer (MCF) is still owed. */
   lastPmc: 0 | 1 | 2 | undefined;
   owePmr: boolean;
+  /** rx: the page's end came from the far end, the DTE has not had all of it yet. */
+  pmcPending: boolean;
   /** rx: page data waiting for the DTE's DC2, and whether DC2 came. */
   rxQueue: Uint8Array[];
   rxFlowing: boolean;
@@ -191,7 +193,7 @@ export class FaxSession {
     this.pageStatus = 1;
     return {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
-      lastPmc: undefined, owePmr: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
+      lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
       dcnSeen: false, pageStarted: false, phase: 'B',
     };
   }
@@ -447,7 +449,7 @@ export class FaxSession {
         return 'done';
       }
     }
-    if (c.pageStarted) this.rxConnect();
+    if (c.pageStarted || c.pmcPending) this.rxConnect();
     return 'done';
   }
 
@@ -475,7 +477,7 @@ export class FaxSession {
     if (c === undefined) return;
     c.rxFlowing = true;
     for (const b of c.rxQueue.splice(0)) this.ctx?.data(dleStuff(b));
-    if (c.lastPmc !== undefined && c.owePmr && c.waiting === 'fdr') this.rxPageDone();
+    if (c.pmcPending && c.waiting === 'fdr') this.rxPageDone();
   }
 
   private rxData(b: Uint8Array): void {
@@ -489,7 +491,7 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return;
     c.lastPmc = next;
-    c.owePmr = true;
+    c.pmcPending = true;
     c.pageStarted = false;
     c.phase = 'D';
     if (c.rxFlowing) this.rxPageDone();
@@ -502,6 +504,9 @@ export class FaxSession {
     if (c === undefined || ctx === undefined) return;
     c.rxInPage = false;
     c.rxFlowing = false;
+    // The page is the DTE's now: the answer (MCF) goes when it asks for the next (+FDR).
+    c.pmcPending = false;
+    c.owePmr = true;
     c.pages++;
     ctx.data(Uint8Array.of(DLE, ETX));
     this.say(`${this.words().pts}:1`);
@@ -536,15 +541,17 @@ function quoted(arg: string): string | undefined {
 
 export function createFaxCommands(): HandlerSet {
   const fs = new FaxSession();
+  // Class 2.0 commands need +FCLASS=2.0, as EIA-592 says. Class 2 modems (Rockwell and the
+  // rest) take their +F settings in class 0 as well: real mgetty sets +FAA, +FBOR, +FLID and
+  // +FDCC after AT+FCLASS=0, for an adaptive answer from class 0.
   const inClass = (ctx: AtContext, name: string): boolean => {
     const f = ctx.profile.fclass;
-    if (f !== '2' && f !== '2.0') return false;
     if (CLASS2_ONLY.has(name) && CLASS20_ONLY.has(name)) return true;
-    if (CLASS2_ONLY.has(name)) return f === '2';
     if (CLASS20_ONLY.has(name)) return f === '2.0';
+    if (CLASS2_ONLY.has(name)) return f !== '2.0';
     return true;
   };
-  /** A handler for commands valid in fax classes only. */
+  /** A handler for commands valid in their class only. */
   const fax = (h: AtHandler): AtHandler => (c, ctx) => (inClass(ctx, c.name) ? h(c, ctx) : 'error');
 
   const id: AtHandler = (c, ctx) => {

@@ -1,0 +1,68 @@
+// The virtual fax machine calls a virtual line on which Debian's real mgetty 1.2.1 answers
+// in fax mode (class 2 and class 2.0): mgetty's received G3 files in its fax-spool-in
+// decode pixel for pixel to the bitmaps that were sent, and its notify program sees them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bitmapsEqual, type Bitmap } from '../../src/fax/codec/bitmap.js';
+import { encodeG3 } from '../../src/fax/codec/t4.js';
+import { createBank } from '../../src/sim/index.js';
+import { randomPage, testPage } from '../helpers/fax-pages.js';
+import { g3ToBitmap } from '../helpers/fax-peers.js';
+import { waitFor } from '../helpers/leaks.js';
+import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
+
+for (const cls of ['cls2', 'c2.0'] as const) {
+  test(`virtual fax machine -> real mgetty (-C ${cls}): received pages decode to the bitmaps sent`, async (t) => {
+    const why = mgettyUnavailable();
+    if (why !== undefined) {
+      t.skip(why);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-mgetty-fax-'));
+    const spool = join(dir, 'incoming');
+    mkdirSync(spool);
+    const notified = join(dir, 'notified');
+    const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true });
+    const mg = startMgetty({
+      args: ['-x', '9', '-C', cls, 'ttySIM0'],
+      config: `port ttySIM0\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550000\n  fax-spool-in ${spool}\n`,
+      loginConfig: '* - - /bin/true\n',
+      device: ['ttySIM0', bank.line(0).path],
+      // Debian's mgetty runs /etc/mgetty/new_fax after a fax (its compiled-in notify program).
+      files: { new_fax: `#!/bin/sh\necho "$@" > ${notified}\n` },
+    });
+    chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
+    t.after(async () => {
+      await mg.stop();
+      await bank.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const line = bank.line(0);
+    const pages: Bitmap[] = [testPage(1728, 64), randomPage(11, 1728, 40)];
+    try {
+      await waitFor(() => /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call');
+      const sent = await bank.faxCall(line.number, pages.map((b) => ({ data: encodeG3(b), fine: true, mr: false })), { id: 'VIRTUAL FAX 1' });
+      assert.equal(sent.outcome, 'sent');
+      assert.deepEqual(sent.statuses, [1, 1]);
+      await waitFor(() => readdirSync(spool).length >= 2, 10_000, 'two pages in fax-spool-in');
+      const files = readdirSync(spool).sort();
+      t.diagnostic(`mgetty wrote: ${files.join(' ')}`);
+      files.forEach((f, i) => {
+        const { bitmap } = g3ToBitmap(join(spool, f));
+        assert.ok(bitmapsEqual(bitmap, pages[i] ?? testPage()), `page ${i + 1} (${f}) decodes to the bitmap sent`);
+      });
+      // mgetty's file names: f<res><seq...>-<sender id, blanks as dashes>.<page>.
+      for (const f of files) assert.match(f, /^f[fn][0-9a-zA-Z]+-VIRTUAL-FAX-1\.0[12]$/);
+      await waitFor(() => { try { return readFileSync(notified, 'latin1').length > 0; } catch { return false; } }, 10_000, 'notify program ran');
+      const args = readFileSync(notified, 'latin1').trim();
+      assert.match(args, /^0 VIRTUAL FAX 1 2 /, 'notify: hangup code 0, sender id, 2 pages, the files');
+    } catch (err) {
+      t.diagnostic(`transcript:\n${line.transcript.toString().replace(/(\[[0-9a-f]{2}\]|[^\n]){400,}/g, '[page data]')}`);
+      t.diagnostic(`mgetty log:\n${mg.logText()}`);
+      throw err;
+    }
+  });
+}
