@@ -29,6 +29,8 @@ export interface BankOptions {
   /** Personality name (`generic`, `usr`, `zyxel`) or object. */
   personality?: string | Personality;
   fax?: boolean;
+  /** Fax pages leave the modems at this rate instead of the negotiated one (default: negotiated). */
+  faxPaceBps?: number;
   /** Write DIR/<name>.transcript.log per line. */
   transcripts?: boolean;
   /** Number of line 0; line i gets base + i, same width (default 5550000). */
@@ -71,7 +73,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
   ) {
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
@@ -106,6 +108,7 @@ export class SimLine {
       clock,
       personality: opts.personality,
       fax: opts.fax,
+      ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
       faults: opts.faults ?? {},
       seed: index + 1,
       output: (b) => {
@@ -241,6 +244,7 @@ export class SimBank {
           dir: opts.dir,
           personality,
           fax: opts.fax ?? false,
+          ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
           ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
           hangupDelayMs: opts.hangupDelayMs ?? 200,
           ...(opts.faults !== undefined ? { faults: opts.faults } : {}),

@@ -53,6 +53,8 @@ export interface ModemOptions {
   faults?: ModemFaults;
   /** Seed for the garbage generator (deterministic tests). */
   seed?: number;
+  /** Fax pages leave at this rate instead of the negotiated one (tests with real peers). */
+  faxPaceBps?: number;
   /** More handler sets, registered after the modem's own (so they take precedence). */
   commands?: readonly HandlerSet[];
 }
@@ -113,13 +115,17 @@ export class HayesModem {
       data: (b) => this.emit(b, 'data'),
       event: (t) => this.onEvent(t),
       carrierLost: onCarrierLost,
+      autoAnswer: () => {
+        const r = this.registry.dispatch({ name: 'A', op: 'exec', num: undefined, value: 0, arg: '' }, this.ctx);
+        if (r === 'error') this.result('ERROR');
+      },
     }, () => {
       const net = this.network;
       return net === undefined ? undefined : (n, party, spec) => net.dial(this, n, party, spec);
     });
     this.ctx = this.makeContext();
     // A fax modem gets the class 2 / 2.0 handler set (src/sim/fax); a data modem only knows class 0.
-    const fax = this.fax ? createFaxCommands() : FAX_COMMANDS;
+    const fax = this.fax ? createFaxCommands(opts.faxPaceBps !== undefined ? { paceBps: opts.faxPaceBps } : {}) : FAX_COMMANDS;
     for (const set of [...HAYES_SETS, fax, ...(opts.commands ?? [])]) this.registry.register(set);
   }
 

@@ -141,6 +141,8 @@ export interface CallHost {
   event(text: string): void;
   /** The carrier dropped while connected: the line should hang up. */
   carrierLost(): void;
+  /** S0 auto-answer: run ATA through the command handlers (undefined: answer as a data modem). */
+  autoAnswer?(): void;
 }
 
 export type DialResult =
@@ -257,7 +259,9 @@ export class CallState implements CallControl {
     const s0 = p.s[0] ?? 0;
     if (s0 > 0 && call.rings >= s0) {
       this.host.event('auto-answer');
-      this.answer();
+      // As if the DTE had sent ATA: a handler set (fax) may answer its own way.
+      if (this.host.autoAnswer !== undefined) this.host.autoAnswer();
+      else this.answer();
       return;
     }
     this.after(call, spec.ringCadenceMs ?? 6000, () => this.ringOnce(call));

@@ -7,6 +7,8 @@ import { HayesModem } from '../modem.js';
 import { DLE, DleUnstuffer, ETX, dleStuff } from './dle.js';
 import { negotiate, parseParams, defaultParams, formatParams } from './params.js';
 import { hangupText } from './commands.js';
+import { encodeG3 } from '../../fax/codec/t4.js';
+import { testPage } from '../../../test/helpers/fax-pages.js';
 
 function pair() {
   const clock = new FakeClock();
@@ -73,13 +75,15 @@ for (const cls of ['2', '2.0'] as const) {
     assert.equal(b.take(), '');
     b.send('\x12');
     a.send(Uint8Array.of(DLE, ETX));
+    assert.equal(a.take(), '', 'OK only once the page has gone at the line rate');
+    clock.advance(10);
     assert.equal(a.take(), '\r\nOK\r\n');
     a.send('AT+FET=0\r');
     const rx1 = b.takeBytes();
     // Direct order: bit 0 goes first when sending; received, class 2.0 gives bit 0 first
     // again, class 2 (as Rockwell did it) the first bit in the top place.
     assert.deepEqual(pageOf(rx1), Buffer.from(c2 ? reverseBits(page) : page));
-    assert.match(rx1.toString('latin1'), new RegExp(`\\x10\\x03\\r\\n\\${W.pts}:1\\r\\n\\r\\n\\+FET:0\\r\\n\\r\\nOK\\r\\n$`));
+    assert.match(rx1.toString('latin1'), new RegExp(`\\x10\\x03\\r\\n\\${W.pts}:1,[0-9A-F]+,[0-9A-F]+,0\\r\\n\\r\\n\\+FET:0\\r\\n\\r\\nOK\\r\\n$`));
     assert.equal(a.take(), '');
     b.send('AT+FDR\r');
     assert.equal(a.take(), `\r\n${W.pts}:1\r\n\r\nOK\r\n`);
@@ -88,8 +92,10 @@ for (const cls of ['2', '2.0'] as const) {
     assert.equal(a.take(), `\r\nCONNECT\r\n${c2 ? '\x11' : '\x12'}`);
     assert.equal(b.take(), '\r\nCONNECT\r\n');
     b.send('\x12');
-    a.send(Buffer.concat([Buffer.from([0x11, 0x10, 0x10, 0x10, 0x03]), Buffer.from('AT+FET=2\r')]));
+    a.send(Buffer.from([0x11, 0x10, 0x10, 0x10, 0x03]));
+    clock.advance(10);
     assert.equal(a.take(), '\r\nOK\r\n');
+    a.send('AT+FET=2\r');
     assert.match(b.take(), c2 ? /\x88\x08\x10\x03\r\n.*\+FET:2\r\n\r\nOK\r\n$/s : /\x11\x10\x10\x10\x03\r\n.*\+FET:2\r\n\r\nOK\r\n$/s);
     b.send('AT+FDR\r');
     assert.equal(a.take(), `\r\n${W.pts}:1\r\n\r\n${W.hng}:${c2 ? '0' : '00'}\r\n\r\nOK\r\n`);
@@ -111,6 +117,7 @@ for (const cls of ['2', '2.0'] as const) {
     b.send('AT+FDR\r\x12');
     const page = Uint8Array.of(0x01, 0x02, 0x08, 0x10, 0x80);
     a.send(Buffer.concat([dleStuff(page), Buffer.from([DLE, ETX])]));
+    clock.advance(10);
     a.send('AT+FET=2\r');
     // Sent as is (reversed = top bit first); class 2 hands it over as is, class 2.0 mirrored.
     assert.deepEqual(pageOf(b.takeBytes()), Buffer.from(c2 ? page : reverseBits(page)));
@@ -197,16 +204,46 @@ test('the whole page and its end arrive before the receiving DTE says +FDR: stil
   clock.advance(100);
   a.send('AT+FDT\r');
   a.send(Uint8Array.of(0x01, 0x02, DLE, 0x2c)); // DLE ',': page end, another page follows
+  clock.advance(10);
   b.take();
   a.take();
   assert.equal(a.take(), '', 'no page status before the receiver has the page');
   b.send('AT+FDR\r');
   assert.equal(b.take(), '\r\nCONNECT\r\n');
   b.send('\x12');
-  assert.equal(b.take(), '\x01\x02\x10\x03\r\n+FPS:1\r\n\r\n+FET:0\r\n\r\nOK\r\n');
+  assert.equal(b.take(), '\x01\x02\x10\x03\r\n+FPS:1,1,1,0\r\n\r\n+FET:0\r\n\r\nOK\r\n');
   assert.equal(a.take(), '');
   b.send('AT+FDR\r');
   assert.equal(a.take(), '\r\n+FPS:1\r\n\r\nOK\r\n');
+});
+
+test('the receiver\'s page status counts the lines of the page (class 2 decimal, class 2.0 hex)', () => {
+  for (const cls of ['2', '2.0'] as const) {
+    const { clock, a, b } = pair();
+    for (const x of [a, b]) x.send(`ATE0\rAT+FCLASS=${cls}\r`);
+    a.send('ATD200\r');
+    b.send('ATA\r');
+    clock.advance(100);
+    a.send('AT+FDT\r');
+    b.send('AT+FDR\r\x12');
+    b.take();
+    // A 300-line page, sent in direct order (bit 0 first).
+    a.send(Buffer.concat([dleStuff(reverseBits(encodeG3(testPage(1728, 300)))), Buffer.from([DLE, ETX])]));
+    clock.advance(60_000); // the page leaves at 14400 bps
+    a.send('AT+FET=2\r');
+    assert.match(b.takeBytes().toString('latin1'), cls === '2' ? /\+FPTS:1,300,0,0\r\n/ : /\+FPS:1,12C,0,0\r\n/);
+  }
+});
+
+test('S0 auto-answer in a fax class answers as a fax modem; in class 0 as a data modem', () => {
+  const { clock, a, b } = pair();
+  b.send('ATE0\rAT+FCLASS=2\rATS0=1\r');
+  a.send('ATE0\rAT+FCLASS=2\rATD200\r');
+  b.take();
+  a.take();
+  clock.advance(100);
+  assert.equal(b.take(), '\r\n+FCON\r\n');
+  assert.match(a.take(), /\+FCON/);
 });
 
 test('a fax caller reaching a modem in class 0 without adaptive answer: the fax side gets NO CARRIER', () => {
@@ -259,6 +296,7 @@ test('DLE stuffing between two modems at every chunk split of the sender\'s page
     b.take();
     a.send(wire.subarray(0, i));
     a.send(wire.subarray(i));
+    clock.advance(10);
     a.send('AT+FET=2\r');
     assert.deepEqual(pageOf(b.takeBytes()), Buffer.from(reverseBits(page)), `split at ${i}`);
   }

@@ -7,12 +7,13 @@
  * see docs/fax-spec.md.
  */
 import { reverseBits } from '../../fax/codec/bits.js';
+import { decodeG3 } from '../../fax/codec/t4.js';
 import type { EndReason, FaxLinkHandler } from '../at/calls.js';
 import { crOf, lfOf } from '../at/profile.js';
 import type { AtCommand, AtContext, AtHandler, HandlerSet, Outcome } from '../at/registry.js';
 import { COMMA, DC1, DC2, DLE, DOT, DleUnstuffer, ETX, SEMICOLON, dleStuff } from './dle.js';
 import { PARAM_RANGES, defaultParams, formatParams, negotiate, parseParams } from './params.js';
-import type { FaxParams, FaxSignal } from './signals.js';
+import { BIT_RATES, type FaxParams, type FaxSignal } from './signals.js';
 
 export type FaxClass = '2' | '2.0';
 
@@ -115,9 +116,24 @@ interface FaxCall {
   /** A page may begin before the DTE asks (+FDR): the far end's 'page' came early. */
   pageStarted: boolean;
   phase: 'B' | 'C' | 'D';
+  /** rx: the page as it came from the line, to count its lines for +FPTS/+FPS. */
+  rxPage: Uint8Array[];
+  /** tx: when the page began and its bytes so far (the line rate paces the OK). */
+  txStart: number;
+  txBytes: number;
+}
+
+export interface FaxModemOptions {
+  /**
+   * Pace sent pages at this many bits per second instead of the negotiated fax rate (real
+   * peers' tests: a padded A4 page takes 80 s at 14400 bps).
+   */
+  paceBps?: number;
 }
 
 export class FaxSession {
+  constructor(private readonly paceBps?: number) {}
+
   localId = '';
   /** +FDCC / +FCC: what the DTE lets the modem do. */
   caps: FaxParams = defaultParams();
@@ -194,7 +210,7 @@ export class FaxSession {
     return {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
       lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
-      dcnSeen: false, pageStarted: false, phase: 'B',
+      dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [],
     };
   }
 
@@ -292,6 +308,7 @@ export class FaxSession {
         return;
       case 'data':
         if (c.role !== 'rx') return;
+        c.rxPage.push(s.bytes);
         this.rxData(this.fromLine(s.bytes));
         return;
       case 'pmc':
@@ -370,6 +387,8 @@ export class FaxSession {
     if (c.pages === 0) this.say(`${this.words().dcs}:${formatParams(c.params)}`);
     c.phase = 'C';
     ctx.calls.faxSend({ t: 'page' });
+    c.txStart = ctx.clock.monotonic();
+    c.txBytes = 0;
     this.unstuff = new DleUnstuffer();
     ctx.captureDte((b) => this.txData(b));
     ctx.result('CONNECT');
@@ -382,20 +401,31 @@ export class FaxSession {
     if (c === undefined) return 0;
     const r = this.unstuff.push(b);
     if (r.data.length > 0) this.ctx?.calls.faxSend({ t: 'data', bytes: this.toLine(r.data) });
+    c.txBytes += r.data.length;
     if (r.end) {
-      this.ctx?.captureDte(undefined);
+      const ctx = this.ctx;
+      ctx?.captureDte(undefined);
       c.pages++;
       c.phase = 'D';
       const next = r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined;
-      if (next !== undefined) {
-        // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
-        // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
-        c.waiting = 'fet';
-        c.fet = next;
-        this.ctx?.calls.faxSend({ t: 'pmc', next });
-        return r.used;
-      }
-      this.final('OK');
+      // The modem's buffer drains at the line rate: the page is sent (OK) only after the
+      // time its bytes take at the negotiated bit rate. Real efax divides by that time.
+      const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
+      const wait = c.txStart + (c.txBytes * 8 * 1000) / bps - (ctx?.clock.monotonic() ?? 0);
+      const done = (): void => {
+        if (this.call !== c) return;
+        if (next !== undefined) {
+          // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
+          // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
+          c.waiting = 'fet';
+          c.fet = next;
+          this.ctx?.calls.faxSend({ t: 'pmc', next });
+          return;
+        }
+        this.final('OK');
+      };
+      if (wait > 0 && ctx !== undefined) ctx.clock.setTimeout(done, wait);
+      else done();
       return r.used;
     }
     return r.used;
@@ -509,9 +539,24 @@ export class FaxSession {
     c.owePmr = true;
     c.pages++;
     ctx.data(Uint8Array.of(DLE, ETX));
-    this.say(`${this.words().pts}:1`);
+    // The page's status with its line count and bad lines, as the modem's T.4 check saw them
+    // (efax asks for the page again without them). Class 2 writes decimal, class 2.0 hex.
+    const { lines, bad } = this.countLines(c);
+    const n = (v: number): string => (c.cls === '2' ? String(v) : v.toString(16).toUpperCase());
+    this.say(`${this.words().pts}:1,${n(lines)},${n(bad)},0`);
     this.say(`+FET:${c.lastPmc ?? 2}`);
     this.final('OK');
+  }
+
+  private countLines(c: FaxCall): { lines: number; bad: number } {
+    const data = Buffer.concat(c.rxPage.splice(0));
+    const width = [1728, 2048, 2432, 1216, 864][c.params?.wd ?? 0] ?? 1728;
+    try {
+      const r = decodeG3(data, { width, twoD: (c.params?.df ?? 0) === 1 });
+      return { lines: r.bitmap.height, bad: r.badLines };
+    } catch {
+      return { lines: 0, bad: 0 };
+    }
   }
 
   /** +FK / +FKS: end the session now. */
@@ -539,8 +584,8 @@ function quoted(arg: string): string | undefined {
   return arg.includes('"') ? undefined : arg;
 }
 
-export function createFaxCommands(): HandlerSet {
-  const fs = new FaxSession();
+export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
+  const fs = new FaxSession(o.paceBps);
   // Class 2.0 commands need +FCLASS=2.0, as EIA-592 says. Class 2 modems (Rockwell and the
   // rest) take their +F settings in class 0 as well: real mgetty sets +FAA, +FBOR, +FLID and
   // +FDCC after AT+FCLASS=0, for an adaptive answer from class 0.
