@@ -41,7 +41,9 @@ for (const cls of ['cls2', 'c2.0'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
     const line = bank.line(0);
-    const pages: Bitmap[] = [testPage(1728, 64), randomPage(11, 1728, 40)];
+    // Real-sized pages: on a page of 40 lines mgetty says "Page doesn't look good" and asks for it
+    // again with AT+FPS=2, a class 2.0 command, also in class 2 (docs/fax-spec.md).
+    const pages: Bitmap[] = [testPage(1728, 300), randomPage(11, 1728, 200)];
     try {
       await waitFor(() => /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call');
       const sent = await bank.faxCall(line.number, pages.map((b) => ({ data: encodeG3(b), fine: true, mr: false })), { id: 'VIRTUAL FAX 1' });
