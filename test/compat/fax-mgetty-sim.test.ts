@@ -68,3 +68,44 @@ for (const cls of ['cls2', 'c2.0'] as const) {
     }
   });
 }
+
+test('real mgetty on a fax line (adaptive answer, +FAA=1): a data caller gets CONNECT and the login (the fax caller: the tests above)', async (t) => {
+  const why = mgettyUnavailable();
+  if (why !== undefined) {
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-mgetty-faa-'));
+  const spool = join(dir, 'incoming');
+  mkdirSync(spool);
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true });
+  const mg = startMgetty({
+    args: ['-x', '9', 'ttySIM0'],
+    config: `port ttySIM0\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-spool-in ${spool}\n  issue-file /etc/mgetty/issue\n  login-prompt sim login: \n`,
+    loginConfig: '* - - /bin/echo tgetty-login-ok @\n',
+    device: ['ttySIM0', bank.line(0).path],
+    files: { issue: 'Welcome\n', new_fax: '#!/bin/sh\nexit 0\n' },
+  });
+  chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
+  t.after(async () => {
+    await mg.stop();
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const line = bank.line(0);
+  try {
+    await waitFor(() => /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call');
+    // modem-type auto: mgetty picks class 2 here (the modem says "56000" to ATI, a Rockwell).
+    assert.match(line.fromDte.all, /AT\+FAA=1/);
+    const data = line.call({ answerDelayMs: 100 });
+    await data.connected;
+    await data.waitFor(/sim login:/, 10_000);
+    data.write('joe\r');
+    await data.waitFor(/tgetty-login-ok joe/, 10_000);
+    assert.match(mg.logText(), /CONNECT/);
+  } catch (err) {
+    t.diagnostic(`transcript:\n${line.transcript.toString()}`);
+    t.diagnostic(`mgetty log:\n${mg.logText()}`);
+    throw err;
+  }
+});
