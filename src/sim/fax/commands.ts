@@ -584,22 +584,22 @@ function quoted(arg: string): string | undefined {
   return arg.includes('"') ? undefined : arg;
 }
 
-export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
-  const fs = new FaxSession(o.paceBps);
-  // Class 2.0 commands need +FCLASS=2.0, as EIA-592 says. Class 2 modems (Rockwell and the
-  // rest) take their +F settings in class 0 as well: real mgetty sets +FAA, +FBOR, +FLID and
-  // +FDCC after AT+FCLASS=0, for an adaptive answer from class 0.
-  const inClass = (ctx: AtContext, name: string): boolean => {
-    const f = ctx.profile.fclass;
-    if (CLASS2_ONLY.has(name) && CLASS20_ONLY.has(name)) return true;
-    if (CLASS20_ONLY.has(name)) return f === '2.0';
-    if (CLASS2_ONLY.has(name)) return f !== '2.0';
-    return true;
-  };
-  /** A handler for commands valid in their class only. */
-  const fax = (h: AtHandler): AtHandler => (c, ctx) => (inClass(ctx, c.name) ? h(c, ctx) : 'error');
+// Class 2.0 commands need +FCLASS=2.0, as EIA-592 says. Class 2 modems (Rockwell and the
+// rest) take their +F settings in class 0 as well: real mgetty sets +FAA, +FBOR, +FLID and
+// +FDCC after AT+FCLASS=0, for an adaptive answer from class 0.
+function inClass(ctx: AtContext, name: string): boolean {
+  const f = ctx.profile.fclass;
+  if (CLASS2_ONLY.has(name) && CLASS20_ONLY.has(name)) return true;
+  if (CLASS20_ONLY.has(name)) return f === '2.0';
+  if (CLASS2_ONLY.has(name)) return f !== '2.0';
+  return true;
+}
 
-  const id: AtHandler = (c, ctx) => {
+/** A handler for commands valid in their class only. */
+const fax = (h: AtHandler): AtHandler => (c, ctx) => (inClass(ctx, c.name) ? h(c, ctx) : 'error');
+
+function idHandler(fs: FaxSession): AtHandler {
+  return (c, ctx) => {
     if (c.op === 'test') ctx.info('(20)(32-127)');
     else if (c.op === 'read') ctx.info(`"${fs.localId}"`);
     else if (c.op === 'set') {
@@ -609,7 +609,10 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     } else return 'error';
     return 'ok';
   };
-  const params = (which: 'caps' | 'dis'): AtHandler => (c, ctx) => {
+}
+
+function paramsHandler(fs: FaxSession, which: 'caps' | 'dis'): AtHandler {
+  return (c, ctx) => {
     if (c.op === 'test') ctx.info(PARAM_RANGES);
     else if (c.op === 'read') ctx.info(formatParams(fs[which]));
     else if (c.op === 'set') {
@@ -621,7 +624,10 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     } else return 'error';
     return 'ok';
   };
-  const number = (key: 'fcr' | 'faa' | 'bitOrder' | 'pageStatus', max: number, range: string): AtHandler => (c, ctx) => {
+}
+
+function numberHandler(fs: FaxSession, key: 'fcr' | 'faa' | 'bitOrder' | 'pageStatus', max: number, range: string): AtHandler {
+  return (c, ctx) => {
     if (c.op === 'test') ctx.info(range);
     else if (c.op === 'read') ctx.info(String(fs[key]));
     else if (c.op === 'set') {
@@ -631,18 +637,28 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     } else return 'error';
     return 'ok';
   };
-  const current: AtHandler = (c, ctx) => {
+}
+
+function currentHandler(fs: FaxSession): AtHandler {
+  return (c, ctx) => {
     if (c.op !== 'read') return 'error';
     const p = fs.call?.params;
     ctx.info(p === undefined ? '0,0,0,0,0,0,0,0' : formatParams(p));
     return 'ok';
   };
-  const identity = (pick: 'gmi' | 'gmm' | 'gmr'): AtHandler => (c, ctx) => {
+}
+
+function identityHandler(pick: 'gmi' | 'gmm' | 'gmr'): AtHandler {
+  return (c, ctx) => {
     if (c.op !== 'exec' && c.op !== 'read') return 'error';
     ctx.info(ctx.personality[pick]);
     return 'ok';
   };
-  const plain: AtHandler = (c, ctx) => {
+}
+
+/** Settings stored and read back, not modelled (PLAIN). */
+function plainHandler(fs: FaxSession): AtHandler {
+  return (c, ctx) => {
     const def = PLAIN[c.name];
     if (def === undefined) return 'next';
     if (c.op === 'test') ctx.info(def.range);
@@ -651,18 +667,26 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     else return 'error';
     return 'ok';
   };
+}
 
+const fclassHandler: AtHandler = (c, ctx) => {
+  if (c.op === 'test') ctx.info('0,2,2.0');
+  else if (c.op === 'read') ctx.info(ctx.profile.fclass);
+  else if (c.op === 'set') {
+    const v = c.arg === '2.0' || c.arg === '2.00' ? '2.0' : c.arg;
+    if (!['0', '2', '2.0'].includes(v)) return 'error';
+    ctx.profile.fclass = v;
+  } else return 'error';
+  return 'ok';
+};
+
+export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
+  const fs = new FaxSession(o.paceBps);
+  const id = idHandler(fs);
+  const number = (key: 'fcr' | 'faa' | 'bitOrder' | 'pageStatus', max: number, range: string): AtHandler => numberHandler(fs, key, max, range);
+  const plain = plainHandler(fs);
   const set: Record<string, AtHandler> = {
-    '+FCLASS': (c, ctx) => {
-      if (c.op === 'test') ctx.info('0,2,2.0');
-      else if (c.op === 'read') ctx.info(ctx.profile.fclass);
-      else if (c.op === 'set') {
-        const v = c.arg === '2.0' || c.arg === '2.00' ? '2.0' : c.arg;
-        if (!['0', '2', '2.0'].includes(v)) return 'error';
-        ctx.profile.fclass = v;
-      } else return 'error';
-      return 'ok';
-    },
+    '+FCLASS': fclassHandler,
     A: (_c, ctx) => fs.answer(ctx),
     D: (c, ctx) => {
       const f = ctx.profile.fclass;
@@ -680,12 +704,12 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     },
     '+FLID': fax(id),
     '+FLI': fax(id),
-    '+FDCC': fax(params('caps')),
-    '+FCC': fax(params('caps')),
-    '+FDIS': fax(params('dis')),
-    '+FIS': fax(params('dis')),
-    '+FDCS': fax(current),
-    '+FCS': fax(current),
+    '+FDCC': fax(paramsHandler(fs, 'caps')),
+    '+FCC': fax(paramsHandler(fs, 'caps')),
+    '+FDIS': fax(paramsHandler(fs, 'dis')),
+    '+FIS': fax(paramsHandler(fs, 'dis')),
+    '+FDCS': fax(currentHandler(fs)),
+    '+FCS': fax(currentHandler(fs)),
     '+FCR': fax(number('fcr', 1, '(0,1)')),
     '+FAA': fax(number('faa', 1, '(0,1)')),
     '+FBOR': fax(number('bitOrder', 3, '(0-3)')),
@@ -697,12 +721,12 @@ export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
     '+FET': fax((c, ctx) => fs.fet(c, ctx)),
     '+FK': fax((c, ctx) => (c.op === 'exec' ? fs.abort(ctx) : 'error')),
     '+FKS': fax((c, ctx) => (c.op === 'exec' ? fs.abort(ctx) : 'error')),
-    '+FMFR': fax(identity('gmi')),
-    '+FMDL': fax(identity('gmm')),
-    '+FREV': fax(identity('gmr')),
-    '+FMI': fax(identity('gmi')),
-    '+FMM': fax(identity('gmm')),
-    '+FMR': fax(identity('gmr')),
+    '+FMFR': fax(identityHandler('gmi')),
+    '+FMDL': fax(identityHandler('gmm')),
+    '+FREV': fax(identityHandler('gmr')),
+    '+FMI': fax(identityHandler('gmi')),
+    '+FMM': fax(identityHandler('gmm')),
+    '+FMR': fax(identityHandler('gmr')),
     '+FHS': fax((c, ctx) => {
       if (c.op !== 'read') return 'error';
       ctx.info(hangupText('2.0', fs.lastHangup));

@@ -158,6 +158,24 @@ export class FaxMachine implements Answerer {
 
   // -------------------------------------------------------------- calling
 
+  /** One page: phase C data in chunks, one chunk a step, then its end (MPS, or EOP if last). */
+  private pumpPage(l: CallLeg, p: SimFaxPage, last: boolean, active: () => boolean): void {
+    l.signal({ t: 'page' });
+    const chunk = this.o.chunkBytes ?? 1024;
+    let off = 0;
+    const pump = (): void => {
+      if (!active()) return;
+      if (off < p.data.length) {
+        l.signal({ t: 'data', bytes: p.data.subarray(off, off + chunk) });
+        off += chunk;
+        this.o.clock.setTimeout(pump, this.step);
+        return;
+      }
+      l.signal({ t: 'pmc', next: last ? 2 : 0 });
+    };
+    this.o.clock.setTimeout(pump, this.step);
+  }
+
   /** Call `number` and send `pages` (a fax caller: the far modem's adaptive answer sees CNG). */
   send(number: string, pages: readonly SimFaxPage[]): Promise<SentFax> {
     if (pages.length === 0) return Promise.reject(new TgettyError('SIM_FAILED', 'a fax call needs at least one page', { input: number }));
@@ -179,22 +197,7 @@ export class FaxMachine implements Answerer {
       };
       const sendPage = (): void => {
         const p = pages[next];
-        if (p === undefined || ref.leg === undefined) return;
-        const l = ref.leg;
-        l.signal({ t: 'page' });
-        const chunk = this.o.chunkBytes ?? 1024;
-        let off = 0;
-        const pump = (): void => {
-          if (off < p.data.length) {
-            l.signal({ t: 'data', bytes: p.data.subarray(off, off + chunk) });
-            off += chunk;
-            later(this.step, pump);
-            return;
-          }
-          const last = next === pages.length - 1;
-          l.signal({ t: 'pmc', next: last ? 2 : 0 });
-        };
-        later(this.step, pump);
+        if (p !== undefined && ref.leg !== undefined) this.pumpPage(ref.leg, p, next === pages.length - 1, () => active);
       };
       const party: RemoteParty = {
         connected: () => {
