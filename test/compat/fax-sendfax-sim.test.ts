@@ -12,8 +12,9 @@ import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { SENDFAX, faxPeerUnavailable, g3ToBitmap, pbmToG3, q, runInFaxNamespace } from '../helpers/fax-peers.js';
 
-for (const [cls, flag] of [['2', 'cls2'], ['2.0', 'c2.0']] as const) {
-  test(`real sendfax -C ${flag} -> virtual fax machine: 2 pages stored, decoding to the bitmaps sent`, async (t) => {
+// -l takes a name under /dev or a full path: one of each.
+for (const [cls, flag, dev] of [['2', 'cls2', 'ttySIM0'], ['2.0', 'c2.0', '/dev/ttySIM0']] as const) {
+  test(`real sendfax -C ${flag} -l ${dev} -> virtual fax machine: 2 pages stored, decoding to the bitmaps sent`, async (t) => {
     const why = faxPeerUnavailable(SENDFAX);
     if (why !== undefined) {
       t.skip(why);
@@ -31,11 +32,11 @@ for (const [cls, flag] of [['2', 'cls2'], ['2.0', 'c2.0']] as const) {
     writeFileSync(join(dir, 'p1.g3'), encodeG3(pages[0] ?? testPage()));
     writeFileSync(join(dir, 'p2.g3'), pbmToG3(formatPbm(pages[1] ?? testPage())));
     const got = machine.nextFax();
-    // -l takes a name under /dev; the namespace's /dev/ttySIM0 is the sim's line.
+    // The namespace's /dev/ttySIM0 is the sim's line.
     const run = await runInFaxNamespace({
       devices: [['ttySIM0', bank.line(0).path]],
       files: { 'sendfax.config': 'port ttySIM0\n  fax-id 49 89 1234\n' },
-      cmd: `${SENDFAX} -x 9 -C ${flag} -l ttySIM0 5551000 ${q(join(dir, 'p1.g3'))} ${q(join(dir, 'p2.g3'))}`,
+      cmd: `${SENDFAX} -x 9 -C ${flag} -l ${dev} 5551000 ${q(join(dir, 'p1.g3'))} ${q(join(dir, 'p2.g3'))}`,
       timeoutS: 60,
       logFile: '/var/log/mgetty/fax/sendfax.log',
     });
