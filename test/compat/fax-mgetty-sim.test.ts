@@ -1,16 +1,17 @@
 // The virtual fax machine calls a virtual line on which Debian's real mgetty 1.2.1 answers
 // in fax mode (class 2 and class 2.0): mgetty's received G3 files in its fax-spool-in
 // decode pixel for pixel to the bitmaps that were sent, and its notify program sees them.
+// And real sendfax on one virtual line reaches real mgetty on another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual, type Bitmap } from '../../src/fax/codec/bitmap.js';
 import { encodeG3 } from '../../src/fax/codec/t4.js';
 import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
-import { g3ToBitmap } from '../helpers/fax-peers.js';
+import { SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace, type PeerRun } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
 import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
 
@@ -106,6 +107,54 @@ test('real mgetty on a fax line (adaptive answer, +FAA=1): a data caller gets CO
   } catch (err) {
     t.diagnostic(`transcript:\n${line.transcript.toString()}`);
     t.diagnostic(`mgetty log:\n${mg.logText()}`);
+    throw err;
+  }
+});
+
+test('real sendfax on one virtual line -> real mgetty on another: two virtual modems pass the fax between them', async (t) => {
+  const why = mgettyUnavailable() ?? faxPeerUnavailable(SENDFAX);
+  if (why !== undefined) {
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendfax-mgetty-'));
+  const spool = join(dir, 'incoming');
+  mkdirSync(spool);
+  const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true, transcripts: true });
+  const mg = startMgetty({
+    args: ['-x', '9', 'ttySIM1'],
+    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${spool}\n`,
+    loginConfig: '* - - /bin/true\n',
+    device: ['ttySIM1', bank.line(1).path],
+    files: { new_fax: '#!/bin/sh\nexit 0\n' },
+  });
+  chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
+  t.after(async () => {
+    await mg.stop();
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pages: Bitmap[] = [testPage(1728, 300), randomPage(5, 1728, 200)];
+  pages.forEach((b, i) => writeFileSync(join(dir, `p${i + 1}.g3`), encodeG3(b)));
+  let run: PeerRun | undefined;
+  try {
+    await waitFor(() => /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call');
+    run = await runInFaxNamespace({
+      devices: [['ttySIM0', bank.line(0).path]],
+      files: { 'sendfax.config': 'port ttySIM0\n  fax-id 49 30 5550000\n' },
+      cmd: `${SENDFAX} -x 9 -l ttySIM0 ${bank.line(1).number} ${q(join(dir, 'p1.g3'))} ${q(join(dir, 'p2.g3'))}`,
+      timeoutS: 90,
+      logFile: '/var/log/mgetty/fax/sendfax.log',
+    });
+    assert.equal(run.code, 0, 'sendfax: all pages sent');
+    await waitFor(() => readdirSync(spool).length >= 2, 10_000, 'two pages in fax-spool-in');
+    const files = readdirSync(spool).sort();
+    t.diagnostic(`mgetty wrote: ${files.join(' ')}`);
+    for (const f of files) assert.match(f, /^ff[0-9a-zA-Z]+-49-30-5550000\.0[12]$/);
+    files.forEach((f, i) => assert.ok(bitmapsEqual(g3ToBitmap(join(spool, f)).bitmap, pages[i] ?? testPage()), `page ${i + 1}`));
+  } catch (err) {
+    t.diagnostic(`sendfax log:\n${(run?.log ?? '').split('\n').filter((l) => !/read \d+, write/.test(l)).slice(-60).join('\n')}`);
+    t.diagnostic(`mgetty log:\n${mg.logText().split('\n').slice(-80).join('\n')}`);
     throw err;
   }
 });
