@@ -246,6 +246,37 @@ test('S0 auto-answer in a fax class answers as a fax modem; in class 0 as a data
   assert.match(a.take(), /\+FCON/);
 });
 
+for (const cls of ['2', '2.0'] as const) {
+  test(`class ${cls}: +FDCS?/+FCS? in a session, +FK/+FKS aborts it on both sides, +FHS? the last code, +FET=?`, () => {
+    const c2 = cls === '2';
+    const { clock, a, b } = pair();
+    for (const x of [a, b]) x.send(`ATE0\rAT+FCLASS=${cls}\r`);
+    a.send('ATD200\r');
+    b.send('ATA\r');
+    clock.advance(100);
+    a.send('AT+FDT\r');
+    clock.advance(10);
+    a.send(Uint8Array.of(0x00, DLE, ETX));
+    clock.advance(10);
+    a.take();
+    b.take();
+    b.send(c2 ? 'AT+FDCS?\r' : 'AT+FCS?\r');
+    assert.equal(b.take(), '\r\n1,5,0,2,0,0,0,0\r\n\r\nOK\r\n');
+    a.send('AT+FET=?\r');
+    assert.equal(a.take(), '\r\n(0-2)\r\n\r\nOK\r\n');
+    a.send(c2 ? 'AT+FK\r' : 'AT+FKS\r');
+    assert.equal(a.take(), `\r\n${c2 ? '+FHNG:2' : '+FHS:02'}\r\n\r\nOK\r\n`);
+    // The receiver, in the middle of a page, is told at once: a receive phase C hang-up.
+    assert.equal(b.take(), `\r\n${c2 ? '+FHNG:90' : '+FHS:90'}\r\n`);
+    assert.equal(a.m.state, 'idle');
+    assert.equal(b.m.state, 'idle');
+    if (!c2) {
+      a.send('AT+FHS?\r');
+      assert.equal(a.take(), '\r\n02\r\n\r\nOK\r\n');
+    }
+  });
+}
+
 test('a fax caller reaching a modem in class 0 without adaptive answer: the fax side gets NO CARRIER', () => {
   const { clock, a, b } = pair();
   b.send('ATE0\r');

@@ -319,6 +319,14 @@ export class FaxSession {
         return;
       case 'dcn':
         c.dcnSeen = true;
+        if (c.role === 'rx' && c.lastPmc !== 2) {
+          // Goodbye before the last page: the sender gave up (+FK, an error). Said at once.
+          if (c.rxInPage) this.ctx?.data(Uint8Array.of(DLE, ETX));
+          this.ctx?.captureDte(undefined);
+          const code = c.phase === 'B' ? HANGUP.rxPhaseB : c.phase === 'C' ? HANGUP.rxPhaseC : HANGUP.rxPhaseD;
+          this.endCall(code, c.waiting !== undefined ? 'ERROR' : undefined, true);
+          return;
+        }
         if (c.role === 'rx' && c.waiting === 'fdr') this.endOfCall(HANGUP.normal, 'OK');
         return;
       default:
@@ -565,7 +573,10 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return 'ok';
     ctx.captureDte(undefined);
+    c.dcnSeen = true; // our goodbye: the line drop that follows is no news
     ctx.calls.faxSend({ t: 'dcn' });
+    // The far end may have hung up already in answer; the session ends here either way.
+    this.call = c;
     this.endCall(HANGUP.aborted, undefined, true);
     return 'ok';
   }
