@@ -149,7 +149,11 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--host <addr>', 'address for --telnet', '127.0.0.1')
     .option('--raw', 'plain TCP instead of telnet on --telnet')
     .option('--personality <name>', 'modem personality (e.g. generic, sportster)')
-    .option('--fax', 'answer +FCLASS queries as a class 2.0 fax modem')
+    .option('--fax', 'class 2 and class 2.0 fax modems (+FCLASS=0,2,2.0)')
+    .option('--fax-machine <number:dir>', 'a virtual fax machine at NUMBER that stores the pages it is sent in DIR (repeatable)', collect, [])
+    .option('--fax-call <number:files>', 'a virtual fax machine calls NUMBER with pages from FILE[,FILE...] (G3, TIFF class F, PBM) (repeatable)', collect, [])
+    .option('--fax-call-delay <ms>', 'wait this long before --fax-call calls (default 5000)', (v) => positiveInt(v, '--fax-call-delay'))
+    .option('--fax-id <id>', 'station id of the virtual fax machines')
     .option('--transcripts', 'write DIR/ttySIMn.transcript.log per line')
     .option('--cooldown <s>', 'refuse a telnet caller for this many seconds after its call ended ("please wait N s")', (v) => positiveInt(v, '--cooldown'))
     .option('--max-calls-per-minute <n>', 'accept at most this many telnet calls per minute in all', (v) => positiveInt(v, '--max-calls-per-minute'))
@@ -167,6 +171,10 @@ function build(io: CliIo, result: { code: number }): Command {
         ...(typeof opts.personality === 'string' ? { personality: opts.personality } : {}),
         fax: opts.fax === true,
         transcripts: opts.transcripts === true,
+        faxMachines: opts.faxMachine as string[],
+        faxCalls: opts.faxCall as string[],
+        ...(typeof opts.faxCallDelay === 'number' ? { faxCallDelayMs: opts.faxCallDelay } : {}),
+        ...(typeof opts.faxId === 'string' ? { faxId: opts.faxId } : {}),
         abuse: {
           ...(typeof opts.cooldown === 'number' ? { cooldownS: opts.cooldown } : {}),
           ...(typeof opts.maxCallsPerMinute === 'number' ? { maxCallsPerMinute: opts.maxCallsPerMinute } : {}),
@@ -326,6 +334,11 @@ export function missingLine(tty: string, commands: readonly string[], exists: (p
 /** Control characters as \xNN: the argument is echoed to the terminal. */
 function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A repeatable option: every value, in order. */
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
 }
 
 function positiveInt(v: string, name: string): number {

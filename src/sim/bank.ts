@@ -11,6 +11,8 @@ import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
 import { Exchange } from './exchange.js';
+import { FaxMachine, type FaxMachineOptions, type SentFax } from './fax/machine.js';
+import { loadPages, type SimFaxPage } from './fax/pages.js';
 import { ExpectBuffer } from './expect.js';
 import { HayesModem, type ModemFaults, type RingSpec } from './modem.js';
 import { findPersonality, GENERIC_V92, type Personality } from './personality.js';
@@ -27,6 +29,8 @@ export interface BankOptions {
   /** Personality name (`generic`, `usr`, `zyxel`) or object. */
   personality?: string | Personality;
   fax?: boolean;
+  /** Fax pages leave the modems at this rate instead of the negotiated one (default: negotiated). */
+  faxPaceBps?: number;
   /** Write DIR/<name>.transcript.log per line. */
   transcripts?: boolean;
   /** Number of line 0; line i gets base + i, same width (default 5550000). */
@@ -69,7 +73,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
   ) {
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
@@ -104,6 +108,7 @@ export class SimLine {
       clock,
       personality: opts.personality,
       fax: opts.fax,
+      ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
       faults: opts.faults ?? {},
       seed: index + 1,
       output: (b) => {
@@ -208,6 +213,8 @@ export class SimBank {
   private readonly policies: AbusePolicy[] = [];
   private busy = false;
   private closed = false;
+  private readonly faxMachines: FaxMachine[] = [];
+  private readonly onNote: ((line: string, text: string) => void) | undefined;
 
   constructor(opts: BankOptions) {
     if (!Number.isInteger(opts.lines) || opts.lines < 1 || opts.lines > 4096) {
@@ -223,6 +230,7 @@ export class SimBank {
     } else if (opts.personality !== undefined) personality = opts.personality;
     this.clock = opts.clock ?? systemClock;
     this.dir = opts.dir;
+    this.onNote = opts.onNote;
     this.exchange = new Exchange(opts.ringDefaults ?? {});
     const transport = opts.transport ?? 'pty';
     if (transport === 'pty') mkdirSync(opts.dir, { recursive: true });
@@ -236,6 +244,7 @@ export class SimBank {
           dir: opts.dir,
           personality,
           fax: opts.fax ?? false,
+          ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
           ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
           hangupDelayMs: opts.hangupDelayMs ?? 200,
           ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
@@ -265,6 +274,38 @@ export class SimBank {
   /** A line free for an incoming call, or undefined. */
   freeLine(): SimLine | undefined {
     return this.lines.find((l) => l.modem.available);
+  }
+
+  /**
+   * A virtual fax machine at `number`: with `dir` it answers fax calls and stores each page
+   * there as a G3 file; it can also call with pages (faxCall).
+   */
+  addFaxMachine(o: { number: string; dir?: string; id?: string } & Partial<Pick<FaxMachineOptions, 'answerAfterMs' | 'stepMs' | 'chunkBytes' | 'caps'>>): FaxMachine {
+    if (!/^[0-9]+$/.test(o.number)) throw new TgettyError('CLI_USAGE', `fax machine number must be digits: ${o.number}`, { input: o.number });
+    if (this.exchange.lookup(o.number) !== undefined) throw new TgettyError('CLI_USAGE', `number ${o.number} is taken`, { input: o.number });
+    const m = new FaxMachine({
+      clock: this.clock,
+      exchange: this.exchange,
+      ...o,
+      onEvent: (t) => this.onNote?.('fax', t),
+    });
+    this.faxMachines.push(m);
+    return m;
+  }
+
+  /**
+   * A fax machine calls `number` (a line's number) with pages from files (G3, TIFF class F,
+   * PBM) or ready pages. It calls from `from` (a machine added before) or a sending-only one.
+   */
+  faxCall(number: string, pages: readonly (string | SimFaxPage)[], o: { from?: FaxMachine; id?: string } = {}): Promise<SentFax> {
+    let loaded: SimFaxPage[];
+    try {
+      loaded = pages.flatMap((p) => (typeof p === 'string' ? loadPages(p) : [p]));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const m = o.from ?? new FaxMachine({ clock: this.clock, exchange: this.exchange, number: '5550999', ...(o.id !== undefined ? { id: o.id } : {}), onEvent: (t) => this.onNote?.('fax', t) });
+    return m.send(number, loaded);
   }
 
   /** Banner lines: device, number (like tcpser prints at start). */

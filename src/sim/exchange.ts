@@ -4,8 +4,13 @@
  */
 import type { CallLeg, DialResult, HayesModem, Network, RemoteParty, RingSpec } from './modem.js';
 
+/** Anything with a number that can be rung: a modem, a virtual fax machine. */
+export interface Answerer {
+  incoming(spec: RingSpec, party: RemoteParty): CallLeg | undefined;
+}
+
 export class Exchange implements Network {
-  private readonly byNumber = new Map<string, HayesModem>();
+  private readonly byNumber = new Map<string, Answerer>();
 
   /** Ring options used for modem-to-modem calls (cadence, answer time...). */
   constructor(private readonly ringDefaults: RingSpec = {}) {}
@@ -16,19 +21,25 @@ export class Exchange implements Network {
     modem.network = this;
   }
 
+  /** A number that is not a modem (a virtual fax machine). */
+  registerAnswerer(number: string, a: Answerer): void {
+    this.byNumber.set(number, a);
+  }
+
   unregister(number: string): void {
     this.byNumber.delete(number);
   }
 
-  lookup(number: string): HayesModem | undefined {
+  lookup(number: string): Answerer | undefined {
     return this.byNumber.get(number);
   }
 
-  dial(from: HayesModem, number: string, party: RemoteParty): DialResult {
+  dial(from: { readonly number: string | undefined }, number: string, party: RemoteParty, spec: RingSpec = {}): DialResult {
     const to = this.byNumber.get(number);
     if (to === undefined) return { kind: 'no-such-number' };
-    if (to === from) return { kind: 'busy' };
-    const leg: CallLeg | undefined = to.incoming({ ...this.ringDefaults, callerId: from.number }, party);
+    if ((to as unknown) === from) return { kind: 'busy' };
+    const caller = from.number !== undefined ? { callerId: from.number } : {};
+    const leg: CallLeg | undefined = to.incoming({ ...this.ringDefaults, ...caller, ...spec }, party);
     return leg === undefined ? { kind: 'busy' } : { kind: 'ringing', leg };
   }
 }

@@ -18,11 +18,12 @@ import { CallState, type CallLeg, type DialResult, type ModemMode, type ModemSta
 import { EscapeDetector } from './at/escape.js';
 import { FaultInjector, type ModemFaults } from './at/faults.js';
 import { FAX_COMMANDS } from './at/fax.js';
+import { createFaxCommands } from './fax/commands.js';
 import { HAYES_SETS } from './at/hayes.js';
 import { lexAt } from './at/lexer.js';
 import { OutputPump, type OutputKind } from './at/output.js';
 import { cloneProfile, crOf, factoryProfile, lfOf, type Profile } from './at/profile.js';
-import { CommandRegistry, type AtContext, type Disposable, type HandlerSet, type LineBehaviour } from './at/registry.js';
+import { CommandRegistry, type AtContext, type Disposable, type DteSink, type HandlerSet, type LineBehaviour } from './at/registry.js';
 import { GENERIC_V92, type Personality } from './personality.js';
 
 export type { CallLeg, CallOutcome, DialResult, EndReason, ModemMode, ModemState, RemoteParty, RingSpec, CallControl } from './at/calls.js';
@@ -32,7 +33,7 @@ export type { Profile } from './at/profile.js';
 
 /** The phone network a modem dials into (the exchange). */
 export interface Network {
-  dial(from: HayesModem, number: string, party: RemoteParty): DialResult;
+  dial(from: { readonly number: string | undefined }, number: string, party: RemoteParty, spec?: RingSpec): DialResult;
 }
 
 export interface ModemOptions {
@@ -40,7 +41,7 @@ export interface ModemOptions {
   /** Bytes for the DTE. */
   output: (bytes: Uint8Array) => void;
   personality?: Personality;
-  /** Answer as a class 2.0 fax modem (+FCLASS=? says 0,2.0). */
+  /** A class 2 and 2.0 fax modem (+FCLASS=? says 0,2,2.0; src/sim/fax). */
   fax?: boolean;
   /** The modem's own number (for caller ID when it dials out). */
   number?: string;
@@ -52,6 +53,8 @@ export interface ModemOptions {
   faults?: ModemFaults;
   /** Seed for the garbage generator (deterministic tests). */
   seed?: number;
+  /** Fax pages leave at this rate instead of the negotiated one (tests with real peers). */
+  faxPaceBps?: number;
   /** More handler sets, registered after the modem's own (so they take precedence). */
   commands?: readonly HandlerSet[];
 }
@@ -79,6 +82,8 @@ export class HayesModem {
   private saved: Profile = factoryProfile();
   /** Information text of the line being executed, written before its result. */
   private pendingInfo: string[] = [];
+  /** A handler set took the DTE's bytes (fax page data). */
+  private capture: DteSink | undefined;
 
   // command line assembly
   private lineState: 'idle' | 'gotA' | 'line' = 'idle';
@@ -110,12 +115,18 @@ export class HayesModem {
       data: (b) => this.emit(b, 'data'),
       event: (t) => this.onEvent(t),
       carrierLost: onCarrierLost,
+      autoAnswer: () => {
+        const r = this.registry.dispatch({ name: 'A', op: 'exec', num: undefined, value: 0, arg: '' }, this.ctx);
+        if (r === 'error') this.result('ERROR');
+      },
     }, () => {
       const net = this.network;
-      return net === undefined ? undefined : (n, party) => net.dial(this, n, party);
+      return net === undefined ? undefined : (n, party, spec) => net.dial(this, n, party, spec);
     });
     this.ctx = this.makeContext();
-    for (const set of [...HAYES_SETS, FAX_COMMANDS, ...(opts.commands ?? [])]) this.registry.register(set);
+    // A fax modem gets the class 2 / 2.0 handler set (src/sim/fax); a data modem only knows class 0.
+    const fax = this.fax ? createFaxCommands(opts.faxPaceBps !== undefined ? { paceBps: opts.faxPaceBps } : {}) : FAX_COMMANDS;
+    for (const set of [...HAYES_SETS, fax, ...(opts.commands ?? [])]) this.registry.register(set);
   }
 
   private makeContext(): AtContext {
@@ -144,6 +155,10 @@ export class HayesModem {
       },
       calls: this.calls,
       event: (t) => this.onEvent(t),
+      data: (b) => this.emit(b, 'data'),
+      captureDte: (sink) => {
+        this.capture = sink;
+      },
     };
   }
 
@@ -207,12 +222,14 @@ export class HayesModem {
     this.calls.offHook = false;
     this.calls.stuck = false;
     this.calls.mode = 'command';
+    this.capture = undefined;
     this.lineState = 'idle';
     this.lineBuf = '';
   }
 
   /** DTR dropped (with &D2 semantics): any call ends, the modem goes on-hook in command mode. */
   dtrDrop(): void {
+    this.capture = undefined;
     this.calls.hangup(false);
     this.lineState = 'idle';
     this.lineBuf = '';
@@ -234,6 +251,16 @@ export class HayesModem {
       runStart = -1;
     };
     for (let k = 0; k < data.length; k++) {
+      const sink = this.capture;
+      if (sink !== undefined) {
+        // A handler set takes the bytes (fax page data) until it lets go.
+        flush(k);
+        const n = sink(data.subarray(k));
+        if (this.capture === sink && n >= data.length - k) return;
+        if (this.capture === sink) this.capture = undefined;
+        k += n - 1;
+        continue;
+      }
       const b = data[k] ?? 0;
       const now = this.clock.monotonic();
       const gap = this.escape.tick(now);

@@ -9,6 +9,7 @@ import type { CidFormat, Personality } from '../personality.js';
 import type { EscapeDetector } from './escape.js';
 import type { FaultInjector } from './faults.js';
 import type { Profile } from './profile.js';
+import type { FaxSignal } from '../fax/signals.js';
 
 /** Why a call ended, as reported to the far end. */
 export type EndReason =
@@ -41,6 +42,8 @@ export interface RingSpec {
   connect?: string;
   /** Answer-to-result time: the handshake (default 500 ms). */
   answerDelayMs?: number;
+  /** The caller is a fax (it sends CNG): a fax modem's adaptive answer tells it from a data caller by this. */
+  fax?: boolean;
   /** Delay from the first RING to the caller-ID block (default 500 ms). */
   cidDelayMs?: number;
 }
@@ -53,11 +56,15 @@ export interface RemoteParty {
   data(bytes: Uint8Array): void;
   /** The call is over on the modem's side. */
   ended(reason: EndReason): void;
+  /** A fax call's T.30 message (DIS, DCS, page data, MCF, DCN...); data-only parties leave it out. */
+  signal?(s: FaxSignal): void;
 }
 
 /** The handle the far end uses to drive its side of a call. Stale handles do nothing. */
 export interface CallLeg {
   send(bytes: Uint8Array): void;
+  /** A fax call's T.30 message for the modem. */
+  signal(s: FaxSignal): void;
   hangup(): void;
   readonly active: boolean;
 }
@@ -82,6 +89,28 @@ export interface CallControl {
    * make their own calls (dial-out to a socket) and for test behaviours.
    */
   connectNow(connect: string, far: RemoteParty): CallLeg;
+  /** The ringing incoming call's spec (undefined when nothing rings). */
+  readonly ringing: RingSpec | undefined;
+  /**
+   * Take the call as a fax call (no data handshake, no CONNECT, command mode): answer the
+   * ringing call, or dial `number` with the caller marked as a fax. The link's messages
+   * and its end go to `link`; returns false (and says nothing) when it cannot.
+   */
+  faxAnswer(link: FaxLinkHandler): boolean;
+  faxDial(number: string, link: FaxLinkHandler): boolean;
+  /** Send a T.30 message to the far end of the current call. */
+  faxSend(s: FaxSignal): void;
+  /** End the call from this side without a result code (the fax handler reports +FHNG itself). */
+  faxHangup(): void;
+}
+
+/** The fax handler set's side of a fax call. */
+export interface FaxLinkHandler {
+  /** The far end answered (dial) or the answer is done (answer): T.30 starts. */
+  linked(): void;
+  signal(s: FaxSignal): void;
+  /** The far end hung up, or dialling failed ('busy', 'no-answer', 'no-carrier'). */
+  ended(reason: EndReason): void;
 }
 
 export interface ActiveCall {
@@ -94,6 +123,8 @@ export interface ActiveCall {
   rings: number;
   connect: string;
   timers: TimerHandle[];
+  /** Set for fax calls: T.30 messages and the far end's hangup go here. */
+  fax?: FaxLinkHandler;
 }
 
 /** What the call state needs from the modem around it. */
@@ -110,6 +141,8 @@ export interface CallHost {
   event(text: string): void;
   /** The carrier dropped while connected: the line should hang up. */
   carrierLost(): void;
+  /** S0 auto-answer: run ATA through the command handlers (undefined: answer as a data modem). */
+  autoAnswer?(): void;
 }
 
 export type DialResult =
@@ -118,7 +151,7 @@ export type DialResult =
   | { kind: 'no-such-number' };
 
 /** Places a call in the network; undefined when there is no network (NO DIALTONE). */
-export type Dialer = (number: string, party: RemoteParty) => DialResult;
+export type Dialer = (number: string, party: RemoteParty, spec?: RingSpec) => DialResult;
 
 const NOBODY: RemoteParty = { connected: () => undefined, data: () => undefined, ended: () => undefined };
 
@@ -185,6 +218,9 @@ export class CallState implements CallControl {
       hangup: () => {
         if (isCurrent()) this.remoteHangup();
       },
+      signal: (sig) => {
+        if (isCurrent()) call.fax?.signal(sig);
+      },
       get active() {
         return isCurrent();
       },
@@ -223,7 +259,9 @@ export class CallState implements CallControl {
     const s0 = p.s[0] ?? 0;
     if (s0 > 0 && call.rings >= s0) {
       this.host.event('auto-answer');
-      this.answer();
+      // As if the DTE had sent ATA: a handler set (fax) may answer its own way.
+      if (this.host.autoAnswer !== undefined) this.host.autoAnswer();
+      else this.answer();
       return;
     }
     this.after(call, spec.ringCadenceMs ?? 6000, () => this.ringOnce(call));
@@ -351,6 +389,9 @@ export class CallState implements CallControl {
       ended: () => {
         if (this.call === call) this.remoteHangup();
       },
+      signal: (sig) => {
+        if (this.call === call) call.fax?.signal(sig);
+      },
     };
     const r = dialer(number, party);
     if (r.kind !== 'ringing') {
@@ -364,12 +405,101 @@ export class CallState implements CallControl {
       return;
     }
     const leg = r.leg;
-    call.far = { connected: () => undefined, data: (b) => leg.send(b), ended: () => leg.hangup() };
+    call.far = { connected: () => undefined, data: (b) => leg.send(b), ended: () => leg.hangup(), signal: (sig) => leg.signal(sig) };
     this.after(call, (this.host.profile().s[7] ?? 50) * 1000, () => {
       if (this.call !== call || call.state !== 'dialing') return;
       this.endCall('no-answer', true);
       this.host.result('NO ANSWER');
     });
+  }
+
+  // ---------------------------------------------------------------- fax calls
+
+  get ringing(): RingSpec | undefined {
+    const c = this.call;
+    return c !== undefined && c.state === 'ringing' && c.dir === 'in' ? c.spec : undefined;
+  }
+
+  faxAnswer(link: FaxLinkHandler): boolean {
+    const call = this.call;
+    if (call === undefined || call.state !== 'ringing' || call.dir !== 'in') return false;
+    this.clearTimers(call);
+    call.state = 'answering';
+    call.fax = link;
+    this.host.event('answering as fax');
+    // The handshake time: CED and the first DIS take a moment on a real line.
+    this.after(call, call.spec.answerDelayMs ?? 500, () => {
+      if (this.call !== call) return;
+      call.state = 'connected';
+      this.host.event('fax call connected');
+      link.linked();
+    });
+    return true;
+  }
+
+  faxDial(dialString: string, link: FaxLinkHandler): boolean {
+    if (this.call !== undefined) return false;
+    const number = dialString.toUpperCase().replace(/[^0-9*#]/g, '');
+    const dialer = this.dialer();
+    const call = this.newCall('out', 'dialing', NOBODY, { fax: true }, 'fax');
+    call.fax = link;
+    this.host.event(`fax dialling ${number}`);
+    const fail = (reason: EndReason): void => {
+      this.after(call, 1000, () => {
+        if (this.call !== call) return;
+        this.endCall(reason, false);
+        link.ended(reason);
+      });
+    };
+    if (dialer === undefined || number === '') {
+      fail('no-carrier');
+      return true;
+    }
+    const party: RemoteParty = {
+      // A data modem answered a fax caller: its carrier is not a fax's, the call fails.
+      connected: () => {
+        if (this.call !== call) return;
+        this.endCall('no-carrier', true);
+        link.ended('no-carrier');
+      },
+      data: () => undefined,
+      ended: () => {
+        if (this.call === call) this.remoteHangup();
+      },
+      signal: (sig) => {
+        if (this.call !== call) return;
+        if (call.state === 'dialing') {
+          // The first message from the far end (its DIS) is the answer.
+          call.state = 'connected';
+          this.clearTimers(call);
+          link.linked();
+        }
+        link.signal(sig);
+      },
+    };
+    const r = dialer(number, party, { fax: true });
+    if (r.kind !== 'ringing') {
+      fail(r.kind === 'busy' ? 'busy' : 'no-carrier');
+      return true;
+    }
+    const leg = r.leg;
+    call.far = { connected: () => undefined, data: () => undefined, ended: () => leg.hangup(), signal: (sig) => leg.signal(sig) };
+    this.after(call, (this.host.profile().s[7] ?? 50) * 1000, () => {
+      if (this.call !== call || call.state !== 'dialing') return;
+      this.endCall('no-answer', true);
+      link.ended('no-answer');
+    });
+    return true;
+  }
+
+  faxSend(s: FaxSignal): void {
+    const call = this.call;
+    if (call?.fax !== undefined && call.state === 'connected') call.far.signal?.(s);
+  }
+
+  faxHangup(): void {
+    if (this.call !== undefined) this.endCall('hangup', true);
+    this.mode = 'command';
   }
 
   // ---------------------------------------------------------------- both directions
@@ -393,6 +523,10 @@ export class CallState implements CallControl {
     const state = call.state;
     this.endCall('remote-hangup', false);
     if (state === 'ringing') return; // the ringing just stops
+    if (call.fax !== undefined) {
+      call.fax.ended('remote-hangup');
+      return;
+    }
     this.carrierGone(state === 'connected');
   }
 

@@ -57,7 +57,17 @@ export interface AtContext {
   readonly calls: CallControl;
   /** A note for the transcript. */
   event(text: string): void;
+  /** Bytes for the DTE as they are (fax page data, XON/DC2): no formatting, never suppressed. */
+  data(bytes: Uint8Array): void;
+  /**
+   * Take the DTE's bytes away from the command parser (fax page data, the DC2 that starts a
+   * receive). The sink returns how many bytes of the chunk it took; fewer than all releases
+   * the capture and the rest goes to the parser. undefined: back to normal.
+   */
+  captureDte(sink: DteSink | undefined): void;
 }
+
+export type DteSink = (bytes: Uint8Array) => number;
 
 export type AtHandler = (cmd: AtCommand, ctx: AtContext) => Outcome;
 

@@ -1,0 +1,247 @@
+/**
+ * A virtual fax machine on the simulator's exchange: a number that answers fax calls and
+ * stores every page it is sent as a G3 file, and that calls a line with pages. It speaks
+ * the T.30 steps of ./signals.ts to a virtual modem's fax handler set, as a real fax
+ * machine would to a real modem (no tones). A data caller hears fax tones and gives up.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { TgettyError } from '../../core/errors.js';
+import type { CallLeg, RemoteParty, RingSpec } from '../at/calls.js';
+import type { Answerer, Exchange } from '../exchange.js';
+import { defaultParams, negotiate } from './params.js';
+import type { FaxParams, FaxSignal } from './signals.js';
+import type { SimFaxPage } from './pages.js';
+
+export interface FaxMachineOptions {
+  clock: Clock;
+  exchange: Exchange;
+  number: string;
+  /** Where received pages go; undefined: the machine only sends. */
+  dir?: string;
+  /** Its station id (CSI/TSI). */
+  id?: string;
+  /** What it can do (DIS). Default: fine, 14400, A4, unlimited, 1-D. */
+  caps?: FaxParams;
+  /** Rings before it answers: the time from the call to its answer (default 1000 ms). */
+  answerAfterMs?: number;
+  /** The time each T.30 step takes (default 20 ms). */
+  stepMs?: number;
+  /** Page data bytes per step while sending (default 1024: ~400 kbit/s, far above 14400 bps). */
+  chunkBytes?: number;
+  onEvent?: (text: string) => void;
+}
+
+export interface ReceivedFax {
+  /** The sender's id (TSI), as sent. */
+  sender: string;
+  params: FaxParams;
+  /** The G3 files written, in page order (line order: netpbm's g3topbm reads them as they are). */
+  files: string[];
+  /** true: the sender said goodbye (DCN) after its last page; false: the call broke off. */
+  complete: boolean;
+}
+
+export interface SentFax {
+  /** Page status the receiver gave each page (1 = good). */
+  statuses: number[];
+  /** What the far end said first: 'fax', 'data' (a data modem answered), or why the call failed. */
+  outcome: 'sent' | 'data-answer' | 'busy' | 'no-such-number' | 'hung-up';
+  remoteId: string;
+}
+
+export class FaxMachine implements Answerer {
+  readonly number: string;
+  readonly received: ReceivedFax[] = [];
+  private readonly waiters: ((r: ReceivedFax) => void)[] = [];
+  private busy = false;
+  private seq = 0;
+
+  constructor(private readonly o: FaxMachineOptions) {
+    this.number = o.number;
+    if (o.dir !== undefined) {
+      mkdirSync(o.dir, { recursive: true });
+      o.exchange.registerAnswerer(o.number, this);
+    }
+  }
+
+  private get step(): number {
+    return this.o.stepMs ?? 20;
+  }
+
+  private event(t: string): void {
+    this.o.onEvent?.(`fax machine ${this.number}: ${t}`);
+  }
+
+  /** The next fax received (or the one already received that nobody waited for). */
+  nextFax(): Promise<ReceivedFax> {
+    return new Promise((res) => this.waiters.push(res));
+  }
+
+  // -------------------------------------------------------------- answering
+
+  incoming(spec: RingSpec, party: RemoteParty): CallLeg | undefined {
+    if (this.busy || this.o.dir === undefined) return undefined;
+    this.busy = true;
+    const dir = this.o.dir;
+    const timers: TimerHandle[] = [];
+    const later = (ms: number, fn: () => void): void => {
+      timers.push(this.o.clock.setTimeout(() => active && fn(), ms));
+    };
+    let active = true;
+    const fax: ReceivedFax = { sender: '', params: defaultParams(), files: [], complete: false };
+    const seq = ++this.seq;
+    const stamp = new Date(this.o.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    let page: Uint8Array[] | undefined;
+    const finish = (): void => {
+      if (!active) return;
+      active = false;
+      this.busy = false;
+      for (const t of timers) t.cancel();
+      this.event(`call ended, ${fax.files.length} page(s) from "${fax.sender}"${fax.complete ? '' : ' (broken off)'}`);
+      this.received.push(fax);
+      for (const w of this.waiters.splice(0)) w(fax);
+    };
+    const onSignal = (s: FaxSignal): void => {
+      if (!active) return;
+      switch (s.t) {
+        case 'dcs':
+          fax.sender = s.id;
+          fax.params = s.params;
+          later(this.step, () => party.signal?.({ t: 'cfr' }));
+          return;
+        case 'page':
+          page = [];
+          return;
+        case 'data':
+          page?.push(s.bytes);
+          return;
+        case 'pmc': {
+          const n = fax.files.length + 1;
+          const file = join(dir, `fax-${stamp}-${seq}.${String(n).padStart(2, '0')}.g3`);
+          writeFileSync(file, Buffer.concat(page ?? []));
+          fax.files.push(file);
+          this.event(`page ${n} stored as ${file}`);
+          page = undefined;
+          later(this.step, () => party.signal?.({ t: 'pmr', status: 1 }));
+          return;
+        }
+        case 'dcn':
+          fax.complete = true;
+          return;
+        default:
+          return;
+      }
+    };
+    this.event(`incoming ${spec.fax === true ? 'fax' : 'data'} call from ${spec.callerId ?? 'unknown'}`);
+    later(this.o.answerAfterMs ?? 1000, () => {
+      if (spec.fax !== true || party.signal === undefined) {
+        // A data modem hears CED and DIS, never a carrier it knows: it gives up.
+        this.event('data caller: no fax, hanging up');
+        finish();
+        party.ended('no-carrier');
+        return;
+      }
+      this.event('answered');
+      party.signal({ t: 'dis', caps: this.o.caps ?? defaultParams(), id: this.o.id ?? '' });
+    });
+    return {
+      send: () => undefined,
+      signal: onSignal,
+      hangup: finish,
+      get active() {
+        return active;
+      },
+    };
+  }
+
+  // -------------------------------------------------------------- calling
+
+  /** One page: phase C data in chunks, one chunk a step, then its end (MPS, or EOP if last). */
+  private pumpPage(l: CallLeg, p: SimFaxPage, last: boolean, active: () => boolean): void {
+    l.signal({ t: 'page' });
+    const chunk = this.o.chunkBytes ?? 1024;
+    let off = 0;
+    const pump = (): void => {
+      if (!active()) return;
+      if (off < p.data.length) {
+        l.signal({ t: 'data', bytes: p.data.subarray(off, off + chunk) });
+        off += chunk;
+        this.o.clock.setTimeout(pump, this.step);
+        return;
+      }
+      l.signal({ t: 'pmc', next: last ? 2 : 0 });
+    };
+    this.o.clock.setTimeout(pump, this.step);
+  }
+
+  /** Call `number` and send `pages` (a fax caller: the far modem's adaptive answer sees CNG). */
+  send(number: string, pages: readonly SimFaxPage[]): Promise<SentFax> {
+    if (pages.length === 0) return Promise.reject(new TgettyError('SIM_FAILED', 'a fax call needs at least one page', { input: number }));
+    return new Promise((resolve) => {
+      const result: SentFax = { statuses: [], outcome: 'hung-up', remoteId: '' };
+      let active = true;
+      // Set once the exchange rang the number; the callbacks below may run before.
+      const ref: { leg?: CallLeg } = {};
+      let next = 0;
+      const done = (outcome: SentFax['outcome']): void => {
+        if (!active) return;
+        active = false;
+        result.outcome = outcome;
+        this.event(`fax call to ${number}: ${outcome}, ${result.statuses.length} page(s) confirmed`);
+        resolve(result);
+      };
+      const later = (ms: number, fn: () => void): void => {
+        this.o.clock.setTimeout(() => active && fn(), ms);
+      };
+      const sendPage = (): void => {
+        const p = pages[next];
+        if (p !== undefined && ref.leg !== undefined) this.pumpPage(ref.leg, p, next === pages.length - 1, () => active);
+      };
+      const party: RemoteParty = {
+        connected: () => {
+          // A data modem answered: no fax here.
+          ref.leg?.hangup();
+          done('data-answer');
+        },
+        data: () => undefined,
+        ended: () => done(result.statuses.length === pages.length ? 'sent' : 'hung-up'),
+        signal: (s) => {
+          if (!active || ref.leg === undefined) return;
+          const l = ref.leg;
+          if (s.t === 'dis') {
+            result.remoteId = s.id;
+            const first = pages[0];
+            const want: FaxParams = { ...defaultParams(), vr: first?.fine === false ? 0 : 1, df: first?.mr === true ? 1 : 0 };
+            const params = negotiate(want, s.caps);
+            later(this.step, () => l.signal({ t: 'dcs', params, id: this.o.id ?? '' }));
+          } else if (s.t === 'cfr') {
+            later(this.step, sendPage);
+          } else if (s.t === 'pmr') {
+            result.statuses.push(s.status);
+            next++;
+            if (next < pages.length) later(this.step, sendPage);
+            else {
+              l.signal({ t: 'dcn' });
+              later(this.step, () => {
+                l.hangup();
+                done('sent');
+              });
+            }
+          } else if (s.t === 'dcn') {
+            l.hangup();
+            done('hung-up');
+          }
+        },
+      };
+      this.event(`calling ${number} with ${pages.length} page(s)`);
+      const r = this.o.exchange.dial({ number: this.number }, number, party, { fax: true });
+      if (r.kind !== 'ringing') {
+        done(r.kind);
+        return;
+      }
+      ref.leg = r.leg;
+    });
+  }
+}
