@@ -161,6 +161,11 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--max-calls-per-minute <n>', 'accept at most this many telnet calls per minute in all', (v) => positiveInt(v, '--max-calls-per-minute'))
     .option('--max-calls-per-minute-per-caller <n>', 'accept at most this many telnet calls per minute from one address', (v) => positiveInt(v, '--max-calls-per-minute-per-caller'))
     .option('--busy-out', 'start busied out: every telnet caller gets BUSY')
+    .option('--queue <n>', 'when every line is busy, up to N telnet callers wait (hearing the ringing) instead of getting BUSY', (v) => positiveInt(v, '--queue'))
+    .option('--rings <n>', 'a telnet caller hears at most N rings (6 s apart, default 10), then NO ANSWER', (v) => positiveInt(v, '--rings'))
+    .option('--connect-banner <file>', 'text sent to a telnet caller when a line answers (tcpser -a)')
+    .option('--busy-banner <file>', 'text sent to a telnet caller when every line is busy, instead of BUSY (tcpser -B)')
+    .option('--no-answer-banner <file>', 'text sent to a telnet caller nobody answered, instead of NO ANSWER (tcpser -N)')
     .action(async (opts: Record<string, unknown>) => {
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
@@ -179,6 +184,11 @@ function build(io: CliIo, result: { code: number }): Command {
           ...(typeof opts.maxCallsPerMinutePerCaller === 'number' ? { maxCallsPerMinutePerAddress: opts.maxCallsPerMinutePerCaller } : {}),
           busyOut: opts.busyOut === true,
         },
+        ...(typeof opts.queue === 'number' ? { queue: opts.queue } : {}),
+        ...(typeof opts.rings === 'number' ? { rings: opts.rings } : {}),
+        ...(typeof opts.connectBanner === 'string' ? { connectBanner: opts.connectBanner } : {}),
+        ...(typeof opts.busyBanner === 'string' ? { busyBanner: opts.busyBanner } : {}),
+        ...(typeof opts.noAnswerBanner === 'string' ? { noAnswerBanner: opts.noAnswerBanner } : {}),
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());

@@ -17,6 +17,7 @@ import { findPersonality, GENERIC_V92, type Personality } from './personality.js
 import { MemoryTransport } from './memory-transport.js';
 import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
+import { Switchboard, type Banners, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
 
 export interface BankOptions {
@@ -196,6 +197,10 @@ export interface ListenOptions {
   abuse?: AbuseOptions;
   /** Where refusals (busy-out, cool-down, rate limit, all lines busy) are logged. */
   log?: (text: string) => void;
+  /** All lines busy: this many callers wait (hearing the ringing) for a line instead of BUSY (default 0). */
+  queue?: number;
+  /** What callers hear: ringing, connect, busy, no-answer texts (switchboard.ts has the defaults). */
+  banners?: Partial<Banners>;
 }
 
 export class SimBank {
@@ -206,6 +211,7 @@ export class SimBank {
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly policies: AbusePolicy[] = [];
+  private readonly boards = new Map<ListenOptions, Switchboard>();
   private busy = false;
   private closed = false;
 
@@ -310,18 +316,6 @@ export class SimBank {
       this.refuse(sock, refusal.message);
       return;
     }
-    const line = this.freeLine();
-    if (line === undefined) {
-      opts.log?.(`all lines busy: refused caller ${normaliseAddress(remote)}`);
-      this.refuse(sock, (opts.whenBusy ?? 'busy') === 'busy' ? 'BUSY\r\n' : undefined);
-      return;
-    }
-    policy.accepted(remote);
-    // Whoever hangs up, the caller's cool-down starts when the connection is gone.
-    sock.on('close', () => {
-      policy.ended(remote);
-      opts.log?.(`tcp caller ${normaliseAddress(remote)} disconnected`);
-    });
     // Negotiation replies are gathered and written once per chunk (a flood of commands
     // must not become a flood of tiny writes).
     const replies: Buffer[] = [];
@@ -329,24 +323,38 @@ export class SimBank {
       if (replies.length > 0 && !sock.destroyed) sock.write(Buffer.concat(replies.splice(0)));
     };
     const codec = opts.raw === true ? undefined : new TelnetCodec((b) => replies.push(b));
+    let closing = false;
+    const sink: CallerSink = {
+      send: (b) => {
+        if (sock.destroyed || closing) return;
+        const bytes = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
+        sock.write(codec !== undefined ? codec.encode(bytes) : bytes);
+      },
+      close: () => {
+        if (closing) return;
+        closing = true;
+        this.refuse(sock, '');
+      },
+    };
+    const board = this.switchboardFor(opts);
+    const caller = board.arrive(sink, normaliseAddress(remote));
+    if (caller.outcome === 'busy' || caller.outcome === 'refused') {
+      if (caller.outcome === 'refused') sock.destroy();
+      return;
+    }
     codec?.start();
     flushReplies();
-    const call = line.call({ ...opts.ring });
-    line.transcript.note(`tcp caller ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? 0}`);
-    call.on('data', (b) => sock.write(codec !== undefined ? codec.encode(b) : b));
-    call.on('ended', (reason) => {
-      if (!sock.destroyed) {
-        if (reason === 'not-answered' || reason === 'no-answer') sock.write('NO ANSWER\r\n');
-        else if (reason === 'busy') sock.write('BUSY\r\n');
-        else if (reason !== 'remote-hangup') sock.write('\r\nNO CARRIER\r\n');
-        sock.end();
-      }
+    policy.accepted(remote);
+    // Whoever hangs up, the caller's cool-down starts when the connection is gone.
+    sock.on('close', () => {
+      policy.ended(remote);
+      opts.log?.(`tcp caller ${normaliseAddress(remote)} disconnected`);
+      caller.gone();
     });
     sock.on('data', (d: Buffer) => {
       const app = codec !== undefined ? codec.decode(d) : d;
       flushReplies();
-      // Before CONNECT the caller's keystrokes go nowhere, as on a phone line.
-      if (app.length > 0 && call.state === 'connected') call.write(app);
+      if (app.length > 0) caller.input(app);
       // A caller that sends but does not read must not make us buffer without end:
       // stop reading until what we owe it has drained.
       if (sock.writableLength > WRITE_HIGH_WATER && !sock.isPaused()) {
@@ -354,7 +362,24 @@ export class SimBank {
         sock.once('drain', () => sock.resume());
       }
     });
-    sock.on('close', () => call.hangup());
+  }
+
+  /** One switchboard (queue) per listener. */
+  private switchboardFor(opts: ListenOptions): Switchboard {
+    let b = this.boards.get(opts);
+    if (b === undefined) {
+      b = new Switchboard({
+        clock: this.clock,
+        freeLine: () => this.freeLine(),
+        ...(opts.queue !== undefined ? { queue: opts.queue } : {}),
+        ...(opts.ring !== undefined ? { ring: opts.ring } : {}),
+        ...(opts.banners !== undefined ? { banners: opts.banners } : {}),
+        refuseWhenBusy: opts.whenBusy === 'refuse',
+        ...(opts.log !== undefined ? { log: opts.log } : {}),
+      });
+      this.boards.set(opts, b);
+    }
+    return b;
   }
 
   /** Say `text` (undefined: nothing) and close; a caller that never closes its side is cut off. */
@@ -363,7 +388,8 @@ export class SimBank {
       sock.destroy();
       return;
     }
-    sock.end(text);
+    if (text === '') sock.end();
+    else sock.end(text);
     const t = this.clock.setTimeout(() => sock.destroy(), REFUSED_LINGER_MS);
     sock.once('close', () => t.cancel());
   }
@@ -371,6 +397,7 @@ export class SimBank {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const b of this.boards.values()) b.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
     await Promise.all(this.lines.map((l) => l.close()));

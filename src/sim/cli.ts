@@ -2,8 +2,11 @@
  * `tgetty sim`: a bank of virtual modems for people (BBS sysops, demos), like tcpser:
  * lines DIR/ttySIM0..N-1, and optionally telnet callers dialling in on a TCP port.
  */
+import { readFileSync } from 'node:fs';
+import { TgettyError } from '../core/errors.js';
 import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
+import { bannerText, type Banners } from './switchboard.js';
 
 export interface SimCommandOptions {
   lines: number;
@@ -18,10 +21,36 @@ export interface SimCommandOptions {
   /** Abuse controls for the telnet port (cool-down, calls per minute, busy-out). */
   abuse?: AbuseOptions;
   log?: (line: string) => void;
+  /** All lines busy: this many telnet callers wait for a line (default 0: BUSY). */
+  queue?: number;
+  /** A telnet caller gives up after this many rings (NO ANSWER). */
+  rings?: number;
+  /** Text files for telnet callers: sent on connect, when all lines are busy, when nobody answers. */
+  connectBanner?: string;
+  busyBanner?: string;
+  noAnswerBanner?: string;
+}
+
+function readBanner(option: string, file: string): string {
+  try {
+    return bannerText(readFileSync(file, 'latin1'));
+  } catch (err) {
+    throw new TgettyError('CLI_USAGE', `${option}: cannot read ${file}`, { path: file }, { cause: err });
+  }
+}
+
+export function bannersFrom(opts: Pick<SimCommandOptions, 'connectBanner' | 'busyBanner' | 'noAnswerBanner'>): Partial<Banners> {
+  return {
+    ...(opts.connectBanner !== undefined ? { connect: readBanner('--connect-banner', opts.connectBanner) } : {}),
+    ...(opts.busyBanner !== undefined ? { busy: readBanner('--busy-banner', opts.busyBanner) } : {}),
+    ...(opts.noAnswerBanner !== undefined ? { noAnswer: readBanner('--no-answer-banner', opts.noAnswerBanner) } : {}),
+  };
 }
 
 export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  // Read before anything starts: a missing banner file is a usage error, not a half-started bank.
+  const banners = bannersFrom(opts);
   const bank = await createBank({
     lines: opts.lines,
     dir: opts.dir,
@@ -44,6 +73,9 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
         host: opts.host ?? '127.0.0.1',
         raw: opts.raw === true,
         ...(opts.abuse !== undefined ? { abuse: opts.abuse } : {}),
+        ...(opts.queue !== undefined ? { queue: opts.queue } : {}),
+        ...(opts.rings !== undefined ? { ring: { maxRings: opts.rings } } : {}),
+        banners,
         log,
       });
       log(`  ${opts.raw === true ? 'raw TCP' : 'telnet'} callers: ${addr.address}:${addr.port}`);

@@ -53,6 +53,8 @@ export interface RemoteParty {
   data(bytes: Uint8Array): void;
   /** The call is over on the modem's side. */
   ended(reason: EndReason): void;
+  /** The line rang (the n-th time): a caller hears the ringing tone. */
+  ringing?(n: number): void;
 }
 
 /** The handle the far end uses to drive its side of a call. Stale handles do nothing. */
@@ -202,6 +204,7 @@ export class CallState implements CallControl {
     }
     call.rings++;
     p.s[1] = call.rings;
+    call.far.ringing?.(call.rings);
     const format = spec.cidFormat ?? this.host.personality.defaultCidFormat;
     const cidOn = !this.host.personality.cidRequiresEnable || p.cid > 0;
     const effFormat: CidFormat = cidOn ? format : 'none';
@@ -376,7 +379,12 @@ export class CallState implements CallControl {
 
   hangup(offHook: boolean): void {
     this.answerTimer?.cancel();
-    if (this.call !== undefined) this.endCall('hangup', true);
+    const c = this.call;
+    // An on-hook modem does not end a call that is only ringing: the network rings on
+    // (ATZ, ATH0 or a DTR drop from a getty that is just initialising its line must not
+    // send the caller NO CARRIER). Going off-hook does end it.
+    const keepRinging = c !== undefined && c.dir === 'in' && c.state === 'ringing' && !offHook;
+    if (c !== undefined && !keepRinging) this.endCall('hangup', true);
     this.offHook = offHook;
     this.mode = 'command';
   }
