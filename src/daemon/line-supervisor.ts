@@ -366,7 +366,7 @@ export class LineSupervisor {
     // the next round re-opens and re-initialises the modem.
     if (res.outcome !== 'hangup' || res.exit !== undefined) {
       this.state('hanging-up');
-      await hangupAfterCall(this.d.runnerDeps(s).openLine, { clock: this.d.clock, log: this.d.log, speed: s.speed, dtrMs: s.toggleDtrWaitMs });
+      await hangupAfterCall(this.d.runnerDeps(s).openLine, { clock: this.d.clock, log: this.d.log, speed: s.speed, dtrMs: s.toggleDtrWaitMs, dtrByClose: s.dtrByClose });
     }
     this.releaseLock();
   }

@@ -252,7 +252,7 @@ export async function runSingleLine(o: SingleLineOptions): Promise<number> {
     const lp = await runLoginPhase({ result, settings, log, clock, paths: o.paths, configDir: dir, files });
     code = lp.exitCode;
     if (lp.outcome !== 'hangup' || lp.exit !== undefined) {
-      await hangupAfterCall(deps.openLine, { clock, log, speed: settings.speed, dtrMs: settings.toggleDtrWaitMs });
+      await hangupAfterCall(deps.openLine, { clock, log, speed: settings.speed, dtrMs: settings.toggleDtrWaitMs, dtrByClose: settings.dtrByClose });
     }
     // The lock was ours for the whole call; mgetty leaves it behind to go stale (Q14).
     removeLock(o.paths.lockDir, device, { pid: process.pid });

@@ -125,7 +125,18 @@ export class SimLine {
     this.transport =
       opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
-        : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`), onOverflow: note });
+        : new PtyLine({
+          dir: opts.dir,
+          name,
+          onData,
+          onReopen: (slave) => note(`line hung up; new pty ${slave}`),
+          onOverflow: note,
+          // The DTE's last close of the slave is its DTR drop (HUPCL on a real port).
+          onDteClosed: () => {
+            note('DTE closed the line (DTR drop)');
+            this.modem.dtrDrop();
+          },
+        });
   }
 
   /** The stable device path the getty opens (a symlink to the current pty slave). */

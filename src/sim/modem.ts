@@ -211,11 +211,24 @@ export class HayesModem {
     this.lineBuf = '';
   }
 
-  /** DTR dropped (with &D2 semantics): any call ends, the modem goes on-hook in command mode. */
+  /**
+   * The DTE dropped DTR (on a virtual line: its last close of the pty slave). As `&D`
+   * says: &D0 ignores it; &D1 goes to online command mode (OK) and keeps the call;
+   * &D2 (the factory setting) ends any call and goes on-hook in command mode; &D3 does
+   * that and resets to the saved profile (ATZ). A call that is only ringing rings on.
+   */
   dtrDrop(): void {
-    this.calls.hangup(false);
+    const d = this.p.amp.D ?? 2;
+    if (d === 0) return;
     this.lineState = 'idle';
     this.lineBuf = '';
+    if (d === 1) {
+      if (this.calls.mode === 'data') this.calls.escaped();
+      return;
+    }
+    if (this.calls.inCall && this.calls.state !== 'ringing') this.onEvent('DTR dropped: hanging up');
+    this.calls.hangup(false);
+    if (d === 3) this.p = cloneProfile(this.saved);
   }
 
   // ---------------------------------------------------------------- DTE side
