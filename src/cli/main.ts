@@ -166,6 +166,10 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--connect-banner <file>', 'text sent to a telnet caller when a line answers (tcpser -a)')
     .option('--busy-banner <file>', 'text sent to a telnet caller when every line is busy, instead of BUSY (tcpser -B)')
     .option('--no-answer-banner <file>', 'text sent to a telnet caller nobody answered, instead of NO ANSWER (tcpser -N)')
+    .option('--phonebook <file>', 'dial-out phone book: NUMBER = HOST[:PORT] [telnet|raw] per line (tcpser -n)')
+    .option('--dial-speed <bps>', 'the speed a dial-out reports after CONNECT (default 33600)', (v) => positiveInt(v, '--dial-speed'))
+    .option('--pace', 'deliver dial-out data no faster than the CONNECT speed')
+    .option('--no-dialout', 'no dial-out to TCP hosts (ATD host:port); plain numbers still ring the bank\'s lines')
     .action(async (opts: Record<string, unknown>) => {
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
@@ -189,6 +193,10 @@ function build(io: CliIo, result: { code: number }): Command {
         ...(typeof opts.connectBanner === 'string' ? { connectBanner: opts.connectBanner } : {}),
         ...(typeof opts.busyBanner === 'string' ? { busyBanner: opts.busyBanner } : {}),
         ...(typeof opts.noAnswerBanner === 'string' ? { noAnswerBanner: opts.noAnswerBanner } : {}),
+        ...(typeof opts.phonebook === 'string' ? { phonebook: opts.phonebook } : {}),
+        ...(typeof opts.dialSpeed === 'number' ? { dialSpeed: opts.dialSpeed } : {}),
+        pace: opts.pace === true,
+        noDialout: opts.dialout === false,
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());

@@ -10,6 +10,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
+import { dialoutCommands, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
 import { Exchange } from './exchange.js';
 import { ExpectBuffer } from './expect.js';
 import { HayesModem, type ModemFaults, type RingSpec } from './modem.js';
@@ -50,6 +51,11 @@ export interface BankOptions {
    * read after it in the same batch, and 64 simultaneous answers measure the simulator.
    */
   stampFirst?: boolean;
+  /**
+   * Dial-out to TCP hosts (`ATD host:port`, phone book numbers): on unless `false`.
+   * Plain numbers not in the phone book still ring the bank's own lines.
+   */
+  dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>;
 }
 
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
@@ -64,13 +70,15 @@ export class SimLine {
   readonly toDte: ExpectBuffer;
   readonly transport: LineTransport;
   private hangupTimer: TimerHandle | undefined;
+  /** The current (or last) dial-out call to a TCP host. */
+  dialCall: DialCallInfo | undefined;
 
   constructor(
     readonly index: number,
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
+    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'> },
   ) {
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
@@ -120,6 +128,9 @@ export class SimLine {
         }, opts.hangupDelayMs);
       },
       onEvent: note,
+      ...(opts.dialout !== false
+        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c) })] }
+        : {}),
     });
     opts.exchange.register(number, this.modem);
     this.transport =
@@ -260,6 +271,7 @@ export class SimBank {
           exchange: this.exchange,
           ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
           ...(opts.stampFirst === true ? { stampFirst: true } : {}),
+          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
         }));
       }
     } catch (err) {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { TgettyError } from '../core/errors.js';
 import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
+import { parsePhonebook, type Phonebook } from './phonebook.js';
 import { bannerText, type Banners } from './switchboard.js';
 
 export interface SimCommandOptions {
@@ -29,6 +30,24 @@ export interface SimCommandOptions {
   connectBanner?: string;
   busyBanner?: string;
   noAnswerBanner?: string;
+  /** Dial-out: a phone book file (NUMBER = HOST[:PORT] [telnet|raw]). */
+  phonebook?: string;
+  /** Dial-out CONNECT speed, bps (default 33600). */
+  dialSpeed?: number;
+  /** Pace dial-out data at the CONNECT speed. */
+  pace?: boolean;
+  /** No dial-out to TCP hosts (plain numbers still ring the bank's lines). */
+  noDialout?: boolean;
+}
+
+function readPhonebook(file: string): Phonebook {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TgettyError('CLI_USAGE', `--phonebook: cannot read ${file}`, { path: file }, { cause: err });
+  }
+  return parsePhonebook(text, file);
 }
 
 function readBanner(option: string, file: string): string {
@@ -51,6 +70,7 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   // Read before anything starts: a missing banner file is a usage error, not a half-started bank.
   const banners = bannersFrom(opts);
+  const phonebook = opts.phonebook !== undefined ? readPhonebook(opts.phonebook) : undefined;
   const bank = await createBank({
     lines: opts.lines,
     dir: opts.dir,
@@ -58,6 +78,14 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
     fax: opts.fax === true,
     transcripts: opts.transcripts === true,
     ...(opts.numbersBase !== undefined ? { numbersBase: opts.numbersBase } : {}),
+    dialout:
+      opts.noDialout === true
+        ? false
+        : {
+          ...(phonebook !== undefined ? { phonebook } : {}),
+          ...(opts.dialSpeed !== undefined ? { speed: opts.dialSpeed } : {}),
+          pace: opts.pace === true,
+        },
     // Call progress on the console, not every byte (that is what transcripts are for).
     onNote: (line, text) => {
       if (!text.startsWith('command ')) log(`${line}: ${text}`);
@@ -66,6 +94,10 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   const p = bank.line(0).modem.personality;
   log(`tgetty sim: ${bank.lines.length} line(s), ${p.description}${opts.fax === true ? ', class 2.0 fax' : ''}`);
   for (const l of bank.banner()) log(`  ${l}`);
+  if (opts.noDialout !== true) {
+    const book = phonebook !== undefined ? `, phone book ${opts.phonebook ?? ''} (${phonebook.size} number(s))` : '';
+    log(`  dial-out: ATD host[:port]${book}, CONNECT ${opts.dialSpeed ?? 33600}${opts.pace === true ? ', paced' : ''}`);
+  }
   if (opts.telnet !== undefined) {
     try {
       const addr = await bank.listen({

@@ -25,7 +25,7 @@ import { cloneProfile, crOf, factoryProfile, lfOf, type Profile } from './at/pro
 import { CommandRegistry, type AtContext, type Disposable, type HandlerSet, type LineBehaviour } from './at/registry.js';
 import { GENERIC_V92, type Personality } from './personality.js';
 
-export type { CallLeg, CallOutcome, DialResult, EndReason, ModemMode, ModemState, RemoteParty, RingSpec, CallControl } from './at/calls.js';
+export type { CallLeg, CallOutcome, DialResult, EndReason, ModemMode, ModemState, RemoteParty, RingSpec, CallControl, PendingDial } from './at/calls.js';
 export type { ModemFaults } from './at/faults.js';
 export type { AtCommand, AtContext, AtHandler, AtOp, Disposable, HandlerSet, LineBehaviour, Outcome } from './at/registry.js';
 export type { Profile } from './at/profile.js';

@@ -84,6 +84,22 @@ export interface CallControl {
    * make their own calls (dial-out to a socket) and for test behaviours.
    */
   connectNow(connect: string, far: RemoteParty): CallLeg;
+  /**
+   * Start an outgoing call of a handler set's own (dial-out to a socket): the modem is
+   * dialling until the handler says `connect` or `fail`. Meanwhile a DTE byte, ATH or the
+   * S7 timeout (NO ANSWER) end it, and `onEnd` tells the handler to drop its connection.
+   */
+  beginDial(what: string, onEnd: (reason: EndReason) => void): PendingDial;
+}
+
+/** A handler set's outgoing call while it is being placed. */
+export interface PendingDial {
+  /** Still dialling (not connected, failed or ended by the DTE). */
+  readonly active: boolean;
+  /** The far end answered: CONNECT <connect>, data mode. `far` gets the DTE's data and the end. */
+  connect(connect: string, far: RemoteParty): CallLeg | undefined;
+  /** The call failed: the result code for the DTE (BUSY, NO ANSWER, NO CARRIER, ...). */
+  fail(code: string, reason: EndReason): void;
 }
 
 export interface ActiveCall {
@@ -287,6 +303,37 @@ export class CallState implements CallControl {
     const call = this.newCall('out', 'dialing', far, {}, connect);
     this.goConnected(call);
     return this.legFor(call);
+  }
+
+  beginDial(what: string, onEnd: (reason: EndReason) => void): PendingDial {
+    if (this.call !== undefined) this.endCall('hangup', true);
+    this.answerTimer?.cancel();
+    const far: RemoteParty = { connected: () => undefined, data: () => undefined, ended: (r) => onEnd(r) };
+    const call = this.newCall('out', 'dialing', far, {}, this.host.personality.connect);
+    this.host.event(`dialling ${what}`);
+    this.after(call, (this.host.profile().s[7] ?? 50) * 1000, () => {
+      if (this.call !== call || call.state !== 'dialing') return;
+      this.endCall('no-answer', true);
+      this.host.result('NO ANSWER');
+    });
+    const dialling = (): boolean => this.call === call && call.state === 'dialing';
+    return {
+      get active() {
+        return dialling();
+      },
+      connect: (connect, remote) => {
+        if (!dialling()) return undefined;
+        call.connect = connect;
+        call.far = remote;
+        this.goConnected(call);
+        return this.legFor(call);
+      },
+      fail: (code, reason) => {
+        if (!dialling()) return;
+        this.endCall(reason, false);
+        this.host.result(code);
+      },
+    };
   }
 
   online(): boolean {
