@@ -146,11 +146,12 @@ function build(io: CliIo, result: { code: number }): Command {
     });
   });
 
-  program
+  const sim = program
     .command('sim')
     .description('run a bank of virtual Hayes modems on ptys (DIR/ttySIM0 ...), with optional telnet callers')
-    .requiredOption('--lines <n>', 'number of lines', (v) => positiveInt(v, '--lines'))
-    .requiredOption('--dir <dir>', 'where the line symlinks ttySIM0 ... are created')
+    // Required for running the bank, checked in the action: `sim status` needs neither.
+    .option('--lines <n>', 'number of lines (required)', (v) => positiveInt(v, '--lines'))
+    .option('--dir <dir>', 'where the line symlinks ttySIM0 ... (and the status socket) are created (required)')
     .option('--telnet <port>', 'accept telnet callers on this TCP port (each connection is an incoming call)', (v) => positiveInt(v, '--telnet'))
     .option('--host <addr>', 'address for --telnet', '127.0.0.1')
     .option('--raw', 'plain TCP instead of telnet on --telnet')
@@ -171,6 +172,9 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--pace', 'deliver dial-out data no faster than the CONNECT speed')
     .option('--no-dialout', 'no dial-out to TCP hosts (ATD host:port); plain numbers still ring the bank\'s lines')
     .action(async (opts: Record<string, unknown>) => {
+      for (const [key, flag] of [['lines', '--lines <n>'], ['dir', '--dir <dir>']] as const) {
+        if (opts[key] === undefined) throw new TgettyError('CLI_USAGE', `required option '${flag}' not specified`);
+      }
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
@@ -200,6 +204,15 @@ function build(io: CliIo, result: { code: number }): Command {
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());
+    });
+  sim
+    .command('status')
+    .description('show the modems of a running tgetty sim: state, peer, bytes, since (its socket DIR/tgetty-sim.sock)')
+    .requiredOption('--dir <dir>', 'the --dir of the running tgetty sim')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Record<string, unknown>) => {
+      const { simStatusCommand } = await import('./sim-status.js');
+      result.code = await simStatusCommand({ dir: opts.dir as string, json: opts.json === true, out: (s) => io.out(s), err: (s) => io.err(s) });
     });
 
   program

@@ -72,6 +72,12 @@ export class SimLine {
   private hangupTimer: TimerHandle | undefined;
   /** The current (or last) dial-out call to a TCP host. */
   dialCall: DialCallInfo | undefined;
+  /** For status: who the current (or last) call is with, bytes each way in it, when the state last changed. */
+  peer = '';
+  bytesFromDte = 0;
+  bytesToDte = 0;
+  since: number;
+  private lastState = 'idle';
 
   constructor(
     readonly index: number,
@@ -80,10 +86,12 @@ export class SimLine {
     private readonly clock: Clock,
     opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'> },
   ) {
+    this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
     this.toDte = new ExpectBuffer(clock, `${name} to DTE`);
     const act = (b: Buffer): void => {
+      if (this.modem.state !== 'idle') this.bytesFromDte += b.length;
       this.fromDte.push(b);
       this.modem.onDteBytes(b);
     };
@@ -107,6 +115,7 @@ export class SimLine {
     };
     const note = (text: string): void => {
       this.transcript.note(text);
+      this.track(text);
       opts.onNote?.(name, text);
     };
     this.modem = new HayesModem({
@@ -116,6 +125,7 @@ export class SimLine {
       faults: opts.faults ?? {},
       seed: index + 1,
       output: (b) => {
+        if (this.modem.state !== 'idle') this.bytesToDte += b.length;
         this.transcript.add('>', b);
         this.toDte.push(b);
         this.transport.write(b);
@@ -148,6 +158,22 @@ export class SimLine {
             this.modem.dtrDrop();
           },
         });
+  }
+
+  /** Every state change comes with a note: keep the status fields up to date from them. */
+  private track(text: string): void {
+    const m = /^(?:incoming call from|dialling) (.*)$/.exec(text);
+    if (m !== null) {
+      this.peer = m[1] ?? '';
+      this.bytesFromDte = 0;
+      this.bytesToDte = 0;
+    }
+    // The modem may not exist yet (notes during construction).
+    const st = (this.modem as HayesModem | undefined)?.state ?? 'idle';
+    if (st !== this.lastState) {
+      this.lastState = st;
+      this.since = this.clock.now();
+    }
   }
 
   /** The stable device path the getty opens (a symlink to the current pty slave). */
@@ -236,6 +262,7 @@ export class SimBank {
   private readonly boards = new Map<ListenOptions, Switchboard>();
   private busy = false;
   private closed = false;
+  private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(opts: BankOptions) {
     if (!Number.isInteger(opts.lines) || opts.lines < 1 || opts.lines > 4096) {
@@ -289,6 +316,13 @@ export class SimBank {
 
   byNumber(number: string): SimLine | undefined {
     return this.lines.find((l) => l.number === number);
+  }
+
+  /** Telnet callers waiting in the queues (--queue) now. */
+  get queued(): number {
+    let n = 0;
+    for (const b of this.boards.values()) n += b.queued;
+    return n;
   }
 
   /** A line free for an incoming call, or undefined. */
@@ -417,9 +451,15 @@ export class SimBank {
     sock.once('close', () => t.cancel());
   }
 
+  /** Run `fn` when the bank closes, before the lines go (the status socket, for one). */
+  atClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const f of this.closers.splice(0)) await f();
     for (const b of this.boards.values()) b.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((res) => s.close(() => res()))));

@@ -7,6 +7,7 @@ import { TgettyError } from '../core/errors.js';
 import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
 import { parsePhonebook, type Phonebook } from './phonebook.js';
+import { startSimStatus } from './status.js';
 import { bannerText, type Banners } from './switchboard.js';
 
 export interface SimCommandOptions {
@@ -91,9 +92,17 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
       if (!text.startsWith('command ')) log(`${line}: ${text}`);
     },
   });
+  try {
+    const status = await startSimStatus(bank, opts.dir);
+    bank.atClose(() => status.close());
+  } catch (err) {
+    await bank.close();
+    throw err;
+  }
   const p = bank.line(0).modem.personality;
   log(`tgetty sim: ${bank.lines.length} line(s), ${p.description}${opts.fax === true ? ', class 2.0 fax' : ''}`);
   for (const l of bank.banner()) log(`  ${l}`);
+  log(`  status: tgetty sim status --dir ${opts.dir}`);
   if (opts.noDialout !== true) {
     const book = phonebook !== undefined ? `, phone book ${opts.phonebook ?? ''} (${phonebook.size} number(s))` : '';
     log(`  dial-out: ATD host[:port]${book}, CONNECT ${opts.dialSpeed ?? 33600}${opts.pace === true ? ', paced' : ''}`);
