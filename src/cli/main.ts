@@ -150,7 +150,11 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('sim')
     .description('run a bank of virtual Hayes modems on ptys (DIR/ttySIM0 ...), with optional telnet callers')
     // Required for running the bank, checked in the action: `sim status` needs neither.
-    .option('--lines <n>', 'number of lines (required)', (v) => positiveInt(v, '--lines'))
+    .option('--lines <n>', 'number of virtual lines (required; 0 is allowed with --serial)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new TgettyError('CLI_USAGE', `--lines needs a whole number, got '${v}'`);
+      return n;
+    })
     .option('--dir <dir>', 'where the line symlinks ttySIM0 ... (and the status socket) are created (required)')
     .option('--telnet <port>', 'accept telnet callers on this TCP port (each connection is an incoming call)', (v) => positiveInt(v, '--telnet'))
     .option('--host <addr>', 'address for --telnet', '127.0.0.1')
@@ -170,11 +174,15 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--phonebook <file>', 'dial-out phone book: NUMBER = HOST[:PORT] [telnet|raw] per line (tcpser -n)')
     .option('--dial-speed <bps>', 'the speed a dial-out reports after CONNECT (default 33600)', (v) => positiveInt(v, '--dial-speed'))
     .option('--pace', 'deliver dial-out data no faster than the CONNECT speed')
+    .option('--serial <dev[,speed]>', 'also run an emulated modem on this serial port (repeatable; default speed 38400); takes its UUCP lock', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--lock-dir <dir>', 'where the UUCP locks of --serial ports go (default /var/lock)')
     .option('--no-dialout', 'no dial-out to TCP hosts (ATD host:port); plain numbers still ring the bank\'s lines')
     .action(async (opts: Record<string, unknown>) => {
       for (const [key, flag] of [['lines', '--lines <n>'], ['dir', '--dir <dir>']] as const) {
         if (opts[key] === undefined) throw new TgettyError('CLI_USAGE', `required option '${flag}' not specified`);
       }
+      const serial = Array.isArray(opts.serial) ? (opts.serial as string[]) : [];
+      if (opts.lines === 0 && serial.length === 0) throw new TgettyError('CLI_USAGE', '--lines 0 needs at least one --serial port');
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
@@ -201,6 +209,8 @@ function build(io: CliIo, result: { code: number }): Command {
         ...(typeof opts.dialSpeed === 'number' ? { dialSpeed: opts.dialSpeed } : {}),
         pace: opts.pace === true,
         noDialout: opts.dialout === false,
+        serial,
+        ...(typeof opts.lockDir === 'string' ? { lockDir: opts.lockDir } : {}),
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());

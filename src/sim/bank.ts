@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
@@ -20,6 +20,8 @@ import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
 import { Switchboard, type Banners, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
+import { SerialLine, type SerialSpec } from './serial-line.js';
+import { DEFAULT_LOCK_DIR } from '../line/lock.js';
 
 export interface BankOptions {
   lines: number;
@@ -56,6 +58,10 @@ export interface BankOptions {
    * Plain numbers not in the phone book still ring the bank's own lines.
    */
   dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>;
+  /** Real serial ports (or pty slaves standing in for them), after the virtual lines. */
+  serial?: readonly SerialSpec[];
+  /** Where the serial ports' UUCP locks go (default /var/lock). */
+  lockDir?: string;
 }
 
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
@@ -84,7 +90,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'> },
+    opts: { dir: string; personality: Personality; fax: boolean; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
   ) {
     this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
@@ -144,7 +150,9 @@ export class SimLine {
     });
     opts.exchange.register(number, this.modem);
     this.transport =
-      opts.transport === 'memory'
+      opts.serial !== undefined
+        ? new SerialLine({ ...opts.serial, onData, onNote: note })
+        : opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
         : new PtyLine({
           dir: opts.dir,
@@ -173,6 +181,8 @@ export class SimLine {
     if (st !== this.lastState) {
       this.lastState = st;
       this.since = this.clock.now();
+      // On a serial port the call state is the computer's DCD (our DTR, over a null modem).
+      if (this.transport instanceof SerialLine) this.transport.carrier(st === 'connected');
     }
   }
 
@@ -265,8 +275,10 @@ export class SimBank {
   private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(opts: BankOptions) {
-    if (!Number.isInteger(opts.lines) || opts.lines < 1 || opts.lines > 4096) {
-      throw new TgettyError('CLI_USAGE', `lines must be 1..4096, got ${opts.lines}`, { input: String(opts.lines) });
+    const serial = opts.serial ?? [];
+    const minLines = serial.length > 0 ? 0 : 1;
+    if (!Number.isInteger(opts.lines) || opts.lines < minLines || opts.lines + serial.length > 4096) {
+      throw new TgettyError('CLI_USAGE', `lines must be ${minLines}..4096, got ${opts.lines}`, { input: String(opts.lines) });
     }
     const base = opts.numbersBase ?? '5550000';
     if (!/^[0-9]+$/.test(base)) throw new TgettyError('CLI_USAGE', `numbers base must be digits: ${base}`, { input: base });
@@ -301,6 +313,25 @@ export class SimBank {
           ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
         }));
       }
+      serial.forEach((spec, k) => {
+        const i = opts.lines + k;
+        const base0 = basename(spec.device);
+        const name = base0.startsWith('tty') ? base0 : `serial${k}`;
+        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
+        lines.push(new SimLine(i, name, number, this.clock, {
+          dir: opts.dir,
+          personality,
+          fax: opts.fax ?? false,
+          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
+          hangupDelayMs: opts.hangupDelayMs ?? 200,
+          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+          transport: 'pty',
+          exchange: this.exchange,
+          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
+          serial: { ...spec, lockDir: opts.lockDir ?? DEFAULT_LOCK_DIR },
+        }));
+      });
     } catch (err) {
       for (const l of lines) void l.close();
       throw err;

@@ -7,6 +7,7 @@ import { TgettyError } from '../core/errors.js';
 import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
 import { parsePhonebook, type Phonebook } from './phonebook.js';
+import { parseSerialSpec } from './serial-line.js';
 import { startSimStatus } from './status.js';
 import { bannerText, type Banners } from './switchboard.js';
 
@@ -39,6 +40,10 @@ export interface SimCommandOptions {
   pace?: boolean;
   /** No dial-out to TCP hosts (plain numbers still ring the bank's lines). */
   noDialout?: boolean;
+  /** Serial ports, `DEV[,SPEED]`, with an emulated modem each. */
+  serial?: readonly string[];
+  /** UUCP lock dir for the serial ports (default /var/lock). */
+  lockDir?: string;
 }
 
 function readPhonebook(file: string): Phonebook {
@@ -72,6 +77,7 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   // Read before anything starts: a missing banner file is a usage error, not a half-started bank.
   const banners = bannersFrom(opts);
   const phonebook = opts.phonebook !== undefined ? readPhonebook(opts.phonebook) : undefined;
+  const serial = (opts.serial ?? []).map(parseSerialSpec);
   const bank = await createBank({
     lines: opts.lines,
     dir: opts.dir,
@@ -79,6 +85,8 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
     fax: opts.fax === true,
     transcripts: opts.transcripts === true,
     ...(opts.numbersBase !== undefined ? { numbersBase: opts.numbersBase } : {}),
+    ...(serial.length > 0 ? { serial } : {}),
+    ...(opts.lockDir !== undefined ? { lockDir: opts.lockDir } : {}),
     dialout:
       opts.noDialout === true
         ? false
