@@ -88,7 +88,7 @@ export class Pacer {
       this.sent += n;
       this.queued -= n;
     }
-    if (parts.length > 0) this.o.out(parts.length === 1 ? (parts[0]) : Buffer.concat(parts));
+    if (parts.length > 0) this.o.out(parts.length === 1 ? parts[0] : Buffer.concat(parts));
     if (this.paused && this.queued < (this.o.lowWater ?? 4 * 1024)) {
       this.paused = false;
       this.o.onResume?.();
