@@ -362,7 +362,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     chmodSync(wrapper, 0o755);
     if (/\s/.test(wrapper)) throw new TgettyError('CONFIG_BAD_VALUE', `the demo dir ${dir} contains a blank, which login.config cannot express; set XDG_RUNTIME_DIR or TMPDIR to a path without blanks`);
     writeFileSync(join(etc, 'issue'), DEMO_ISSUE);
-    bank = await createBank({ lines: nLines, dir: simDir });
+    // No dial-out: the demo's lines take telnet callers, and a caller's echoed +++ ATD must not reach the network.
+    bank = await createBank({ lines: nLines, dir: simDir, dialout: false });
     writeFileSync(join(etc, 'mgetty.config'), demoMgettyConfig({ issueFile: join(etc, 'issue'), ports: bank.lines.map((l) => l.name) }));
     writeFileSync(join(etc, 'login.config'), demoLoginConfig(wrapper), { mode: 0o600 });
     chmodSync(join(etc, 'login.config'), 0o600);

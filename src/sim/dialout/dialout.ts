@@ -74,7 +74,15 @@ function dial(target: DialTarget, ctx: AtContext, o: DialoutOptions): void {
   const peer = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   const info: DialCallInfo = { peer, protocol: target.protocol, bytesIn: 0, bytesOut: 0, state: 'dialling' };
   const report = (): void => o.onCall?.(info);
-  const sock = (o.connect ?? ((host, port) => tcpConnect({ host, port })))(target.host, target.port);
+  let sock: Socket;
+  try {
+    sock = (o.connect ?? ((host, port) => tcpConnect({ host, port })))(target.host, target.port);
+  } catch (err) {
+    // A target net.connect rejects outright (it validates what parseAddress let through).
+    o.event?.(`dial-out to ${peer}: ${err instanceof Error ? err.message : String(err)}`);
+    ctx.result('NO CARRIER');
+    return;
+  }
   let leg: CallLeg | undefined;
   let over = false;
   const finish = (): void => {
