@@ -79,6 +79,12 @@ export function demoMgettyConfig(o: { issueFile: string; ports: string[] }): str
     'fido-send-emsi no',
     '# Sessions still running when the demo stops get SIGHUP, then SIGKILL 2 s later.',
     'hangup-grace 2',
+    '# The virtual modems take the close of the line as a DTR drop: after a call the',
+    '# getty hangs up by closing the line, as on a serial port, not with +++ and ATH0.',
+    'dtr-by-close yes',
+    '# The default init chat starts with \\d, a 1 s pause a real modem needs after DTR;',
+    '# a virtual one does not, so a line is back in service sooner after a call.',
+    'init-chat "" ATQ0V1H0 OK AT OK',
     '',
     '# One section per virtual modem (settings here would apply to that line only).',
     ...o.ports.map((p) => `port ${p}`),
@@ -356,7 +362,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     chmodSync(wrapper, 0o755);
     if (/\s/.test(wrapper)) throw new TgettyError('CONFIG_BAD_VALUE', `the demo dir ${dir} contains a blank, which login.config cannot express; set XDG_RUNTIME_DIR or TMPDIR to a path without blanks`);
     writeFileSync(join(etc, 'issue'), DEMO_ISSUE);
-    bank = await createBank({ lines: nLines, dir: simDir });
+    // No dial-out: the demo's lines take telnet callers, and a caller's echoed +++ ATD must not reach the network.
+    bank = await createBank({ lines: nLines, dir: simDir, dialout: false });
     writeFileSync(join(etc, 'mgetty.config'), demoMgettyConfig({ issueFile: join(etc, 'issue'), ports: bank.lines.map((l) => l.name) }));
     writeFileSync(join(etc, 'login.config'), demoLoginConfig(wrapper), { mode: 0o600 });
     chmodSync(join(etc, 'login.config'), 0o600);

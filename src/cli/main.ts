@@ -140,11 +140,16 @@ function build(io: CliIo, result: { code: number }): Command {
     });
   });
 
-  program
+  const sim = program
     .command('sim')
     .description('run a bank of virtual Hayes modems on ptys (DIR/ttySIM0 ...), with optional telnet callers')
-    .requiredOption('--lines <n>', 'number of lines', (v) => positiveInt(v, '--lines'))
-    .requiredOption('--dir <dir>', 'where the line symlinks ttySIM0 ... are created')
+    // Required for running the bank, checked in the action: `sim status` needs neither.
+    .option('--lines <n>', 'number of virtual lines (required; 0 is allowed with --serial)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new TgettyError('CLI_USAGE', `--lines needs a whole number, got '${v}'`);
+      return n;
+    })
+    .option('--dir <dir>', 'where the line symlinks ttySIM0 ... (and the status socket) are created (required)')
     .option('--telnet <port>', 'accept telnet callers on this TCP port (each connection is an incoming call)', (v) => positiveInt(v, '--telnet'))
     .option('--host <addr>', 'address for --telnet', '127.0.0.1')
     .option('--raw', 'plain TCP instead of telnet on --telnet')
@@ -159,7 +164,23 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--max-calls-per-minute <n>', 'accept at most this many telnet calls per minute in all', (v) => positiveInt(v, '--max-calls-per-minute'))
     .option('--max-calls-per-minute-per-caller <n>', 'accept at most this many telnet calls per minute from one address', (v) => positiveInt(v, '--max-calls-per-minute-per-caller'))
     .option('--busy-out', 'start busied out: every telnet caller gets BUSY')
+    .option('--queue <n>', 'when every line is busy, up to N telnet callers wait (hearing the ringing) instead of getting BUSY', (v) => positiveInt(v, '--queue'))
+    .option('--rings <n>', 'a telnet caller hears at most N rings (6 s apart, default 10), then NO ANSWER', (v) => positiveInt(v, '--rings'))
+    .option('--connect-banner <file>', 'text sent to a telnet caller when a line answers (tcpser -a)')
+    .option('--busy-banner <file>', 'text sent to a telnet caller when every line is busy, instead of BUSY (tcpser -B)')
+    .option('--no-answer-banner <file>', 'text sent to a telnet caller nobody answered, instead of NO ANSWER (tcpser -N)')
+    .option('--phonebook <file>', 'dial-out phone book: NUMBER = HOST[:PORT] [telnet|raw] per line (tcpser -n)')
+    .option('--dial-speed <bps>', 'the speed a dial-out reports after CONNECT (default 33600)', (v) => positiveInt(v, '--dial-speed'))
+    .option('--pace', 'deliver dial-out data no faster than the CONNECT speed')
+    .option('--serial <dev[,speed]>', 'also run an emulated modem on this serial port (repeatable; default speed 38400); takes its UUCP lock', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--lock-dir <dir>', 'where the UUCP locks of --serial ports go (default /var/lock)')
+    .option('--no-dialout', 'no dial-out to TCP hosts (ATD host:port); plain numbers still ring the bank\'s lines')
     .action(async (opts: Record<string, unknown>) => {
+      for (const [key, flag] of [['lines', '--lines <n>'], ['dir', '--dir <dir>']] as const) {
+        if (opts[key] === undefined) throw new TgettyError('CLI_USAGE', `required option '${flag}' not specified`);
+      }
+      const serial = Array.isArray(opts.serial) ? (opts.serial as string[]) : [];
+      if (opts.lines === 0 && serial.length === 0) throw new TgettyError('CLI_USAGE', '--lines 0 needs at least one --serial port');
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
@@ -181,9 +202,29 @@ function build(io: CliIo, result: { code: number }): Command {
           ...(typeof opts.maxCallsPerMinutePerCaller === 'number' ? { maxCallsPerMinutePerAddress: opts.maxCallsPerMinutePerCaller } : {}),
           busyOut: opts.busyOut === true,
         },
+        ...(typeof opts.queue === 'number' ? { queue: opts.queue } : {}),
+        ...(typeof opts.rings === 'number' ? { rings: opts.rings } : {}),
+        ...(typeof opts.connectBanner === 'string' ? { connectBanner: opts.connectBanner } : {}),
+        ...(typeof opts.busyBanner === 'string' ? { busyBanner: opts.busyBanner } : {}),
+        ...(typeof opts.noAnswerBanner === 'string' ? { noAnswerBanner: opts.noAnswerBanner } : {}),
+        ...(typeof opts.phonebook === 'string' ? { phonebook: opts.phonebook } : {}),
+        ...(typeof opts.dialSpeed === 'number' ? { dialSpeed: opts.dialSpeed } : {}),
+        pace: opts.pace === true,
+        noDialout: opts.dialout === false,
+        serial,
+        ...(typeof opts.lockDir === 'string' ? { lockDir: opts.lockDir } : {}),
         log: (line: string) => io.out(`${line}\n`),
       });
       result.code = await waitForStop(async () => bank.close());
+    });
+  sim
+    .command('status')
+    .description('show the modems of a running tgetty sim: state, peer, bytes, since (its socket DIR/tgetty-sim.sock)')
+    .requiredOption('--dir <dir>', 'the --dir of the running tgetty sim')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Record<string, unknown>) => {
+      const { simStatusCommand } = await import('./sim-status.js');
+      result.code = await simStatusCommand({ dir: opts.dir as string, json: opts.json === true, out: (s) => io.out(s), err: (s) => io.err(s) });
     });
 
   program

@@ -28,6 +28,7 @@ test('tgetty-only keywords are marked and have their defaults', () => {
     ['nologin-dir', 'string', undefined, '/etc'],
     ['hangup-grace', 'int', 's', 10],
     ['typed-special-names', 'bool', undefined, true],
+    ['dtr-by-close', 'bool', undefined, false],
     ['cnd-program-user', 'string', undefined, undefined],
   ]);
 });

@@ -239,6 +239,10 @@ export const KEYWORDS: readonly KeywordDef[] = [
     meaning: 'Whether a caller may reach the /AutoPPP/ and /FIDO/ lines of login.config by typing those names (mgetty: yes). no = those lines only serve detected PPP or Fido calls.',
   }),
   kw({
+    name: 'dtr-by-close', type: 'bool', default: false, origin: 'tgetty',
+    meaning: 'The modem takes the getty closing the line as a DTR drop (a tgetty sim line: a pty has no DTR, the simulator watches the last close of the pty instead). After a call the getty then hangs up by closing the line, as HUPCL does on a serial port, instead of +++ and ATH0 (5 s).',
+  }),
+  kw({
     name: 'cnd-program-user', type: 'string', default: undefined, origin: 'tgetty',
     meaning: 'Run cnd-program and cid-program as this user instead of root; unset = root, as mgetty does.',
   }),

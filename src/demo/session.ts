@@ -6,6 +6,7 @@
  *
  * Run as `node session.js [login-name]` with stdin/stdout on the line.
  */
+import { closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 
@@ -235,18 +236,35 @@ export async function runSession(c: CallInfo, io: SessionIo): Promise<'quit' | '
   }
 }
 
+/**
+ * Leave after a hangup. At exit Node restores the terminal settings it found at start on
+ * fds 0-2, and aborts (SIGABRT) if that tcsetattr fails, as it does with EIO on a hung-up
+ * tty. It skips an fd that is closed, so the line's fds are closed first: there is no
+ * terminal left to restore.
+ */
+function exitHungUp(): never {
+  for (const fd of [0, 1, 2]) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+  process.exit(0);
+}
+
 /** Entry point on the tty. Any trouble with the line (hangup, EIO) ends the program quietly. */
 async function main(): Promise<void> {
-  const quiet = (): never => process.exit(0);
-  process.on('SIGHUP', quiet);
-  process.stdout.on('error', quiet);
+  process.on('SIGHUP', exitHungUp);
+  process.stdout.on('error', exitHungUp);
   const lines = new LineQueue();
   process.stdin.setEncoding('latin1');
   process.stdin.on('data', (d: string) => lines.push(d));
   process.stdin.on('end', () => lines.end());
   process.stdin.on('error', () => lines.end());
   const info = callInfoFrom(process.argv.slice(2), process.env, Date.now(), hostname(), process.pid);
-  await runSession(info, { write: (s) => process.stdout.write(s, 'latin1'), lines });
+  const how = await runSession(info, { write: (s) => process.stdout.write(s, 'latin1'), lines });
+  if (how === 'hangup') exitHungUp();
   process.exit(0);
 }
 

@@ -259,6 +259,15 @@ export function setNonBlocking(fd: number, on: boolean): void {
   if ((c_fcntl(fd, F_SETFL, 'int', next) as number) < 0) fail('fcntl(F_SETFL)', { fd });
 }
 
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A second fd on the same open file description (close-on-exec). */
+export function dupFd(fd: number): number {
+  const n = c_fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0) as number;
+  if (n < 0) fail('fcntl(F_DUPFD_CLOEXEC)', { fd });
+  return n;
+}
+
 /** Current open(2) flags of `fd` (F_GETFL), for tests and diagnostics. */
 export function getFdFlags(fd: number): number {
   const flags = c_fcntl(fd, F_GETFL, 'int', 0) as number;

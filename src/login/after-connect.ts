@@ -28,7 +28,7 @@ export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseRe
   // modem may still be in the call (a program that ended while the caller stayed).
   if (res.outcome !== 'hangup' || res.exit !== undefined) {
     o.onHangup?.();
-    await hangupAfterCall(o.openLine, { clock: o.clock, log: o.log, speed: o.settings.speed, dtrMs: o.settings.toggleDtrWaitMs });
+    await hangupAfterCall(o.openLine, { clock: o.clock, log: o.log, speed: o.settings.speed, dtrMs: o.settings.toggleDtrWaitMs, dtrByClose: o.settings.dtrByClose });
   }
   try {
     removeLock(o.lockDir, o.device, { pid: process.pid });

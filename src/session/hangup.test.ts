@@ -162,3 +162,25 @@ test('a line with modem control: DTR drop hangs up, no escape is sent', async ()
   assert.equal(modem.toCaller, '');
   line.close();
 });
+
+test('dtr-by-close on a line without DTR: the hang-up is the close; nothing reaches the caller, no escape', async () => {
+  const { clock, line, far, log, logs } = setup();
+  const modem = new DataModem(far, clock);
+  const r = await drive(clock, hangupModem(line, { clock, log, dtrByClose: true }), { maxMs: 30_000 });
+  assert.equal(r, 'close');
+  assert.equal(modem.toCaller, '', 'not a byte for the caller');
+  assert.equal(modem.escapes, 0);
+  assert.match(logs.join('\n'), /dtr-by-close: hanging up by closing the line/);
+  line.close();
+});
+
+test('dtr-by-close on a line that has DTR: DTR is dropped as usual', async () => {
+  const { clock, line, far, log } = setup({ modemLines: true });
+  new DataModem(far, clock);
+  far.onDtr((on) => {
+    if (!on) far.setModem({ dcd: false });
+  });
+  const r = await drive(clock, hangupModem(line, { clock, log, dtrMs: 200, dtrByClose: true }), { maxMs: 30_000 });
+  assert.equal(r, 'dtr');
+  line.close();
+});

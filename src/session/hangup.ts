@@ -4,6 +4,10 @@
  * back to command mode with the escape sequence (guard time, `+++`, guard time) and told
  * `ATH0`. mgetty relies on HUPCL alone, so a modem whose DTR cannot be seen stays in a
  * call ("rings forever" until someone restarts the getty).
+ *
+ * A line configured `dtr-by-close` (a tgetty sim line) has a modem that takes the last
+ * close of the line as the DTR drop, as HUPCL makes it on a serial port: the getty hangs
+ * up by closing the line, and nothing is sent that could reach a caller still connected.
  */
 import type { Clock } from '../core/clock.js';
 import { showBytes } from '../core/bytes.js';
@@ -51,13 +55,32 @@ const OK_RE = /(^|[\r\n])OK[\r\n]/;
 /** After `+++`: OK, or NO CARRIER when the call ended by itself meanwhile; either way in command mode. */
 const COMMAND_MODE_RE = /(^|[\r\n])(OK|NO CARRIER)[\r\n]/;
 
-export async function hangupModem(line: Line, opts: { clock: Clock; log: Logger; dtrMs?: number }): Promise<'dtr' | 'ath' | 'failed'> {
+/**
+ * After the close that hangs a dtr-by-close line up: time for the modem to see it before
+ * the line is opened again (an open that comes first hides the close from the pty master).
+ */
+export const CLOSE_SETTLE_MS = 50;
+
+export interface HangupOptions {
+  clock: Clock;
+  log: Logger;
+  dtrMs?: number;
+  /** The modem hangs up when the line closes (dtr-by-close): on a line without DTR, closing is the hang-up. */
+  dtrByClose?: boolean;
+}
+
+export async function hangupModem(line: Line, opts: HangupOptions): Promise<'dtr' | 'close' | 'ath' | 'failed'> {
   const { clock, log } = opts;
   const dropped = await line.toggleDtr(opts.dtrMs ?? 500);
   const status = line.getModemStatus();
   if (dropped && status !== undefined && !status.dcd) {
     log.mesg('hung up by dropping DTR');
     return 'dtr';
+  }
+  if (!dropped && opts.dtrByClose === true) {
+    // The caller closes the line: that close is the hang-up (the session's close already was one).
+    log.mesg('no DTR on this line, dtr-by-close: hanging up by closing the line');
+    return 'close';
   }
   log.mesg(dropped ? 'carrier still up after dropping DTR: escape and ATH0' : 'no DTR on this line: escape and ATH0 to hang up');
   line.resume();
@@ -89,15 +112,17 @@ export async function hangupModem(line: Line, opts: { clock: Clock; log: Logger;
  * never waits for carrier), hang up, close. Never throws: a line that cannot even be
  * opened is left to the next initialisation.
  */
-export async function hangupAfterCall(openLine: () => Line, opts: { clock: Clock; log: Logger; speed: number; dtrMs?: number }): Promise<void> {
+export async function hangupAfterCall(openLine: () => Line, opts: HangupOptions & { speed: number }): Promise<void> {
   let line: Line | undefined;
+  let how: Awaited<ReturnType<typeof hangupModem>> | undefined;
   try {
     line = openLine();
     line.applyMode({ mode: 'idle-raw', speed: opts.speed, clocal: true });
-    await hangupModem(line, opts);
+    how = await hangupModem(line, opts);
   } catch (err) {
     opts.log.warn('hang-up after the call failed', { err });
   } finally {
     line?.close();
   }
+  if (how === 'close') await new Promise<void>((res) => opts.clock.setTimeout(res, CLOSE_SETTLE_MS));
 }

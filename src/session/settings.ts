@@ -20,6 +20,8 @@ export interface LineSettings {
   portMode: number | undefined;
   toggleDtr: boolean;
   toggleDtrWaitMs: number;
+  /** The modem hangs up when the line is closed (dtr-by-close): no +++/ATH0 on a line without DTR. */
+  dtrByClose: boolean;
   openDelayMs: number;
   needDsr: boolean;
   dataOnly: boolean;
@@ -72,6 +74,7 @@ export function lineSettings(eff: EffectiveConfig, path: string): LineSettings {
     portMode: mode,
     toggleDtr: boolOf(eff, 'toggle-dtr'),
     toggleDtrWaitMs: num(eff, 'toggle-dtr-waittime', 500),
+    dtrByClose: boolOf(eff, 'dtr-by-close'),
     openDelayMs: num(eff, 'open-delay', 0),
     needDsr: boolOf(eff, 'need-dsr'),
     dataOnly: boolOf(eff, 'data-only') || stringOf(eff, 'modem-type') === 'data',

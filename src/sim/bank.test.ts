@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../core/clock.js';
 import { isTgettyError } from '../core/errors.js';
+import { Socket } from 'node:net';
 import { createBank } from './index.js';
 import type { MemoryTransport } from './memory-transport.js';
 
@@ -109,4 +110,23 @@ test('the memory transport is a real memory Line: the getty side reads what the 
   assert.notEqual(mem(0).line, first);
   assert.equal(mem(0).line.state, 'open');
   await bank.close();
+});
+
+test('dialout: false: ATD host:port is not a TCP dial (the number is looked up in the bank: NO CARRIER)', async () => {
+  const clock = new FakeClock();
+  let dialled = 0;
+  const bank = await createBank({ lines: 1, dir: '/x', transport: 'memory', clock, dialout: false });
+  // A socket that never connects: no packet leaves the machine.
+  const on = await createBank({ lines: 1, dir: '/y', transport: 'memory', clock, dialout: { connect: () => (dialled++, new Socket()) } });
+  const mem = bank.line(0).transport as MemoryTransport;
+  await mem.dteWrite('ATD127.0.0.1:2424\r');
+  clock.advance(1000);
+  assert.match(Buffer.concat(mem.written).toString('latin1'), /NO CARRIER\r\n$/);
+  assert.equal(bank.line(0).dialCall, undefined);
+  // With dial-out on, the same line would have tried the network.
+  await (on.line(0).transport as MemoryTransport).dteWrite('ATD127.0.0.1:2424\r');
+  assert.equal(dialled, 1);
+  assert.equal(on.line(0).modem.state, 'dialing');
+  await bank.close();
+  await on.close();
 });

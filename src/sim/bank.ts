@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
+import { dialoutCommands, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
 import { Exchange } from './exchange.js';
 import { FaxMachine, type FaxMachineOptions, type SentFax } from './fax/machine.js';
 import { loadPages, type SimFaxPage } from './fax/pages.js';
@@ -19,7 +20,10 @@ import { findPersonality, GENERIC_V92, type Personality } from './personality.js
 import { MemoryTransport } from './memory-transport.js';
 import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
+import { Switchboard, type Banners, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
+import { SerialLine, type SerialSpec } from './serial-line.js';
+import { DEFAULT_LOCK_DIR } from '../line/lock.js';
 
 export interface BankOptions {
   lines: number;
@@ -53,6 +57,15 @@ export interface BankOptions {
    * read after it in the same batch, and 64 simultaneous answers measure the simulator.
    */
   stampFirst?: boolean;
+  /**
+   * Dial-out to TCP hosts (`ATD host:port`, phone book numbers): on unless `false`.
+   * Plain numbers not in the phone book still ring the bank's own lines.
+   */
+  dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>;
+  /** Real serial ports (or pty slaves standing in for them), after the virtual lines. */
+  serial?: readonly SerialSpec[];
+  /** Where the serial ports' UUCP locks go (default /var/lock). */
+  lockDir?: string;
 }
 
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
@@ -67,18 +80,28 @@ export class SimLine {
   readonly toDte: ExpectBuffer;
   readonly transport: LineTransport;
   private hangupTimer: TimerHandle | undefined;
+  /** The current (or last) dial-out call to a TCP host. */
+  dialCall: DialCallInfo | undefined;
+  /** For status: who the current (or last) call is with, bytes each way in it, when the state last changed. */
+  peer = '';
+  bytesFromDte = 0;
+  bytesToDte = 0;
+  since: number;
+  private lastState = 'idle';
 
   constructor(
     readonly index: number,
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
   ) {
+    this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
     this.fromDte = new ExpectBuffer(clock, `${name} from DTE`);
     this.toDte = new ExpectBuffer(clock, `${name} to DTE`);
     const act = (b: Buffer): void => {
+      if (this.modem.state !== 'idle') this.bytesFromDte += b.length;
       this.fromDte.push(b);
       this.modem.onDteBytes(b);
     };
@@ -102,6 +125,7 @@ export class SimLine {
     };
     const note = (text: string): void => {
       this.transcript.note(text);
+      this.track(text);
       opts.onNote?.(name, text);
     };
     this.modem = new HayesModem({
@@ -112,6 +136,7 @@ export class SimLine {
       faults: opts.faults ?? {},
       seed: index + 1,
       output: (b) => {
+        if (this.modem.state !== 'idle') this.bytesToDte += b.length;
         this.transcript.add('>', b);
         this.toDte.push(b);
         this.transport.write(b);
@@ -124,12 +149,46 @@ export class SimLine {
         }, opts.hangupDelayMs);
       },
       onEvent: note,
+      ...(opts.dialout !== false
+        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c) })] }
+        : {}),
     });
     opts.exchange.register(number, this.modem);
     this.transport =
-      opts.transport === 'memory'
+      opts.serial !== undefined
+        ? new SerialLine({ ...opts.serial, onData, onNote: note })
+        : opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
-        : new PtyLine({ dir: opts.dir, name, onData, onReopen: (slave) => note(`line hung up; new pty ${slave}`), onOverflow: note });
+        : new PtyLine({
+          dir: opts.dir,
+          name,
+          onData,
+          onReopen: (slave) => note(`line hung up; new pty ${slave}`),
+          onOverflow: note,
+          // The DTE's last close of the slave is its DTR drop (HUPCL on a real port).
+          onDteClosed: () => {
+            note('DTE closed the line (DTR drop)');
+            this.modem.dtrDrop();
+          },
+        });
+  }
+
+  /** Every state change comes with a note: keep the status fields up to date from them. */
+  private track(text: string): void {
+    const m = /^(?:incoming call from|dialling) (.*)$/.exec(text);
+    if (m !== null) {
+      this.peer = m[1] ?? '';
+      this.bytesFromDte = 0;
+      this.bytesToDte = 0;
+    }
+    // The modem may not exist yet (notes during construction).
+    const st = (this.modem as HayesModem | undefined)?.state ?? 'idle';
+    if (st !== this.lastState) {
+      this.lastState = st;
+      this.since = this.clock.now();
+      // On a serial port the call state is the computer's DCD (our DTR, over a null modem).
+      if (this.transport instanceof SerialLine) this.transport.carrier(st === 'connected');
+    }
   }
 
   /** The stable device path the getty opens (a symlink to the current pty slave). */
@@ -201,6 +260,10 @@ export interface ListenOptions {
   abuse?: AbuseOptions;
   /** Where refusals (busy-out, cool-down, rate limit, all lines busy) are logged. */
   log?: (text: string) => void;
+  /** All lines busy: this many callers wait (hearing the ringing) for a line instead of BUSY (default 0). */
+  queue?: number;
+  /** What callers hear: ringing, connect, busy, no-answer texts (switchboard.ts has the defaults). */
+  banners?: Partial<Banners>;
 }
 
 export class SimBank {
@@ -211,14 +274,18 @@ export class SimBank {
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly policies: AbusePolicy[] = [];
+  private readonly boards = new Map<ListenOptions, Switchboard>();
   private busy = false;
   private closed = false;
   private readonly faxMachines: FaxMachine[] = [];
   private readonly onNote: ((line: string, text: string) => void) | undefined;
+  private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(opts: BankOptions) {
-    if (!Number.isInteger(opts.lines) || opts.lines < 1 || opts.lines > 4096) {
-      throw new TgettyError('CLI_USAGE', `lines must be 1..4096, got ${opts.lines}`, { input: String(opts.lines) });
+    const serial = opts.serial ?? [];
+    const minLines = serial.length > 0 ? 0 : 1;
+    if (!Number.isInteger(opts.lines) || opts.lines < minLines || opts.lines + serial.length > 4096) {
+      throw new TgettyError('CLI_USAGE', `lines must be ${minLines}..4096, got ${opts.lines}`, { input: String(opts.lines) });
     }
     const base = opts.numbersBase ?? '5550000';
     if (!/^[0-9]+$/.test(base)) throw new TgettyError('CLI_USAGE', `numbers base must be digits: ${base}`, { input: base });
@@ -252,8 +319,28 @@ export class SimBank {
           exchange: this.exchange,
           ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
           ...(opts.stampFirst === true ? { stampFirst: true } : {}),
+          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
         }));
       }
+      serial.forEach((spec, k) => {
+        const i = opts.lines + k;
+        const base0 = basename(spec.device);
+        const name = base0.startsWith('tty') ? base0 : `serial${k}`;
+        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
+        lines.push(new SimLine(i, name, number, this.clock, {
+          dir: opts.dir,
+          personality,
+          fax: opts.fax ?? false,
+          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
+          hangupDelayMs: opts.hangupDelayMs ?? 200,
+          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+          transport: 'pty',
+          exchange: this.exchange,
+          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
+          serial: { ...spec, lockDir: opts.lockDir ?? DEFAULT_LOCK_DIR },
+        }));
+      });
     } catch (err) {
       for (const l of lines) void l.close();
       throw err;
@@ -269,6 +356,13 @@ export class SimBank {
 
   byNumber(number: string): SimLine | undefined {
     return this.lines.find((l) => l.number === number);
+  }
+
+  /** Telnet callers waiting in the queues (--queue) now. */
+  get queued(): number {
+    let n = 0;
+    for (const b of this.boards.values()) n += b.queued;
+    return n;
   }
 
   /** A line free for an incoming call, or undefined. */
@@ -351,18 +445,6 @@ export class SimBank {
       this.refuse(sock, refusal.message);
       return;
     }
-    const line = this.freeLine();
-    if (line === undefined) {
-      opts.log?.(`all lines busy: refused caller ${normaliseAddress(remote)}`);
-      this.refuse(sock, (opts.whenBusy ?? 'busy') === 'busy' ? 'BUSY\r\n' : undefined);
-      return;
-    }
-    policy.accepted(remote);
-    // Whoever hangs up, the caller's cool-down starts when the connection is gone.
-    sock.on('close', () => {
-      policy.ended(remote);
-      opts.log?.(`tcp caller ${normaliseAddress(remote)} disconnected`);
-    });
     // Negotiation replies are gathered and written once per chunk (a flood of commands
     // must not become a flood of tiny writes).
     const replies: Buffer[] = [];
@@ -370,24 +452,38 @@ export class SimBank {
       if (replies.length > 0 && !sock.destroyed) sock.write(Buffer.concat(replies.splice(0)));
     };
     const codec = opts.raw === true ? undefined : new TelnetCodec((b) => replies.push(b));
+    let closing = false;
+    const sink: CallerSink = {
+      send: (b) => {
+        if (sock.destroyed || closing) return;
+        const bytes = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
+        sock.write(codec !== undefined ? codec.encode(bytes) : bytes);
+      },
+      close: () => {
+        if (closing) return;
+        closing = true;
+        this.refuse(sock, '');
+      },
+    };
+    const board = this.switchboardFor(opts);
+    const caller = board.arrive(sink, normaliseAddress(remote));
+    if (caller.outcome === 'busy' || caller.outcome === 'refused') {
+      if (caller.outcome === 'refused') sock.destroy();
+      return;
+    }
     codec?.start();
     flushReplies();
-    const call = line.call({ ...opts.ring });
-    line.transcript.note(`tcp caller ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? 0}`);
-    call.on('data', (b) => sock.write(codec !== undefined ? codec.encode(b) : b));
-    call.on('ended', (reason) => {
-      if (!sock.destroyed) {
-        if (reason === 'not-answered' || reason === 'no-answer') sock.write('NO ANSWER\r\n');
-        else if (reason === 'busy') sock.write('BUSY\r\n');
-        else if (reason !== 'remote-hangup') sock.write('\r\nNO CARRIER\r\n');
-        sock.end();
-      }
+    policy.accepted(remote);
+    // Whoever hangs up, the caller's cool-down starts when the connection is gone.
+    sock.on('close', () => {
+      policy.ended(remote);
+      opts.log?.(`tcp caller ${normaliseAddress(remote)} disconnected`);
+      caller.gone();
     });
     sock.on('data', (d: Buffer) => {
       const app = codec !== undefined ? codec.decode(d) : d;
       flushReplies();
-      // Before CONNECT the caller's keystrokes go nowhere, as on a phone line.
-      if (app.length > 0 && call.state === 'connected') call.write(app);
+      if (app.length > 0) caller.input(app);
       // A caller that sends but does not read must not make us buffer without end:
       // stop reading until what we owe it has drained.
       if (sock.writableLength > WRITE_HIGH_WATER && !sock.isPaused()) {
@@ -395,7 +491,24 @@ export class SimBank {
         sock.once('drain', () => sock.resume());
       }
     });
-    sock.on('close', () => call.hangup());
+  }
+
+  /** One switchboard (queue) per listener. */
+  private switchboardFor(opts: ListenOptions): Switchboard {
+    let b = this.boards.get(opts);
+    if (b === undefined) {
+      b = new Switchboard({
+        clock: this.clock,
+        freeLine: () => this.freeLine(),
+        ...(opts.queue !== undefined ? { queue: opts.queue } : {}),
+        ...(opts.ring !== undefined ? { ring: opts.ring } : {}),
+        ...(opts.banners !== undefined ? { banners: opts.banners } : {}),
+        refuseWhenBusy: opts.whenBusy === 'refuse',
+        ...(opts.log !== undefined ? { log: opts.log } : {}),
+      });
+      this.boards.set(opts, b);
+    }
+    return b;
   }
 
   /** Say `text` (undefined: nothing) and close; a caller that never closes its side is cut off. */
@@ -404,14 +517,22 @@ export class SimBank {
       sock.destroy();
       return;
     }
-    sock.end(text);
+    if (text === '') sock.end();
+    else sock.end(text);
     const t = this.clock.setTimeout(() => sock.destroy(), REFUSED_LINGER_MS);
     sock.once('close', () => t.cancel());
+  }
+
+  /** Run `fn` when the bank closes, before the lines go (the status socket, for one). */
+  atClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const f of this.closers.splice(0)) await f();
+    for (const b of this.boards.values()) b.close();
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
     await Promise.all(this.lines.map((l) => l.close()));

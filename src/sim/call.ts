@@ -11,7 +11,7 @@ import type { CallLeg, EndReason, RemoteParty } from './modem.js';
 
 export type CallState = 'ringing' | 'connected' | 'ended';
 
-export class Call extends EventEmitter<{ data: [Buffer]; connected: [string]; ended: [EndReason] }> {
+export class Call extends EventEmitter<{ data: [Buffer]; connected: [string]; ended: [EndReason]; ring: [number] }> {
   /** Resolves with the CONNECT text; rejects if the call ends first. */
   readonly connected: Promise<string>;
   /** Resolves with the reason, whichever side ended the call. */
@@ -19,6 +19,8 @@ export class Call extends EventEmitter<{ data: [Buffer]; connected: [string]; en
   /** Everything the caller received. */
   readonly received: ExpectBuffer;
   state: CallState = 'ringing';
+  /** Rings so far (the first comes as the call is placed, before anyone can listen). */
+  rings = 0;
   private leg: CallLeg | undefined;
   private resolveConnected!: (s: string) => void;
   private rejectConnected!: (e: Error) => void;
@@ -52,6 +54,11 @@ export class Call extends EventEmitter<{ data: [Buffer]; connected: [string]; en
         this.emit('data', b);
       },
       ended: (reason) => this.finish(reason),
+      ringing: (n) => {
+        if (this.state !== 'ringing') return;
+        this.rings = n;
+        this.emit('ring', n);
+      },
     };
   }
 

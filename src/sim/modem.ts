@@ -26,7 +26,7 @@ import { cloneProfile, crOf, factoryProfile, lfOf, type Profile } from './at/pro
 import { CommandRegistry, type AtContext, type Disposable, type DteSink, type HandlerSet, type LineBehaviour } from './at/registry.js';
 import { GENERIC_V92, type Personality } from './personality.js';
 
-export type { CallLeg, CallOutcome, DialResult, EndReason, ModemMode, ModemState, RemoteParty, RingSpec, CallControl } from './at/calls.js';
+export type { CallLeg, CallOutcome, DialResult, EndReason, ModemMode, ModemState, RemoteParty, RingSpec, CallControl, PendingDial } from './at/calls.js';
 export type { ModemFaults } from './at/faults.js';
 export type { AtCommand, AtContext, AtHandler, AtOp, Disposable, HandlerSet, LineBehaviour, Outcome } from './at/registry.js';
 export type { Profile } from './at/profile.js';
@@ -227,12 +227,25 @@ export class HayesModem {
     this.lineBuf = '';
   }
 
-  /** DTR dropped (with &D2 semantics): any call ends, the modem goes on-hook in command mode. */
+  /**
+   * The DTE dropped DTR (on a virtual line: its last close of the pty slave). As `&D`
+   * says: &D0 ignores it; &D1 goes to online command mode (OK) and keeps the call;
+   * &D2 (the factory setting) ends any call and goes on-hook in command mode; &D3 does
+   * that and resets to the saved profile (ATZ). A call that is only ringing rings on.
+   */
   dtrDrop(): void {
+    const d = this.p.amp.D ?? 2;
+    if (d === 0) return;
     this.capture = undefined;
-    this.calls.hangup(false);
     this.lineState = 'idle';
     this.lineBuf = '';
+    if (d === 1) {
+      if (this.calls.mode === 'data') this.calls.escaped();
+      return;
+    }
+    if (this.calls.inCall && this.calls.state !== 'ringing') this.onEvent('DTR dropped: hanging up');
+    this.calls.hangup(false);
+    if (d === 3) this.p = cloneProfile(this.saved);
   }
 
   // ---------------------------------------------------------------- DTE side

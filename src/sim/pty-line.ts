@@ -2,10 +2,15 @@
  * One simulated serial line: a pty whose master the simulator owns and whose slave is
  * the getty's tty, published under a stable name (a symlink, e.g. DIR/ttySIM0).
  *
- * Two pty facts drive the design (measured, see docs/simulator.md):
- * - When the last fd of the slave closes, reads on the master fail with EIO and the
- *   stream ends. A getty closes and reopens its line between calls, so the simulator
- *   holds its own slave fd (never read) to keep the master alive.
+ * Pty facts drive the design (measured, see docs/simulator.md):
+ * - When the last fd of the slave closes, reads on the master fail with EIO (epoll says
+ *   EPOLLHUP) until the slave is opened again. That last close is the DTE letting go of
+ *   the line, which on a serial port drops DTR (HUPCL): the simulator reports it
+ *   (`onDteClosed`) and the modem treats it as a DTR drop. To see it, the simulator lets
+ *   go of its own slave fd (held while nobody else has the line, so the master stays
+ *   readable and the slave raw) as soon as the DTE writes, and takes it again after the
+ *   DTE's last close. The master fd itself stays ours; libuv reads a dup of it, and that
+ *   dup is what an EIO closes.
  * - Closing the master hangs the slave up: the session that has it as controlling tty
  *   gets SIGHUP, reads give EOF, writes EIO. That is how carrier loss is shown. After it
  *   a fresh pty is made and the symlink re-pointed atomically, so the getty can reopen
@@ -21,7 +26,9 @@ import { renameSync, rmSync, symlinkSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import tty from 'node:tty';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import { CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, openFd, openPty, tcgetattr, tcsetattr } from '../line/libc.js';
+import {
+  CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, closeFd, dupFd, openFd, openPty, tcgetattr, tcsetattr,
+} from '../line/libc.js';
 
 /** What a simulated modem needs from its line. The in-memory variant (memory-transport.ts) serves unit tests. */
 export interface LineTransport {
@@ -43,6 +50,8 @@ export interface PtyLineOptions {
   onReopen?: (slave: string) => void;
   /** Bytes for the DTE were dropped because its input queue was full (a note for the transcript). */
   onOverflow?: (text: string) => void;
+  /** Every fd of the slave but ours closed: the DTE let go of the line (DTR drop by HUPCL). */
+  onDteClosed?: () => void;
 }
 
 export class PtyLine implements LineTransport {
@@ -68,34 +77,75 @@ export class PtyLine implements LineTransport {
 
   private open(): void {
     const pty = openPty();
-    let hold = -1;
+    const gen = ++this.generation;
     try {
-      hold = openFd(pty.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
+      this.masterFd = pty.master;
+      this.slavePath = pty.slave;
+      this.hold();
+      this.startReading(gen);
+    } catch (err) {
+      if (this.holdFd >= 0) closeFd(this.holdFd);
+      this.holdFd = -1;
+      closeFd(pty.master);
+      this.masterFd = -1;
+      throw new TgettyError('SIM_FAILED', `cannot set up pty for ${this.path}`, { port: this.opts.name }, { cause: err });
+    }
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    symlinkSync(pty.slave, tmp);
+    renameSync(tmp, this.path);
+  }
+
+  /** Hold the slave ourselves while the DTE does not. */
+  private hold(): void {
+    const hold = openFd(this.slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    try {
       // A serial port waiting for a getty: raw, 8 bit, no echo, modem lines ignored. A fresh
       // pty echoes, which would bounce the modem's RING back at it as "DTE input".
       const t = tcgetattr(hold);
       cfmakeraw(t);
       t.c_cflag |= CLOCAL | CREAD;
       tcsetattr(hold, t);
-      const gen = ++this.generation;
-      const m = new tty.ReadStream(pty.master);
-      m.on('data', (d: Buffer) => this.opts.onData(d));
-      // Errors and ends are not expected while we hold the slave; treat them as a hangup.
-      m.on('error', () => this.lost(gen));
-      m.on('end', () => this.lost(gen));
-      this.master = m;
-      this.masterFd = pty.master;
     } catch (err) {
-      if (hold >= 0) closeFd(hold);
-      closeFd(pty.master);
-      throw new TgettyError('SIM_FAILED', `cannot set up pty for ${this.path}`, { port: this.opts.name }, { cause: err });
+      closeFd(hold);
+      throw err;
     }
     this.holdFd = hold;
-    this.slavePath = pty.slave;
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    rmSync(tmp, { force: true });
-    symlinkSync(pty.slave, tmp);
-    renameSync(tmp, this.path);
+  }
+
+  private startReading(gen: number): void {
+    const m = new tty.ReadStream(dupFd(this.masterFd));
+    m.on('data', (d: Buffer) => {
+      this.opts.onData(d);
+      // The DTE has the line open (it wrote): from now on its last close must reach us.
+      if (this.master === m && this.holdFd >= 0) {
+        closeFd(this.holdFd);
+        this.holdFd = -1;
+      }
+    });
+    m.on('error', () => this.readEnded(gen, m));
+    m.on('end', () => this.readEnded(gen, m));
+    this.master = m;
+  }
+
+  /** The master's read ended (EIO): no fd of the slave is open. */
+  private readEnded(gen: number, m: tty.ReadStream): void {
+    if (this.closed || gen !== this.generation || this.master !== m) return;
+    m.destroy();
+    this.master = undefined;
+    if (this.holdFd >= 0) {
+      // Not the DTE's close (we still held the slave): something else broke; start afresh.
+      this.lost(gen);
+      return;
+    }
+    try {
+      this.hold();
+      this.startReading(gen);
+    } catch {
+      this.lost(gen);
+      return;
+    }
+    this.opts.onDteClosed?.();
   }
 
   private lost(gen: number): void {
@@ -133,9 +183,10 @@ export class PtyLine implements LineTransport {
 
   private drop(): void {
     this.flushDropNote();
-    // destroy() closes the master fd itself (libuv does not re-open masters): no closeFd here.
+    // destroy() closes libuv's dup of the master; the master itself is ours to close.
     this.master?.destroy();
     this.master = undefined;
+    if (this.masterFd >= 0) closeFd(this.masterFd);
     this.masterFd = -1;
     if (this.holdFd >= 0) closeFd(this.holdFd);
     this.holdFd = -1;

@@ -25,26 +25,55 @@ const CR = 13;
 const LF = 10;
 const NUL = 0;
 
+/** Which options each side may have, and which we ask for at the start. */
+export interface TelnetPolicy {
+  /** Options we agree to enable on our side (answer DO with WILL). */
+  weWill: readonly number[];
+  /** Options we let the peer enable (answer WILL with DO). */
+  heMay: readonly number[];
+  /** Our opening offers: WILL these... */
+  offer: readonly number[];
+  /** ...and DO these. */
+  ask: readonly number[];
+  /**
+   * A CR LF from the peer becomes one CR (a caller's Return key, for a getty). A client
+   * showing a server's output keeps the LF; CR NUL becomes CR either way.
+   */
+  crLfIsReturn: boolean;
+}
+
+/** The simulator's side for telnet callers: we echo (the getty does), SGA and BINARY both ways. */
+export const SERVER_POLICY: TelnetPolicy = {
+  weWill: [OPT_BINARY, OPT_ECHO, OPT_SGA],
+  heMay: [OPT_BINARY, OPT_SGA],
+  offer: [OPT_ECHO, OPT_SGA, OPT_BINARY],
+  ask: [OPT_SGA, OPT_BINARY],
+  crLfIsReturn: true,
+};
+
 export class TelnetCodec {
   /** Options on our side (we WILL). */
   private readonly us = new Map<number, Q>();
-  /** Options on the client's side (he WILL). */
+  /** Options on the peer's side (he WILL). */
   private readonly him = new Map<number, Q>();
-  private readonly weWill = new Set([OPT_BINARY, OPT_ECHO, OPT_SGA]);
-  private readonly heMay = new Set([OPT_BINARY, OPT_SGA]);
+  private readonly weWill: ReadonlySet<number>;
+  private readonly heMay: ReadonlySet<number>;
   private st: 'data' | 'iac' | 'opt' | 'sb' | 'sb-iac' | 'cr' = 'data';
   private cmd = 0;
 
-  /** `send` carries negotiation bytes to the client. */
-  constructor(private readonly send: (bytes: Buffer) => void) {}
+  /** `send` carries negotiation bytes to the peer. */
+  constructor(
+    private readonly send: (bytes: Buffer) => void,
+    private readonly policy: TelnetPolicy = SERVER_POLICY,
+  ) {
+    this.weWill = new Set(policy.weWill);
+    this.heMay = new Set(policy.heMay);
+  }
 
   /** Our opening offers. */
   start(): void {
-    this.requestUs(OPT_ECHO);
-    this.requestUs(OPT_SGA);
-    this.requestUs(OPT_BINARY);
-    this.requestHim(OPT_SGA);
-    this.requestHim(OPT_BINARY);
+    for (const o of this.policy.offer) this.requestUs(o);
+    for (const o of this.policy.ask) this.requestHim(o);
   }
 
   /** Is the option enabled on our side / the client's side? */
@@ -77,7 +106,11 @@ export class TelnetCodec {
         case 'cr':
           this.st = 'data';
           // NVT: CR NUL and CR LF both mean "the Return key": the getty gets one CR.
-          if (b === NUL || b === LF) break;
+          if (b === NUL) break;
+          if (b === LF) {
+            if (!this.policy.crLfIsReturn) out.push(LF);
+            break;
+          }
           i--; // not part of the line end: process it as ordinary input
           break;
         case 'data':

@@ -58,6 +58,8 @@ export interface RemoteParty {
   ended(reason: EndReason): void;
   /** A fax call's T.30 message (DIS, DCS, page data, MCF, DCN...); data-only parties leave it out. */
   signal?(s: FaxSignal): void;
+  /** The line rang (the n-th time): a caller hears the ringing tone. */
+  ringing?(n: number): void;
 }
 
 /** The handle the far end uses to drive its side of a call. Stale handles do nothing. */
@@ -102,6 +104,12 @@ export interface CallControl {
   faxSend(s: FaxSignal): void;
   /** End the call from this side without a result code (the fax handler reports +FHNG itself). */
   faxHangup(): void;
+  /**
+   * Start an outgoing call of a handler set's own (dial-out to a socket): the modem is
+   * dialling until the handler says `connect` or `fail`. Meanwhile a DTE byte, ATH or the
+   * S7 timeout (NO ANSWER) end it, and `onEnd` tells the handler to drop its connection.
+   */
+  beginDial(what: string, onEnd: (reason: EndReason) => void): PendingDial;
 }
 
 /** The fax handler set's side of a fax call. */
@@ -111,6 +119,16 @@ export interface FaxLinkHandler {
   signal(s: FaxSignal): void;
   /** The far end hung up, or dialling failed ('busy', 'no-answer', 'no-carrier'). */
   ended(reason: EndReason): void;
+}
+
+/** A handler set's outgoing call while it is being placed. */
+export interface PendingDial {
+  /** Still dialling (not connected, failed or ended by the DTE). */
+  readonly active: boolean;
+  /** The far end answered: CONNECT <connect>, data mode. `far` gets the DTE's data and the end. */
+  connect(connect: string, far: RemoteParty): CallLeg | undefined;
+  /** The call failed: the result code for the DTE (BUSY, NO ANSWER, NO CARRIER, ...). */
+  fail(code: string, reason: EndReason): void;
 }
 
 export interface ActiveCall {
@@ -238,6 +256,7 @@ export class CallState implements CallControl {
     }
     call.rings++;
     p.s[1] = call.rings;
+    call.far.ringing?.(call.rings);
     const format = spec.cidFormat ?? this.host.personality.defaultCidFormat;
     const cidOn = !this.host.personality.cidRequiresEnable || p.cid > 0;
     const effFormat: CidFormat = cidOn ? format : 'none';
@@ -322,6 +341,37 @@ export class CallState implements CallControl {
     const call = this.newCall('out', 'dialing', far, {}, connect);
     this.goConnected(call);
     return this.legFor(call);
+  }
+
+  beginDial(what: string, onEnd: (reason: EndReason) => void): PendingDial {
+    if (this.call !== undefined) this.endCall('hangup', true);
+    this.answerTimer?.cancel();
+    const far: RemoteParty = { connected: () => undefined, data: () => undefined, ended: (r) => onEnd(r) };
+    const call = this.newCall('out', 'dialing', far, {}, this.host.personality.connect);
+    this.host.event(`dialling ${what}`);
+    this.after(call, (this.host.profile().s[7] ?? 50) * 1000, () => {
+      if (this.call !== call || call.state !== 'dialing') return;
+      this.endCall('no-answer', true);
+      this.host.result('NO ANSWER');
+    });
+    const dialling = (): boolean => this.call === call && call.state === 'dialing';
+    return {
+      get active() {
+        return dialling();
+      },
+      connect: (connect, remote) => {
+        if (!dialling()) return undefined;
+        call.connect = connect;
+        call.far = remote;
+        this.goConnected(call);
+        return this.legFor(call);
+      },
+      fail: (code, reason) => {
+        if (!dialling()) return;
+        this.endCall(reason, false);
+        this.host.result(code);
+      },
+    };
   }
 
   online(): boolean {
@@ -506,7 +556,12 @@ export class CallState implements CallControl {
 
   hangup(offHook: boolean): void {
     this.answerTimer?.cancel();
-    if (this.call !== undefined) this.endCall('hangup', true);
+    const c = this.call;
+    // An on-hook modem does not end a call that is only ringing: the network rings on
+    // (ATZ, ATH0 or a DTR drop from a getty that is just initialising its line must not
+    // send the caller NO CARRIER). Going off-hook does end it.
+    const keepRinging = c !== undefined && c.dir === 'in' && c.state === 'ringing' && !offHook;
+    if (c !== undefined && !keepRinging) this.endCall('hangup', true);
     this.offHook = offHook;
     this.mode = 'command';
   }

@@ -1,0 +1,122 @@
+/**
+ * A real telnet daemon on loopback for dial-out tests: Debian's inetutils `telnetd`, run
+ * inetd-style by a tiny in-process inetd (a TCP server on 127.0.0.1, port 0; each
+ * connection's socket becomes telnetd's stdin/stdout). telnetd runs a harmless program
+ * instead of login (`-E`): a shell script with a `fake login:` prompt that greets the
+ * name, echoes lines and exits on `bye`. Between the dialler and telnetd sits a counting
+ * proxy, so a test can see every telnet option command each side sent (a negotiation
+ * loop shows as a count that keeps growing). Everything is ours and is ended by pid.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const TELNETD = '/usr/sbin/telnetd';
+
+export function telnetdSkipReason(): string | undefined {
+  return existsSync(TELNETD) ? undefined : 'inetutils-telnetd not installed (apt-get install inetutils-telnetd)';
+}
+
+const FAKE_LOGIN = `#!/bin/sh
+printf 'fake login: '
+read name
+echo "welcome $name"
+while read line; do
+  [ "$line" = "bye" ] && { echo "goodbye $name"; exit 0; }
+  echo "you said: $line"
+done
+`;
+
+const IAC = 255;
+
+export interface Telnetd {
+  /** Where to dial: the counting proxy in front of the inetd. */
+  port: number;
+  /** telnetd processes started so far. */
+  readonly sessions: ChildProcess[];
+  /** Option commands (WILL/WONT/DO/DONT) seen per direction, on every connection so far. */
+  readonly counts: { fromServer: number; toServer: number };
+  /** Connections the proxy has seen close (from either side). */
+  readonly closed: number;
+  close(): Promise<void>;
+}
+
+/** Count IAC WILL/WONT/DO/DONT in a stream (state carried across chunks). */
+function counter(): (b: Buffer) => number {
+  let st: 'data' | 'iac' = 'data';
+  return (b) => {
+    let n = 0;
+    for (const x of b) {
+      if (st === 'iac') {
+        if (x >= 251 && x <= 254) n++;
+        st = 'data';
+      } else if (x === IAC) st = 'iac';
+    }
+    return n;
+  };
+}
+
+export async function startTelnetd(): Promise<Telnetd> {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-telnetd-'));
+  const script = join(dir, 'fake-login.sh');
+  writeFileSync(script, FAKE_LOGIN);
+  chmodSync(script, 0o755);
+  const sessions: ChildProcess[] = [];
+  const counts = { fromServer: 0, toServer: 0 };
+  let closed = 0;
+  const inetd = net.createServer({ pauseOnConnect: true }, (sock) => {
+    const c = spawn(TELNETD, ['-h', '-E', script], { stdio: [sock, sock, 'ignore'], env: { PATH: '/usr/bin:/bin' } });
+    c.on('error', () => undefined);
+    sessions.push(c);
+    sock.destroy(); // the child has its own copy
+  });
+  const socks = new Set<net.Socket>();
+  const proxy = net.createServer((a) => {
+    const b = net.connect({ host: '127.0.0.1', port: (inetd.address() as net.AddressInfo).port });
+    socks.add(a);
+    socks.add(b);
+    const up = counter();
+    const down = counter();
+    a.on('data', (d: Buffer) => {
+      counts.toServer += up(d);
+      b.write(d);
+    });
+    b.on('data', (d: Buffer) => {
+      counts.fromServer += down(d);
+      a.write(d);
+    });
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      closed++;
+      a.destroy();
+      b.destroy();
+    };
+    for (const s of [a, b]) {
+      s.on('error', end);
+      s.on('close', end);
+      s.on('end', end);
+    }
+  });
+  await new Promise<void>((res) => inetd.listen(0, '127.0.0.1', () => res()));
+  await new Promise<void>((res) => proxy.listen(0, '127.0.0.1', () => res()));
+  return {
+    port: (proxy.address() as net.AddressInfo).port,
+    sessions,
+    counts,
+    get closed() {
+      return closed;
+    },
+    async close() {
+      for (const s of socks) s.destroy();
+      for (const c of sessions) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await Promise.all(sessions.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())))));
+      await new Promise((r) => inetd.close(r));
+      await new Promise((r) => proxy.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
