@@ -226,6 +226,7 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
+    .option('--records-spool <file>', `with a postgresql:// --records: the local SQLite copy where rows wait while the database is away (default ${DEFAULT_PATHS.records})`)
     .option('--log-format <format>', 'per-line log format: text or json', 'text');
   addMgettyOptions(serve);
   addPathOptions(serve);
@@ -241,6 +242,8 @@ function build(io: CliIo, result: { code: number }): Command {
       ...(typeof opts.metricsHost === 'string' ? { metricsHost: opts.metricsHost } : {}),
       metricsAllowRemote: opts.metricsAllowRemote === true,
       noRecords: opts.records === false,
+      ...recordsSetting(opts),
+      ...(typeof opts.recordsSpool === 'string' ? { recordsSpool: opts.recordsSpool } : {}),
       version: version(),
       io,
     });
@@ -267,19 +270,27 @@ function build(io: CliIo, result: { code: number }): Command {
 
   program
     .command('calls')
-    .description('list call records')
-    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
+    .description('list call records (a file, or the pool in PostgreSQL)')
+    .option('--records <file|url>', `call records: an SQLite file or a postgresql://user@host/db URL (default: TGETTY_RECORDS, else ${DEFAULT_PATHS.records})`)
+    .option('--host <host>', 'only calls recorded by this host')
     .option('--line <line>', 'only this line')
     .option('--since <time>', 'only calls since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
+    .option('--outcome <outcome>', 'only calls that ended so (completed, denied, missed, ..., or unfinished)')
     .option('--limit <n>', 'at most this many rows', (v) => positiveInt(v, '--limit'))
+    .option('--summary', 'per host and line: calls, answered, failed, mean duration')
     .option('--json', 'machine-readable output')
     .action(async (opts: Record<string, unknown>) => {
-      const { callsCommand } = await import('./calls.js');
-      result.code = callsCommand({
-        records: pathsFrom(opts).records,
+      const { anyCallsCommand } = await import('./calls-pool.js');
+      const setting = recordsSetting(opts);
+      result.code = await anyCallsCommand({
+        records: setting.records ?? pathsFrom(opts).records,
+        ...(setting.recordsFrom !== undefined ? { recordsFrom: setting.recordsFrom } : {}),
+        ...(typeof opts.host === 'string' ? { host: opts.host } : {}),
         ...(typeof opts.line === 'string' ? { line: opts.line } : {}),
         ...(typeof opts.since === 'string' ? { since: opts.since } : {}),
+        ...(typeof opts.outcome === 'string' ? { outcome: opts.outcome } : {}),
         ...(typeof opts.limit === 'number' ? { limit: opts.limit } : {}),
+        summary: opts.summary === true,
         json: opts.json === true,
         out: io.out,
         err: io.err,
@@ -332,6 +343,14 @@ export function missingLine(tty: string, commands: readonly string[], exists: (p
 /** Control characters as \xNN: the argument is echoed to the terminal. */
 function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** `--records` wins over TGETTY_RECORDS; with neither, the default file (paths.records). */
+function recordsSetting(opts: Record<string, unknown>): { records?: string; recordsFrom?: string } {
+  if (typeof opts.records === 'string') return { records: opts.records, recordsFrom: '--records' };
+  const env = process.env.TGETTY_RECORDS;
+  if (env !== undefined && env !== '') return { records: env, recordsFrom: 'TGETTY_RECORDS' };
+  return {};
 }
 
 function positiveInt(v: string, name: string): number {

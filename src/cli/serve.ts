@@ -3,14 +3,15 @@
  * status socket, sd_notify and the signals (HUP = reload, TERM/INT = stop).
  */
 import { Daemon } from '../daemon/daemon.js';
-import { CallRecords } from '../daemon/records.js';
+import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
+import { parseRecordsTarget } from '../daemon/record-store.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
 import { lockDirProblem } from '../line/lock.js';
-import type { SystemPaths } from './paths.js';
+import { DEFAULT_PATHS, type SystemPaths } from './paths.js';
 import type { CliIo } from './main.js';
 
 export interface ServeOptions {
@@ -21,8 +22,14 @@ export interface ServeOptions {
   metricsPort?: number;
   metricsHost?: string;
   metricsAllowRemote?: boolean;
-  /** Run without the SQLite call records. */
+  /** Run without the call records. */
   noRecords?: boolean;
+  /** A file (SQLite) or a postgresql:// URL; default paths.records. */
+  records?: string;
+  /** Said in errors about `records` (`--records` or `TGETTY_RECORDS`). */
+  recordsFrom?: string;
+  /** With a PostgreSQL `records`: the local SQLite copy and outbox; default paths.records. */
+  recordsSpool?: string;
   version: string;
   io: CliIo;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
@@ -40,16 +47,15 @@ function takeSystemdEnv(): NodeJS.ProcessEnv {
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
+  // A records value with an unknown scheme is a usage error before anything starts (thrown: exit 2).
+  const target = o.noRecords === true ? undefined : parseRecordsTarget(o.records ?? o.paths.records, o.recordsFrom ?? '--records');
   const sdEnv = takeSystemdEnv();
   const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
-  let records: CallRecords | undefined;
-  if (o.noRecords !== true) {
-    try {
-      records = CallRecords.open(o.paths.records, { log });
-    } catch (err) {
-      log.error('call records disabled', { err });
-      o.io.err(`tgetty serve: call records disabled: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
+  let records: RecordsSetup | undefined;
+  if (target !== undefined) {
+    // paths.records holds the URL when --records gave one: the spool is then the default file.
+    const spoolFile = o.recordsSpool ?? (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.paths.records) ? DEFAULT_PATHS.records : o.paths.records);
+    records = setupRecords({ target, spoolFile, log, warn: (m) => o.io.err(`tgetty serve: ${m}\n`) });
   }
   // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
   // work on every state change of every line.
@@ -65,15 +71,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     ...(o.lines !== undefined ? { lines: o.lines } : {}),
     overrides: o.overrides,
     logFormat: o.logFormat,
-    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records !== undefined ? [records] : [])],
+    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? [])],
     version: o.version,
     log,
+    ...(records !== undefined ? { recordsStatus: records.status } : {}),
   });
   try {
     daemon.start();
   } catch (err) {
     o.io.err(`tgetty serve: ${err instanceof Error ? err.message : String(err)}\n`);
-    records?.close();
+    await records?.close();
     log.close();
     return 1;
   }
@@ -159,6 +166,6 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   await daemon.stop();
   await statusServer?.close();
   await metricsServer?.close();
-  records?.close();
+  await records?.close();
   return 0;
 }

@@ -168,6 +168,12 @@ export class PgRecordStore implements RecordStore {
     // An idle connection whose server went away emits 'error' on the pool: without a
     // listener that is an uncaught exception. The pool drops the client; the next query reconnects.
     pool.on('error', (err) => opts.log?.error(`call records ${display}: connection lost: ${describePgError(err, display)}`));
+    // The same for a client that is checked out but between two queries when the server goes
+    // (a shutdown sends 57P01): the pool only listens on idle ones. The query in flight, or
+    // the next one, fails and the batch stays queued.
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     const store = new PgRecordStore(pool, display);
     try {
       if (opts.migrate === true) await store.migrate();
@@ -176,7 +182,7 @@ export class PgRecordStore implements RecordStore {
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof TgettyError) throw err;
-      throw new TgettyError('RECORDS_FAILED', `call records: ${describePgError(err, display)}`, { url: display }, { cause: err });
+      throw new TgettyError('RECORDS_FAILED', describePgError(err, display), { url: display }, { cause: err });
     }
   }
 
@@ -242,7 +248,7 @@ export class PgRecordStore implements RecordStore {
       await c.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw new TgettyError('RECORDS_FAILED', `call records: ${describePgError(err, this.location)}`, { url: this.location }, { cause: err });
+      throw new TgettyError('RECORDS_FAILED', describePgError(err, this.location), { url: this.location }, { cause: err });
     } finally {
       // A connection that failed mid-transaction is not given back for reuse.
       c.release(broken ? true : undefined);
