@@ -52,6 +52,10 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   const sdEnv = takeSystemdEnv();
   const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
   let records: RecordsSetup | undefined;
+  if (target?.kind === 'postgresql' && o.recordsFrom !== 'TGETTY_RECORDS' && /^[^:]+:\/\/[^/@:]*:[^@/]+@/.test(target.url)) {
+    // /proc/PID/cmdline is readable by every local user.
+    o.io.err(`tgetty serve: warning: the password in --records is visible to every local user (ps); put the URL in TGETTY_RECORDS in a mode 0600 environment file instead\n`);
+  }
   if (target !== undefined) {
     // paths.records holds the URL when --records gave one: the spool is then the default file.
     const spoolFile = o.recordsSpool ?? (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.paths.records) ? DEFAULT_PATHS.records : o.paths.records);

@@ -167,6 +167,7 @@ describe('tgetty serve with PostgreSQL records', { skip }, () => {
     await waitFor(() => /password authentication failed/.test(serve.output()), 10_000, 'the error on stderr');
     assert.match(serve.output(), /tgetty serve: call records: postgresql:\/\/tgetty:\*\*\*@127\.0\.0\.1:\d+\/tgetty refused the login: password authentication failed for user "tgetty"; rows wait in .*spool\.sqlite/);
     assert.ok(!serve.output().includes('wrong'), 'the password is never printed');
+    assert.match(serve.output(), /warning: the password in --records is visible to every local user \(ps\); put the URL in TGETTY_RECORDS/);
     await waitIdle(r);
     await r.call(0, 'carol');
     await waitFor(() => r.status().records?.waiting?.calls === 1, 10_000, 'the row waits');
