@@ -226,6 +226,10 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
+    .option('--http <[address:]port>', 'serve the read-only web status page (a bare port: 127.0.0.1; any other address needs --http-auth-file)')
+    .option('--http-auth-file <file>', "the token hash for the page ('tgetty http-token FILE' writes one); required off loopback")
+    .option('--peer <url>', 'another tgetty serve --http to show on the page (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--peer-token-file <file>', 'the token to send to the peers (the raw token, one line)')
     .option('--records-spool <file>', `with a postgresql:// --records: the local SQLite copy where rows wait while the database is away (default ${DEFAULT_PATHS.records})`)
     .option('--log-format <format>', 'per-line log format: text or json', 'text');
   addMgettyOptions(serve);
@@ -244,6 +248,10 @@ function build(io: CliIo, result: { code: number }): Command {
       noRecords: opts.records === false,
       ...recordsSetting(opts),
       ...(typeof opts.recordsSpool === 'string' ? { recordsSpool: opts.recordsSpool } : {}),
+      ...(typeof opts.http === 'string' ? { http: opts.http } : {}),
+      ...(typeof opts.httpAuthFile === 'string' ? { httpAuthFile: opts.httpAuthFile } : {}),
+      ...(Array.isArray(opts.peer) ? { peers: opts.peer as string[] } : {}),
+      ...(typeof opts.peerTokenFile === 'string' ? { peerTokenFile: opts.peerTokenFile } : {}),
       version: version(),
       io,
     });
@@ -295,6 +303,15 @@ function build(io: CliIo, result: { code: number }): Command {
         out: io.out,
         err: io.err,
       });
+    });
+
+  program
+    .command('http-token')
+    .description('make a token for the web status page: writes its hash to FILE (mode 0600) and prints the token once')
+    .argument('<file>', 'where the hash goes (give it to serve --http-auth-file)')
+    .action(async (file: string) => {
+      const { httpTokenCommand } = await import('./http-token.js');
+      result.code = httpTokenCommand({ file, out: io.out, err: io.err });
     });
 
   program

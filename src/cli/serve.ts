@@ -30,6 +30,11 @@ export interface ServeOptions {
   recordsFrom?: string;
   /** With a PostgreSQL `records`: the local SQLite copy and outbox; default paths.records. */
   recordsSpool?: string;
+  /** The web status page: PORT or ADDRESS:PORT (off when absent). */
+  http?: string;
+  httpAuthFile?: string;
+  peers?: string[];
+  peerTokenFile?: string;
   version: string;
   io: CliIo;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
@@ -63,6 +68,9 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   }
   // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
   // work on every state change of every line.
+  // The page's sink exists before the daemon; the page itself starts once the lines run.
+  const { LateSink } = await import('../daemon/http/index.js');
+  const pageSink = new LateSink();
   let metrics: Metrics | undefined;
   let startServer: typeof startMetricsServer | undefined;
   if (o.metricsPort !== undefined) {
@@ -75,7 +83,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     ...(o.lines !== undefined ? { lines: o.lines } : {}),
     overrides: o.overrides,
     logFormat: o.logFormat,
-    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? [])],
+    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? []), ...(o.http !== undefined ? [pageSink] : [])],
     version: o.version,
     log,
     ...(records !== undefined ? { recordsStatus: records.status } : {}),
@@ -140,6 +148,29 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
 
+  let page: Awaited<ReturnType<typeof import('../daemon/http/index.js').startPage>> | undefined;
+  if (o.http !== undefined) {
+    try {
+      const { startPage } = await import('../daemon/http/index.js');
+      const local = records?.local;
+      page = await startPage({
+        listen: o.http,
+        ...(o.httpAuthFile !== undefined ? { authFile: o.httpAuthFile } : {}),
+        ...(o.peers !== undefined ? { peers: o.peers } : {}),
+        ...(o.peerTokenFile !== undefined ? { peerTokenFile: o.peerTokenFile } : {}),
+        status: () => daemon.status(),
+        ...(local !== undefined ? { calls: (q) => local.query(q) } : {}),
+        log,
+      });
+      pageSink.target = page.sink;
+      log.mesg(`web status page on ${page.url}`);
+      o.io.out(`tgetty serve: web status page on ${page.url}\n`);
+    } catch (err) {
+      log.error('web status page disabled', { err });
+      o.io.err(`tgetty serve: web status page disabled: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+
   const watchdog = sd.startWatchdog(sdEnv);
   sd.ready(sdEnv);
   sd.status(`serving ${daemon.lines.length} line(s)`, sdEnv);
@@ -170,6 +201,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   await daemon.stop();
   await statusServer?.close();
   await metricsServer?.close();
+  await page?.close();
   await records?.close();
   return 0;
 }

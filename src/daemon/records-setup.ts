@@ -24,6 +24,8 @@ export interface RecordsSetupOptions {
 
 export interface RecordsSetup {
   sinks: EventSink[];
+  /** The local SQLite records (the web page's last calls and charts), if the file could be opened. */
+  local?: CallRecords;
   status: () => RecordsStatus;
   close(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export function setupRecords(o: RecordsSetupOptions): RecordsSetup | undefined {
     }
     return {
       sinks: [records],
+      local: records,
       status: () => ({
         backend: 'sqlite',
         location: records.file,
@@ -73,6 +76,7 @@ export function setupRecords(o: RecordsSetupOptions): RecordsSetup | undefined {
   });
   return {
     sinks: [...(local !== undefined ? [local] : []), forwarder],
+    ...(local !== undefined ? { local } : {}),
     status: () => forwarder.status(),
     close: async () => {
       await forwarder.close(2000);

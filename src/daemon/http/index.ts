@@ -1,0 +1,66 @@
+/**
+ * The web status page as `tgetty serve` starts it: the server, its snapshot of this host
+ * (status board + local call records), the peers, and the token file.
+ */
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { TgettyError } from '../../core/errors.js';
+import type { DaemonStatus, DaemonEvent, EventSink } from '../events.js';
+import type { CallQuery, CallRow } from '../record-store.js';
+import { loadTokenFile } from './auth.js';
+import { PeerPoller } from './peers.js';
+import { buildSnapshot } from './snapshot.js';
+import { parseListen, startHttpStatus, type HttpStatusServer } from './server.js';
+
+export { parseListen } from './server.js';
+
+/** A sink for the daemon's constructor that reaches the page once it runs. */
+export class LateSink implements EventSink {
+  target: EventSink | undefined;
+  emit(e: DaemonEvent): void {
+    this.target?.emit(e);
+  }
+}
+
+export interface PageOptions {
+  listen: string;
+  authFile?: string;
+  peers?: readonly string[];
+  /** A file holding the token to send to peers (the raw token, mode 0600). */
+  peerTokenFile?: string;
+  status: () => DaemonStatus;
+  /** The local records (newest first), if any. */
+  calls?: (q: CallQuery) => CallRow[];
+  host?: string;
+  log?: { error(msg: string, fields?: Record<string, unknown>): void };
+}
+
+const DAY = 86_400_000;
+
+export async function startPage(o: PageOptions): Promise<HttpStatusServer> {
+  const { host, port } = parseListen(o.listen);
+  const auth = o.authFile !== undefined ? loadTokenFile(o.authFile) : undefined;
+  let token: string | undefined;
+  if (o.peerTokenFile !== undefined) {
+    try {
+      token = readFileSync(o.peerTokenFile, 'utf8').split('\n')[0].trim();
+    } catch (err) {
+      throw new TgettyError('CONFIG_UNREADABLE', `cannot read --peer-token-file ${o.peerTokenFile}: ${err instanceof Error ? err.message : String(err)}`, { file: o.peerTokenFile }, { cause: err });
+    }
+  }
+  const name = o.host ?? hostname();
+  let server: HttpStatusServer | undefined;
+  const peers = o.peers !== undefined && o.peers.length > 0 ? new PeerPoller(o.peers, { ...(token !== undefined ? { token } : {}), onChange: () => server?.changed() }) : undefined;
+  const snapshot = () => {
+    const now = Date.now();
+    let rows: CallRow[] = [];
+    try {
+      rows = o.calls?.({ since: now - DAY, limit: 20_000 }) ?? [];
+    } catch (err) {
+      o.log?.error('http status page: cannot read the call records', { err });
+    }
+    return buildSnapshot({ host: name, status: o.status(), rows, now });
+  };
+  server = await startHttpStatus({ host, port, ...(auth !== undefined ? { auth } : {}), snapshot, ...(peers !== undefined ? { peers } : {}), ...(o.log !== undefined ? { log: o.log } : {}) });
+  return server;
+}
