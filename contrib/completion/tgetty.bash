@@ -7,7 +7,7 @@
 # (subcommands) for a command path such as /config/check.
 _tgetty_spec() {
   case $1 in
-    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls http-token version' ;;
+    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls token version' ;;
     '/config') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='check' ;;
     '/config/check') _tgetty_o='--port --json --strict -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--port -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
     '/sim') _tgetty_o='--lines --dir --telnet --host --raw --personality --fax --transcripts --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --busy-out -h --help' _tgetty_a='--lines --dir --telnet --host --personality --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller' _tgetty_c='' ;;
@@ -16,7 +16,7 @@ _tgetty_spec() {
     '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/calls') _tgetty_o='--records --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --host --line --since --outcome --limit' _tgetty_c='' ;;
-    '/http-token') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
+    '/token') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
     '/version') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
     *) _tgetty_o='' _tgetty_a='' _tgetty_c='' ;;
   esac

@@ -227,7 +227,7 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
     .option('--http <[address:]port>', 'serve the read-only web status page (a bare port: 127.0.0.1; any other address needs --http-auth-file)')
-    .option('--http-auth-file <file>', "the token hash for the page ('tgetty http-token FILE' writes one); required off loopback")
+    .option('--http-auth-file <file>', "the token hash for the page ('tgetty token FILE' writes one); required off loopback")
     .option('--peer <url>', 'another tgetty serve --http to show on the page (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--peer-token-file <file>', 'the token to send to the peers (the raw token, one line)')
     .option('--records-spool <file>', `with a postgresql:// --records: the local SQLite copy where rows wait while the database is away (default ${DEFAULT_PATHS.records})`)
@@ -306,7 +306,7 @@ function build(io: CliIo, result: { code: number }): Command {
     });
 
   program
-    .command('http-token')
+    .command('token')
     .description('make a token for the web status page: writes its hash to FILE (mode 0600) and prints the token once')
     .argument('<file>', 'where the hash goes (give it to serve --http-auth-file)')
     .action(async (file: string) => {

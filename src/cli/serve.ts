@@ -7,6 +7,7 @@ import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
 import { parseRecordsTarget } from '../daemon/record-store.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
+import type { HttpStatusServer } from '../daemon/http/server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
@@ -148,7 +149,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
 
-  let page: Awaited<ReturnType<typeof import('../daemon/http/index.js').startPage>> | undefined;
+  let page: HttpStatusServer | undefined;
   if (o.http !== undefined) {
     try {
       const { startPage } = await import('../daemon/http/index.js');

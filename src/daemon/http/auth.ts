@@ -32,7 +32,7 @@ export interface TokenCheck {
 
 export function parseHash(line: string, where: string): TokenCheck {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/.exec(line.trim());
-  if (m === null) throw new TgettyError('CONFIG_BAD_VALUE', `${where}: not a tgetty token hash (expected one line scrypt$N$r$p$salt$hash, as 'tgetty http-token' writes)`, { file: where });
+  if (m === null) throw new TgettyError('CONFIG_BAD_VALUE', `${where}: not a tgetty token hash (expected one line scrypt$N$r$p$salt$hash, as 'tgetty token' writes)`, { file: where });
   const [n, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (n < 1024 || n > 1 << 20 || (n & (n - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) {
     throw new TgettyError('CONFIG_BAD_VALUE', `${where}: scrypt parameters out of range`, { file: where });

@@ -49,8 +49,8 @@ export async function startPage(o: PageOptions): Promise<HttpStatusServer> {
     }
   }
   const name = o.host ?? hostname();
-  let server: HttpStatusServer | undefined;
-  const peers = o.peers !== undefined && o.peers.length > 0 ? new PeerPoller(o.peers, { ...(token !== undefined ? { token } : {}), onChange: () => server?.changed() }) : undefined;
+  const late: { server?: HttpStatusServer } = {};
+  const peers = o.peers !== undefined && o.peers.length > 0 ? new PeerPoller(o.peers, { ...(token !== undefined ? { token } : {}), onChange: () => late.server?.changed() }) : undefined;
   const snapshot = () => {
     const now = Date.now();
     let rows: CallRow[] = [];
@@ -61,6 +61,7 @@ export async function startPage(o: PageOptions): Promise<HttpStatusServer> {
     }
     return buildSnapshot({ host: name, status: o.status(), rows, now });
   };
-  server = await startHttpStatus({ host, port, ...(auth !== undefined ? { auth } : {}), snapshot, ...(peers !== undefined ? { peers } : {}), ...(o.log !== undefined ? { log: o.log } : {}) });
+  const server = await startHttpStatus({ host, port, ...(auth !== undefined ? { auth } : {}), snapshot, ...(peers !== undefined ? { peers } : {}), ...(o.log !== undefined ? { log: o.log } : {}) });
+  late.server = server;
   return server;
 }

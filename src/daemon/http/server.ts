@@ -62,7 +62,7 @@ export async function startHttpStatus(o: HttpStatusOptions): Promise<HttpStatusS
   if (!isLoopback(o.host) && o.auth === undefined) {
     throw new TgettyError(
       'CONFIG_INSECURE',
-      `--http ${o.host}:${o.port}: a non-loopback address needs a token (--http-auth-file FILE; 'tgetty http-token FILE' makes one): the page shows callers' numbers and names`,
+      `--http ${o.host}:${o.port}: a non-loopback address needs a token (--http-auth-file FILE; 'tgetty token FILE' makes one): the page shows callers' numbers and names`,
       { input: o.host },
     );
   }
