@@ -226,6 +226,7 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
+    .option('--host-name <name>', "this host's name in the call records and on the web page (default: the system's host name)")
     .option('--http <[address:]port>', 'serve the read-only web status page (a bare port: 127.0.0.1; any other address needs --http-auth-file)')
     .option('--http-auth-file <file>', "the token hash for the page ('tgetty token FILE' writes one); required off loopback")
     .option('--peer <url>', 'another tgetty serve --http to show on the page (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -248,6 +249,7 @@ function build(io: CliIo, result: { code: number }): Command {
       noRecords: opts.records === false,
       ...recordsSetting(opts),
       ...(typeof opts.recordsSpool === 'string' ? { recordsSpool: opts.recordsSpool } : {}),
+      ...(typeof opts.hostName === 'string' ? { hostName: opts.hostName } : {}),
       ...(typeof opts.http === 'string' ? { http: opts.http } : {}),
       ...(typeof opts.httpAuthFile === 'string' ? { httpAuthFile: opts.httpAuthFile } : {}),
       ...(Array.isArray(opts.peer) ? { peers: opts.peer as string[] } : {}),

@@ -31,6 +31,8 @@ export interface ServeOptions {
   recordsFrom?: string;
   /** With a PostgreSQL `records`: the local SQLite copy and outbox; default paths.records. */
   recordsSpool?: string;
+  /** This host's name in the records and on the page; default os.hostname(). */
+  hostName?: string;
   /** The web status page: PORT or ADDRESS:PORT (off when absent). */
   http?: string;
   httpAuthFile?: string;
@@ -65,7 +67,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   if (target !== undefined) {
     // paths.records holds the URL when --records gave one: the spool is then the default file.
     const spoolFile = o.recordsSpool ?? (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.paths.records) ? DEFAULT_PATHS.records : o.paths.records);
-    records = setupRecords({ target, spoolFile, log, warn: (m) => o.io.err(`tgetty serve: ${m}\n`) });
+    records = setupRecords({ target, spoolFile, log, ...(o.hostName !== undefined ? { host: o.hostName } : {}), warn: (m) => o.io.err(`tgetty serve: ${m}\n`) });
   }
   // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
   // work on every state change of every line.
@@ -160,6 +162,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         ...(o.peers !== undefined ? { peers: o.peers } : {}),
         ...(o.peerTokenFile !== undefined ? { peerTokenFile: o.peerTokenFile } : {}),
         status: () => daemon.status(),
+        ...(o.hostName !== undefined ? { host: o.hostName } : {}),
         ...(local !== undefined ? { calls: (q) => local.query(q) } : {}),
         log,
       });

@@ -12,6 +12,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tgetty status</title>
 <link rel="stylesheet" href="/app.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <script src="/app.js" defer></script>
 </head>
 <body>
@@ -20,6 +21,9 @@ export const PAGE_HTML = `<!doctype html>
 <footer>read-only; updates live (server-sent events)</footer>
 </body>
 </html>
+`;
+
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2433"/><path d="M3 11h2V7h2v4h2V5h2v6h2" stroke="#60a5fa" stroke-width="1.5" fill="none"/></svg>
 `;
 
 export const PAGE_CSS = `
@@ -39,7 +43,9 @@ section.host h2 { margin: 0 0 .4em; font-size: 1.1em; display: flex; gap: .8em; 
 .meta { color: var(--muted); font-size: .85em; font-weight: normal; }
 .err { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; margin: .3em 0 .8em; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: .25em .6em .25em 0; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th, td { text-align: left; padding: .25em .6em .25em 0; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
+td.error, td.state { white-space: normal; overflow-wrap: anywhere; }
+td.state span { display: inline-block; }
 th { color: var(--muted); font-weight: 600; font-size: .8em; text-transform: uppercase; }
 td.state span { padding: .05em .5em; border-radius: .8em; background: #e5e7eb; }
 tr[data-state="idle"] td.state span { background: #dcfce7; color: var(--ok); }
@@ -49,7 +55,7 @@ tr[data-state="error"] td.state span, tr[data-state="resting"] td.state span { b
 tr[data-state="starting"] td.state span, tr[data-state="initializing"] td.state span, tr[data-state="dialout"] td.state span { background: #fef3c7; color: var(--warn); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1em; }
 .chart h3 { margin: 0 0 .2em; font-size: .9em; color: var(--muted); font-weight: 600; }
-.chart svg { width: 100%; height: 140px; background: #fafafa; border: 1px solid var(--line); border-radius: 4px; }
+.chart svg { display: block; width: 100%; height: auto; aspect-ratio: 480 / 140; background: #fafafa; border: 1px solid var(--line); border-radius: 4px; }
 .chart .bar-ok { fill: #60a5fa; } .chart .bar-bad { fill: #f87171; } .chart .pt { fill: #1d4ed8; }
 .chart .axis { stroke: #d1d5db; stroke-width: 1; } .chart text { font-size: 9px; fill: var(--muted); }
 .empty { color: var(--muted); }

@@ -12,7 +12,7 @@ import { TgettyError } from '../../core/errors.js';
 import type { DaemonEvent, EventSink } from '../events.js';
 import { isLoopback } from '../metrics.js';
 import type { TokenCheck } from './auth.js';
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
+import { FAVICON_SVG, PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { PeerPoller } from './peers.js';
 import type { HostSnapshot, PoolView } from './snapshot.js';
 
@@ -120,6 +120,10 @@ export async function startHttpStatus(o: HttpStatusOptions): Promise<HttpStatusS
           return;
         case '/app.css':
           send(res, head, 200, 'text/css; charset=utf-8', PAGE_CSS);
+          return;
+        case '/favicon.svg':
+        case '/favicon.ico':
+          send(res, head, 200, 'image/svg+xml', FAVICON_SVG);
           return;
         case '/api/host':
           send(res, head, 200, 'application/json', JSON.stringify(o.snapshot()));
