@@ -13,6 +13,7 @@ import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
 import { lockDirProblem } from '../line/lock.js';
 import { DEFAULT_PATHS, type SystemPaths } from './paths.js';
+import { hostname } from 'node:os';
 import type { CliIo } from './main.js';
 
 export interface ServeOptions {
@@ -78,7 +79,13 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   let startServer: typeof startMetricsServer | undefined;
   if (o.metricsPort !== undefined) {
     const mod = await import('../daemon/metrics.js');
-    metrics = new mod.Metrics();
+    // A pool (shared records, peers, or a host name given): every series gets a `host` label.
+    const pool = target?.kind === 'postgresql' || (o.peers?.length ?? 0) > 0 || o.hostName !== undefined;
+    const recordsStatus = records?.status;
+    metrics = new mod.Metrics({
+      ...(pool ? { host: o.hostName ?? hostname() } : {}),
+      ...(target?.kind === 'postgresql' && recordsStatus !== undefined ? { recordsWaiting: () => recordsStatus().waiting?.calls ?? 0 } : {}),
+    });
     startServer = mod.startMetricsServer;
   }
   const daemon = new Daemon({
