@@ -113,6 +113,63 @@ export function eventToOp(e: DaemonEvent, run: string, host: string): RecordOp |
   }
 }
 
+/** One call's writes of a batch folded into one row change (PostgreSQL sends a batch as one statement). */
+export interface CallPatch {
+  host: string;
+  run: string;
+  callId: string;
+  line: string;
+  /** For a new row: the first write's time, or an earlier call-start. */
+  startedAt: number;
+  caller?: { callerId: string; callerName: string };
+  ringToAtaMs?: number;
+  connect?: { at: number; connect: string };
+  session?: { at: number; loginName: string; program: string; pid: number };
+  end?: { at: number; outcome: CallOutcome; exitStatus: number | null; signal: string | null; detail: string | null };
+}
+
+/**
+ * Fold writes into one patch per call, in the order the calls first appear. Applying the
+ * patches gives the row that applying the writes one by one gives: a later write of a
+ * kind replaces an earlier one, and a call-start can only move the start earlier.
+ */
+export function foldOps(ops: readonly RecordOp[]): CallPatch[] {
+  const byCall = new Map<string, CallPatch>();
+  for (const op of ops) {
+    const key = `${op.run}\0${op.callId}`;
+    let p = byCall.get(key);
+    if (p === undefined) {
+      p = { host: op.host, run: op.run, callId: op.callId, line: op.line, startedAt: op.at };
+      byCall.set(key, p);
+    }
+    switch (op.kind) {
+      case 'start':
+        p.startedAt = Math.min(p.startedAt, op.at);
+        break;
+      case 'caller':
+        p.caller = { callerId: op.callerId, callerName: op.callerName };
+        break;
+      case 'answering':
+        p.ringToAtaMs = op.ringToAtaMs;
+        break;
+      case 'connect':
+        p.connect = { at: op.at, connect: op.connect };
+        break;
+      case 'session':
+        p.session = { at: op.at, loginName: op.loginName, program: op.program, pid: op.pid };
+        break;
+      case 'end':
+        p.end = { at: op.at, outcome: op.outcome, exitStatus: op.exitStatus, signal: op.signal, detail: op.detail };
+        break;
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  }
+  return [...byCall.values()];
+}
+
 /** What both backends do. Reads and writes are async so one contract covers a network database. */
 export interface RecordStore {
   readonly backend: 'sqlite' | 'postgresql';

@@ -184,13 +184,13 @@ describe('call records pool on PostgreSQL', { skip }, () => {
     try {
       let failed = 0;
       for (let round = 0; round < 8; round++) {
-        const batch = Array.from({ length: 400 }, (_, i) => callEvents('ttyS0', `k${round}-${i}`, i)).flat();
+        const batch = Array.from({ length: 5000 }, (_, i) => callEvents('ttyS0', `k${round}-${i}`, i)).flat();
         const ops = batch.map((e) => ({ ...e })).map((e) => eventToOp(e, `kill-${round}`, 'h')!);
         const applying = store.apply(ops).then(
           () => 'ok',
           (err: unknown) => String(err),
         );
-        await sleep(20 + round * 7);
+        await sleep(5 + round * 10);
         cluster.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tgetty'");
         if ((await applying) !== 'ok') failed++;
         await sleep(50);
