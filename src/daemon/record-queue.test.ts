@@ -84,3 +84,27 @@ test('events that are not about a call are not queued', async () => {
   assert.equal(fwd.status().waiting.events, 0);
   await fwd.close(0);
 });
+
+test('status counts the waiting calls at most once a second, and estimates them past EXACT_COUNT_MAX writes', async () => {
+  const store = new FakeStore();
+  store.failBefore = 1_000_000;
+  const outbox = new MemoryOutbox();
+  let counts = 0;
+  const count = outbox.count.bind(outbox);
+  outbox.count = () => {
+    counts++;
+    return count();
+  };
+  let now = 1_000_000;
+  const fwd = new RecordForwarder({ connect: () => Promise.resolve(store), location: 'fake', outbox, spill: 'memory', run: 'r', host: 'h', retryMinMs: 60_000, now: () => now });
+  for (let i = 0; i < 4; i++) fwd.emit(start(`c${i}`, i));
+  const before = counts;
+  assert.deepEqual(fwd.status().waiting, { events: 4, calls: 4 });
+  for (let i = 0; i < 50; i++) fwd.status();
+  assert.equal(counts - before, 1, 'one count for 51 status calls within a second');
+  fwd.emit(start('c4', 5));
+  assert.deepEqual(fwd.status().waiting, { events: 5, calls: 4 }, 'the call count may be a second old');
+  now += 1000;
+  assert.deepEqual(fwd.status().waiting, { events: 5, calls: 5 });
+  await fwd.close(0);
+});

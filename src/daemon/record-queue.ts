@@ -21,6 +21,8 @@ export type Outbox = SqliteOutbox;
 export const MEMORY_OUTBOX_MAX = 10_000;
 /** Default bound of the outbox (writes; a call is about 6). */
 export const DEFAULT_MAX_WAITING = 1_000_000;
+/** Above this many writes waiting, `status` estimates the calls (6 writes each) instead of counting. */
+export const EXACT_COUNT_MAX = 100_000;
 
 /** A bounded in-memory outbox: for a daemon whose local records file cannot be opened. */
 export class MemoryOutbox implements Outbox {
@@ -219,14 +221,31 @@ export class RecordForwarder implements EventSink {
     this.timer.unref();
   }
 
-  status(): ForwarderStatus {
-    let waiting = { events: this.waiting, calls: 0 };
-    try {
-      waiting = this.o.outbox.count();
-      this.waiting = waiting.events;
-    } catch {
-      // keep the counter
+  /**
+   * Counting the distinct calls scans the outbox: done at most once a second, and only up to
+   * EXACT_COUNT_MAX writes (above, estimated at 6 writes a call), so a status page open
+   * during a long outage never stalls the event loop.
+   */
+  private countCache: { at: number; calls: number } | undefined;
+
+  private waitingNow(): { events: number; calls: number } {
+    if (this.waiting === 0) return { events: 0, calls: 0 };
+    if (this.waiting > EXACT_COUNT_MAX) return { events: this.waiting, calls: Math.ceil(this.waiting / 6) };
+    const now = this.now();
+    if (this.countCache === undefined || now - this.countCache.at >= 1000) {
+      try {
+        const c = this.o.outbox.count();
+        this.waiting = c.events;
+        this.countCache = { at: now, calls: c.calls };
+      } catch {
+        return { events: this.waiting, calls: this.countCache?.calls ?? 0 };
+      }
     }
+    return { events: this.waiting, calls: Math.min(this.countCache.calls, this.waiting) };
+  }
+
+  status(): ForwarderStatus {
+    const waiting = this.waitingNow();
     return {
       backend: 'postgresql',
       location: this.o.location,
