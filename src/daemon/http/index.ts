@@ -36,6 +36,8 @@ export interface PageOptions {
 }
 
 const DAY = 86_400_000;
+/** The page reads the call records at most this often. */
+export const RECORDS_EVERY_MS = 300;
 
 export async function startPage(o: PageOptions): Promise<HttpStatusServer> {
   const { host, port } = parseListen(o.listen);
@@ -51,17 +53,52 @@ export async function startPage(o: PageOptions): Promise<HttpStatusServer> {
   const name = o.host ?? hostname();
   const late: { server?: HttpStatusServer } = {};
   const peers = o.peers !== undefined && o.peers.length > 0 ? new PeerPoller(o.peers, { ...(token !== undefined ? { token } : {}), onChange: () => late.server?.changed() }) : undefined;
-  const snapshot = () => {
-    const now = Date.now();
+  // The records are read at most every RECORDS_EVERY_MS (the status board on every push):
+  // 64 busy lines must not mean 20 queries a second on the daemon's event loop. A call event
+  // marks them stale; a push that had to use stale rows is followed by one more.
+  let cache: { at: number; rows: CallRow[] } | undefined;
+  let stale = true;
+  let trailing: NodeJS.Timeout | undefined;
+  const rowsNow = (now: number): CallRow[] => {
+    if (cache !== undefined && (!stale || now - cache.at < RECORDS_EVERY_MS)) {
+      if (stale && trailing === undefined) {
+        trailing = setTimeout(() => {
+          trailing = undefined;
+          late.server?.changed();
+        }, RECORDS_EVERY_MS - (now - cache.at));
+        trailing.unref();
+      }
+      return cache.rows;
+    }
     let rows: CallRow[] = [];
     try {
       rows = o.calls?.({ since: now - DAY, limit: 20_000 }) ?? [];
     } catch (err) {
       o.log?.error('http status page: cannot read the call records', { err });
     }
-    return buildSnapshot({ host: name, status: o.status(), rows, now });
+    cache = { at: now, rows };
+    stale = false;
+    return rows;
+  };
+  const snapshot = () => {
+    const now = Date.now();
+    return buildSnapshot({ host: name, status: o.status(), rows: rowsNow(now), now });
   };
   const server = await startHttpStatus({ host, port, ...(auth !== undefined ? { auth } : {}), snapshot, ...(peers !== undefined ? { peers } : {}), ...(o.log !== undefined ? { log: o.log } : {}) });
   late.server = server;
-  return server;
+  return {
+    ...server,
+    port: server.port,
+    url: server.url,
+    sink: {
+      emit(e: DaemonEvent) {
+        if (e.type.startsWith('call-')) stale = true;
+        server.sink.emit(e);
+      },
+    },
+    close: async () => {
+      if (trailing !== undefined) clearTimeout(trailing);
+      await server.close();
+    },
+  };
 }
