@@ -4,7 +4,8 @@
  * daemon writes (WAL). A missing file is not an error: no calls were recorded yet.
  */
 import { CallRecordsReader } from '../daemon/records.js';
-import type { CallRow } from '../daemon/records.js';
+import type { CallQuery, CallRow, SummaryRow } from '../daemon/records.js';
+import { CALL_OUTCOMES, type CallOutcome } from '../daemon/events.js';
 import { isTgettyError } from '../core/errors.js';
 import { formatDuration, formatTable } from './table.js';
 
@@ -14,6 +15,12 @@ export interface CallsOptions {
   since?: string;
   json: boolean;
   limit?: number;
+  /** Exact host (the rows of a pool; SQLite rows carry the host that wrote them). */
+  host?: string;
+  /** An outcome, or `unfinished`. */
+  outcome?: string;
+  /** Per host and line: calls, answered, failed, mean duration. */
+  summary?: boolean;
   out: (s: string) => void;
   err: (s: string) => void;
   /** "Now" for relative --since (ms since the epoch); default Date.now(). */
@@ -101,26 +108,81 @@ const COLUMNS: readonly [string, (r: CallRow) => string][] = [
 /** Control characters in caller names or connect strings would break the table (and the terminal). */
 const clean = (s: string): string => (s === '' ? '-' : s.replace(/[\x00-\x1f\x7f]/g, '?'));  
 
-export function formatCallsTable(rows: readonly CallRow[]): string {
-  return formatTable(COLUMNS.map(([h]) => h), rows.map((r) => COLUMNS.map(([, f]) => clean(f(r)))));
+/** The table; `withHost` adds a HOST column (the pool: rows of several hosts). */
+export function formatCallsTable(rows: readonly CallRow[], withHost = false): string {
+  const cols: (readonly [string, (r: CallRow) => string])[] = [...COLUMNS];
+  if (withHost) cols.splice(1, 0, ['HOST', (r) => r.host ?? '-']);
+  return formatTable(cols.map(([h]) => h), rows.map((r) => cols.map(([, f]) => clean(f(r)))));
 }
 
-export function callsCommand(o: CallsOptions): number {
+export function formatSummary(rows: readonly SummaryRow[]): string {
+  const mean = (v: number | null, f: (x: number) => string): string => (v === null ? '-' : f(v));
+  return formatTable(
+    ['HOST', 'LINE', 'CALLS', 'ANSWERED', 'FAILED', 'MEAN DURATION', 'MEAN RING-ATA'],
+    rows.map((r) => [
+      r.host ?? '-',
+      r.line,
+      String(r.calls),
+      String(r.answered),
+      String(r.failed),
+      mean(r.meanDurationS, (x) => formatDuration(Math.round(x) * 1000)),
+      mean(r.meanRingToAtaMs, (x) => `${Math.round(x)} ms`),
+    ].map(clean)),
+  );
+}
+
+/** The options as a query; prints the usage error and gives exit code 2 when one is bad. */
+export function callsQuery(o: CallsOptions): { ok: true; q: CallQuery } | { ok: false; code: number } {
   const now = o.now ?? Date.now();
   let since: number | undefined;
   if (o.since !== undefined) {
     const r = parseSince(o.since, now);
     if (!r.ok) {
       o.err(`tgetty calls: ${r.message}\n`);
-      return 2;
+      return { ok: false, code: 2 };
     }
     since = r.ms;
   }
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) {
     o.err(`tgetty calls: bad --limit '${o.limit}': expected a whole number of at least 1\n`);
-    return 2;
+    return { ok: false, code: 2 };
+  }
+  if (o.outcome !== undefined && o.outcome !== 'unfinished' && !CALL_OUTCOMES.includes(o.outcome as CallOutcome)) {
+    o.err(`tgetty calls: bad --outcome '${clean(o.outcome)}': expected one of ${[...CALL_OUTCOMES, 'unfinished'].join(', ')}\n`);
+    return { ok: false, code: 2 };
   }
   const line = o.line?.replace(/^\/dev\//, '');
+  return {
+    ok: true,
+    q: {
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(line !== undefined ? { line } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(o.outcome !== undefined ? { outcome: o.outcome as CallOutcome | 'unfinished' } : {}),
+      ...(o.limit !== undefined && o.summary !== true ? { limit: o.limit } : {}),
+    },
+  };
+}
+
+/** Print rows or a summary as the options ask. */
+export function printCalls(o: CallsOptions, result: { rows?: readonly CallRow[]; summary?: readonly SummaryRow[] }, withHost: boolean): number {
+  const data = result.summary ?? result.rows ?? [];
+  if (o.json) {
+    o.out(`${JSON.stringify(data, null, 2)}\n`);
+    return 0;
+  }
+  if (data.length === 0) {
+    o.out('no calls match\n');
+    return 0;
+  }
+  o.out(result.summary !== undefined ? formatSummary(result.summary) : formatCallsTable(result.rows ?? [], withHost));
+  return 0;
+}
+
+export function callsCommand(o: CallsOptions): number {
+  const parsed = callsQuery(o);
+  if (!parsed.ok) return parsed.code;
+  const q = parsed.q;
 
   let reader: CallRecordsReader;
   try {
@@ -135,23 +197,14 @@ export function callsCommand(o: CallsOptions): number {
     o.err(`tgetty calls: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  let rows: CallRow[];
+  let result: { rows?: CallRow[]; summary?: SummaryRow[] };
   try {
-    rows = reader.query({ ...(line !== undefined ? { line } : {}), ...(since !== undefined ? { since } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+    result = o.summary === true ? { summary: reader.summary(q) } : { rows: reader.query(q) };
   } catch (err) {
     o.err(`tgetty calls: cannot read ${o.records}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
     reader.close();
   }
-  if (o.json) {
-    o.out(`${JSON.stringify(rows, null, 2)}\n`);
-    return 0;
-  }
-  if (rows.length === 0) {
-    o.out('no calls match\n');
-    return 0;
-  }
-  o.out(formatCallsTable(rows));
-  return 0;
+  return printCalls(o, result, false);
 }

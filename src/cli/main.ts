@@ -269,6 +269,12 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--metrics-host <addr>', 'address for --metrics-port', '127.0.0.1')
     .option('--metrics-allow-remote', 'allow a non-loopback --metrics-host')
     .option('--no-records', 'do not keep call records')
+    .option('--host-name <name>', "this host's name in the call records and on the web page (default: the system's host name)")
+    .option('--http <[address:]port>', 'serve the read-only web status page (a bare port: 127.0.0.1; any other address needs --http-auth-file)')
+    .option('--http-auth-file <file>', "the token hash for the page ('tgetty token FILE' writes one); required off loopback")
+    .option('--peer <url>', 'another tgetty serve --http to show on the page (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--peer-token-file <file>', 'the token to send to the peers (the raw token, one line)')
+    .option('--records-spool <file>', `with a postgresql:// --records: the local SQLite copy where rows wait while the database is away (default ${DEFAULT_PATHS.records})`)
     .option('--log-format <format>', 'per-line log format: text or json', 'text');
   addMgettyOptions(serve);
   addPathOptions(serve);
@@ -284,6 +290,13 @@ function build(io: CliIo, result: { code: number }): Command {
       ...(typeof opts.metricsHost === 'string' ? { metricsHost: opts.metricsHost } : {}),
       metricsAllowRemote: opts.metricsAllowRemote === true,
       noRecords: opts.records === false,
+      ...recordsSetting(opts),
+      ...(typeof opts.recordsSpool === 'string' ? { recordsSpool: opts.recordsSpool } : {}),
+      ...(typeof opts.hostName === 'string' ? { hostName: opts.hostName } : {}),
+      ...(typeof opts.http === 'string' ? { http: opts.http } : {}),
+      ...(typeof opts.httpAuthFile === 'string' ? { httpAuthFile: opts.httpAuthFile } : {}),
+      ...(Array.isArray(opts.peer) ? { peers: opts.peer as string[] } : {}),
+      ...(typeof opts.peerTokenFile === 'string' ? { peerTokenFile: opts.peerTokenFile } : {}),
       version: version(),
       io,
     });
@@ -310,23 +323,40 @@ function build(io: CliIo, result: { code: number }): Command {
 
   program
     .command('calls')
-    .description('list call records')
-    .option('--records <file>', `call records database (default ${DEFAULT_PATHS.records})`)
+    .description('list call records (a file, or the pool in PostgreSQL)')
+    .option('--records <file|url>', `call records: an SQLite file or a postgresql://user@host/db URL (default: TGETTY_RECORDS, else ${DEFAULT_PATHS.records})`)
+    .option('--host <host>', 'only calls recorded by this host')
     .option('--line <line>', 'only this line')
     .option('--since <time>', 'only calls since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
+    .option('--outcome <outcome>', 'only calls that ended so (completed, denied, missed, ..., or unfinished)')
     .option('--limit <n>', 'at most this many rows', (v) => positiveInt(v, '--limit'))
+    .option('--summary', 'per host and line: calls, answered, failed, mean duration')
     .option('--json', 'machine-readable output')
     .action(async (opts: Record<string, unknown>) => {
-      const { callsCommand } = await import('./calls.js');
-      result.code = callsCommand({
-        records: pathsFrom(opts).records,
+      const { anyCallsCommand } = await import('./calls-pool.js');
+      const setting = recordsSetting(opts);
+      result.code = await anyCallsCommand({
+        records: setting.records ?? pathsFrom(opts).records,
+        ...(setting.recordsFrom !== undefined ? { recordsFrom: setting.recordsFrom } : {}),
+        ...(typeof opts.host === 'string' ? { host: opts.host } : {}),
         ...(typeof opts.line === 'string' ? { line: opts.line } : {}),
         ...(typeof opts.since === 'string' ? { since: opts.since } : {}),
+        ...(typeof opts.outcome === 'string' ? { outcome: opts.outcome } : {}),
         ...(typeof opts.limit === 'number' ? { limit: opts.limit } : {}),
+        summary: opts.summary === true,
         json: opts.json === true,
         out: io.out,
         err: io.err,
       });
+    });
+
+  program
+    .command('token')
+    .description('make a token for the web status page: writes its hash to FILE (mode 0600) and prints the token once')
+    .argument('<file>', 'where the hash goes (give it to serve --http-auth-file)')
+    .action(async (file: string) => {
+      const { httpTokenCommand } = await import('./http-token.js');
+      result.code = httpTokenCommand({ file, out: io.out, err: io.err });
     });
 
   program
@@ -380,6 +410,14 @@ function printable(s: string): string {
 /** A repeatable option: every value, in order. */
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
+}
+
+/** `--records` wins over TGETTY_RECORDS; with neither, the default file (paths.records). */
+function recordsSetting(opts: Record<string, unknown>): { records?: string; recordsFrom?: string } {
+  if (typeof opts.records === 'string') return { records: opts.records, recordsFrom: '--records' };
+  const env = process.env.TGETTY_RECORDS;
+  if (env !== undefined && env !== '') return { records: env, recordsFrom: 'TGETTY_RECORDS' };
+  return {};
 }
 
 function positiveInt(v: string, name: string): number {

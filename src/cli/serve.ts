@@ -3,14 +3,17 @@
  * status socket, sd_notify and the signals (HUP = reload, TERM/INT = stop).
  */
 import { Daemon } from '../daemon/daemon.js';
-import { CallRecords } from '../daemon/records.js';
+import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
+import { parseRecordsTarget } from '../daemon/record-store.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
+import type { HttpStatusServer } from '../daemon/http/server.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
 import { lockDirProblem } from '../line/lock.js';
-import type { SystemPaths } from './paths.js';
+import { DEFAULT_PATHS, type SystemPaths } from './paths.js';
+import { hostname } from 'node:os';
 import type { CliIo } from './io.js';
 
 export interface ServeOptions {
@@ -21,8 +24,21 @@ export interface ServeOptions {
   metricsPort?: number;
   metricsHost?: string;
   metricsAllowRemote?: boolean;
-  /** Run without the SQLite call records. */
+  /** Run without the call records. */
   noRecords?: boolean;
+  /** A file (SQLite) or a postgresql:// URL; default paths.records. */
+  records?: string;
+  /** Said in errors about `records` (`--records` or `TGETTY_RECORDS`). */
+  recordsFrom?: string;
+  /** With a PostgreSQL `records`: the local SQLite copy and outbox; default paths.records. */
+  recordsSpool?: string;
+  /** This host's name in the records and on the page; default os.hostname(). */
+  hostName?: string;
+  /** The web status page: PORT or ADDRESS:PORT (off when absent). */
+  http?: string;
+  httpAuthFile?: string;
+  peers?: string[];
+  peerTokenFile?: string;
   version: string;
   io: CliIo;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
@@ -40,24 +56,36 @@ function takeSystemdEnv(): NodeJS.ProcessEnv {
 }
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
+  // A records value with an unknown scheme is a usage error before anything starts (thrown: exit 2).
+  const target = o.noRecords === true ? undefined : parseRecordsTarget(o.records ?? o.paths.records, o.recordsFrom ?? '--records');
   const sdEnv = takeSystemdEnv();
   const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
-  let records: CallRecords | undefined;
-  if (o.noRecords !== true) {
-    try {
-      records = CallRecords.open(o.paths.records, { log });
-    } catch (err) {
-      log.error('call records disabled', { err });
-      o.io.err(`tgetty serve: call records disabled: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
+  let records: RecordsSetup | undefined;
+  if (target?.kind === 'postgresql' && o.recordsFrom !== 'TGETTY_RECORDS' && /^[^:]+:\/\/[^/@:]*:[^@/]+@/.test(target.url)) {
+    // /proc/PID/cmdline is readable by every local user.
+    o.io.err(`tgetty serve: warning: the password in --records is visible to every local user (ps); put the URL in TGETTY_RECORDS in a mode 0600 environment file instead\n`);
+  }
+  if (target !== undefined) {
+    // paths.records holds the URL when --records gave one: the spool is then the default file.
+    const spoolFile = o.recordsSpool ?? (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.paths.records) ? DEFAULT_PATHS.records : o.paths.records);
+    records = setupRecords({ target, spoolFile, log, ...(o.hostName !== undefined ? { host: o.hostName } : {}), warn: (m) => o.io.err(`tgetty serve: ${m}\n`) });
   }
   // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
   // work on every state change of every line.
+  // The page's sink exists before the daemon; the page itself starts once the lines run.
+  const { LateSink } = await import('../daemon/http/index.js');
+  const pageSink = new LateSink();
   let metrics: Metrics | undefined;
   let startServer: typeof startMetricsServer | undefined;
   if (o.metricsPort !== undefined) {
     const mod = await import('../daemon/metrics.js');
-    metrics = new mod.Metrics();
+    // A pool (shared records, peers, or a host name given): every series gets a `host` label.
+    const pool = target?.kind === 'postgresql' || (o.peers?.length ?? 0) > 0 || o.hostName !== undefined;
+    const recordsStatus = records?.status;
+    metrics = new mod.Metrics({
+      ...(pool ? { host: o.hostName ?? hostname() } : {}),
+      ...(target?.kind === 'postgresql' && recordsStatus !== undefined ? { recordsWaiting: () => recordsStatus().waiting?.calls ?? 0 } : {}),
+    });
     startServer = mod.startMetricsServer;
   }
   const daemon = new Daemon({
@@ -65,15 +93,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     ...(o.lines !== undefined ? { lines: o.lines } : {}),
     overrides: o.overrides,
     logFormat: o.logFormat,
-    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records !== undefined ? [records] : [])],
+    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? []), ...(o.http !== undefined ? [pageSink] : [])],
     version: o.version,
     log,
+    ...(records !== undefined ? { recordsStatus: records.status } : {}),
   });
   try {
     daemon.start();
   } catch (err) {
     o.io.err(`tgetty serve: ${err instanceof Error ? err.message : String(err)}\n`);
-    records?.close();
+    await records?.close();
     log.close();
     return 1;
   }
@@ -129,6 +158,30 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
 
+  let page: HttpStatusServer | undefined;
+  if (o.http !== undefined) {
+    try {
+      const { startPage } = await import('../daemon/http/index.js');
+      const local = records?.local;
+      page = await startPage({
+        listen: o.http,
+        ...(o.httpAuthFile !== undefined ? { authFile: o.httpAuthFile } : {}),
+        ...(o.peers !== undefined ? { peers: o.peers } : {}),
+        ...(o.peerTokenFile !== undefined ? { peerTokenFile: o.peerTokenFile } : {}),
+        status: () => daemon.status(),
+        ...(o.hostName !== undefined ? { host: o.hostName } : {}),
+        ...(local !== undefined ? { calls: (q) => local.query(q) } : {}),
+        log,
+      });
+      pageSink.target = page.sink;
+      log.mesg(`web status page on ${page.url}`);
+      o.io.out(`tgetty serve: web status page on ${page.url}\n`);
+    } catch (err) {
+      log.error('web status page disabled', { err });
+      o.io.err(`tgetty serve: web status page disabled: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+
   const watchdog = sd.startWatchdog(sdEnv);
   sd.ready(sdEnv);
   sd.status(`serving ${daemon.lines.length} line(s)`, sdEnv);
@@ -159,6 +212,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   await daemon.stop();
   await statusServer?.close();
   await metricsServer?.close();
-  records?.close();
+  await page?.close();
+  await records?.close();
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { isTgettyError } from '../core/errors.js';
 import { formatDuration, formatTable } from './table.js';
-import type { DaemonStatus, LineStatus } from '../daemon/events.js';
+import type { DaemonStatus, LineStatus, RecordsStatus } from '../daemon/events.js';
 import { RELOAD_REJECTED, queryDaemon } from '../daemon/status-server.js';
 import type { StatusRequest, StatusResponse } from '../daemon/status-server.js';
 
@@ -53,11 +53,24 @@ function stateOf(l: LineStatus, now: number): string {
   return l.detail !== undefined && l.detail !== '' ? `${l.state} (${l.detail})` : l.state;
 }
 
+/** One line about the call records: where they go, and for a pool how many rows wait. */
+export function recordsLine(r: RecordsStatus): string {
+  if (r.backend === 'sqlite') {
+    return `records ${printable(r.location)}${r.errors !== undefined && r.errors > 0 ? ` (${r.errors} failed write(s), last: ${printable(r.lastError ?? '?')})` : ''}`;
+  }
+  const w = r.waiting ?? { events: 0, calls: 0 };
+  const waiting = `${w.calls} call row(s) waiting (${w.events} write(s)) in ${printable(r.spill ?? '?')}`;
+  const state = r.connected === true ? 'connected' : `not reachable: ${printable(r.lastError ?? 'connecting')}`;
+  const dropped = r.dropped !== undefined && r.dropped > 0 ? `, ${r.dropped} write(s) dropped (outbox full)` : '';
+  return `records ${printable(r.location)}: ${state}; ${waiting}${dropped}`;
+}
+
 /** The human table (exported for tests). */
 export function formatStatus(st: DaemonStatus, now: number): string {
   const out: string[] = [];
   out.push(`tgetty ${printable(st.version)}, pid ${st.pid}, up ${formatDuration(now - st.startedAt)}`);
   out.push(`config ${printable(st.configDir)}, loaded ${formatDuration(now - st.configLoadedAt)} ago`);
+  if (st.records !== undefined) out.push(recordsLine(st.records));
   if (st.lastReloadError !== undefined) out.push(`last reload: ${RELOAD_REJECTED}:`, ...problemLines(st.lastReloadError.split('\n')));
   out.push('');
   if (st.lines.length === 0) {

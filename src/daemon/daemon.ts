@@ -18,7 +18,7 @@ import { lineName, systemRunnerDeps } from '../session/single-line.js';
 import { takeOver } from '../login/takeover.js';
 import { LineSupervisor } from './line-supervisor.js';
 import type { RestartPolicyConfig } from './restart-policy.js';
-import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink } from './events.js';
+import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink, type RecordsStatus } from './events.js';
 import { fullGc } from './gc.js';
 import { HeapTrimmer } from './heap-trim.js';
 import { canTrimMalloc, mallocTrim } from '../os/malloc.js';
@@ -44,6 +44,8 @@ export interface DaemonOptions {
    * Default true.
    */
   trimHeap?: boolean;
+  /** Where the call records go, for `status` (absent: no records). */
+  recordsStatus?: () => RecordsStatus;
 }
 
 interface Planned {
@@ -253,6 +255,7 @@ export class Daemon {
       configLoadedAt: this.configLoadedAt,
       ...(this.lastReloadError !== undefined ? { lastReloadError: this.lastReloadError } : {}),
       ...(this.trimmer !== undefined ? { heapTrim: this.trimmer.stats() } : {}),
+      ...(this.o.recordsStatus !== undefined ? { records: this.o.recordsStatus() } : {}),
       lines: this.board.snapshot(),
     };
   }

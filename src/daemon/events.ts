@@ -142,6 +142,25 @@ export interface HeapTrimStats {
   collectTotalMs: number;
 }
 
+/** Where the call records go, and (for a PostgreSQL pool) how many rows wait to be sent. */
+export interface RecordsStatus {
+  backend: 'sqlite' | 'postgresql';
+  /** The file, or the URL without its password. */
+  location: string;
+  /** PostgreSQL: is the last send (or connect) good? */
+  connected?: boolean;
+  /** PostgreSQL: writes (events) waiting in the local outbox, and the calls they belong to. */
+  waiting?: { events: number; calls: number };
+  /** PostgreSQL: where they wait (the local SQLite file, or `memory`). */
+  spill?: string;
+  sent?: number;
+  dropped?: number;
+  /** SQLite: failed writes since start. */
+  errors?: number;
+  lastError?: string;
+  lastSentAt?: number;
+}
+
 export interface DaemonStatus {
   pid: number;
   version: string;
@@ -152,6 +171,8 @@ export interface DaemonStatus {
   lastReloadError?: string;
   /** The heap trims after calls (a full collection each: a pause of the whole daemon); absent when off. */
   heapTrim?: HeapTrimStats;
+  /** Absent when the daemon runs without records. */
+  records?: RecordsStatus;
   lines: LineStatus[];
 }
 

@@ -20,6 +20,10 @@ export const ANSWER_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 
 export interface MetricsOptions {
   /** Add prom-client's default process metrics (polls; see the module comment). Default false. */
   processMetrics?: boolean;
+  /** In a pool: this host's name as a `host` label on every series (so one dashboard can sum the pool). */
+  host?: string;
+  /** In a pool: the call rows waiting to be sent to the shared database (tgetty_records_waiting_calls). */
+  recordsWaiting?: () => number;
 }
 
 export class Metrics implements EventSink {
@@ -55,6 +59,18 @@ export class Metrics implements EventSink {
       registers,
     });
     this.sessions = new Gauge({ name: 'tgetty_sessions_active', help: 'Login programs (login, pppd, ...) running now.', registers });
+    if (opts.recordsWaiting !== undefined) {
+      const waiting = opts.recordsWaiting;
+      new Gauge({
+        name: 'tgetty_records_waiting_calls',
+        help: 'Call rows waiting in the local outbox for the shared (PostgreSQL) records database.',
+        registers,
+        collect() {
+          this.set(waiting());
+        },
+      });
+    }
+    if (opts.host !== undefined) this.registry.setDefaultLabels({ host: opts.host });
     if (opts.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -76,6 +76,7 @@ test('a realistic sequence of events gives one complete row per call', (t) => {
     const { id: _id, run, ...c1 } = c.get('c1')!;
     assert.equal(run, rec.run);
     assert.deepEqual(c1, {
+      host: rec.host,
       callId: 'c1',
       line: 'ttyS0',
       startedAt: T0,
@@ -169,7 +170,10 @@ test('the file is created 0640 in a 0750 directory, in WAL mode, with a schema v
   const db = new Database(file, { readonly: true });
   try {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: RECORDS_SCHEMA_VERSION }]);
+    assert.deepEqual(
+      db.prepare('SELECT version FROM schema_version ORDER BY version').all(),
+      Array.from({ length: RECORDS_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })),
+    );
   } finally {
     db.close();
   }
@@ -196,7 +200,7 @@ test('reopening keeps the rows and the schema; a new run never updates the old r
   }
   const db = new Database(file, { readonly: true });
   try {
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n, 1, 'migrations ran once');
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n, RECORDS_SCHEMA_VERSION, 'migrations ran once');
   } finally {
     db.close();
   }
@@ -493,4 +497,24 @@ test('a user who may not write the directory can still read a closed WAL file', 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '["n"]');
   assert.equal(existsSync(`${file}-shm`), false, 'the reader left nothing behind');
+});
+
+test('a schema 1 file (before the pool) is upgraded in place: old rows kept with no host, new rows get one', (t) => {
+  const file = join(tempDir(t), 'calls.sqlite');
+  const v1 = new Database(file);
+  v1.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL);
+    INSERT INTO schema_version VALUES (1, 0);
+    CREATE TABLE calls (id INTEGER PRIMARY KEY, run TEXT NOT NULL, call_id TEXT NOT NULL, line TEXT NOT NULL, started_at INTEGER NOT NULL,
+      caller_id TEXT, caller_name TEXT, ring_to_ata_ms INTEGER, connect_at INTEGER, connect TEXT, session_at INTEGER, login_name TEXT,
+      program TEXT, pid INTEGER, ended_at INTEGER, duration_s REAL, outcome TEXT, exit_status INTEGER, signal TEXT, detail TEXT, UNIQUE (run, call_id));
+    INSERT INTO calls (run, call_id, line, started_at) VALUES ('old', '1', 'ttyS0', ${T0});`);
+  v1.close();
+  const rec = CallRecords.open(file, { host: 'pi7' });
+  try {
+    rec.emit({ type: 'call-start', line: 'ttyS1', callId: '1', at: T0 + 1000 });
+    assert.deepEqual(rec.query().map((r) => [r.run === rec.run ? 'new' : r.run, r.host]), [['new', 'pi7'], ['old', null]]);
+    assert.deepEqual(rec.outbox().count(), { events: 0, calls: 0 });
+  } finally {
+    rec.close();
+  }
 });

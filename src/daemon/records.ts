@@ -11,14 +11,19 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, constants as fsc } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
-import type { CallOutcome, DaemonEvent, EventSink } from './events.js';
+import type { DaemonEvent, EventSink } from './events.js';
+import { SUMMARY_SELECT, eventToOp, whereClause } from './record-store.js';
+import type { CallQuery, CallRow, RecordOp, RecordStore, SummaryRow } from './record-store.js';
+
+export type { CallQuery, CallRow, SummaryRow } from './record-store.js';
 
 export const DEFAULT_RECORDS_FILE = '/var/lib/tgetty/calls.sqlite';
 
 /** The newest schema this code knows. Bump it and append to MIGRATIONS together. */
-export const RECORDS_SCHEMA_VERSION = 1;
+export const RECORDS_SCHEMA_VERSION = 2;
 
 /** The writer's SQLite page cache, KiB (SQLite's default is 2000). */
 export const RECORDS_CACHE_KIB = 256;
@@ -50,44 +55,16 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX calls_started ON calls (started_at);
    CREATE INDEX calls_line_started ON calls (line, started_at);`,
+  // 2: the pool (PostgreSQL) stores the host; locally it is this host. The outbox holds the
+  // writes still to be sent to a PostgreSQL database (record-queue.ts), in order.
+  `ALTER TABLE calls ADD COLUMN host TEXT;
+   CREATE TABLE outbox (
+     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+     run     TEXT NOT NULL,
+     call_id TEXT NOT NULL,
+     op      TEXT NOT NULL
+   );`,
 ];
-
-/** One call as stored. Times are ms since the epoch; null = not (yet) known. */
-export interface CallRow {
-  id: number;
-  /** The daemon run that wrote the row (a UUID per open()); call ids are unique only within a run. */
-  run: string;
-  callId: string;
-  line: string;
-  /** First sign of the call; for a row first seen mid-call, the time of its first recorded event. */
-  startedAt: number;
-  callerId: string | null;
-  callerName: string | null;
-  ringToAtaMs: number | null;
-  connectAt: number | null;
-  connect: string | null;
-  sessionAt: number | null;
-  /** The login name, or `/AutoPPP/`. */
-  loginName: string | null;
-  program: string | null;
-  pid: number | null;
-  endedAt: number | null;
-  /** endedAt - startedAt in seconds. */
-  durationS: number | null;
-  /** null while the call runs, or when the daemon died during it. */
-  outcome: CallOutcome | null;
-  exitStatus: number | null;
-  signal: string | null;
-  detail: string | null;
-}
-
-export interface CallQuery {
-  /** Exact line name (`ttyS0`). */
-  line?: string;
-  /** Calls that started at or after this time (ms since the epoch). */
-  since?: number;
-  limit?: number;
-}
 
 export interface RecordsLog {
   error(msg: string, fields?: Record<string, unknown>): void;
@@ -97,32 +74,28 @@ export interface CallRecordsOptions {
   log?: RecordsLog;
   /** How long a write waits for a lock held by another connection; default 1000 ms. */
   busyTimeoutMs?: number;
+  /** Stored in every row; default os.hostname(). */
+  host?: string;
 }
 
-const SELECT_COLUMNS = `id, run, call_id AS callId, line, started_at AS startedAt, caller_id AS callerId,
+const SELECT_COLUMNS = `id, host, run, call_id AS callId, line, started_at AS startedAt, caller_id AS callerId,
   caller_name AS callerName, ring_to_ata_ms AS ringToAtaMs, connect_at AS connectAt, connect,
   session_at AS sessionAt, login_name AS loginName, program, pid, ended_at AS endedAt,
   duration_s AS durationS, outcome, exit_status AS exitStatus, signal, detail`;
 
 function queryCalls(db: Database.Database, q: CallQuery): CallRow[] {
-  const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (q.line !== undefined) {
-    where.push('line = @line');
-    params.line = q.line;
-  }
-  if (q.since !== undefined) {
-    where.push('started_at >= @since');
-    params.since = Math.floor(q.since);
-  }
-  let sql = `SELECT ${SELECT_COLUMNS} FROM calls`;
-  if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
-  sql += ' ORDER BY started_at DESC, id DESC';
+  const w = whereClause(q, () => '?');
+  let sql = `SELECT ${SELECT_COLUMNS} FROM calls${w.sql} ORDER BY started_at DESC, id DESC`;
   if (q.limit !== undefined) {
-    sql += ' LIMIT @limit';
-    params.limit = Math.max(0, Math.floor(q.limit));
+    sql += ' LIMIT ?';
+    w.params.push(Math.max(0, Math.floor(q.limit)));
   }
-  return db.prepare(sql).all(params) as CallRow[];
+  return db.prepare(sql).all(...w.params) as CallRow[];
+}
+
+function summaryOf(db: Database.Database, q: CallQuery): SummaryRow[] {
+  const w = whereClause(q, () => '?');
+  return db.prepare(`SELECT ${SUMMARY_SELECT} FROM calls${w.sql} GROUP BY host, line ORDER BY host, line`).all(...w.params) as SummaryRow[];
 }
 
 function userTables(db: Database.Database): string[] {
@@ -180,34 +153,21 @@ function createFile(file: string): void {
 
 type Stmt = Database.Statement;
 
-export class CallRecords implements EventSink {
-  readonly file: string;
-  /** This writer's run id (stored in every row it writes). */
-  readonly run: string;
-  private readonly db: Database.Database;
-  private readonly log: RecordsLog | undefined;
-  private readonly stmts: Record<'start' | 'caller' | 'answering' | 'connect' | 'session' | 'end', Stmt>;
-  private closed = false;
-  private errors = 0;
-  private writes = 0;
-  private failing = 0;
-  private last: string | undefined;
+/** The prepared UPSERTs: one per RecordOp kind, each inserting the row if the call is unknown. */
+class OpWriter {
+  private readonly stmts: Record<RecordOp['kind'], Stmt>;
 
-  private constructor(file: string, db: Database.Database, log: RecordsLog | undefined) {
-    this.file = file;
-    this.db = db;
-    this.log = log;
-    this.run = randomUUID();
+  constructor(db: Database.Database) {
     // Each statement inserts the row if the call is unknown, so no event is lost for want of a call-start.
     const upsert = (cols: string[], update: string): Stmt =>
       db.prepare(
-        `INSERT INTO calls (run, call_id, line, started_at${cols.map((c) => `, ${c}`).join('')})
-         VALUES (@run, @callId, @line, @at${cols.map((c) => `, @${c}`).join('')})
+        `INSERT INTO calls (host, run, call_id, line, started_at${cols.map((c) => `, ${c}`).join('')})
+         VALUES (@host, @run, @callId, @line, @at${cols.map((c) => `, @${c}`).join('')})
          ON CONFLICT (run, call_id) DO UPDATE SET ${update}`,
       );
     this.stmts = {
       start: db.prepare(
-        `INSERT INTO calls (run, call_id, line, started_at) VALUES (@run, @callId, @line, @at)
+        `INSERT INTO calls (host, run, call_id, line, started_at) VALUES (@host, @run, @callId, @line, @at)
          ON CONFLICT (run, call_id) DO UPDATE SET started_at = MIN(started_at, excluded.started_at)`,
       ),
       caller: upsert(['caller_id', 'caller_name'], 'caller_id = excluded.caller_id, caller_name = excluded.caller_name'),
@@ -223,6 +183,84 @@ export class CallRecords implements EventSink {
          exit_status = excluded.exit_status, signal = excluded.signal, detail = excluded.detail`,
       ),
     };
+  }
+
+  run(op: RecordOp): void {
+    const base = { host: op.host, run: op.run, callId: op.callId, line: op.line, at: op.at };
+    switch (op.kind) {
+      case 'start':
+        this.stmts.start.run(base);
+        return;
+      case 'caller':
+        this.stmts.caller.run({ ...base, caller_id: op.callerId, caller_name: op.callerName });
+        return;
+      case 'answering':
+        this.stmts.answering.run({ ...base, ring_to_ata_ms: op.ringToAtaMs });
+        return;
+      case 'connect':
+        this.stmts.connect.run({ ...base, connect_at: op.at, connect: op.connect });
+        return;
+      case 'session':
+        this.stmts.session.run({ ...base, session_at: op.at, login_name: op.loginName, program: op.program, pid: op.pid });
+        return;
+      case 'end':
+        this.stmts.end.run({
+          ...base,
+          ended_at: op.at,
+          duration_s: 0, // only used when the row is new: start unknown, so start = end
+          outcome: op.outcome,
+          exit_status: op.exitStatus,
+          signal: op.signal,
+          detail: op.detail,
+        });
+        return;
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  }
+}
+
+/** One queued write in the outbox: `seq` orders them and is what a send acknowledges. */
+export interface OutboxEntry {
+  seq: number;
+  op: RecordOp;
+}
+
+/** The outbox table of an open records file (see record-queue.ts). Every method may throw (disk full...). */
+export interface SqliteOutbox {
+  push(op: RecordOp): void;
+  /** The oldest `n` entries, in order. */
+  peek(n: number): OutboxEntry[];
+  /** Remove every entry up to and including `seq`. */
+  ack(seq: number): void;
+  /** Entries waiting, and the distinct calls they belong to. */
+  count(): { events: number; calls: number };
+}
+
+export class CallRecords implements EventSink {
+  readonly file: string;
+  /** This writer's run id (stored in every row it writes). */
+  readonly run: string;
+  readonly host: string;
+  private readonly db: Database.Database;
+  private readonly log: RecordsLog | undefined;
+  private readonly writer: OpWriter;
+  private closed = false;
+  private errors = 0;
+  private writes = 0;
+  private failing = 0;
+  private last: string | undefined;
+  private outboxView: SqliteOutbox | undefined;
+
+  private constructor(file: string, db: Database.Database, log: RecordsLog | undefined, host: string) {
+    this.file = file;
+    this.db = db;
+    this.log = log;
+    this.host = host;
+    this.run = randomUUID();
+    this.writer = new OpWriter(db);
   }
 
   /**
@@ -252,7 +290,7 @@ export class CallRecords implements EventSink {
       });
       // IMMEDIATE: two daemons opening at once serialise instead of failing the upgrade halfway.
       migrate.immediate();
-      return new CallRecords(file, db, opts.log);
+      return new CallRecords(file, db, opts.log, opts.host ?? hostname());
     } catch (err) {
       db?.close();
       if (err instanceof TgettyError) throw err;
@@ -276,54 +314,10 @@ export class CallRecords implements EventSink {
 
   emit(e: DaemonEvent): void {
     if (this.closed) return;
-    const base = { run: this.run, callId: '', line: e.line, at: Math.round(e.at) };
-    let stmt: Stmt;
-    let params: Record<string, unknown>;
-    switch (e.type) {
-      case 'call-start':
-        stmt = this.stmts.start;
-        params = { ...base, callId: e.callId };
-        break;
-      case 'call-caller':
-        stmt = this.stmts.caller;
-        params = { ...base, callId: e.callId, caller_id: e.callerId, caller_name: e.callerName };
-        break;
-      case 'call-answering':
-        stmt = this.stmts.answering;
-        params = { ...base, callId: e.callId, ring_to_ata_ms: Math.round(e.ringToAtaMs) };
-        break;
-      case 'call-connect':
-        stmt = this.stmts.connect;
-        params = { ...base, callId: e.callId, connect_at: base.at, connect: e.connect };
-        break;
-      case 'call-session':
-        stmt = this.stmts.session;
-        params = { ...base, callId: e.callId, session_at: base.at, login_name: e.loginName, program: e.program, pid: e.pid };
-        break;
-      case 'call-end':
-        stmt = this.stmts.end;
-        params = {
-          ...base,
-          callId: e.callId,
-          ended_at: base.at,
-          duration_s: 0, // only used when the row is new: start unknown, so start = end
-          outcome: e.outcome,
-          exit_status: e.exitStatus ?? null,
-          signal: e.signal ?? null,
-          detail: e.detail ?? null,
-        };
-        break;
-      case 'line-state':
-      case 'modem-init':
-      case 'line-error':
-        return;
-      default: {
-        const never: never = e;
-        return never;
-      }
-    }
+    const op = eventToOp(e, this.run, this.host);
+    if (op === undefined) return;
     try {
-      stmt.run(params);
+      this.writer.run(op);
       this.writes++;
       if (this.failing > 0) {
         this.log?.error(`call records ${this.file}: writing again after ${this.failing} failed write(s)`, { file: this.file });
@@ -337,11 +331,18 @@ export class CallRecords implements EventSink {
         this.log?.error(`call records ${this.file}: cannot record ${e.type}: ${this.last}`, {
           file: this.file,
           event: e.type,
-          callId: e.callId,
+          callId: op.callId,
           code: errnoCode(err),
         });
       }
     }
+  }
+
+  /** Apply writes in one transaction (all or none); throws on failure. */
+  applyOps(ops: readonly RecordOp[]): void {
+    this.db.transaction(() => {
+      for (const op of ops) this.writer.run(op);
+    })();
   }
 
   /** Newest first. */
@@ -349,10 +350,64 @@ export class CallRecords implements EventSink {
     return queryCalls(this.db, q);
   }
 
+  summary(q: CallQuery = {}): SummaryRow[] {
+    return summaryOf(this.db, q);
+  }
+
+  /** The outbox table in this file: the spill of the queue to a PostgreSQL pool. */
+  outbox(): SqliteOutbox {
+    if (this.outboxView !== undefined) return this.outboxView;
+    const push = this.db.prepare('INSERT INTO outbox (run, call_id, op) VALUES (?, ?, ?)');
+    const peek = this.db.prepare('SELECT seq, op FROM outbox ORDER BY seq LIMIT ?');
+    const ack = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
+    const count = this.db.prepare("SELECT COUNT(*) AS events, COUNT(DISTINCT run || ' ' || call_id) AS calls FROM outbox");
+    this.outboxView = {
+      push: (op) => void push.run(op.run, op.callId, JSON.stringify(op)),
+      peek: (n) => (peek.all(n) as { seq: number; op: string }[]).map((r) => ({ seq: r.seq, op: JSON.parse(r.op) as RecordOp })),
+      ack: (seq) => void ack.run(seq),
+      count: () => count.get() as { events: number; calls: number },
+    };
+    return this.outboxView;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+  }
+}
+
+/** The SQLite backend as a RecordStore (the contract suite, and `tgetty calls`). */
+export class SqliteRecordStore implements RecordStore {
+  readonly backend = 'sqlite' as const;
+  readonly location: string;
+
+  constructor(readonly records: CallRecords) {
+    this.location = records.file;
+  }
+
+  static open(file: string, opts: CallRecordsOptions = {}): SqliteRecordStore {
+    return new SqliteRecordStore(CallRecords.open(file, opts));
+  }
+
+  apply(ops: readonly RecordOp[]): Promise<void> {
+    return new Promise((resolve) => {
+      this.records.applyOps(ops);
+      resolve();
+    });
+  }
+
+  query(q: CallQuery = {}): Promise<CallRow[]> {
+    return new Promise((resolve) => resolve(this.records.query(q)));
+  }
+
+  summary(q: CallQuery = {}): Promise<SummaryRow[]> {
+    return new Promise((resolve) => resolve(this.records.summary(q)));
+  }
+
+  close(): Promise<void> {
+    this.records.close();
+    return Promise.resolve();
   }
 }
 
@@ -415,6 +470,10 @@ export class CallRecordsReader {
   /** Newest first. */
   query(q: CallQuery = {}): CallRow[] {
     return queryCalls(this.db, q);
+  }
+
+  summary(q: CallQuery = {}): SummaryRow[] {
+    return summaryOf(this.db, q);
   }
 
   close(): void {

@@ -1,0 +1,257 @@
+/**
+ * The call records as two backends share them: SQLite (records.ts, the embedded default)
+ * and PostgreSQL (records-pg.ts, one database for a pool of hosts). Both store the same
+ * rows and take the same writes: a RecordOp is one call event as an UPSERT keyed by
+ * (run, call_id), so applying an op twice leaves the row as applying it once did. That
+ * is what lets the queue (record-queue.ts) resend after a failure without duplicates.
+ */
+import { TgettyError } from '../core/errors.js';
+import type { CallOutcome, DaemonEvent } from './events.js';
+
+/** One call as stored. Times are ms since the epoch; null = not (yet) known. */
+export interface CallRow {
+  id: number;
+  /** The host whose daemon wrote the row (os.hostname() unless configured); null in rows from before schema 2. */
+  host: string | null;
+  /** The daemon run that wrote the row (a UUID per open()); call ids are unique only within a run. */
+  run: string;
+  callId: string;
+  line: string;
+  /** First sign of the call; for a row first seen mid-call, the time of its first recorded event. */
+  startedAt: number;
+  callerId: string | null;
+  callerName: string | null;
+  ringToAtaMs: number | null;
+  connectAt: number | null;
+  connect: string | null;
+  sessionAt: number | null;
+  /** The login name, or `/AutoPPP/`. */
+  loginName: string | null;
+  program: string | null;
+  pid: number | null;
+  endedAt: number | null;
+  /** endedAt - startedAt in seconds. */
+  durationS: number | null;
+  /** null while the call runs, or when the daemon died during it. */
+  outcome: CallOutcome | null;
+  exitStatus: number | null;
+  signal: string | null;
+  detail: string | null;
+}
+
+export interface CallQuery {
+  /** Exact host name. */
+  host?: string;
+  /** Exact line name (`ttyS0`). */
+  line?: string;
+  /** Calls that started at or after this time (ms since the epoch). */
+  since?: number;
+  /** Exact outcome; `unfinished` = no outcome (running, or the daemon died during the call). */
+  outcome?: CallOutcome | 'unfinished';
+  limit?: number;
+}
+
+/** One group of `tgetty calls --summary`. */
+export interface SummaryRow {
+  host: string | null;
+  line: string;
+  calls: number;
+  /** Calls that reached CONNECT. */
+  answered: number;
+  /** Calls that ended with an outcome other than completed (missed and denied included). */
+  failed: number;
+  /** Mean duration of the finished calls, seconds; null when none finished. */
+  meanDurationS: number | null;
+  /** Mean RING -> ATA of the answered calls, ms. */
+  meanRingToAtaMs: number | null;
+}
+
+/** One call event as a write. `at` is ms since the epoch. */
+export type RecordOp =
+  | { kind: 'start'; host: string; run: string; callId: string; line: string; at: number }
+  | { kind: 'caller'; host: string; run: string; callId: string; line: string; at: number; callerId: string; callerName: string }
+  | { kind: 'answering'; host: string; run: string; callId: string; line: string; at: number; ringToAtaMs: number }
+  | { kind: 'connect'; host: string; run: string; callId: string; line: string; at: number; connect: string }
+  | { kind: 'session'; host: string; run: string; callId: string; line: string; at: number; loginName: string; program: string; pid: number }
+  | {
+      kind: 'end';
+      host: string;
+      run: string;
+      callId: string;
+      line: string;
+      at: number;
+      outcome: CallOutcome;
+      exitStatus: number | null;
+      signal: string | null;
+      detail: string | null;
+    };
+
+/** The write for a daemon event; undefined for events that are not about a call. */
+export function eventToOp(e: DaemonEvent, run: string, host: string): RecordOp | undefined {
+  const base = { host, run, line: e.line, at: Math.round(e.at) };
+  switch (e.type) {
+    case 'call-start':
+      return { kind: 'start', ...base, callId: e.callId };
+    case 'call-caller':
+      return { kind: 'caller', ...base, callId: e.callId, callerId: e.callerId, callerName: e.callerName };
+    case 'call-answering':
+      return { kind: 'answering', ...base, callId: e.callId, ringToAtaMs: Math.round(e.ringToAtaMs) };
+    case 'call-connect':
+      return { kind: 'connect', ...base, callId: e.callId, connect: e.connect };
+    case 'call-session':
+      return { kind: 'session', ...base, callId: e.callId, loginName: e.loginName, program: e.program, pid: e.pid };
+    case 'call-end':
+      return { kind: 'end', ...base, callId: e.callId, outcome: e.outcome, exitStatus: e.exitStatus ?? null, signal: e.signal ?? null, detail: e.detail ?? null };
+    case 'line-state':
+    case 'modem-init':
+    case 'line-error':
+      return undefined;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** One call's writes of a batch folded into one row change (PostgreSQL sends a batch as one statement). */
+export interface CallPatch {
+  host: string;
+  run: string;
+  callId: string;
+  line: string;
+  /** For a new row: the first write's time, or an earlier call-start. */
+  startedAt: number;
+  caller?: { callerId: string; callerName: string };
+  ringToAtaMs?: number;
+  connect?: { at: number; connect: string };
+  session?: { at: number; loginName: string; program: string; pid: number };
+  end?: { at: number; outcome: CallOutcome; exitStatus: number | null; signal: string | null; detail: string | null };
+}
+
+/**
+ * Fold writes into one patch per call, in the order the calls first appear. Applying the
+ * patches gives the row that applying the writes one by one gives: a later write of a
+ * kind replaces an earlier one, and a call-start can only move the start earlier.
+ */
+export function foldOps(ops: readonly RecordOp[]): CallPatch[] {
+  const byCall = new Map<string, CallPatch>();
+  for (const op of ops) {
+    const key = `${op.run}\0${op.callId}`;
+    let p = byCall.get(key);
+    if (p === undefined) {
+      p = { host: op.host, run: op.run, callId: op.callId, line: op.line, startedAt: op.at };
+      byCall.set(key, p);
+    }
+    switch (op.kind) {
+      case 'start':
+        p.startedAt = Math.min(p.startedAt, op.at);
+        break;
+      case 'caller':
+        p.caller = { callerId: op.callerId, callerName: op.callerName };
+        break;
+      case 'answering':
+        p.ringToAtaMs = op.ringToAtaMs;
+        break;
+      case 'connect':
+        p.connect = { at: op.at, connect: op.connect };
+        break;
+      case 'session':
+        p.session = { at: op.at, loginName: op.loginName, program: op.program, pid: op.pid };
+        break;
+      case 'end':
+        p.end = { at: op.at, outcome: op.outcome, exitStatus: op.exitStatus, signal: op.signal, detail: op.detail };
+        break;
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  }
+  return [...byCall.values()];
+}
+
+/** What both backends do. Reads and writes are async so one contract covers a network database. */
+export interface RecordStore {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** The file, or the URL without its password: safe to log and show. */
+  readonly location: string;
+  /** Apply writes in order, all or none. Applying the same ops again changes nothing. */
+  apply(ops: readonly RecordOp[]): Promise<void>;
+  /** Newest first. */
+  query(q?: CallQuery): Promise<CallRow[]>;
+  /** Per host and line, ordered by host then line. Honours host, line, since and outcome of `q`. */
+  summary(q?: CallQuery): Promise<SummaryRow[]>;
+  close(): Promise<void>;
+}
+
+/** Where `--records` / TGETTY_RECORDS points. */
+export type RecordsTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string; display: string };
+
+/** The URL with any password replaced by `***`: for logs, errors and `status`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/**
+ * Parse a records setting: a file path (SQLite) or a `postgresql://` / `postgres://` URL.
+ * Anything else that looks like `scheme:` is refused, so a typo such as `mysql://...` or
+ * `postgresq://...` is an error instead of a file named after it (a relative path with a
+ * colon in it can be given as `./a:b`).
+ */
+export function parseRecordsTarget(value: string, where = '--records'): RecordsTarget {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value);
+  if (scheme === null) {
+    if (value === '') throw new TgettyError('CLI_USAGE', `${where}: empty value: give a file path or a postgresql:// URL`, { input: value });
+    return { kind: 'sqlite', file: value };
+  }
+  const name = scheme[1].toLowerCase();
+  const shown = redactUrl(value);
+  if (name !== 'postgresql' && name !== 'postgres') {
+    throw new TgettyError(
+      'CLI_USAGE',
+      `${where} '${shown}': unsupported scheme '${scheme[1]}:'; give a file path (SQLite) or a postgresql://user@host/db URL${value.includes('//') ? '' : ` (a file name with a colon: ./${value})`}`,
+      { input: shown },
+    );
+  }
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new TgettyError('CLI_USAGE', `${where} '${shown}': not a valid URL; expected postgresql://user[:password]@host[:port]/database`, { input: shown });
+  }
+  if (u.pathname === '' || u.pathname === '/') {
+    throw new TgettyError('CLI_USAGE', `${where} '${shown}': no database name; expected postgresql://user@host[:port]/database`, { input: shown });
+  }
+  if (u.hostname === '' && !u.searchParams.has('host')) {
+    throw new TgettyError('CLI_USAGE', `${where} '${shown}': no host; expected postgresql://user@host[:port]/database (or ?host=/socket/dir)`, { input: shown });
+  }
+  return { kind: 'postgresql', url: value, display: shown };
+}
+
+/** CallQuery's filters as SQL, for both backends (`$n` placeholders for PostgreSQL, `?` for SQLite). */
+export function whereClause(q: CallQuery, placeholder: (i: number) => string): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (cond: (p: string) => string, v: unknown): void => {
+    params.push(v);
+    where.push(cond(placeholder(params.length)));
+  };
+  if (q.host !== undefined) add((p) => `host = ${p}`, q.host);
+  if (q.line !== undefined) add((p) => `line = ${p}`, q.line);
+  if (q.since !== undefined) add((p) => `started_at >= ${p}`, Math.floor(q.since));
+  if (q.outcome === 'unfinished') where.push('outcome IS NULL');
+  else if (q.outcome !== undefined) add((p) => `outcome = ${p}`, q.outcome);
+  return { sql: where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '', params };
+}
+
+export const SUMMARY_SELECT = `host, line, COUNT(*) AS calls,
+  SUM(CASE WHEN connect_at IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+  SUM(CASE WHEN outcome IS NOT NULL AND outcome <> 'completed' THEN 1 ELSE 0 END) AS failed,
+  AVG(duration_s) AS "meanDurationS",
+  AVG(CASE WHEN connect_at IS NOT NULL THEN ring_to_ata_ms END) AS "meanRingToAtaMs"`;

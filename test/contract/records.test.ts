@@ -1,0 +1,262 @@
+/**
+ * The call records contract: one suite, run against every RecordStore backend. SQLite
+ * always; PostgreSQL on a throwaway cluster (test/helpers/pg-cluster.ts) when the Debian
+ * binaries are installed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventToOp, type RecordOp, type RecordStore } from '../../src/daemon/record-store.js';
+import { RECORDS_SCHEMA_VERSION, SqliteRecordStore } from '../../src/daemon/records.js';
+import { PG_SCHEMA_VERSION, PgRecordStore } from '../../src/daemon/records-pg.js';
+import type { DaemonEvent } from '../../src/daemon/events.js';
+import { pgUnavailable, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+
+const T0 = Date.UTC(2026, 10, 21, 18, 0, 0);
+
+interface Backend {
+  /** A fresh, empty store; `again` opens the same location a second time (migration runs again). */
+  fresh(): Promise<{ store: RecordStore; again(): Promise<RecordStore>; versionRows(): Promise<number> }>;
+}
+
+function call(line: string, id: string, at: number, outcome: 'completed' | 'denied' | 'missed' | undefined, extra: Partial<{ caller: string }> = {}): DaemonEvent[] {
+  const ev: DaemonEvent[] = [
+    { type: 'call-start', line, callId: id, at },
+    { type: 'call-caller', line, callId: id, at: at + 1000, callerId: extra.caller ?? '5551234', callerName: 'ALICE' },
+  ];
+  if (outcome === 'completed') {
+    ev.push(
+      { type: 'call-answering', line, callId: id, at: at + 2000, ringToAtaMs: 120 },
+      { type: 'call-connect', line, callId: id, at: at + 20_000, connect: '33600/ARQ' },
+      { type: 'call-session', line, callId: id, at: at + 30_000, loginName: 'alice', program: '/bin/login', pid: 42 },
+      { type: 'call-end', line, callId: id, at: at + 60_000, outcome: 'completed', exitStatus: 0 },
+    );
+  } else if (outcome !== undefined) {
+    ev.push({ type: 'call-end', line, callId: id, at: at + 5000, outcome, detail: 'rule 3' });
+  }
+  return ev;
+}
+
+function ops(events: DaemonEvent[], host: string, run: string): RecordOp[] {
+  return events.map((e) => eventToOp(e, run, host)).filter((o): o is RecordOp => o !== undefined);
+}
+
+function contract(name: string, backend: () => Backend, skip: () => string | undefined): void {
+  describe(`records contract: ${name}`, () => {
+    test('every event makes or updates one row; the row is the same on every backend', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        await store.apply(ops([...call('ttyS0', 'c1', T0, 'completed'), ...call('ttyS1', 'c2', T0 + 100_000, 'denied')], 'pi1', 'run-a'));
+        const rows = await store.query();
+        assert.deepEqual(rows.map((r) => r.callId), ['c2', 'c1'], 'newest first');
+        const { id, ...c1 } = rows[1];
+        assert.equal(typeof id, 'number');
+        assert.deepEqual(c1, {
+          host: 'pi1',
+          run: 'run-a',
+          callId: 'c1',
+          line: 'ttyS0',
+          startedAt: T0,
+          callerId: '5551234',
+          callerName: 'ALICE',
+          ringToAtaMs: 120,
+          connectAt: T0 + 20_000,
+          connect: '33600/ARQ',
+          sessionAt: T0 + 30_000,
+          loginName: 'alice',
+          program: '/bin/login',
+          pid: 42,
+          endedAt: T0 + 60_000,
+          durationS: 60,
+          outcome: 'completed',
+          exitStatus: 0,
+          signal: null,
+          detail: null,
+        });
+        assert.equal(rows[0].outcome, 'denied');
+        assert.equal(rows[0].detail, 'rule 3');
+        assert.equal(rows[0].durationS, 5);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('applying the same writes again changes nothing (idempotent by run and call id)', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        const batch = ops([...call('ttyS0', 'c1', T0, 'completed'), ...call('ttyS0', 'c2', T0 + 100_000, undefined)], 'pi1', 'run-a');
+        await store.apply(batch);
+        const once = await store.query();
+        await store.apply(batch);
+        await store.apply(batch.slice(3));
+        assert.deepEqual(await store.query(), once);
+        assert.equal(once.length, 2);
+        // The same call id in another run is another call.
+        await store.apply(ops(call('ttyS0', 'c1', T0 + 200_000, 'missed'), 'pi1', 'run-b'));
+        assert.equal((await store.query()).length, 3);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a call written over several batches, with an earlier start coming late, ends up as written one by one', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        const all = ops([...call('ttyS0', 'c1', T0, 'completed'), ...call('ttyS1', 'c2', T0 + 5000, 'denied')], 'pi1', 'r');
+        // c1: caller first (row made at T0+1000), then its start (T0: moves the start back), then the rest.
+        await store.apply([all[1]]);
+        assert.equal((await store.query())[0].startedAt, T0 + 1000);
+        await store.apply([all[0], all[2]]);
+        await store.apply(all.slice(3, 7));
+        await store.apply(all.slice(6));
+        const rows = await store.query();
+        const c1 = rows.find((r) => r.callId === 'c1')!;
+        assert.equal(c1.startedAt, T0);
+        assert.equal(c1.durationS, 60, 'from the earlier start');
+        assert.equal(c1.callerName, 'ALICE');
+        assert.equal(c1.ringToAtaMs, 120);
+        assert.equal(c1.connect, '33600/ARQ');
+        assert.equal(c1.program, '/bin/login');
+        assert.equal(c1.outcome, 'completed');
+        const c2 = rows.find((r) => r.callId === 'c2')!;
+        assert.deepEqual([c2.outcome, c2.durationS, c2.callerId, c2.connect], ['denied', 5, '5551234', null]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a write for a call whose start was never stored still makes a row', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        await store.apply(ops([{ type: 'call-end', line: 'ttyS3', callId: 'x', at: T0, outcome: 'hangup' }], 'pi2', 'r'));
+        const [row] = await store.query();
+        assert.equal(row.startedAt, T0);
+        assert.equal(row.endedAt, T0);
+        assert.equal(row.durationS, 0);
+        assert.equal(row.outcome, 'hangup');
+        assert.equal(row.host, 'pi2');
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('filters: host, line, since, outcome (unfinished = none yet), limit', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        await store.apply([
+          ...ops([...call('ttyS0', 'a1', T0, 'completed'), ...call('ttyS1', 'a2', T0 + 1e6, 'denied')], 'pi1', 'r1'),
+          ...ops([...call('ttyS0', 'b1', T0 + 2e6, 'completed'), ...call('ttyS0', 'b2', T0 + 3e6, undefined)], 'pi2', 'r2'),
+        ]);
+        const ids = async (q: Parameters<RecordStore['query']>[0]): Promise<string[]> => (await store.query(q)).map((r) => r.callId);
+        assert.deepEqual(await ids({ host: 'pi1' }), ['a2', 'a1']);
+        assert.deepEqual(await ids({ line: 'ttyS0' }), ['b2', 'b1', 'a1']);
+        assert.deepEqual(await ids({ host: 'pi2', line: 'ttyS0', since: T0 + 2e6 }), ['b2', 'b1']);
+        assert.deepEqual(await ids({ since: T0 + 2e6 + 1 }), ['b2']);
+        assert.deepEqual(await ids({ outcome: 'completed' }), ['b1', 'a1']);
+        assert.deepEqual(await ids({ outcome: 'unfinished' }), ['b2']);
+        assert.deepEqual(await ids({ limit: 2 }), ['b2', 'b1']);
+        assert.deepEqual(await ids({ host: "pi1' OR '1'='1" }), [], 'values are parameters, never SQL');
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('summary: calls, answered, failed, mean duration and latency per host and line', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        await store.apply([
+          ...ops([...call('ttyS0', 'a1', T0, 'completed'), ...call('ttyS0', 'a2', T0 + 1e6, 'denied'), ...call('ttyS1', 'a3', T0 + 2e6, 'completed')], 'pi1', 'r1'),
+          ...ops([...call('ttyS0', 'b1', T0, 'missed'), ...call('ttyS0', 'b2', T0 + 3e6, undefined)], 'pi2', 'r2'),
+        ]);
+        assert.deepEqual(await store.summary(), [
+          { host: 'pi1', line: 'ttyS0', calls: 2, answered: 1, failed: 1, meanDurationS: 32.5, meanRingToAtaMs: 120 },
+          { host: 'pi1', line: 'ttyS1', calls: 1, answered: 1, failed: 0, meanDurationS: 60, meanRingToAtaMs: 120 },
+          { host: 'pi2', line: 'ttyS0', calls: 2, answered: 0, failed: 1, meanDurationS: 5, meanRingToAtaMs: null },
+        ]);
+        assert.deepEqual(await store.summary({ host: 'pi2', outcome: 'unfinished' }), [
+          { host: 'pi2', line: 'ttyS0', calls: 1, answered: 0, failed: 0, meanDurationS: null, meanRingToAtaMs: null },
+        ]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('opening again runs the migration again harmlessly: rows and schema stay', { skip: skip() }, async () => {
+      const f = await backend().fresh();
+      await f.store.apply(ops(call('ttyS0', 'c1', T0, 'completed'), 'pi1', 'r1'));
+      const before = await f.store.query();
+      await f.store.close();
+      const again = await f.again();
+      try {
+        assert.deepEqual(await again.query(), before);
+        const third = await f.again();
+        await third.close();
+        assert.equal(await f.versionRows(), name === 'sqlite' ? RECORDS_SCHEMA_VERSION : PG_SCHEMA_VERSION, 'one schema_version row per migration');
+      } finally {
+        await again.close();
+      }
+    });
+  });
+}
+
+// SQLite: a temp file per test.
+const sqliteDirs: string[] = [];
+after(() => {
+  for (const d of sqliteDirs) rmSync(d, { recursive: true, force: true });
+});
+contract(
+  'sqlite',
+  () => ({
+    fresh() {
+      const dir = mkdtempSync(join(tmpdir(), 'tgetty-contract-'));
+      sqliteDirs.push(dir);
+      const file = join(dir, 'calls.sqlite');
+      const open = (): Promise<RecordStore> => Promise.resolve(SqliteRecordStore.open(file));
+      return open().then((store) => ({
+        store,
+        again: open,
+        versionRows: () => {
+          const db = new Database(file, { readonly: true });
+          try {
+            return Promise.resolve((db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n);
+          } finally {
+            db.close();
+          }
+        },
+      }));
+    },
+  }),
+  () => undefined,
+);
+
+// PostgreSQL: one throwaway cluster, a new database per test.
+const pgSkip = pgUnavailable();
+let cluster: PgCluster | undefined;
+let dbSeq = 0;
+before(async () => {
+  if (pgSkip === undefined) cluster = await startPgCluster();
+});
+after(async () => {
+  await cluster?.destroy();
+});
+contract(
+  'postgresql',
+  () => ({
+    async fresh() {
+      const c = cluster!;
+      const db = `contract${++dbSeq}`;
+      c.psql(`CREATE DATABASE ${db}`);
+      const url = c.url({ database: db });
+      const open = (): Promise<RecordStore> => PgRecordStore.open(url, { migrate: true });
+      return {
+        store: await open(),
+        again: open,
+        versionRows: () => Promise.resolve(Number(c.psql('SELECT COUNT(*) FROM schema_version', db).trim())),
+      };
+    },
+  }),
+  () => pgSkip,
+);
