@@ -22,8 +22,8 @@ const MAY_IMPORT = {
   line: ['core', 'os'],
   log: ['core', 'os'],
   fax: ['core', 'os', 'modem', 'line', 'log'],
-  session: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log'],
-  login: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log', 'session'],
+  session: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log', 'fax'],
+  login: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log', 'session', 'fax'],
   daemon: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log', 'session', 'login', 'fax'],
   cli: ['core', 'os', 'modem', 'chat', 'config', 'line', 'log', 'session', 'login', 'daemon', 'fax', 'sim', 'demo'],
   // The simulator shares no parser with the getty, so one bug cannot hide on both sides.

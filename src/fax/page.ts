@@ -23,7 +23,11 @@ export interface PageFormat {
   width: number;
   twoD: boolean;
   fine: boolean;
-  /** The bytes come LSB first, as from a class 2 modem with +FBOR=0 or an mgetty spool file. */
+  /**
+   * The bytes come LSB first (the first line bit in bit 0). Class 2 modems with +FBOR=0 and
+   * class 2.0 with +FBO=1 deliver received pages MSB first, as mgetty's spool files and
+   * netpbm have them (docs/fax-spec.md section 6): then this is false.
+   */
   lsbFirst: boolean;
 }
 

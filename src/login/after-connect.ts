@@ -7,6 +7,10 @@
 import { removeLock } from '../line/lock.js';
 import type { Line } from '../line/line.js';
 import { hangupAfterCall } from '../session/hangup.js';
+import { join } from 'node:path';
+import { runFaxCall } from '../fax/fax-call.js';
+import type { FaxClass } from '../fax/class2/init.js';
+import { hookEnv } from '../session/child-env.js';
 import { runLoginPhase, type LoginPhaseOptions, type LoginPhaseResult } from './runner.js';
 
 export interface AfterConnectOptions extends LoginPhaseOptions {
@@ -21,8 +25,27 @@ export interface AfterConnectOptions extends LoginPhaseOptions {
   onHangup?: () => void;
 }
 
+/** A fax call instead of the login stage (src/fax/fax-call.ts), as a login result for the records. */
+async function faxPhase(o: AfterConnectOptions, cls: FaxClass): Promise<LoginPhaseResult> {
+  const s = o.settings;
+  const call = o.result.call;
+  const fax = s.fax;
+  if (fax === undefined) return { exitCode: 0, outcome: 'failed' };
+  const env = hookEnv({ inherit: process.env }, {
+    CALLER_ID: call.callerId !== '' ? call.callerId : 'none', CALLER_NAME: call.callerName, CALLED_ID: call.calledNr,
+    CALL_DATE: call.callDate, CALL_TIME: call.callTime, DEVICE: s.device,
+  });
+  const res = await runFaxCall({
+    line: o.result.line, cls, device: s.device, clock: o.clock, log: o.log, fax, leftover: o.result.leftover,
+    callerId: call.callerId, callerName: call.callerName,
+    notify: { program: join(o.configDir, 'new_fax'), env },
+  });
+  o.result.line.close();
+  return { exitCode: res.exitCode, outcome: res.ok ? 'completed' : 'failed', loginName: res.outcome.result.remoteId, program: 'fax' };
+}
+
 export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseResult> {
-  const res = await runLoginPhase(o);
+  const res = o.result.fax !== undefined ? await faxPhase(o, o.result.fax) : await runLoginPhase(o);
   o.onLoginEnd?.(res);
   // A line that hung up before any session has nobody to hang up on; after a session the
   // modem may still be in the call (a program that ended while the caller stayed).

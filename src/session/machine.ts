@@ -31,7 +31,7 @@ export type LineState =
   | { name: 'nologin'; rings: number; virtual?: true }
   | { name: 'screening' }
   | { name: 'answering' }
-  | { name: 'connected'; connect: string; autoAnswered: boolean }
+  | { name: 'connected'; connect: string; autoAnswered: boolean; fax?: true }
   | { name: 'nologin-refuse' }
   | { name: 'ended'; exitCode: number; reason: string; keepLock: boolean; kind: EndKind };
 
@@ -181,8 +181,8 @@ export function machineConfigOf(s: LineSettings, canRunHooks: boolean): MachineC
     forceInitChat: s.forceInitChat !== undefined && s.forceInitChat.length > 0,
     statisticsChat: s.statisticsChat !== undefined,
     postInitChat: s.postInitChat !== undefined,
-    // Fax reception is not implemented: the line is always initialised as data-only.
-    faxInit: false,
+    // Fax set-up runs after the init chat unless the line is data only.
+    faxInit: s.fax !== undefined,
   };
 }
 
@@ -194,6 +194,12 @@ export const RINGBACK_FIRST_TIMEOUT_MS = 17_000;
 export const QUIET_AFTER_OPEN_MS = 100;
 export const QUIET_RESET_MS = 300;
 export const QUIET_DENIED_MS = 8_000;
+
+/** A fax call: received when the line was set up for fax, else (data only) ended as mgetty does. */
+function faxCall(cfg: MachineConfig, autoAnswered: boolean): Transition {
+  if (!cfg.faxInit) return end('fax', 0, 'fax call on a data-only line: not received');
+  return { state: { name: 'connected', connect: 'FAX', autoAnswered, fax: true }, commands: [] };
+}
 
 /** How many RINGs to wait for: `rings 0` would never answer, mgetty takes it as 1. */
 const wantedRings = (cfg: MachineConfig): number => (cfg.rings === 0 ? 1 : cfg.rings);
@@ -470,7 +476,7 @@ function inCall(state: Extract<LineState, { name: 'nologin' | 'nologin-refuse' |
     case 'answering':
       if (input.type === 'chat-ok') return { state: { name: 'connected', connect: input.connect ?? '', autoAnswered: false }, commands: [] };
       if (input.type === 'chat-failed') {
-        if (input.fax === true) return end('fax', 0, 'fax call: fax reception is not supported');
+        if (input.fax === true) return faxCall(cfg, false);
         return {
           ...end(input.reason === 'timeout' ? 'answer-timeout' : 'answer-failed', 1, `answer failed (${input.reason}${input.action !== undefined ? `: ${input.action}` : ''})`),
           commands: [{ cmd: 'audit', text: `failed ${input.reason === 'timeout' ? 'timeout' : input.action ?? input.reason}` }, { cmd: 'unlock' }],
@@ -581,7 +587,7 @@ function ringing(state: Extract<LineState, { name: 'ringing' }>, input: LineInpu
         // The modem answered by itself (S0 > 0): mgetty keeps no CONNECT string here (Q11); we keep it.
         return { state: { name: 'connected', connect: input.line.replace(/^CONNECT\s*/, ''), autoAnswered: true }, commands: [] };
       }
-      if (input.action === 'FAX') return end('fax', 0, 'fax call: fax reception is not supported');
+      if (input.action === 'FAX') return faxCall(cfg, true);
       return { ...end('modem-said', 20, `modem said '${input.line}' while waiting for RING`, true), commands: [{ cmd: 'audit', text: `failed A_FAIL: '${input.line}' while waiting for RING` }] };
     default:
       return unexpected(state, input);

@@ -23,6 +23,8 @@ import { Cancel } from './cancel.js';
 import { consume, Interrupted, sleep, type LineIo } from './line-io.js';
 import { runChat } from './chat-exec.js';
 import { probeModem, readyOpenedLine, waitRing } from './modem-io.js';
+import { faxInit } from './fax-init.js';
+import type { FaxClass } from '../fax/class2/init.js';
 import { cidProgram, screen, type HookRunner, type ScreenVerdict } from './call-hooks.js';
 import { LineLock, waitLockGone, type LockWaitIo } from './line-lock.js';
 
@@ -58,7 +60,7 @@ export interface RunnerDeps {
 
 export type RunResult =
   | { kind: 'ended'; exitCode: number; reason: string; keepLock: boolean; endKind: EndKind }
-  | { kind: 'connected'; line: Line; call: CallData; connect: string; autoAnswered: boolean; leftover: Buffer };
+  | { kind: 'connected'; line: Line; call: CallData; connect: string; autoAnswered: boolean; leftover: Buffer; fax?: FaxClass };
 
 const NOLOGIN_TEXT = '\r\n\r\nSorry, no login allowed\r\n\r\nGoodbye...\r\n\r\n';
 
@@ -80,6 +82,8 @@ export class LineRunner {
   private watch: LockWatch | undefined;
   private readonly machineCfg: MachineConfig;
   private readonly io: LineIo;
+  /** The fax class the last fax set-up chose (undefined: data only). */
+  private faxClass: FaxClass | undefined;
 
   constructor(private readonly deps: RunnerDeps) {
     this.s = deps.settings;
@@ -158,6 +162,8 @@ export class LineRunner {
   private connected(state: Extract<LineState, { name: 'connected' }>): RunResult {
     const line = this.line;
     if (line === undefined) throw new TgettyError('INTERNAL', 'connected without a line', { port: this.s.device });
+    // A fax call on a line whose fax set-up failed: nothing can receive it (mgetty's way).
+    if (state.fax === true && this.faxClass === undefined) return { kind: 'ended', exitCode: 0, reason: 'fax call, but the modem has no fax class set up', keepLock: false, endKind: 'fax' };
     if (state.connect !== '' || this.call.connect === '') this.call.connect = state.connect;
     line.off('hangup', this.onHangup);
     line.off('data', this.onData);
@@ -165,7 +171,7 @@ export class LineRunner {
     const leftover = this.input.take() ?? Buffer.alloc(0);
     this.watch?.close();
     this.lock.template.dispose();
-    return { kind: 'connected', line, call: this.call, connect: this.call.connect, autoAnswered: state.autoAnswered, leftover };
+    return { kind: 'connected', line, call: this.call, connect: this.call.connect, autoAnswered: state.autoAnswered, leftover, ...(state.fax === true && this.faxClass !== undefined ? { fax: this.faxClass } : {}) };
   }
 
   /** Perform a transition's commands; return the outcome of the last one, or an outside input. */
@@ -235,7 +241,7 @@ export class LineRunner {
         await sleep(this.io, 60_000, signal);
         return { type: 'dsr-cts', up: this.dsrOrCts() };
       case 'fax-init':
-        this.log.mesg('fax initialisation skipped: tgetty answers data calls only');
+        this.faxClass = this.s.fax !== undefined ? await faxInit(this.io, this.s.fax, signal) : undefined;
         return undefined;
       case 'quiet':
         return this.quiet(c.ms);

@@ -55,6 +55,39 @@ export interface LineSettings {
   nologinDir: string;
   autopppWindowMs: number;
   hangupGraceS: number;
+  /** Fax reception settings; undefined = data only (data-only, modem-type data). */
+  fax: FaxLineSettings | undefined;
+}
+
+/** mgetty's fax keywords as the fax reception uses them. */
+export interface FaxLineSettings {
+  modemType: 'auto' | 'c2.0' | 'cls2';
+  faxOnly: boolean;
+  faxId: string;
+  maxSpeed: number;
+  /** fax-spool-in, split at ':'. */
+  spoolIn: string[];
+  /** diskspace, KB. */
+  minFreeKb: number;
+  owner: string | undefined;
+  group: string | undefined;
+  mode: number;
+}
+
+function faxSettings(eff: EffectiveConfig, dataOnly: boolean): FaxLineSettings | undefined {
+  if (dataOnly) return undefined;
+  const type = stringOf(eff, 'modem-type') ?? 'auto';
+  return {
+    modemType: type === 'c2.0' || type === 'cls2' ? type : 'auto',
+    faxOnly: boolOf(eff, 'fax-only'),
+    faxId: stringOf(eff, 'fax-id') ?? ' ',
+    maxSpeed: num(eff, 'fax-max-speed', 14400),
+    spoolIn: (stringOf(eff, 'fax-spool-in') ?? '/var/spool/fax/incoming:/tmp').split(':').filter((d) => d !== ''),
+    minFreeKb: num(eff, 'diskspace', 1024),
+    owner: stringOf(eff, 'fax-owner'),
+    group: stringOf(eff, 'fax-group'),
+    mode: num(eff, 'fax-mode', 0o660),
+  };
 }
 
 const num = (eff: EffectiveConfig, kw: string, dflt: number): number => intOf(eff, kw) ?? dflt;
@@ -62,6 +95,7 @@ const num = (eff: EffectiveConfig, kw: string, dflt: number): number => intOf(ef
 /** `path` is where to open the line (the CLI argument made absolute). */
 export function lineSettings(eff: EffectiveConfig, path: string): LineSettings {
   const mode = intOf(eff, 'port-mode');
+  const dataOnly = boolOf(eff, 'data-only') || stringOf(eff, 'modem-type') === 'data';
   return {
     device: eff.device,
     devId: toDevId(eff.device),
@@ -77,7 +111,7 @@ export function lineSettings(eff: EffectiveConfig, path: string): LineSettings {
     dtrByClose: boolOf(eff, 'dtr-by-close'),
     openDelayMs: num(eff, 'open-delay', 0),
     needDsr: boolOf(eff, 'need-dsr'),
-    dataOnly: boolOf(eff, 'data-only') || stringOf(eff, 'modem-type') === 'data',
+    dataOnly,
     initChat: chatOf(eff, 'init-chat') ?? [''],
     forceInitChat: chatOf(eff, 'force-init-chat'),
     postInitChat: chatOf(eff, 'post-init-chat'),
@@ -108,5 +142,6 @@ export function lineSettings(eff: EffectiveConfig, path: string): LineSettings {
     nologinDir: stringOf(eff, 'nologin-dir') ?? '/etc',
     autopppWindowMs: num(eff, 'autoppp-window', 2000),
     hangupGraceS: num(eff, 'hangup-grace', 10),
+    fax: faxSettings(eff, dataOnly),
   };
 }

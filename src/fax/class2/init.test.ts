@@ -26,8 +26,8 @@ test('init commands: station id quoted and cleaned, bit rate from fax-max-speed,
   assert.equal(bitRateCode(100), 0);
   assert.equal(quoteId('49 30 "1234"\x07'), '"49 30 1234"');
   const c2 = faxInitCommands('2', { faxId: '49 30 1234', maxSpeed: 9600, faxOnly: false });
-  assert.deepEqual(c2, ['AT+FCLASS=2', 'AT+FLID="49 30 1234"', 'AT+FDCC=1,3,0,2,0,0,0,0', 'AT+FCR=1', 'AT+FBOR=0', 'AT+FAA=1', 'AT+FCLASS=0']);
+  assert.deepEqual(c2, ['AT+FCLASS=2', 'AT+FCLASS=0', 'AT+FAA=1;+FCR=1', 'AT+FBOR=0', 'AT+FLID="49 30 1234"', 'AT+FDCC=1,3,0,2,0,0,0,0']);
   const c20 = faxInitCommands('2.0', { faxId: 'x', maxSpeed: 14400, faxOnly: true });
-  assert.deepEqual(c20, ['AT+FCLASS=2.0', 'AT+FLI="x"', 'AT+FCC=1,5,0,2,0,0,0,0', 'AT+FCR=1', 'AT+FNR=1,1,1,0', 'AT+FAA=0']);
+  assert.deepEqual(c20, ['AT+FCLASS=2.0', 'AT+FAA=0;+FCR=1', 'AT+FBO=1', 'AT+FNR=1,1,1,0', 'AT+FLI="x"', 'AT+FCC=1,5,0,2,0,0,0,0']);
   assert.ok(!faxInitCommands('2', { faxId: '', maxSpeed: 14400, faxOnly: true }).includes('AT+FCLASS=0'));
 });

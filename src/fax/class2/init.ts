@@ -59,24 +59,12 @@ export function quoteId(id: string): string {
  */
 export function faxInitCommands(cls: FaxClass, s: FaxInitSettings): string[] {
   const caps = `1,${bitRateCode(s.maxSpeed)},0,2,0,0,0,0`;
+  const aa = `AT+FAA=${s.faxOnly ? 0 : 1};+FCR=1`;
   if (cls === '2.0') {
-    return [
-      'AT+FCLASS=2.0',
-      `AT+FLI=${quoteId(s.faxId)}`,
-      `AT+FCC=${caps}`,
-      'AT+FCR=1',
-      'AT+FNR=1,1,1,0',
-      `AT+FAA=${s.faxOnly ? 0 : 1}`,
-    ];
+    // +FBO=1: received pages come first bit in the top place, as G3 files have it.
+    return ['AT+FCLASS=2.0', aa, 'AT+FBO=1', 'AT+FNR=1,1,1,0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`];
   }
-  return [
-    'AT+FCLASS=2',
-    `AT+FLID=${quoteId(s.faxId)}`,
-    `AT+FDCC=${caps}`,
-    'AT+FCR=1',
-    'AT+FBOR=0',
-    `AT+FAA=${s.faxOnly ? 0 : 1}`,
-    // Class 2 adaptive answer works from class 0; fax-only stays in class 2.
-    ...(s.faxOnly ? [] : ['AT+FCLASS=0']),
-  ];
+  // Class 2 adaptive answer works from class 0, and class 2 modems take their +F
+  // settings there (as mgetty sets them); fax-only stays in class 2.
+  return ['AT+FCLASS=2', ...(s.faxOnly ? [] : ['AT+FCLASS=0']), aa, 'AT+FBOR=0', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`];
 }

@@ -1,7 +1,8 @@
 /**
  * Bit streams for the G3 codec. Inside, the first transmitted bit is the most
- * significant bit of each byte; `lsbFirst` mirrors every byte at the edges, for the
- * order a class 2 modem and mgetty's spool files use (+FBOR=0: first bit = bit 0).
+ * significant bit of each byte (as G3 files, mgetty's spool and netpbm have it);
+ * `lsbFirst` mirrors every byte at the edges, for the DTE-to-modem direction with
+ * +FBOR=0 / +FBO=0, where bit 0 goes first on the line (docs/fax-spec.md section 6).
  */
 
 const REVERSED = new Uint8Array(256);
