@@ -71,6 +71,31 @@ export interface BankOptions {
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
 export type CallOptions = RingSpec;
 
+/**
+ * The DTE's bytes as the line reads them: into the transcript at once; with `stampFirst`,
+ * acted on one turn later, in a batch, so the transcript has them before any reply.
+ */
+function dteReader(transcript: Transcript, stampFirst: boolean, act: (b: Buffer) => void): (b: Buffer) => void {
+  let later: Buffer[] | undefined;
+  return (b) => {
+    transcript.add('<', b);
+    if (!stampFirst) {
+      act(b);
+      return;
+    }
+    if (later !== undefined) {
+      later.push(b);
+      return;
+    }
+    later = [b];
+    setImmediate(() => {
+      const bufs = later ?? [];
+      later = undefined;
+      for (const x of bufs) act(x);
+    });
+  };
+}
+
 export class SimLine {
   readonly modem: HayesModem;
   readonly transcript: Transcript;
@@ -105,24 +130,7 @@ export class SimLine {
       this.fromDte.push(b);
       this.modem.onDteBytes(b);
     };
-    let later: Buffer[] | undefined;
-    const onData = (b: Buffer): void => {
-      this.transcript.add('<', b);
-      if (opts.stampFirst !== true) {
-        act(b);
-        return;
-      }
-      if (later !== undefined) {
-        later.push(b);
-        return;
-      }
-      later = [b];
-      setImmediate(() => {
-        const bufs = later ?? [];
-        later = undefined;
-        for (const x of bufs) act(x);
-      });
-    };
+    const onData = dteReader(this.transcript, opts.stampFirst === true, act);
     const note = (text: string): void => {
       this.transcript.note(text);
       this.track(text);

@@ -86,6 +86,27 @@ export function bannersFrom(opts: Pick<SimCommandOptions, 'connectBanner' | 'bus
   };
 }
 
+/** The --fax-machine numbers, and the --fax-call calls after their delay. Throws on a bad spec. */
+function startFaxMachines(bank: SimBank, opts: SimCommandOptions, log: (l: string) => void): void {
+  for (const spec of opts.faxMachines ?? []) {
+    const [number, dir] = splitSpec(spec, '--fax-machine');
+    bank.addFaxMachine({ number, dir, ...(opts.faxId !== undefined ? { id: opts.faxId } : {}) });
+    log(`  fax machine: number ${number}, pages to ${dir}`);
+  }
+  const calls = (opts.faxCalls ?? []).map((spec) => splitSpec(spec, '--fax-call'));
+  if (calls.length > 0) {
+    const t = setTimeout(() => {
+      for (const [number, files] of calls) {
+        bank.faxCall(number, files.split(','), opts.faxId !== undefined ? { id: opts.faxId } : {}).then(
+          (r) => log(`fax call to ${number}: ${r.outcome}, pages confirmed ${r.statuses.length}`),
+          (err: unknown) => log(`fax call to ${number} failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }
+    }, opts.faxCallDelayMs ?? 5000);
+    t.unref();
+  }
+}
+
 export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   // Read before anything starts: a missing banner file is a usage error, not a half-started bank.
@@ -130,23 +151,7 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
     log(`  dial-out: ATD host[:port]${book}, CONNECT ${opts.dialSpeed ?? 33600}${opts.pace === true ? ', paced' : ''}`);
   }
   try {
-    for (const spec of opts.faxMachines ?? []) {
-      const [number, dir] = splitSpec(spec, '--fax-machine');
-      bank.addFaxMachine({ number, dir, ...(opts.faxId !== undefined ? { id: opts.faxId } : {}) });
-      log(`  fax machine: number ${number}, pages to ${dir}`);
-    }
-    const calls = (opts.faxCalls ?? []).map((spec) => splitSpec(spec, '--fax-call'));
-    if (calls.length > 0) {
-      const t = setTimeout(() => {
-        for (const [number, files] of calls) {
-          bank.faxCall(number, files.split(','), opts.faxId !== undefined ? { id: opts.faxId } : {}).then(
-            (r) => log(`fax call to ${number}: ${r.outcome}, pages confirmed ${r.statuses.length}`),
-            (err: unknown) => log(`fax call to ${number} failed: ${err instanceof Error ? err.message : String(err)}`),
-          );
-        }
-      }, opts.faxCallDelayMs ?? 5000);
-      t.unref();
-    }
+    startFaxMachines(bank, opts, log);
   } catch (err) {
     await bank.close();
     throw err;

@@ -20,7 +20,6 @@ import { startChild, type Child } from '../helpers/child.js';
 const skip = process.getuid?.() === 0 ? undefined : 'needs root (login.config owned by root, as in production)';
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const LINES = 16;
-const BUDGET_MS = 1500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function rig(lines: number, session: string): Promise<{ bank: SimBank; run: string; child: Child; cleanup: () => Promise<void> }> {
@@ -69,7 +68,7 @@ async function allIdle(run: string, n: number, ms: number, diag: () => string): 
   }
 }
 
-test(`${LINES} virtual lines back in service within ${BUDGET_MS} ms of the callers hanging up (dtr-by-close)`, { skip, timeout: 120_000 }, async () => {
+test(`${LINES} virtual lines back in service after the callers hang up, hung up by closing the line (dtr-by-close), no +++ or ATH0`, { skip, timeout: 120_000 }, async () => {
   const r = await rig(LINES, '#!/bin/sh\necho "hi $1"\nexec sleep 600\n');
   try {
     await allIdle(r.run, LINES, 30_000, () => r.child.output());
@@ -79,6 +78,7 @@ test(`${LINES} virtual lines back in service within ${BUDGET_MS} ms of the calle
     await Promise.all(calls.map((c, i) => c.waitFor(new RegExp(`hi user${i}`), 20_000)));
     await sleep(300);
     const hungUpAt = Date.now();
+    const sentBefore = r.bank.lines.map((l) => l.fromDte.all.length);
     for (const c of calls) c.hangup();
     const backAt = new Map<string, number>();
     while (backAt.size < LINES && Date.now() - hungUpAt < 15_000) {
@@ -92,7 +92,9 @@ test(`${LINES} virtual lines back in service within ${BUDGET_MS} ms of the calle
     const times = [...backAt.values()].sort((a, b) => a - b);
     console.log(`back in service after the caller hung up, ${LINES} lines: min ${times[0]} ms, median ${times[times.length >> 1]} ms, max ${times[times.length - 1]} ms`);
     assert.equal(backAt.size, LINES, `every line back: ${JSON.stringify([...backAt])}\n${r.child.output()}`);
-    assert.ok((times[times.length - 1] ?? Infinity) <= BUDGET_MS, `slowest line back after ${times[times.length - 1]} ms (budget ${BUDGET_MS})`);
+    // The fast way back is the mechanism, checked here; its time (budget 1.5 s) is the
+    // benchmark's to measure (docs/benchmarks.md), not a test's.
+    r.bank.lines.forEach((l, i) => assert.doesNotMatch(l.fromDte.all.slice(sentBefore[i]), /\+\+\+|ATH/, `${l.name}: the getty hung up by closing the line, not with +++ ATH0`));
     // And the lines really answer again.
     const again = r.bank.line(3).call({ cidFormat: 'none' });
     await again.waitFor(/login:/, 20_000);
@@ -110,10 +112,7 @@ test('the session ends while the caller is on the line: the getty closing the li
     await call.waitFor(/login:/, 20_000);
     call.write('dave\r');
     await call.waitFor(/bye dave/, 10_000);
-    const t0 = Date.now();
     assert.equal(await Promise.race([call.ended, sleep(5000).then(() => 'still connected')]), 'hangup');
-    const took = Date.now() - t0;
-    assert.ok(took < BUDGET_MS, `call ended ${took} ms after the session`);
     assert.doesNotMatch(call.received.all, /\+\+\+|ATH/, 'no escape or command reached the caller');
     await allIdle(r.run, 2, 5_000, () => r.child.output());
   } finally {

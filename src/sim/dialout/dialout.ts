@@ -12,7 +12,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import { errnoCode } from '../../core/errors.js';
-import type { CallLeg } from '../at/calls.js';
+import type { CallLeg, PendingDial } from '../at/calls.js';
 import type { AtContext, HandlerSet } from '../at/registry.js';
 import { resolveDial, type DialTarget, type Phonebook } from '../phonebook.js';
 import { telnetClient } from '../telnet-client.js';
@@ -135,6 +135,15 @@ function dial(target: DialTarget, ctx: AtContext, o: DialoutOptions): void {
     if (pacer !== undefined) pacer.push(app);
     else toDte(app); // unpaced: a DTE that does not keep up loses bytes at the pty, as at a full UART
   });
+  watchSocketEnd({ sock, ctx, o, peer, pending, finish, leg: () => leg, pacer, over: () => over });
+}
+
+/** The connection failed or the host hung up: the result code for the DTE, then the end. */
+function watchSocketEnd(w: {
+  sock: Socket; ctx: AtContext; o: DialoutOptions; peer: string; pending: PendingDial; finish: () => void;
+  leg: () => CallLeg | undefined; pacer: Pacer | undefined; over: () => boolean;
+}): void {
+  const { sock, ctx, o, peer, pending, finish, pacer } = w;
   sock.on('error', (err) => {
     const code = errnoCode(err);
     o.event?.(`dial-out to ${peer}: ${code ?? err.message}`);
@@ -144,14 +153,14 @@ function dial(target: DialTarget, ctx: AtContext, o: DialoutOptions): void {
     finish();
   });
   sock.on('close', () => {
-    if (over) return;
+    if (w.over()) return;
     if (pending.active) {
       pending.fail('NO CARRIER', 'no-carrier');
       finish();
       return;
     }
     // The host hung up: what it sent last still reaches the DTE, then NO CARRIER.
-    const l = leg;
+    const l = w.leg();
     const end = (): void => {
       finish();
       l?.hangup();
