@@ -8,7 +8,7 @@ import { DEFAULT_ANSWER_CHAT, DEFAULT_FORCE_INIT_CHAT, DEFAULT_INIT_CHAT } from 
 
 export type KeywordType = 'int' | 'string' | 'bool' | 'chat' | 'flow';
 export type KeywordUnit = 'ms' | 's' | 'bps' | 'KB' | 'mode';
-/** 'data' = used for data calls; 'fax' = fax only (accepted, not used yet); 'unused' = no effect, as in mgetty. */
+/** 'data' = used (data calls, and the fax reception's keywords); 'fax' = fax keywords accepted, not used yet (sending, polling, mail); 'unused' = no effect, as in mgetty. */
 export type KeywordCategory = 'data' | 'fax' | 'unused';
 export type KeywordOrigin = 'mgetty' | 'tgetty';
 /** Flow control as mgetty names it: RTS/CTS, XON/XOFF, both, none. */
@@ -110,9 +110,9 @@ export const KEYWORDS: readonly KeywordDef[] = [
     meaning: 'If initialisation fails and neither DSR nor CTS is up, wait (in 60 s steps) until one comes up.',
   }),
   kw({ name: 'data-only', type: 'bool', default: false, cli: '-D', meaning: 'Do not initialise the modem for fax.' }),
-  kw({ name: 'fax-only', type: 'bool', default: false, cli: '-F', category: 'fax', meaning: 'Refuse data calls; answer as a fax machine only.' }),
+  kw({ name: 'fax-only', type: 'bool', default: false, cli: '-F', category: 'data', meaning: 'Refuse data calls; answer as a fax machine only.' }),
   kw({
-    name: 'modem-type', type: 'string', default: 'auto', cli: '-C', category: 'fax',
+    name: 'modem-type', type: 'string', default: 'auto', cli: '-C', category: 'data',
     bounds: 'auto, cls2, c2.0, data (others are treated as auto)',
     meaning: 'Fax class selection; data = no fax initialisation.',
   }),
@@ -184,22 +184,22 @@ export const KEYWORDS: readonly KeywordDef[] = [
   }),
   kw({ name: 'login-conf-file', type: 'string', default: 'login.config', meaning: 'The login dispatcher file; a relative name is looked up in the config directory.' }),
   kw({
-    name: 'fax-id', type: 'string', default: ' ', cli: '-I', category: 'fax', upstreamDefault: '49 115 xxxxxxxx',
+    name: 'fax-id', type: 'string', default: ' ', cli: '-I', category: 'data', upstreamDefault: '49 115 xxxxxxxx',
     meaning: 'Local fax station id (at most 40 characters are used).',
   }),
   kw({ name: 'fax-min-speed', type: 'int', unit: 'bps', default: 0, category: 'unused', meaning: 'Minimum fax speed (a sendfax keyword). Has no effect here.' }),
-  kw({ name: 'fax-max-speed', type: 'int', unit: 'bps', default: 14400, category: 'fax', meaning: 'Highest fax speed offered to the modem.' }),
+  kw({ name: 'fax-max-speed', type: 'int', unit: 'bps', default: 14400, category: 'data', meaning: 'Highest fax speed offered to the modem.' }),
   kw({ name: 'fax-server-file', type: 'string', default: undefined, cli: '-S', category: 'fax', meaning: 'List of documents sent to a caller that polls for a fax.' }),
-  kw({ name: 'diskspace', type: 'int', unit: 'KB', default: 1024, cli: '-k', category: 'fax', meaning: 'Minimum free space in the fax spool directory.' }),
+  kw({ name: 'diskspace', type: 'int', unit: 'KB', default: 1024, cli: '-k', category: 'data', meaning: 'Minimum free space in the fax spool directory.' }),
   kw({
     name: 'notify', type: 'string', default: 'root', category: 'fax', upstreamDefault: 'faxadmin',
     meaning: 'Mail recipient for received faxes; empty = no mail.',
   }),
-  kw({ name: 'fax-owner', type: 'string', default: 'root', category: 'fax', upstreamDefault: 'uucp', meaning: 'Owner of received fax files.' }),
-  kw({ name: 'fax-group', type: 'string', default: 'fax', category: 'fax', upstreamDefault: '(unset)', meaning: 'Group of received fax files.' }),
-  kw({ name: 'fax-mode', type: 'int', unit: 'mode', default: 0o660, category: 'fax', meaning: 'File mode of received fax files.' }),
+  kw({ name: 'fax-owner', type: 'string', default: 'root', category: 'data', upstreamDefault: 'uucp', meaning: 'Owner of received fax files.' }),
+  kw({ name: 'fax-group', type: 'string', default: 'fax', category: 'data', upstreamDefault: '(unset)', meaning: 'Group of received fax files.' }),
+  kw({ name: 'fax-mode', type: 'int', unit: 'mode', default: 0o660, category: 'data', meaning: 'File mode of received fax files.' }),
   kw({
-    name: 'fax-spool-in', type: 'string', default: '/var/spool/fax/incoming:/tmp', category: 'fax',
+    name: 'fax-spool-in', type: 'string', default: '/var/spool/fax/incoming:/tmp', category: 'data',
     meaning: 'Colon-separated list of directories for incoming faxes; the first usable one wins.',
   }),
   kw({

@@ -228,8 +228,8 @@ test('modem check: a dead modem gets force-init and init; when it comes back the
   const after = r.modem.commands.slice(before + 2);
   const escape = after.findIndex((c) => c.includes('\x10\x03') && c.includes('+++'));
   assert.ok(escape >= 0, `force-init sent: ${JSON.stringify(after)}`);
-  // force-init's own ATQ0V1H0, then the init chat's ATQ0V1H0 and AT.
-  assert.deepEqual(after.slice(escape + 1), ['ATQ0V1H0', 'ATQ0V1H0', 'AT']);
+  // force-init's own ATQ0V1H0, then the init chat's ATQ0V1H0 and AT, then the fax set-up's question.
+  assert.deepEqual(after.slice(escape + 1), ['ATQ0V1H0', 'ATQ0V1H0', 'AT', 'AT+FCLASS=?']);
   assert.match(r.logText(), /modem doesn't react to AT: trying to re-initialise it/);
   assert.equal(existsSync(r.lockFile), false);
   r.modem.send('RING\r\n');

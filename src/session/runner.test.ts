@@ -9,14 +9,15 @@ const lockFile = (r: Rig): string => r.lockFile;
 test('runner: default init chat, idle without the lock, RING -> ATA -> CONNECT with the speed string', async (t) => {
   const r = rig(t, '', { reply: (c) => (c === 'ATA' ? 'CONNECT 33600/ARQ' : 'OK') });
   await until(r.clock, () => r.runner.state.name === 'idle');
-  assert.deepEqual(r.modem.commands, ['ATQ0V1H0', 'AT']);
+  // Then the fax set-up's question (no class in the reply: data calls only, docs/fax.md).
+  assert.deepEqual(r.modem.commands, ['ATQ0V1H0', 'AT', 'AT+FCLASS=?']);
   assert.equal(existsSync(lockFile(r)), false, 'the lock is removed while idle');
   r.modem.send('\r\nRING\r\n');
   const res = await drive(r.clock, r.done);
   assert.equal(res.kind, 'connected');
   if (res.kind !== 'connected') return;
   assert.equal(res.connect, '33600/ARQ');
-  assert.deepEqual(r.modem.commands, ['ATQ0V1H0', 'AT', 'ATA']);
+  assert.deepEqual(r.modem.commands, ['ATQ0V1H0', 'AT', 'AT+FCLASS=?', 'ATA']);
   assert.equal(existsSync(lockFile(r)), true, 'the lock is held during the call');
   assert.match(r.logText(), /waiting\.\.\./);
 });
