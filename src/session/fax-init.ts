@@ -5,29 +5,11 @@
  * answering data calls only, with the reason in the log (mgetty: "no class 2/2.0
  * faxmodem, no faxing available").
  */
-import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS, type ExchangeOutcome } from '../modem/result.js';
 import { chooseClass, faxInitCommands, type FaxClass } from '../fax/class2/init.js';
 import type { Cancel } from './cancel.js';
-import { consume, sleep, type LineIo } from './line-io.js';
+import type { LineIo } from './line-io.js';
+import { exchange } from './modem-io.js';
 import type { FaxLineSettings } from './settings.js';
-
-async function exchange(io: LineIo, command: string, signal: Cancel): Promise<ExchangeOutcome> {
-  const ex = new CommandExchange(command);
-  await sleep(io, EXCHANGE_PRE_DELAY_MS, signal);
-  await io.requireLine().write(ex.bytes);
-  const out = await consume(
-    io,
-    signal,
-    EXCHANGE_TIMEOUT_MS,
-    (chunk) => {
-      const r = ex.feed(chunk);
-      return r === 'pending' ? undefined : r;
-    },
-    () => ex.timeout(),
-  );
-  io.input.unshift(out.rest);
-  return out;
-}
 
 /** The class the line now answers faxes in, or undefined (data only). */
 export async function faxInit(io: LineIo, fax: FaxLineSettings, signal: Cancel): Promise<FaxClass | undefined> {

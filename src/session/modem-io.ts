@@ -5,17 +5,17 @@
 import { showBytes } from '../core/bytes.js';
 import { logField } from '../log/format.js';
 import { RingWatcher } from '../modem/ring.js';
-import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS } from '../modem/result.js';
+import { CommandExchange, EXCHANGE_PRE_DELAY_MS, EXCHANGE_TIMEOUT_MS, type ExchangeOutcome } from '../modem/result.js';
 import type { Line } from '../line/line.js';
 import type { Cancel } from './cancel.js';
 import { consume, sleep, type LineIo } from './line-io.js';
 import type { LineInput } from './machine.js';
 
-export async function probeModem(io: LineIo, signal: Cancel): Promise<LineInput> {
-  const line = io.requireLine();
-  const ex = new CommandExchange('AT');
+/** One command and its final result line (OK, ERROR or a time-out); later bytes stay queued. */
+export async function exchange(io: LineIo, command: string, signal: Cancel): Promise<ExchangeOutcome> {
+  const ex = new CommandExchange(command);
   await sleep(io, EXCHANGE_PRE_DELAY_MS, signal);
-  await line.write(ex.bytes);
+  await io.requireLine().write(ex.bytes);
   const out = await consume(
     io,
     signal,
@@ -27,6 +27,11 @@ export async function probeModem(io: LineIo, signal: Cancel): Promise<LineInput>
     () => ex.timeout(),
   );
   io.input.unshift(out.rest);
+  return out;
+}
+
+export async function probeModem(io: LineIo, signal: Cancel): Promise<LineInput> {
+  const out = await exchange(io, 'AT', signal);
   if (out.ok) return { type: 'chat-ok' };
   io.log.warn(`modem check: AT got ${out.error}`);
   return { type: 'chat-failed', reason: out.error === 'timeout' ? 'timeout' : 'abort', action: out.error };
