@@ -2,10 +2,9 @@
  * `tgetty calls` for either backend: a file goes to the SQLite reader (calls.ts), a
  * postgresql:// URL to the pool's database, read-only (it never creates the schema).
  */
-import { isTgettyError } from '../core/errors.js';
 import { parseRecordsTarget } from '../daemon/record-store.js';
 import type { CallRow, SummaryRow } from '../daemon/record-store.js';
-import { callsCommand, callsQuery, printCalls, type CallsOptions } from './calls.js';
+import { callsCommand, callsQuery, openFailed, printCalls, type CallsOptions } from './calls.js';
 
 export interface AnyCallsOptions extends CallsOptions {
   /** Said in errors about `records` (`--records` or `TGETTY_RECORDS`). */
@@ -28,13 +27,7 @@ export async function anyCallsCommand(o: AnyCallsOptions): Promise<number> {
   try {
     store = await PgRecordStore.open(target.url, { connectTimeoutMs: 10_000 });
   } catch (err) {
-    if (isTgettyError(err, 'RECORDS_FAILED') && err.context.missing === true) {
-      o.err(`tgetty calls: no call records in ${target.display} yet\n`);
-      if (o.json) o.out('[]\n');
-      return 0;
-    }
-    o.err(`tgetty calls: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return openFailed(o, err, `in ${target.display}`);
   }
   let result: { rows?: CallRow[]; summary?: SummaryRow[] };
   try {

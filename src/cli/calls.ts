@@ -179,6 +179,20 @@ export function printCalls(o: CallsOptions, result: { rows?: readonly CallRow[];
   return 0;
 }
 
+/**
+ * The records could not be opened: none there yet (a fresh install has no records until
+ * the first call) is an empty list, exit 0; anything else is an error, exit 1.
+ */
+export function openFailed(o: CallsOptions, err: unknown, where: string): number {
+  if (isTgettyError(err, 'RECORDS_FAILED') && err.context.missing === true) {
+    o.err(`tgetty calls: no call records ${where} yet\n`);
+    if (o.json) o.out('[]\n');
+    return 0;
+  }
+  o.err(`tgetty calls: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}
+
 export function callsCommand(o: CallsOptions): number {
   const parsed = callsQuery(o);
   if (!parsed.ok) return parsed.code;
@@ -188,14 +202,7 @@ export function callsCommand(o: CallsOptions): number {
   try {
     reader = CallRecordsReader.open(o.records);
   } catch (err) {
-    if (isTgettyError(err, 'RECORDS_FAILED') && err.context.missing === true) {
-      // A fresh install has no file until the first call: an empty list, not a failure.
-      o.err(`tgetty calls: no call records at ${o.records} yet\n`);
-      if (o.json) o.out('[]\n');
-      return 0;
-    }
-    o.err(`tgetty calls: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return openFailed(o, err, `at ${o.records}`);
   }
   let result: { rows?: CallRow[]; summary?: SummaryRow[] };
   try {

@@ -92,6 +92,7 @@ async function runNotify(program: string, args: string[], env: Record<string, st
 
 export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
   o.log.mesg(`fax call (class ${o.cls}): receiving`);
+  const ids = owner(o.fax, o.log);
   const outcome = await receiveFaxCall({
     line: o.line,
     clock: o.clock,
@@ -100,7 +101,7 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
     // +FBOR=0 (class 2) and +FBO=1 (class 2.0): pages arrive first bit on top, as G3 files have it.
     lsbFirst: false,
     leftover: o.leftover,
-    spool: { dirs: o.fax.spoolIn, minFreeKb: o.fax.minFreeKb, mode: o.fax.mode, ...(owner(o.fax, o.log) !== undefined ? { owner: owner(o.fax, o.log) } : {}) },
+    spool: { dirs: o.fax.spoolIn, minFreeKb: o.fax.minFreeKb, mode: o.fax.mode, ...(ids !== undefined ? { owner: ids } : {}) },
   });
   const r = outcome.result;
   const code = notifyCode(outcome);
