@@ -226,3 +226,28 @@ test('--since: anything else is rejected with what is expected', () => {
   assert.equal(parseSince('2024-02-29', 0).ok, true, 'leap day');
   assert.equal(parseSince('2023-02-29', 0).ok, false);
 });
+
+test('fax calls: the sender id as the login, the pages (and how it broke off) as the program, the hang-up code as the exit', (t) => {
+  const file = join(tempDir(t), 'calls.sqlite');
+  const rec = CallRecords.open(file);
+  try {
+    const fax = (id: string, at: number, pages: number, end: string, code: number): void => {
+      rec.emit({ type: 'call-start', line: 'ttyS2', callId: id, at });
+      rec.emit({ type: 'call-connect', line: 'ttyS2', callId: id, at: at + 1000, connect: 'FAX' });
+      rec.emit({ type: 'call-fax', line: 'ttyS2', callId: id, at: at + 60_000, fax: { pages, senderId: '+49 89 1234', speed: 9600, resolution: 'fine', hangupCode: code, files: [], end } });
+      rec.emit({ type: 'call-end', line: 'ttyS2', callId: id, at: at + 61_000, outcome: end === 'complete' ? 'completed' : 'failed' });
+      rec.emit({ type: 'call-session', line: 'ttyS2', callId: id, at: at + 1000, loginName: '+49 89 1234', program: 'fax', pid: 0 });
+    };
+    fax('f1', T0, 1, 'complete', 0);
+    fax('f2', T0 + HOUR, 2, 'carrier-lost', 70);
+  } finally {
+    rec.close();
+  }
+  const r = run({ records: file });
+  assert.equal(r.code, 0, r.err);
+  const cells = r.out.trimEnd().split('\n').slice(1).map((l) => l.split(/\s{2,}/));
+  assert.deepEqual(cells.map((c) => c.slice(6)), [
+    ['FAX', '+49 89 1234', 'fax (2 pages, carrier-lost)', 'FHNG 70'],
+    ['FAX', '+49 89 1234', 'fax (1 page)', 'FHNG 0'],
+  ]);
+});

@@ -85,7 +85,15 @@ export function formatTime(ms: number): string {
   return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
 }
 
+/** A fax call shows its pages (and how it broke off) as the program, its hang-up code as the exit. */
+function programText(r: CallRow): string {
+  if (r.faxEnd === null) return r.program ?? '-';
+  const pages = `${r.faxPages ?? 0} page${r.faxPages === 1 ? '' : 's'}`;
+  return r.faxEnd === 'complete' ? `fax (${pages})` : `fax (${pages}, ${r.faxEnd})`;
+}
+
 function exitText(r: CallRow): string {
+  if (r.faxHangupCode !== null) return `FHNG ${r.faxHangupCode}`;
   if (r.signal !== null) return r.signal;
   if (r.exitStatus !== null) return String(r.exitStatus);
   return '-';
@@ -101,7 +109,7 @@ const COLUMNS: readonly [string, (r: CallRow) => string][] = [
   ['NAME', (r) => r.callerName ?? '-'],
   ['CONNECT', (r) => r.connect ?? '-'],
   ['LOGIN', (r) => r.loginName ?? '-'],
-  ['PROGRAM', (r) => r.program ?? '-'],
+  ['PROGRAM', programText],
   ['EXIT', exitText],
 ];
 

@@ -3,6 +3,9 @@
  * records (SQLite), the metrics (Prometheus) and the status view subscribe to them, so
  * none of them needs to know how a line works. Plain data: JSON-serialisable.
  */
+import type { FaxSummary } from '../fax/fax-call.js';
+
+export type { FaxSummary } from '../fax/fax-call.js';
 
 /** The state of a line as users see it (status, metrics). */
 export type LineStatusState =
@@ -50,6 +53,8 @@ export type DaemonEvent =
   | { type: 'call-connect'; line: string; callId: string; at: number; connect: string }
   /** The program chosen by login.config was started. */
   | { type: 'call-session'; line: string; callId: string; at: number; loginName: string; program: string; pid: number }
+  /** A fax was received in this call (before its call-end): pages, sender id, speed, files, how it ended. */
+  | { type: 'call-fax'; line: string; callId: string; at: number; fax: FaxSummary }
   | { type: 'call-end'; line: string; callId: string; at: number; outcome: CallOutcome; exitStatus?: number | null; signal?: string | null; detail?: string }
   | { type: 'modem-init'; line: string; at: number; ok: boolean; detail?: string }
   | { type: 'line-error'; line: string; at: number; message: string; code?: string };
@@ -234,6 +239,7 @@ export class StatusBoard implements EventSink {
         l.lastError = { at: e.at, message: e.message };
         break;
       case 'call-answering':
+      case 'call-fax':
         break;
       default: {
         const never: never = e;

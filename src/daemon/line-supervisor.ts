@@ -360,6 +360,7 @@ export class LineSupervisor {
       onLoginEnd: (res) => {
         watch?.stop();
         this.session = undefined;
+        if (res.fax !== undefined) this.d.events.emit({ type: 'call-fax', line: this.name, callId, at: this.d.clock.now(), fax: res.fax });
         this.endCall(LOGIN_OUTCOME[res.outcome], {
           ...(res.exit !== undefined ? { exitStatus: res.exit.code, signal: res.exit.signal } : {}),
           ...(res.outcome !== 'completed' ? { detail: res.outcome } : {}),

@@ -128,3 +128,29 @@ test('isLoopback', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h);
   for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', 'example.org', '1127.0.0.1']) assert.equal(isLoopback(h), false, h);
 });
+
+test('fax: calls by how they ended, pages received, failures by hang-up code; a removed line loses its fax series', async () => {
+  const m = new Metrics();
+  m.addLine('ttyS0');
+  let text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_calls_total'), ['{line="ttyS0",end="complete"} 0']);
+  assert.deepEqual(samples(text, 'tgetty_fax_pages_total'), ['{line="ttyS0"} 0']);
+  const fax = (id: string, pages: number, end: string, hangupCode: number): DaemonEvent => ({
+    type: 'call-fax', line: 'ttyS0', callId: id, at: 1, fax: { pages, senderId: 'X', speed: 14400, resolution: 'fine', hangupCode, files: [], end },
+  });
+  m.emit(fax('f1', 3, 'complete', 0));
+  m.emit(fax('f2', 2, 'carrier-lost', 70));
+  m.emit(fax('f3', 0, 'spool-failed', -1));
+  m.emit(fax('f4', 1, 'carrier-lost', 70));
+  text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_calls_total').sort(), [
+    '{line="ttyS0",end="carrier-lost"} 2',
+    '{line="ttyS0",end="complete"} 1',
+    '{line="ttyS0",end="spool-failed"} 1',
+  ]);
+  assert.deepEqual(samples(text, 'tgetty_fax_pages_total'), ['{line="ttyS0"} 6']);
+  assert.deepEqual(samples(text, 'tgetty_fax_failures_total').sort(), ['{line="ttyS0",hangup_code="-1"} 1', '{line="ttyS0",hangup_code="70"} 2']);
+  m.removeLine('ttyS0');
+  text = await m.text();
+  for (const name of ['tgetty_fax_calls_total', 'tgetty_fax_pages_total', 'tgetty_fax_failures_total']) assert.deepEqual(samples(text, name), [], name);
+});

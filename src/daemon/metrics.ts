@@ -33,6 +33,11 @@ export class Metrics implements EventSink {
   private readonly lineState: Gauge<'line' | 'state'>;
   private readonly initFailures: Counter<'line'>;
   private readonly sessions: Gauge;
+  private readonly faxCalls: Counter<'line' | 'end'>;
+  private readonly faxPages: Counter<'line'>;
+  private readonly faxFailures: Counter<'line' | 'hangup_code'>;
+  /** The fax label values each line got (to remove its series with the line). */
+  private readonly faxSeen = new Map<string, { ends: Set<string>; codes: Set<string> }>();
   /** Calls whose program is running (a call-end without a session must not decrement). */
   private readonly inSession = new Set<string>();
   private readonly state = new Map<string, LineStatusState>();
@@ -59,6 +64,19 @@ export class Metrics implements EventSink {
       registers,
     });
     this.sessions = new Gauge({ name: 'tgetty_sessions_active', help: 'Login programs (login, pppd, ...) running now.', registers });
+    this.faxCalls = new Counter({
+      name: 'tgetty_fax_calls_total',
+      help: 'Fax calls received, by how the reception ended (complete, carrier-lost, modem-hangup, timeout, spool-failed, ...).',
+      labelNames: ['line', 'end'],
+      registers,
+    });
+    this.faxPages = new Counter({ name: 'tgetty_fax_pages_total', help: 'Fax pages received and stored.', labelNames: ['line'], registers });
+    this.faxFailures = new Counter({
+      name: 'tgetty_fax_failures_total',
+      help: 'Fax calls that did not end complete, by hang-up code (the modem\'s +FHNG/+FHS; -1 = our side: spool, disk full, time-out).',
+      labelNames: ['line', 'hangup_code'],
+      registers,
+    });
     if (opts.recordsWaiting !== undefined) {
       const waiting = opts.recordsWaiting;
       new Gauge({
@@ -81,6 +99,8 @@ export class Metrics implements EventSink {
   addLine(line: string): void {
     for (const outcome of CALL_OUTCOMES) this.calls.inc({ line, outcome }, 0);
     this.initFailures.inc({ line }, 0);
+    this.faxCalls.inc({ line, end: 'complete' }, 0);
+    this.faxPages.inc({ line }, 0);
     if (!this.state.has(line)) this.setState(line, 'starting');
   }
 
@@ -89,6 +109,12 @@ export class Metrics implements EventSink {
     for (const outcome of CALL_OUTCOMES) this.calls.remove({ line, outcome });
     for (const state of LINE_STATUS_STATES) this.lineState.remove({ line, state });
     this.initFailures.remove({ line });
+    // Fax series carry labels only known when a fax came: drop every one the line got.
+    const seen = this.faxSeen.get(line);
+    for (const end of seen?.ends ?? ['complete']) this.faxCalls.remove({ line, end });
+    for (const code of seen?.codes ?? []) this.faxFailures.remove({ line, hangup_code: code });
+    this.faxPages.remove({ line });
+    this.faxSeen.delete(line);
     this.state.delete(line);
   }
 
@@ -118,6 +144,22 @@ export class Metrics implements EventSink {
       case 'modem-init':
         if (!e.ok) this.initFailures.inc({ line: e.line });
         break;
+      case 'call-fax': {
+        let seen = this.faxSeen.get(e.line);
+        if (seen === undefined) {
+          seen = { ends: new Set(['complete']), codes: new Set() };
+          this.faxSeen.set(e.line, seen);
+        }
+        seen.ends.add(e.fax.end);
+        this.faxCalls.inc({ line: e.line, end: e.fax.end });
+        this.faxPages.inc({ line: e.line }, e.fax.pages);
+        if (e.fax.end !== 'complete' || e.fax.hangupCode !== 0) {
+          const code = String(e.fax.hangupCode);
+          seen.codes.add(code);
+          this.faxFailures.inc({ line: e.line, hangup_code: code });
+        }
+        break;
+      }
       case 'call-start':
       case 'call-caller':
       case 'call-connect':

@@ -37,6 +37,47 @@ export interface CallRow {
   exitStatus: number | null;
   signal: string | null;
   detail: string | null;
+  /** Fax calls (schema 3): pages stored, else null for a data call. */
+  faxPages: number | null;
+  /** The sender's station id (+FTSI/+FTI), as it sent it. */
+  faxSenderId: string | null;
+  /** Line rate in bit/s. */
+  faxSpeed: number | null;
+  faxResolution: 'normal' | 'fine' | null;
+  /** The modem's hang-up code (0 = normal), -1 for our side's failures (spool, disk full). */
+  faxHangupCode: number | null;
+  /** The page files, then the PDF and TIFF. */
+  faxFiles: string[] | null;
+  /** `complete`, or how it broke off (`carrier-lost`, `modem-hangup`, `timeout`, `spool-failed`, ...). */
+  faxEnd: string | null;
+}
+
+/** The fax columns of a row, as stored (files as JSON text). */
+export const FAX_COLUMNS = ['fax_pages', 'fax_sender_id', 'fax_speed', 'fax_resolution', 'fax_hangup_code', 'fax_files', 'fax_end'] as const;
+
+/** A row as the SELECT gives it (fax files still JSON text) made a CallRow. */
+export function rowFromDb(r: Omit<CallRow, 'faxFiles'> & { faxFiles: string | null }): CallRow {
+  let files: string[] | null = null;
+  if (r.faxFiles !== null) {
+    try {
+      const v: unknown = JSON.parse(r.faxFiles);
+      files = Array.isArray(v) ? v.map(String) : null;
+    } catch {
+      files = null;
+    }
+  }
+  return { ...r, faxFiles: files };
+}
+
+/** A received fax as a write. */
+export interface FaxFields {
+  pages: number;
+  senderId: string;
+  speed: number | null;
+  resolution: 'normal' | 'fine' | null;
+  hangupCode: number;
+  files: string[];
+  end: string;
 }
 
 export interface CallQuery {
@@ -49,6 +90,8 @@ export interface CallQuery {
   /** Exact outcome; `unfinished` = no outcome (running, or the daemon died during the call). */
   outcome?: CallOutcome | 'unfinished';
   limit?: number;
+  /** Only fax calls (rows with fax columns). */
+  fax?: boolean;
 }
 
 /** One group of `tgetty calls --summary`. */
@@ -73,6 +116,7 @@ export type RecordOp =
   | { kind: 'answering'; host: string; run: string; callId: string; line: string; at: number; ringToAtaMs: number }
   | { kind: 'connect'; host: string; run: string; callId: string; line: string; at: number; connect: string }
   | { kind: 'session'; host: string; run: string; callId: string; line: string; at: number; loginName: string; program: string; pid: number }
+  | { kind: 'fax'; host: string; run: string; callId: string; line: string; at: number; fax: FaxFields }
   | {
       kind: 'end';
       host: string;
@@ -100,6 +144,15 @@ export function eventToOp(e: DaemonEvent, run: string, host: string): RecordOp |
       return { kind: 'connect', ...base, callId: e.callId, connect: e.connect };
     case 'call-session':
       return { kind: 'session', ...base, callId: e.callId, loginName: e.loginName, program: e.program, pid: e.pid };
+    case 'call-fax': {
+      const f = e.fax;
+      return {
+        kind: 'fax',
+        ...base,
+        callId: e.callId,
+        fax: { pages: f.pages, senderId: f.senderId, speed: f.speed, resolution: f.resolution, hangupCode: f.hangupCode, files: [...f.files], end: f.end },
+      };
+    }
     case 'call-end':
       return { kind: 'end', ...base, callId: e.callId, outcome: e.outcome, exitStatus: e.exitStatus ?? null, signal: e.signal ?? null, detail: e.detail ?? null };
     case 'line-state':
@@ -126,6 +179,7 @@ export interface CallPatch {
   connect?: { at: number; connect: string };
   session?: { at: number; loginName: string; program: string; pid: number };
   end?: { at: number; outcome: CallOutcome; exitStatus: number | null; signal: string | null; detail: string | null };
+  fax?: FaxFields;
 }
 
 /**
@@ -160,6 +214,9 @@ export function foldOps(ops: readonly RecordOp[]): CallPatch[] {
         break;
       case 'end':
         p.end = { at: op.at, outcome: op.outcome, exitStatus: op.exitStatus, signal: op.signal, detail: op.detail };
+        break;
+      case 'fax':
+        p.fax = op.fax;
         break;
       default: {
         const never: never = op;
@@ -247,6 +304,7 @@ export function whereClause(q: CallQuery, placeholder: (i: number) => string): {
   if (q.since !== undefined) add((p) => `started_at >= ${p}`, Math.floor(q.since));
   if (q.outcome === 'unfinished') where.push('outcome IS NULL');
   else if (q.outcome !== undefined) add((p) => `outcome = ${p}`, q.outcome);
+  if (q.fax === true) where.push('fax_end IS NOT NULL');
   return { sql: where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '', params };
 }
 

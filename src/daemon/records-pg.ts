@@ -9,11 +9,11 @@
  */
 import pg from 'pg';
 import { TgettyError } from '../core/errors.js';
-import { SUMMARY_SELECT, foldOps, redactUrl, whereClause } from './record-store.js';
+import { FAX_COLUMNS, SUMMARY_SELECT, foldOps, redactUrl, rowFromDb, whereClause } from './record-store.js';
 import type { CallQuery, CallRow, RecordOp, RecordStore, SummaryRow } from './record-store.js';
 
 /** The newest PostgreSQL schema this code knows. Bump it and append to PG_MIGRATIONS together. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** PG_MIGRATIONS[i] takes the schema from version i to i+1. Never edit a released entry. */
 const PG_MIGRATIONS: readonly string[] = [
@@ -43,6 +43,14 @@ const PG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX calls_started ON calls (started_at);
    CREATE INDEX calls_host_line_started ON calls (host, line, started_at);`,
+  // 2: fax calls (docs/fax.md): what was received; NULL in data calls.
+  `ALTER TABLE calls ADD COLUMN IF NOT EXISTS fax_pages INTEGER,
+     ADD COLUMN IF NOT EXISTS fax_sender_id TEXT,
+     ADD COLUMN IF NOT EXISTS fax_speed INTEGER,
+     ADD COLUMN IF NOT EXISTS fax_resolution TEXT,
+     ADD COLUMN IF NOT EXISTS fax_hangup_code INTEGER,
+     ADD COLUMN IF NOT EXISTS fax_files TEXT,
+     ADD COLUMN IF NOT EXISTS fax_end TEXT;`,
 ];
 
 /** Any constant: the advisory lock that makes two daemons migrating at once take turns. */
@@ -60,7 +68,9 @@ export interface PgStoreOptions {
 const SELECT_COLUMNS = `id, host, run, call_id AS "callId", line, started_at AS "startedAt", caller_id AS "callerId",
   caller_name AS "callerName", ring_to_ata_ms AS "ringToAtaMs", connect_at AS "connectAt", connect,
   session_at AS "sessionAt", login_name AS "loginName", program, pid, ended_at AS "endedAt",
-  duration_s AS "durationS", outcome, exit_status AS "exitStatus", signal, detail`;
+  duration_s AS "durationS", outcome, exit_status AS "exitStatus", signal, detail,
+  fax_pages AS "faxPages", fax_sender_id AS "faxSenderId", fax_speed AS "faxSpeed", fax_resolution AS "faxResolution",
+  fax_hangup_code AS "faxHangupCode", fax_files AS "faxFiles", fax_end AS "faxEnd"`;
 
 // BIGINT, NUMERIC (AVG of integers) as numbers: every value here is far below 2^53.
 const INT8 = 20;
@@ -104,6 +114,7 @@ const BATCH_COLUMNS: readonly [string, string][] = [
   ['caller_id', 'text'], ['caller_name', 'text'], ['ring_to_ata_ms', 'int'], ['connect_at', 'bigint'], ['connect', 'text'],
   ['session_at', 'bigint'], ['login_name', 'text'], ['program', 'text'], ['pid', 'int'],
   ['ended_at', 'bigint'], ['duration_s', 'float8'], ['outcome', 'text'], ['exit_status', 'int'], ['signal', 'text'], ['detail', 'text'],
+  ['fax_pages', 'int'], ['fax_sender_id', 'text'], ['fax_speed', 'int'], ['fax_resolution', 'text'], ['fax_hangup_code', 'int'], ['fax_files', 'text'], ['fax_end', 'text'],
 ];
 const when = (key: string, cols: string[]): string => cols.map((c) => `${c} = CASE WHEN EXCLUDED.${key} IS NOT NULL THEN EXCLUDED.${c} ELSE calls.${c} END`).join(',\n  ');
 const BATCH_SQL = `INSERT INTO calls (${BATCH_COLUMNS.map(([c]) => c).join(', ')})
@@ -115,7 +126,8 @@ ON CONFLICT (run, call_id) DO UPDATE SET
   ${when('connect_at', ['connect_at', 'connect'])},
   ${when('session_at', ['session_at', 'login_name', 'program', 'pid'])},
   duration_s = CASE WHEN EXCLUDED.ended_at IS NOT NULL THEN (EXCLUDED.ended_at - LEAST(calls.started_at, EXCLUDED.started_at)) / 1000.0 ELSE calls.duration_s END,
-  ${when('ended_at', ['ended_at', 'outcome', 'exit_status', 'signal', 'detail'])}`;
+  ${when('ended_at', ['ended_at', 'outcome', 'exit_status', 'signal', 'detail'])},
+  ${when('fax_end', [...FAX_COLUMNS])}`;
 
 function batchParams(ops: readonly RecordOp[]): unknown[][] {
   const cols: unknown[][] = BATCH_COLUMNS.map(() => []);
@@ -126,6 +138,8 @@ function batchParams(ops: readonly RecordOp[]): unknown[][] {
       p.session?.at ?? null, p.session?.loginName ?? null, p.session?.program ?? null, p.session?.pid ?? null,
       // A new row: the start is the patch's; an existing one gets it recomputed by the statement.
       p.end?.at ?? null, p.end !== undefined ? (p.end.at - p.startedAt) / 1000 : null, p.end?.outcome ?? null, p.end?.exitStatus ?? null, p.end?.signal ?? null, p.end?.detail ?? null,
+      p.fax?.pages ?? null, p.fax?.senderId ?? null, p.fax?.speed ?? null, p.fax?.resolution ?? null, p.fax?.hangupCode ?? null,
+      p.fax !== undefined ? JSON.stringify(p.fax.files) : null, p.fax?.end ?? null,
     ];
     row.forEach((v, i) => cols[i].push(v));
   }
@@ -253,7 +267,7 @@ export class PgRecordStore implements RecordStore {
       w.params.push(Math.max(0, Math.floor(q.limit)));
       sql += ` LIMIT $${w.params.length}`;
     }
-    return (await this.pool.query<CallRow>(sql, w.params)).rows;
+    return (await this.pool.query<Parameters<typeof rowFromDb>[0]>(sql, w.params)).rows.map(rowFromDb);
   }
 
   async summary(q: CallQuery = {}): Promise<SummaryRow[]> {

@@ -95,6 +95,13 @@ test('a realistic sequence of events gives one complete row per call', (t) => {
       exitStatus: 0,
       signal: null,
       detail: null,
+      faxPages: null,
+      faxSenderId: null,
+      faxSpeed: null,
+      faxResolution: null,
+      faxHangupCode: null,
+      faxFiles: null,
+      faxEnd: null,
     });
     const c2 = c.get('c2')!;
     assert.equal(c2.outcome, 'denied');
@@ -516,5 +523,47 @@ test('a schema 1 file (before the pool) is upgraded in place: old rows kept with
     assert.deepEqual(rec.outbox().count(), { events: 0, calls: 0 });
   } finally {
     rec.close();
+  }
+});
+
+test('a schema 2 file (before fax rows) is upgraded in place: old rows get no fax columns, a fax call fills them', (t) => {
+  const file = join(tempDir(t), 'calls.sqlite');
+  const v2 = new Database(file);
+  v2.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL);
+    INSERT INTO schema_version VALUES (1, 0), (2, 0);
+    CREATE TABLE calls (id INTEGER PRIMARY KEY, run TEXT NOT NULL, call_id TEXT NOT NULL, line TEXT NOT NULL, started_at INTEGER NOT NULL,
+      caller_id TEXT, caller_name TEXT, ring_to_ata_ms INTEGER, connect_at INTEGER, connect TEXT, session_at INTEGER, login_name TEXT,
+      program TEXT, pid INTEGER, ended_at INTEGER, duration_s REAL, outcome TEXT, exit_status INTEGER, signal TEXT, detail TEXT, host TEXT,
+      UNIQUE (run, call_id));
+    CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, call_id TEXT NOT NULL, op TEXT NOT NULL);
+    INSERT INTO calls (run, call_id, line, started_at, host) VALUES ('old', '1', 'ttyS0', ${T0}, 'pi7');`);
+  v2.close();
+  const rec = CallRecords.open(file, { host: 'pi7' });
+  try {
+    rec.emit({ type: 'call-start', line: 'ttyS1', callId: '1', at: T0 + 1000 });
+    rec.emit({
+      type: 'call-fax',
+      line: 'ttyS1',
+      callId: '1',
+      at: T0 + 60_000,
+      fax: { pages: 2, senderId: '+49 89 1234', speed: 14400, resolution: 'fine', hangupCode: 0, files: ['/sp/a.01', '/sp/a.02', '/sp/a.pdf'], end: 'complete' },
+    });
+    const rows = rec.query();
+    assert.deepEqual(
+      rows.map((r) => [r.run === rec.run ? 'new' : r.run, r.faxPages, r.faxSenderId, r.faxSpeed, r.faxResolution, r.faxHangupCode, r.faxFiles, r.faxEnd]),
+      [
+        ['new', 2, '+49 89 1234', 14400, 'fine', 0, ['/sp/a.01', '/sp/a.02', '/sp/a.pdf'], 'complete'],
+        ['old', null, null, null, null, null, null, null],
+      ],
+    );
+    assert.deepEqual(rec.query({ fax: true }).map((r) => r.callId), ['1']);
+  } finally {
+    rec.close();
+  }
+  const db = new Database(file, { readonly: true });
+  try {
+    assert.deepEqual(db.prepare('SELECT version FROM schema_version ORDER BY version').all(), [{ version: 1 }, { version: 2 }, { version: 3 }]);
+  } finally {
+    db.close();
   }
 });

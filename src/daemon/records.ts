@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import type { DaemonEvent, EventSink } from './events.js';
-import { SUMMARY_SELECT, eventToOp, whereClause } from './record-store.js';
+import { FAX_COLUMNS, SUMMARY_SELECT, eventToOp, rowFromDb, whereClause } from './record-store.js';
 import type { CallQuery, CallRow, RecordOp, RecordStore, SummaryRow } from './record-store.js';
 
 export type { CallQuery, CallRow, SummaryRow } from './record-store.js';
@@ -23,7 +23,7 @@ export type { CallQuery, CallRow, SummaryRow } from './record-store.js';
 export const DEFAULT_RECORDS_FILE = '/var/lib/tgetty/calls.sqlite';
 
 /** The newest schema this code knows. Bump it and append to MIGRATIONS together. */
-export const RECORDS_SCHEMA_VERSION = 2;
+export const RECORDS_SCHEMA_VERSION = 3;
 
 /** The writer's SQLite page cache, KiB (SQLite's default is 2000). */
 export const RECORDS_CACHE_KIB = 256;
@@ -64,6 +64,14 @@ const MIGRATIONS: readonly string[] = [
      call_id TEXT NOT NULL,
      op      TEXT NOT NULL
    );`,
+  // 3: fax calls (docs/fax.md): what was received; NULL in data calls.
+  `ALTER TABLE calls ADD COLUMN fax_pages INTEGER;
+   ALTER TABLE calls ADD COLUMN fax_sender_id TEXT;
+   ALTER TABLE calls ADD COLUMN fax_speed INTEGER;
+   ALTER TABLE calls ADD COLUMN fax_resolution TEXT;
+   ALTER TABLE calls ADD COLUMN fax_hangup_code INTEGER;
+   ALTER TABLE calls ADD COLUMN fax_files TEXT;
+   ALTER TABLE calls ADD COLUMN fax_end TEXT;`,
 ];
 
 export interface RecordsLog {
@@ -81,7 +89,9 @@ export interface CallRecordsOptions {
 const SELECT_COLUMNS = `id, host, run, call_id AS callId, line, started_at AS startedAt, caller_id AS callerId,
   caller_name AS callerName, ring_to_ata_ms AS ringToAtaMs, connect_at AS connectAt, connect,
   session_at AS sessionAt, login_name AS loginName, program, pid, ended_at AS endedAt,
-  duration_s AS durationS, outcome, exit_status AS exitStatus, signal, detail`;
+  duration_s AS durationS, outcome, exit_status AS exitStatus, signal, detail,
+  fax_pages AS faxPages, fax_sender_id AS faxSenderId, fax_speed AS faxSpeed, fax_resolution AS faxResolution,
+  fax_hangup_code AS faxHangupCode, fax_files AS faxFiles, fax_end AS faxEnd`;
 
 function queryCalls(db: Database.Database, q: CallQuery): CallRow[] {
   const w = whereClause(q, () => '?');
@@ -90,7 +100,7 @@ function queryCalls(db: Database.Database, q: CallQuery): CallRow[] {
     sql += ' LIMIT ?';
     w.params.push(Math.max(0, Math.floor(q.limit)));
   }
-  return db.prepare(sql).all(...w.params) as CallRow[];
+  return (db.prepare(sql).all(...w.params) as Parameters<typeof rowFromDb>[0][]).map(rowFromDb);
 }
 
 function summaryOf(db: Database.Database, q: CallQuery): SummaryRow[] {
@@ -182,6 +192,7 @@ class OpWriter {
         `ended_at = excluded.ended_at, duration_s = (excluded.ended_at - calls.started_at) / 1000.0, outcome = excluded.outcome,
          exit_status = excluded.exit_status, signal = excluded.signal, detail = excluded.detail`,
       ),
+      fax: upsert([...FAX_COLUMNS], FAX_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')),
     };
   }
 
@@ -212,6 +223,18 @@ class OpWriter {
           exit_status: op.exitStatus,
           signal: op.signal,
           detail: op.detail,
+        });
+        return;
+      case 'fax':
+        this.stmts.fax.run({
+          ...base,
+          fax_pages: op.fax.pages,
+          fax_sender_id: op.fax.senderId,
+          fax_speed: op.fax.speed,
+          fax_resolution: op.fax.resolution,
+          fax_hangup_code: op.fax.hangupCode,
+          fax_files: JSON.stringify(op.fax.files),
+          fax_end: op.fax.end,
         });
         return;
       default: {

@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { logField } from '../log/format.js';
 import { getgrnam, getpwnam } from '../os/passwd.js';
 import type { FaxClass } from './class2/init.js';
+import { BIT_RATES } from './class2/responses.js';
 import { receiveFaxCall, type FaxCallOutcome } from './receive-call.js';
 
 export interface FaxReceiveSettings {
@@ -40,9 +41,44 @@ export interface FaxCallOptions {
   notify?: { program: string; env: Record<string, string> };
 }
 
+/**
+ * A received fax as the call records, metrics and `tgetty faxes` keep it. `end` is the
+ * reception's end (`complete`, `modem-hangup`, `timeout`, `carrier-lost`, `modem-error`,
+ * `too-large`) or `spool-failed` when our side could not store it; anything but
+ * `complete` means the fax broke off (the pages that arrived are kept).
+ */
+export interface FaxSummary {
+  pages: number;
+  senderId: string;
+  /** Line rate in bit/s from the negotiated parameters; null when the modem said none. */
+  speed: number | null;
+  resolution: 'normal' | 'fine' | null;
+  /** As the notify program gets it: the modem's +FHNG/+FHS code, -1 for our side's failures. */
+  hangupCode: number;
+  /** The page files, then the PDF and the TIFF (full paths). */
+  files: string[];
+  end: string;
+}
+
+/** The summary of a reception (pure). */
+export function faxSummaryOf(o: FaxCallOutcome): FaxSummary {
+  const params = o.result.params ?? o.result.pages[0]?.params;
+  const br = params !== undefined ? BIT_RATES[params.br] : undefined;
+  return {
+    pages: o.pageFiles.length,
+    senderId: o.result.remoteId,
+    speed: br ?? null,
+    resolution: params === undefined ? null : params.vr === 1 ? 'fine' : 'normal',
+    hangupCode: notifyCode(o),
+    files: [...o.pageFiles, ...(o.pdf !== undefined ? [o.pdf] : []), ...(o.tiff !== undefined ? [o.tiff] : [])],
+    end: o.error !== undefined && o.result.end === 'complete' ? 'spool-failed' : o.result.end,
+  };
+}
+
 /** What the call records and single-line mode's exit code get. */
 export interface FaxCallResult {
   outcome: FaxCallOutcome;
+  summary: FaxSummary;
   /** 0 when every page arrived and was stored. */
   exitCode: number;
   ok: boolean;
@@ -114,5 +150,5 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
     await runNotify(o.notify.program, [String(code), r.remoteId, String(outcome.pageFiles.length), ...outcome.pageFiles], o.notify.env, o.log);
   }
   const ok = code === 0 && outcome.error === undefined;
-  return { outcome, exitCode: 0, ok };
+  return { outcome, summary: faxSummaryOf(outcome), exitCode: 0, ok };
 }

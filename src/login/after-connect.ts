@@ -41,7 +41,7 @@ async function faxPhase(o: AfterConnectOptions, cls: FaxClass): Promise<LoginPha
     notify: { program: join(o.configDir, 'new_fax'), env },
   });
   o.result.line.close();
-  return { exitCode: res.exitCode, outcome: res.ok ? 'completed' : 'failed', loginName: res.outcome.result.remoteId, program: 'fax' };
+  return { exitCode: res.exitCode, outcome: res.ok ? 'completed' : 'failed', loginName: res.outcome.result.remoteId, program: 'fax', fax: res.summary };
 }
 
 export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseResult> {

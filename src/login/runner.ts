@@ -25,6 +25,7 @@ import type { RunResult } from '../session/runner.js';
 import type { LineSettings } from '../session/settings.js';
 import { InputQueue } from '../session/input-queue.js';
 import type { Session, SessionExit } from './spawn.js';
+import type { FaxSummary } from '../fax/fax-call.js';
 import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from './issue.js';
 import { NameReader } from './logname.js';
 import { PppDetector } from './ppp.js';
@@ -56,6 +57,8 @@ export interface LoginPhaseResult {
   loginName?: string;
   program?: string;
   exit?: SessionExit;
+  /** A fax call: what was received (the call records' fax columns). */
+  fax?: FaxSummary;
 }
 
 class Hangup extends Error {

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventToOp, type RecordOp, type RecordStore } from '../../src/daemon/record-store.js';
+import { eventToOp, type CallRow, type RecordOp, type RecordStore } from '../../src/daemon/record-store.js';
 import { RECORDS_SCHEMA_VERSION, SqliteRecordStore } from '../../src/daemon/records.js';
 import { PG_SCHEMA_VERSION, PgRecordStore } from '../../src/daemon/records-pg.js';
-import type { DaemonEvent } from '../../src/daemon/events.js';
+import type { DaemonEvent, FaxSummary } from '../../src/daemon/events.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 
 const T0 = Date.UTC(2026, 10, 21, 18, 0, 0);
@@ -75,6 +75,13 @@ function contract(name: string, backend: () => Backend, skip: () => string | und
           exitStatus: 0,
           signal: null,
           detail: null,
+          faxPages: null,
+          faxSenderId: null,
+          faxSpeed: null,
+          faxResolution: null,
+          faxHangupCode: null,
+          faxFiles: null,
+          faxEnd: null,
         });
         assert.equal(rows[0].outcome, 'denied');
         assert.equal(rows[0].detail, 'rule 3');
@@ -179,6 +186,42 @@ function contract(name: string, backend: () => Backend, skip: () => string | und
         assert.deepEqual(await store.summary({ host: 'pi2', outcome: 'unfinished' }), [
           { host: 'pi2', line: 'ttyS0', calls: 1, answered: 0, failed: 0, meanDurationS: null, meanRingToAtaMs: null },
         ]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a fax call: pages, sender id, speed, resolution, hang-up code, files and its end, in one write or folded in a batch', { skip: skip() }, async () => {
+      const { store } = await backend().fresh();
+      try {
+        const fax = (id: string, at: number, f: Partial<FaxSummary>): DaemonEvent[] => [
+          { type: 'call-start', line: 'ttyS2', callId: id, at },
+          { type: 'call-connect', line: 'ttyS2', callId: id, at: at + 1000, connect: 'FAX' },
+          {
+            type: 'call-fax',
+            line: 'ttyS2',
+            callId: id,
+            at: at + 50_000,
+            fax: { pages: 3, senderId: '+49 89 1234', speed: 14400, resolution: 'fine', hangupCode: 0, files: ['/var/spool/fax/incoming/ff1.01', "/odd dir/it's.pdf"], end: 'complete', ...f },
+          },
+          { type: 'call-end', line: 'ttyS2', callId: id, at: at + 51_000, outcome: f.end === undefined ? 'completed' : 'failed' },
+        ];
+        const whole = ops(fax('f1', T0, {}), 'pi1', 'r');
+        // f1 in one batch (folded), f2 one write a batch, and a data call beside them.
+        await store.apply([...whole, ...ops(call('ttyS0', 'd1', T0 + 1, 'completed'), 'pi1', 'r')]);
+        for (const op of ops(fax('f2', T0 + 100_000, { pages: 2, speed: null, resolution: null, hangupCode: 50, files: [], end: 'carrier-lost' }), 'pi1', 'r')) {
+          await store.apply([op]);
+        }
+        await store.apply(whole); // again: nothing changes
+        const rows = await store.query();
+        const pick = (r: CallRow): unknown[] => [r.callId, r.outcome, r.faxPages, r.faxSenderId, r.faxSpeed, r.faxResolution, r.faxHangupCode, r.faxFiles, r.faxEnd];
+        assert.deepEqual(rows.map(pick), [
+          ['f2', 'failed', 2, '+49 89 1234', null, null, 50, [], 'carrier-lost'],
+          ['d1', 'completed', null, null, null, null, null, null, null],
+          ['f1', 'completed', 3, '+49 89 1234', 14400, 'fine', 0, ['/var/spool/fax/incoming/ff1.01', "/odd dir/it's.pdf"], 'complete'],
+        ]);
+        assert.deepEqual((await store.query({ fax: true })).map((r) => r.callId), ['f2', 'f1'], 'fax: only the fax calls');
+        assert.deepEqual((await store.query({ fax: true, outcome: 'failed' })).map((r) => r.callId), ['f2']);
       } finally {
         await store.close();
       }

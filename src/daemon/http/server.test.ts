@@ -25,7 +25,8 @@ function status(state: 'idle' | 'in-session' = 'idle'): DaemonStatus {
 function row(p: Partial<CallRow>): CallRow {
   return {
     id: 1, host: 'h', run: 'r', callId: 'c', line: 'ttyS0', startedAt: NOW, callerId: null, callerName: null, ringToAtaMs: null, connectAt: null, connect: null,
-    sessionAt: null, loginName: null, program: null, pid: null, endedAt: null, durationS: null, outcome: null, exitStatus: null, signal: null, detail: null, ...p,
+    sessionAt: null, loginName: null, program: null, pid: null, endedAt: null, durationS: null, outcome: null, exitStatus: null, signal: null, detail: null,
+    faxPages: null, faxSenderId: null, faxSpeed: null, faxResolution: null, faxHangupCode: null, faxFiles: null, faxEnd: null, ...p,
   };
 }
 
