@@ -376,6 +376,78 @@ function build(io: CliIo, result: { code: number }): Command {
       });
     });
 
+  const fax = program.command('fax').description('the outgoing fax queue, as faxspool/faxq/faxrm/faxrunq: queue, list, remove, run');
+  const spoolOut = (c: Command): Command => c.option('--spool-out <dir>', 'the outgoing fax queue (default /var/spool/fax/outgoing)');
+  const queueDir = (opts: Record<string, unknown>): string => (typeof opts.spoolOut === 'string' ? opts.spoolOut : '/var/spool/fax/outgoing');
+  spoolOut(
+    fax
+      .command('queue')
+      .description('put a fax job in the queue: the job file and copies of the files (G3, PDF, PostScript, TIFF, PBM, as the sender takes them)')
+      .argument('<phone>', 'the number to dial')
+      .argument('<files...>', 'the files to send, in order')
+      .option('-n', 'normal resolution (sendfax -n)')
+      .option('--mail <address>', 'mail the result to this address (default: you)')
+      .option('--no-mail', 'no mail when the job is done or given up')
+      .option('--at <time>', 'not before: 2026-11-21T19:00, or an age from now like 30m, 2h'),
+  ).action(async (phone: string, files: string[], opts: Record<string, unknown>) => {
+    const { faxQueueCommand } = await import('./fax-queue.js');
+    result.code = faxQueueCommand({
+      dir: queueDir(opts), phone, files, normal: opts.n === true,
+      mail: opts.mail === false ? null : typeof opts.mail === 'string' ? opts.mail : undefined,
+      ...(typeof opts.at === 'string' ? { at: opts.at } : {}),
+      out: io.out, err: io.err,
+    });
+  });
+  spoolOut(fax.command('list').description('list the fax jobs: status, tries, next try, last result').option('--json', 'machine-readable output')).action(
+    async (opts: Record<string, unknown>) => {
+      const { faxListCommand } = await import('./fax-queue.js');
+      result.code = faxListCommand({ dir: queueDir(opts), json: opts.json === true, out: io.out, err: io.err });
+    },
+  );
+  spoolOut(fax.command('remove').description('remove a fax job (yours; root: any)').argument('<job>', 'the job id (tgetty fax list)')).action(
+    async (id: string, opts: Record<string, unknown>) => {
+      const { faxRemoveCommand } = await import('./fax-queue.js');
+      result.code = faxRemoveCommand({ dir: queueDir(opts), id, out: io.out, err: io.err });
+    },
+  );
+  const run = spoolOut(
+    fax
+      .command('run')
+      .description("send the jobs that are due, as faxrunq: retry per sendfax's exit code, give up after too many tries, mail the result")
+      .option('--sender <program>', "the sender program, run as PROGRAM -r [-n] [-l LINE] PHONE FILE... (default: this tgetty's 'sendfax')")
+      .option('-l, --line <line>', 'the line for the sender (sendfax -l); default: the sender chooses')
+      .option('--max-costly <n>', `give up after this many failures after the far end answered (default ${DEFAULT_QUEUE_LIMITS_TEXT.maxCostly})`, (v) => positiveInt(v, '--max-costly'))
+      .option('--max-tries <n>', `give up after this many tries (default ${DEFAULT_QUEUE_LIMITS_TEXT.maxTotal})`, (v) => positiveInt(v, '--max-tries'))
+      .option('--retry-delay <s>', `seconds to wait after a failed try (default ${DEFAULT_QUEUE_LIMITS_TEXT.retryDelayS})`, (v) => positiveInt(v, '--retry-delay'))
+      .option('--mail-program <path>', 'the sendmail-compatible program for the notices (default /usr/sbin/sendmail)')
+      .option('--no-mail', 'send no notices')
+      .option('-q, --quiet', 'print only errors'),
+  );
+  addPathOptions(run);
+  run.action(async (opts: Record<string, unknown>) => {
+    const { faxRunCommand } = await import('./fax-queue.js');
+    const own = typeof opts.sender !== 'string';
+    // tgetty's own sendfax gets the path flags given here (lock, config and log dir).
+    const pathArgs = own
+      ? (['configDir', 'lockDir', 'logDir'] as const).flatMap((k) => (typeof opts[k] === 'string' ? [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, opts[k]] : []))
+      : [];
+    result.code = await faxRunCommand({
+      dir: queueDir(opts),
+      sender: own ? { program: process.execPath, args: [process.argv[1], 'sendfax'] } : { program: opts.sender as string, args: [] },
+      senderArgs: pathArgs,
+      ...(typeof opts.line === 'string' ? { line: opts.line.replace(/^\/dev\//, '') } : {}),
+      limits: {
+        ...(typeof opts.maxCostly === 'number' ? { maxCostly: opts.maxCostly } : {}),
+        ...(typeof opts.maxTries === 'number' ? { maxTotal: opts.maxTries } : {}),
+        ...(typeof opts.retryDelay === 'number' ? { retryDelayMs: opts.retryDelay * 1000 } : {}),
+      },
+      ...(opts.mail === false ? {} : { mailProgram: typeof opts.mailProgram === 'string' ? opts.mailProgram : '/usr/sbin/sendmail' }),
+      quiet: opts.quiet === true,
+      out: io.out,
+      err: io.err,
+    });
+  });
+
   program
     .command('token')
     .description('make a token for the web status page: writes its hash to FILE (mode 0600) and prints the token once')
@@ -445,6 +517,9 @@ function recordsSetting(opts: Record<string, unknown>): { records?: string; reco
   if (env !== undefined && env !== '') return { records: env, recordsFrom: 'TGETTY_RECORDS' };
   return {};
 }
+
+/** The queue's defaults as the help shows them (no import of the queue module at start-up). */
+const DEFAULT_QUEUE_LIMITS_TEXT = { maxCostly: 5, maxTotal: 10, retryDelayS: 300 };
 
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
