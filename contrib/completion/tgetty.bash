@@ -7,7 +7,7 @@
 # (subcommands) for a command path such as /config/check.
 _tgetty_spec() {
   case $1 in
-    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls token version' ;;
+    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls faxes fax token version' ;;
     '/config') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='check' ;;
     '/config/check') _tgetty_o='--port --json --strict -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--port -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
     '/sim') _tgetty_o='--lines --dir --telnet --host --raw --personality --fax --fax-machine --fax-call --fax-call-delay --fax-id --transcripts --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --busy-out --queue --rings --connect-banner --busy-banner --no-answer-banner --phonebook --dial-speed --pace --serial --lock-dir --no-dialout -h --help' _tgetty_a='--lines --dir --telnet --host --personality --fax-machine --fax-call --fax-call-delay --fax-id --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --queue --rings --connect-banner --busy-banner --no-answer-banner --phonebook --dial-speed --serial --lock-dir' _tgetty_c='status' ;;
@@ -17,6 +17,12 @@ _tgetty_spec() {
     '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/calls') _tgetty_o='--records --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --host --line --since --outcome --limit' _tgetty_c='' ;;
+    '/faxes') _tgetty_o='--records --spool-in --line --since --limit --json -h --help' _tgetty_a='--records --spool-in --line --since --limit' _tgetty_c='' ;;
+    '/fax') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='queue list remove run' ;;
+    '/fax/queue') _tgetty_o='-n --mail --no-mail --at --spool-out -h --help' _tgetty_a='--mail --at --spool-out' _tgetty_c='' ;;
+    '/fax/list') _tgetty_o='--json --spool-out -h --help' _tgetty_a='--spool-out' _tgetty_c='' ;;
+    '/fax/remove') _tgetty_o='--spool-out -h --help' _tgetty_a='--spool-out' _tgetty_c='' ;;
+    '/fax/run') _tgetty_o='--sender -l --line --max-costly --max-tries --retry-delay --mail-program --no-mail -q --quiet --spool-out --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--sender -l --line --max-costly --max-tries --retry-delay --mail-program --spool-out --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
     '/token') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
     '/version') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='' ;;
     *) _tgetty_o='' _tgetty_a='' _tgetty_c='' ;;
@@ -43,7 +49,7 @@ _tgetty() {
   done
   if [[ " $_tgetty_a " == *" $prev "* ]]; then
     case $prev in
-      --config-dir|--dir|--lock-dir|--log-dir|--run-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --config-dir|--dir|--lock-dir|--log-dir|--run-dir|--spool-out) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --busy-banner|--connect-banner|--http-auth-file|--no-answer-banner|--peer-token-file|--phonebook|--records|--records-spool|--utmp|--wtmp|-S|-i) COMPREPLY=($(compgen -f -- "$cur")) ;;
       *) COMPREPLY=() ;;
     esac

@@ -192,8 +192,8 @@ export const KEYWORDS: readonly KeywordDef[] = [
   kw({ name: 'fax-server-file', type: 'string', default: undefined, cli: '-S', category: 'fax', meaning: 'List of documents sent to a caller that polls for a fax.' }),
   kw({ name: 'diskspace', type: 'int', unit: 'KB', default: 1024, cli: '-k', category: 'data', meaning: 'Minimum free space in the fax spool directory.' }),
   kw({
-    name: 'notify', type: 'string', default: 'root', category: 'fax', upstreamDefault: 'faxadmin',
-    meaning: 'Mail recipient for received faxes; empty = no mail.',
+    name: 'notify', type: 'string', default: 'root', category: 'data', upstreamDefault: 'faxadmin',
+    meaning: 'Mail recipient for received faxes (a notice with the sender id, pages and files, through mail-program); empty = no mail.',
   }),
   kw({ name: 'fax-owner', type: 'string', default: 'root', category: 'data', upstreamDefault: 'uucp', meaning: 'Owner of received fax files.' }),
   kw({ name: 'fax-group', type: 'string', default: 'fax', category: 'data', upstreamDefault: '(unset)', meaning: 'Group of received fax files.' }),
@@ -245,6 +245,10 @@ export const KEYWORDS: readonly KeywordDef[] = [
   kw({
     name: 'cnd-program-user', type: 'string', default: undefined, origin: 'tgetty',
     meaning: 'Run cnd-program and cid-program as this user instead of root; unset = root, as mgetty does.',
+  }),
+  kw({
+    name: 'mail-program', type: 'string', default: '/usr/sbin/sendmail', origin: 'tgetty',
+    meaning: 'The sendmail-compatible program that mails the notify notice of a received fax (run as PROGRAM -i -- ADDRESS, no shell, the message on stdin). If it is not there, the log says so and no mail goes.',
   }),
 ];
 

@@ -17,6 +17,7 @@ import { logField } from '../log/format.js';
 import { getgrnam, getpwnam } from '../os/passwd.js';
 import type { FaxClass } from './class2/init.js';
 import { BIT_RATES } from './class2/responses.js';
+import { DEFAULT_MAIL_PROGRAM, sendMail, type MailMessage } from './mail.js';
 import { receiveFaxCall, type FaxCallOutcome } from './receive-call.js';
 
 export interface FaxReceiveSettings {
@@ -25,6 +26,10 @@ export interface FaxReceiveSettings {
   owner: string | undefined;
   group: string | undefined;
   mode: number;
+  /** notify: mail a notice of each received fax to this address; empty or undefined = no mail. */
+  notify?: string;
+  /** mail-program (default /usr/sbin/sendmail). */
+  mailProgram?: string;
 }
 
 export interface FaxCallOptions {
@@ -126,6 +131,34 @@ async function runNotify(program: string, args: string[], env: Record<string, st
   });
 }
 
+/** The text of the notify mail (pure). Every field from the far end is escaped by composeMail. */
+export function noticeMessage(to: string, s: FaxSummary, device: string, callerId: string): MailMessage {
+  const from = s.senderId.trim() !== '' ? s.senderId.trim() : 'an unknown sender';
+  const broke = s.end === 'complete' ? '' : `, broke off (${s.end})`;
+  return {
+    to,
+    subject: `fax from ${from}: ${s.pages} page${s.pages === 1 ? '' : 's'}${broke}`,
+    body:
+      `A fax came in on ${device}.\n\n` +
+      `Sender id:   ${s.senderId !== '' ? s.senderId : '-'}\n` +
+      `Caller id:   ${callerId !== '' ? callerId : '-'}\n` +
+      `Pages:       ${s.pages}\n` +
+      `Resolution:  ${s.resolution ?? '-'}, ${s.speed !== null ? `${s.speed} bit/s` : 'speed not reported'}\n` +
+      `End:         ${s.end} (hang-up code ${s.hangupCode})\n\n` +
+      `Files:\n${s.files.map((f) => `  ${f}`).join('\n')}\n`,
+    headers: { 'X-Fax-Sender-Id': s.senderId, 'X-Fax-Pages': String(s.pages) },
+  };
+}
+
+async function mailNotice(o: FaxCallOptions, s: FaxSummary): Promise<void> {
+  const to = o.fax.notify ?? '';
+  const program = o.fax.mailProgram ?? DEFAULT_MAIL_PROGRAM;
+  const r = await sendMail(noticeMessage(to, s, o.device, o.callerId), { program, env: o.notify?.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  if (r.sent) o.log.mesg(`fax notice mailed to ${logField(to)}`);
+  else if (r.reason === 'no-mailer') o.log.warn(`fax notice NOT mailed to ${logField(to)}: ${r.detail}`);
+  else o.log.error(`fax notice to ${logField(to)} failed: ${r.detail}`);
+}
+
 export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
   o.log.mesg(`fax call (class ${o.cls}): receiving`);
   const ids = owner(o.fax, o.log);
@@ -149,6 +182,8 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
   if (o.notify !== undefined && outcome.pageFiles.length > 0) {
     await runNotify(o.notify.program, [String(code), r.remoteId, String(outcome.pageFiles.length), ...outcome.pageFiles], o.notify.env, o.log);
   }
+  const summary = faxSummaryOf(outcome);
+  if (o.fax.notify !== undefined && o.fax.notify !== '') await mailNotice(o, summary);
   const ok = code === 0 && outcome.error === undefined;
-  return { outcome, summary: faxSummaryOf(outcome), exitCode: 0, ok };
+  return { outcome, summary, exitCode: 0, ok };
 }

@@ -72,6 +72,10 @@ export interface FaxLineSettings {
   owner: string | undefined;
   group: string | undefined;
   mode: number;
+  /** notify: who gets a mail about each received fax; empty = nobody. */
+  notify: string;
+  /** mail-program: the sendmail-compatible program for it. */
+  mailProgram: string;
 }
 
 function faxSettings(eff: EffectiveConfig, dataOnly: boolean): FaxLineSettings | undefined {
@@ -87,6 +91,8 @@ function faxSettings(eff: EffectiveConfig, dataOnly: boolean): FaxLineSettings |
     owner: stringOf(eff, 'fax-owner'),
     group: stringOf(eff, 'fax-group'),
     mode: num(eff, 'fax-mode', 0o660),
+    notify: stringOf(eff, 'notify') ?? '',
+    mailProgram: stringOf(eff, 'mail-program') ?? '/usr/sbin/sendmail',
   };
 }
 

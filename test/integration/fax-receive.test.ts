@@ -6,7 +6,7 @@
 // the bitmap that was sent, with our decoder and, when installed, netpbm's g3topbm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +25,19 @@ for (const modemType of ['c2.0', 'cls2'] as const) {
     const spool = join(dir, 'incoming');
     mkdirSync(spool);
     const notified = join(dir, 'notified');
+    const mailed = join(dir, 'mailed');
     const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true });
     const tg = startTgetty({
       tty: join(dir, 'lines', 'ttySIM0'),
       args: ['-x', '6'],
-      config: `port ttySIM0\n  toggle-dtr n\n  rings 1\n  modem-type ${modemType}\n  fax-id 49 30 5550000\n  fax-spool-in /nonexistent-spool:${spool}\n  diskspace 1\n  fax-mode 0640\n`,
+      config: `port ttySIM0\n  toggle-dtr n\n  rings 1\n  modem-type ${modemType}\n  fax-id 49 30 5550000\n  fax-spool-in /nonexistent-spool:${spool}\n  diskspace 1\n  fax-mode 0640\n  notify faxadmin\n  mail-program ${join(dir, 'sendmail')}\n`,
       loginConfig: '* - - /bin/true\n',
       files: { new_fax: `#!/bin/sh\necho "$@" > ${notified}\n` },
     });
     chmodSync(join(tg.paths.config, 'new_fax'), 0o755);
+    // A fake mailer: records its argv and the message.
+    writeFileSync(join(dir, 'sendmail'), `#!/bin/sh\n{ for a in "$@"; do printf '[%s]' "$a"; done; echo; cat; } > ${mailed}\n`);
+    chmodSync(join(dir, 'sendmail'), 0o755);
     t.after(async () => {
       await tg.stop();
       await bank.close();
@@ -66,6 +70,11 @@ for (const modemType of ['c2.0', 'cls2'] as const) {
       const args = readFileSync(notified, 'latin1').trim();
       assert.match(args, new RegExp(`^0 VIRTUAL FAX 1 2 ${spool}/ff[0-9a-f]{7}M0-VIRTUAL-FAX-1\\.01 ${spool}/\\S+\\.02$`));
       assert.match(tg.logText('ttySIM0'), /fax dev=ttySIM0, .*id='VIRTUAL FAX 1', \+FHNG=0, pages=2, end=complete/);
+      // notify: a notice to faxadmin through mail-program, no shell.
+      const mail = readFileSync(mailed, 'utf8');
+      assert.match(mail, /^\[-i\]\[--\]\[faxadmin\]\n/);
+      assert.match(mail, /\nSubject: fax from VIRTUAL FAX 1: 2 pages\n/);
+      assert.match(mail, new RegExp(`\\n  ${spool}/ff[0-9a-f]{7}M0-VIRTUAL-FAX-1\\.pdf\\n`));
     } catch (err) {
       t.diagnostic(`transcript:\n${bank.line(0).transcript.toString().replace(/(\[[0-9a-f]{2}\]|[^\n]){400,}/g, '[page data]')}`);
       t.diagnostic(`tgetty log:\n${tg.logText('ttySIM0')}`);
