@@ -275,7 +275,9 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--peer <url>', 'another tgetty serve --http to show on the page (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--peer-token-file <file>', 'the token to send to the peers (the raw token, one line)')
     .option('--records-spool <file>', `with a postgresql:// --records: the local SQLite copy where rows wait while the database is away (default ${DEFAULT_PATHS.records})`)
-    .option('--log-format <format>', 'per-line log format: text or json', 'text');
+    .option('--log-format <format>', 'per-line log format: text or json', 'text')
+    .option('--fax-queue <dir>', 'run the outgoing fax queue in DIR (tgetty fax queue --spool-out DIR) on idle fax lines')
+    .option('--fax-sender <program>', "the sender for --fax-queue (default: this tgetty's 'sendfax')");
   addMgettyOptions(serve);
   addPathOptions(serve);
   serve.action(async (opts: Record<string, unknown>) => {
@@ -297,6 +299,8 @@ function build(io: CliIo, result: { code: number }): Command {
       ...(typeof opts.httpAuthFile === 'string' ? { httpAuthFile: opts.httpAuthFile } : {}),
       ...(Array.isArray(opts.peer) ? { peers: opts.peer as string[] } : {}),
       ...(typeof opts.peerTokenFile === 'string' ? { peerTokenFile: opts.peerTokenFile } : {}),
+      ...(typeof opts.faxQueue === 'string' ? { faxQueue: opts.faxQueue } : {}),
+      ...(typeof opts.faxSender === 'string' ? { faxSender: opts.faxSender } : {}),
       version: version(),
       io,
     });

@@ -39,6 +39,10 @@ export interface ServeOptions {
   httpAuthFile?: string;
   peers?: string[];
   peerTokenFile?: string;
+  /** Run the outgoing fax queue in this dir on idle fax lines. */
+  faxQueue?: string;
+  /** The sender program for it; default this tgetty's `sendfax`. */
+  faxSender?: string;
   version: string;
   io: CliIo;
   /** Resolves when the daemon should stop (default: SIGTERM or SIGINT). */
@@ -182,6 +186,25 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
 
+  let faxQueue: { stop(): void } | undefined;
+  if (o.faxQueue !== undefined) {
+    const { FaxQueueService } = await import('../daemon/fax-queue-service.js');
+    const { systemClock } = await import('../core/clock.js');
+    const own = o.faxSender === undefined;
+    const svc = new FaxQueueService({
+      dir: o.faxQueue,
+      sender: own ? { program: process.execPath, args: [process.argv[1], 'sendfax'] } : { program: o.faxSender!, args: [] },
+      // tgetty's own sendfax takes the lock in the daemon's lock dir.
+      ...(own ? { senderArgs: ['--lock-dir', o.paths.lockDir, ...(o.paths.configDir !== undefined ? ['--config-dir', o.paths.configDir] : [])] } : {}),
+      mailProgram: '/usr/sbin/sendmail',
+      clock: systemClock,
+      log,
+      idleLines: () => daemon.idleFaxLines(),
+    });
+    svc.start();
+    faxQueue = svc;
+  }
+
   const watchdog = sd.startWatchdog(sdEnv);
   sd.ready(sdEnv);
   sd.status(`serving ${daemon.lines.length} line(s)`, sdEnv);
@@ -208,6 +231,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   await stop;
   process.off('SIGHUP', onHup);
   sd.stopping(sdEnv);
+  faxQueue?.stop();
   watchdog.stop();
   await daemon.stop();
   await statusServer?.close();

@@ -265,6 +265,15 @@ export class Daemon {
     return [...this.supervisors.keys()];
   }
 
+  /** The lines that take faxes and are idle now (waiting for a call, their lock free): for the fax queue runner. */
+  idleFaxLines(): string[] {
+    const fax = new Set((this.plan?.lines ?? []).filter((l) => l.settings.fax !== undefined).map((l) => l.name));
+    return this.board
+      .snapshot()
+      .filter((l) => l.state === 'idle' && fax.has(l.line) && this.supervisors.has(l.line))
+      .map((l) => l.line);
+  }
+
   supervisor(name: string): LineSupervisor | undefined {
     return this.supervisors.get(name)?.sup;
   }
