@@ -236,7 +236,6 @@ test('fax calls: the sender id as the login, the pages (and how it broke off) as
       rec.emit({ type: 'call-connect', line: 'ttyS2', callId: id, at: at + 1000, connect: 'FAX' });
       rec.emit({ type: 'call-fax', line: 'ttyS2', callId: id, at: at + 60_000, fax: { pages, senderId: '+49 89 1234', speed: 9600, resolution: 'fine', hangupCode: code, files: [], end } });
       rec.emit({ type: 'call-end', line: 'ttyS2', callId: id, at: at + 61_000, outcome: end === 'complete' ? 'completed' : 'failed' });
-      rec.emit({ type: 'call-session', line: 'ttyS2', callId: id, at: at + 1000, loginName: '+49 89 1234', program: 'fax', pid: 0 });
     };
     fax('f1', T0, 1, 'complete', 0);
     fax('f2', T0 + HOUR, 2, 'carrier-lost', 70);

@@ -108,7 +108,8 @@ const COLUMNS: readonly [string, (r: CallRow) => string][] = [
   ['CALLER', (r) => r.callerId ?? '-'],
   ['NAME', (r) => r.callerName ?? '-'],
   ['CONNECT', (r) => r.connect ?? '-'],
-  ['LOGIN', (r) => r.loginName ?? '-'],
+  // A fax call has no login: its sender id stands there.
+  ['LOGIN', (r) => r.loginName ?? r.faxSenderId ?? '-'],
   ['PROGRAM', programText],
   ['EXIT', exitText],
 ];
