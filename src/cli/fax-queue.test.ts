@@ -143,3 +143,17 @@ test('queue: a bad phone number or a missing file is a usage error (exit 2); --a
   assert.equal(r.calls().length, 1);
   assert.equal(r.mails(), '', '--no-mail (null): no mail');
 });
+
+test('run refuses a queue dir anybody may write without the sticky bit (others could swap the jobs)', async (t) => {
+  const r = rig(t);
+  faxQueueCommand({ dir: r.q, phone: '5551234', files: [r.page], mail: null, normal: false, now: T0, ...r.io });
+  chmodSync(r.q, 0o777);
+  r.setCodes(['0']);
+  r.clear();
+  assert.equal(await r.run(), 1);
+  assert.match(r.output().err, /writable by everyone without the sticky bit/);
+  assert.equal(r.calls().length, 0);
+  chmodSync(r.q, 0o1777);
+  assert.equal(await r.run(), 0);
+  assert.equal(r.calls().length, 1);
+});

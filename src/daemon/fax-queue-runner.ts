@@ -18,7 +18,7 @@ import { toTgettyError } from '../core/errors.js';
 import { createExclusive, readSmallFile } from '../os/safe-open.js';
 import { childEnv } from '../session/child-env.js';
 import { sendMail, DEFAULT_MAIL_PROGRAM } from '../fax/mail.js';
-import { afterTry, jobSummary, listJobs, readJob, stageFiles, writeJob, type FaxJob, type QueueLimits } from '../fax/queue.js';
+import { afterTry, checkQueueDir, jobSummary, listJobs, readJob, stageFiles, writeJob, type FaxJob, type QueueLimits } from '../fax/queue.js';
 
 export interface SenderProgram {
   program: string;
@@ -187,9 +187,17 @@ export async function runJob(id: string, o: RunJobOptions): Promise<TryResult | 
   }
 }
 
-/** Every due job once, oldest first (faxrunq). */
+/** A queue dir that is there must be safe to run from (checkQueueDir); a missing one is an empty queue. */
+function checkedDir(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  checkQueueDir(dir);
+  return true;
+}
+
+/** Every due job once, oldest first (faxrunq). Throws FAX_QUEUE_FAILED for an unsafe queue dir. */
 export async function runQueue(o: RunJobOptions): Promise<TryResult[]> {
   const out: TryResult[] = [];
+  if (!checkedDir(o.dir)) return out;
   for (const j of listJobs(o.dir)) {
     if (!j.ok) continue;
     const r = await runJob(j.id, o);
@@ -200,6 +208,7 @@ export async function runQueue(o: RunJobOptions): Promise<TryResult[]> {
 
 /** The jobs due now: queued and past their next try. */
 export function dueJobs(dir: string, now: number): string[] {
+  if (!checkedDir(dir)) return [];
   return listJobs(dir)
     .filter((j): j is Extract<typeof j, { ok: true }> => j.ok && j.job.status === 'queued' && j.job.nextTry <= now)
     .map((j) => j.id);

@@ -303,3 +303,45 @@ contract(
   }),
   () => pgSkip,
 );
+
+// PostgreSQL: a pool database at schema 1 (before the fax columns), as the released tgetty
+// made it, is upgraded in place by the next daemon: its rows stay, fax calls fill the new
+// columns, and a second upgrade (another host starting) changes nothing.
+test('postgresql: a schema 1 pool database is upgraded to 2 in place', { skip: pgSkip }, async () => {
+  const c = cluster!;
+  const db = `upgrade${++dbSeq}`;
+  c.psql(`CREATE DATABASE ${db}`);
+  c.psql(
+    `CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+     INSERT INTO schema_version VALUES (1, 0);
+     CREATE TABLE calls (id BIGSERIAL PRIMARY KEY, host TEXT NOT NULL, run TEXT NOT NULL, call_id TEXT NOT NULL, line TEXT NOT NULL,
+       started_at BIGINT NOT NULL, caller_id TEXT, caller_name TEXT, ring_to_ata_ms INTEGER, connect_at BIGINT, connect TEXT,
+       session_at BIGINT, login_name TEXT, program TEXT, pid INTEGER, ended_at BIGINT, duration_s DOUBLE PRECISION, outcome TEXT,
+       exit_status INTEGER, signal TEXT, detail TEXT, UNIQUE (run, call_id));
+     INSERT INTO calls (host, run, call_id, line, started_at, outcome) VALUES ('pi1', 'old', '1', 'ttyS0', ${T0}, 'completed');`,
+    db,
+  );
+  const url = c.url({ database: db });
+  const [a, b] = await Promise.all([PgRecordStore.open(url, { migrate: true }), PgRecordStore.open(url, { migrate: true })]);
+  try {
+    await a.apply(
+      ops(
+        [
+          { type: 'call-start', line: 'ttyS1', callId: 'f', at: T0 + 1000 },
+          { type: 'call-fax', line: 'ttyS1', callId: 'f', at: T0 + 2000, fax: { pages: 1, senderId: 'S', speed: 9600, resolution: 'normal', hangupCode: 0, files: ['/x.01'], end: 'complete' } },
+        ],
+        'pi2',
+        'new',
+      ),
+    );
+    const rows = await b.query();
+    assert.deepEqual(rows.map((r) => [r.run, r.outcome, r.faxPages, r.faxFiles, r.faxEnd]), [
+      ['new', null, 1, ['/x.01'], 'complete'],
+      ['old', 'completed', null, null, null],
+    ]);
+    assert.equal(c.psql('SELECT string_agg(version::text, \',\' ORDER BY version) FROM schema_version', db).trim(), '1,2');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
