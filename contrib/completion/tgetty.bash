@@ -17,7 +17,7 @@ _tgetty_spec() {
     '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/calls') _tgetty_o='--records --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --host --line --since --outcome --limit' _tgetty_c='' ;;
-    '/faxes') _tgetty_o='--records --spool-in --line --since --limit --json -h --help' _tgetty_a='--records --spool-in --line --since --limit' _tgetty_c='' ;;
+    '/faxes') _tgetty_o='--records --spool-in --config-dir --line --since --limit --json -h --help' _tgetty_a='--records --spool-in --config-dir --line --since --limit' _tgetty_c='' ;;
     '/fax') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='queue list remove run' ;;
     '/fax/queue') _tgetty_o='-n --mail --no-mail --at --spool-out -h --help' _tgetty_a='--mail --at --spool-out' _tgetty_c='' ;;
     '/fax/list') _tgetty_o='--json --spool-out -h --help' _tgetty_a='--spool-out' _tgetty_c='' ;;

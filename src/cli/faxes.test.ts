@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallRecords } from '../daemon/records.js';
-import { faxesCommand, scanSpoolDir, type FaxEntry, type FaxesOptions } from './faxes.js';
+import { faxesCommand, scanSpoolDir, spoolDirsFromConfig, type FaxEntry, type FaxesOptions } from './faxes.js';
 
 process.env.TZ = 'UTC';
 const T0 = Date.UTC(2026, 10, 21, 18, 0, 0);
@@ -86,4 +86,11 @@ test('a world-writable spool dir: only files of root or of the user count', (t) 
   const asRoot = process.getuid?.() === 0;
   assert.equal(scanSpoolDir(dir, 12345).length, asRoot ? 1 : 0, 'a file of someone else in a shared dir is not listed');
   assert.equal(scanSpoolDir(dir).length, 1);
+});
+
+test('the spool dirs come from mgetty.config: the global fax-spool-in and each port section\'s, each once; no file: the default', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'mgetty.config'), 'fax-spool-in /var/spool/fax/incoming:/tmp\nport ttyS1\n  fax-spool-in /srv/fax1:/tmp\nport ttyS2\n');
+  assert.deepEqual(spoolDirsFromConfig(dir), ['/var/spool/fax/incoming', '/tmp', '/srv/fax1']);
+  assert.deepEqual(spoolDirsFromConfig(join(dir, 'none')), ['/var/spool/fax/incoming', '/tmp']);
 });

@@ -15,6 +15,20 @@ import type { CallQuery, CallRow } from '../daemon/record-store.js';
 import { isTgettyError } from '../core/errors.js';
 import { formatTime, parseSince } from './calls.js';
 import { formatTable } from './table.js';
+import { MGETTY_CONFIG, findConfigDir, loadMgettyConfig } from '../config/load.js';
+import { resolvePort, stringOf } from '../config/effective.js';
+
+/** Every fax-spool-in dir mgetty.config names (global and in each port section), in order; the keyword's default without a file. */
+export function spoolDirsFromConfig(configDir: string | undefined): string[] {
+  const loaded = loadMgettyConfig(join(findConfigDir(configDir), MGETTY_CONFIG));
+  const ports = (loaded.parsed?.sections ?? []).map((s) => s.pattern).filter((p): p is string => p !== undefined && p !== '' && !p.includes('?'));
+  const dirs: string[] = [];
+  // A device name no section matches: the global value.
+  for (const device of ['\0global', ...ports]) {
+    for (const d of (stringOf(resolvePort(loaded.parsed, device), 'fax-spool-in') ?? '').split(':')) if (d !== '' && !dirs.includes(d)) dirs.push(d);
+  }
+  return dirs;
+}
 
 export interface FaxEntry {
   /** When the call started (records) or page 1 was written (spool), ms since the epoch. */

@@ -358,15 +358,16 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('faxes')
     .description('list received faxes: from the call records and the incoming spool dirs (date, line, sender id, pages, outcome, files)')
     .option('--records <file|url>', `call records: an SQLite file or a postgresql:// URL (default: TGETTY_RECORDS, else ${DEFAULT_PATHS.records})`)
-    .option('--spool-in <dirs>', 'incoming fax spool dirs, colon-separated (default: fax-spool-in, /var/spool/fax/incoming:/tmp)')
+    .option('--spool-in <dirs>', "incoming fax spool dirs, colon-separated (default: every fax-spool-in of mgetty.config)")
+    .option('--config-dir <dir>', 'config directory (default /etc/mgetty, else /etc/mgetty+sendfax)')
     .option('--line <line>', 'only this line')
     .option('--since <time>', 'only faxes since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
     .option('--limit <n>', 'at most this many faxes', (v) => positiveInt(v, '--limit'))
     .option('--json', 'machine-readable output')
     .action(async (opts: Record<string, unknown>) => {
-      const { faxesCommand } = await import('./faxes.js');
+      const { faxesCommand, spoolDirsFromConfig } = await import('./faxes.js');
       const setting = recordsSetting(opts);
-      const spool = typeof opts.spoolIn === 'string' ? opts.spoolIn : '/var/spool/fax/incoming:/tmp';
+      const spool = typeof opts.spoolIn === 'string' ? opts.spoolIn : spoolDirsFromConfig(typeof opts.configDir === 'string' ? opts.configDir : undefined).join(':');
       result.code = await faxesCommand({
         records: setting.records ?? pathsFrom(opts).records,
         ...(setting.recordsFrom !== undefined ? { recordsFrom: setting.recordsFrom } : {}),
