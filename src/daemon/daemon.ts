@@ -265,13 +265,20 @@ export class Daemon {
     return [...this.supervisors.keys()];
   }
 
-  /** The lines that take faxes and are idle now (waiting for a call, their lock free): for the fax queue runner. */
+  /**
+   * The lines that take faxes and are idle now (waiting for a call, their lock free), as
+   * the sender's `-l` takes them: the tty name for a line in /dev, else its path (a
+   * simulated line). For the fax queue runner.
+   */
   idleFaxLines(): string[] {
-    const fax = new Set((this.plan?.lines ?? []).filter((l) => l.settings.fax !== undefined).map((l) => l.name));
+    const fax = new Map((this.plan?.lines ?? []).filter((l) => l.settings.fax !== undefined).map((l) => [l.name, l.settings.path]));
     return this.board
       .snapshot()
       .filter((l) => l.state === 'idle' && fax.has(l.line) && this.supervisors.has(l.line))
-      .map((l) => l.line);
+      .map((l) => {
+        const path = fax.get(l.line) ?? l.line;
+        return path === `/dev/${l.line}` ? l.line : path;
+      });
   }
 
   supervisor(name: string): LineSupervisor | undefined {
