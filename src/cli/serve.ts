@@ -196,7 +196,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       sender: own ? { program: process.execPath, args: [process.argv[1], 'sendfax'] } : { program: o.faxSender!, args: [] },
       // tgetty's own sendfax takes the lock in the daemon's lock dir.
       ...(own ? { senderArgs: ['--lock-dir', o.paths.lockDir, ...(o.paths.configDir !== undefined ? ['--config-dir', o.paths.configDir] : [])] } : {}),
-      mailProgram: '/usr/sbin/sendmail',
+      mailProgram: (line) => daemon.faxMailProgram(line) ?? '/usr/sbin/sendmail',
       clock: systemClock,
       log,
       idleLines: () => daemon.idleFaxLines(),

@@ -281,6 +281,11 @@ export class Daemon {
       });
   }
 
+  /** The mail-program of the line the fax queue runner gave a job (by what idleFaxLines returned). */
+  faxMailProgram(line: string): string | undefined {
+    return (this.plan?.lines ?? []).find((l) => l.name === line || l.settings.path === line)?.settings.fax?.mailProgram;
+  }
+
   supervisor(name: string): LineSupervisor | undefined {
     return this.supervisors.get(name)?.sup;
   }

@@ -17,7 +17,8 @@ export interface FaxQueueServiceOptions {
   sender: SenderProgram;
   senderArgs?: readonly string[];
   limits?: Partial<QueueLimits>;
-  mailProgram?: string;
+  /** The sendmail-compatible program for the notices; a function: the line's mail-program, read per try (a reload changes it). */
+  mailProgram?: string | ((line: string) => string | undefined);
   clock: Clock;
   log: QueueLog;
   /** The fax lines that are idle now (waiting for a call, lock free). */
@@ -82,6 +83,11 @@ export class FaxQueueService {
     return started;
   }
 
+  private mailFor(line: string): { mailProgram?: string } {
+    const m = typeof this.o.mailProgram === 'function' ? this.o.mailProgram(line) : this.o.mailProgram;
+    return m !== undefined ? { mailProgram: m } : {};
+  }
+
   private async tryJob(id: string, line: string): Promise<void> {
     try {
       const r = await runJob(id, {
@@ -92,7 +98,7 @@ export class FaxQueueService {
         line,
         now: () => this.o.clock.now(),
         log: this.o.log,
-        ...(this.o.mailProgram !== undefined ? { mailProgram: this.o.mailProgram } : {}),
+        ...this.mailFor(line),
       });
       if (r !== undefined) this.o.onTry?.(r);
     } catch (err) {
