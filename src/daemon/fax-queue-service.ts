@@ -12,6 +12,9 @@ import { toTgettyError } from '../core/errors.js';
 import { DEFAULT_QUEUE_LIMITS, type QueueLimits } from '../fax/queue.js';
 import { dueJobs, runJob, type QueueLog, type SenderProgram, type TryResult } from './fax-queue-runner.js';
 
+/** How soon to look again when jobs are due but no fax line is idle. */
+export const LINE_RETRY_MS = 5_000;
+
 export interface FaxQueueServiceOptions {
   dir: string;
   sender: SenderProgram;
@@ -35,6 +38,7 @@ export class FaxQueueService {
   /** job id -> the line it is being sent on. */
   private readonly inFlight = new Map<string, string>();
   private readonly running = new Set<Promise<void>>();
+  private waitingForLine = false;
 
   constructor(private readonly o: FaxQueueServiceOptions) {}
 
@@ -49,7 +53,8 @@ export class FaxQueueService {
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;
       this.tick();
-      this.schedule(this.o.pollMs ?? 60_000);
+      // Due jobs but no idle line (all in calls, or still initialising): look again soon.
+      this.schedule(this.waitingForLine ? Math.min(LINE_RETRY_MS, this.o.pollMs ?? 60_000) : (this.o.pollMs ?? 60_000));
     }, ms);
   }
 
@@ -63,9 +68,11 @@ export class FaxQueueService {
       this.o.log.error(`fax queue ${this.o.dir}: ${toTgettyError(err).message}`);
       return [];
     }
+    this.waitingForLine = false;
     if (due.length === 0) return [];
     const busy = new Set(this.inFlight.values());
     const lines = this.o.idleLines().filter((l) => !busy.has(l));
+    this.waitingForLine = lines.length < due.length;
     const started: string[] = [];
     for (const id of due) {
       const line = lines.shift();
