@@ -30,6 +30,7 @@ test('tgetty-only keywords are marked and have their defaults', () => {
     ['typed-special-names', 'bool', undefined, true],
     ['dtr-by-close', 'bool', undefined, false],
     ['cnd-program-user', 'string', undefined, undefined],
+    ['records-url', 'string', undefined, undefined],
   ]);
 });
 

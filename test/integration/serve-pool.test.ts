@@ -40,6 +40,43 @@ test('an unsupported records scheme is refused by serve and calls, and creates n
   }
 });
 
+test('records-url in mgetty.config: an unsupported scheme is refused naming the file and line; TGETTY_RECORDS and --records win over it', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'tgetty-records-url-'));
+  try {
+    const etc = join(cwd, 'etc');
+    mkdirSync(etc);
+    const conf = join(etc, 'mgetty.config');
+    writeFileSync(conf, 'toggle-dtr no\nrecords-url mysql://u:pw@db/x\n');
+    const noEnv = { ...process.env };
+    delete noEnv.TGETTY_RECORDS;
+    const paths = ['--config-dir', etc, '--run-dir', join(cwd, 'run'), '--log-dir', join(cwd, 'log'), '--lines', 'ttyNONE'];
+    const s = run(['serve', ...paths], { cwd, env: noEnv });
+    assert.equal(s.code, 2, s.err);
+    assert.match(s.err, new RegExp(`records-url \\(${conf.replace(/[.]/g, '\\.')}:2\\) 'mysql://u:\\*\\*\\*@db/x': unsupported scheme 'mysql:'`));
+    assert.ok(!s.err.includes(':pw@'), s.err);
+    const c = run(['calls', '--config-dir', etc], { cwd, env: noEnv });
+    assert.equal(c.code, 2, c.err);
+    assert.match(c.err, /tgetty calls: records-url \(.*mgetty\.config:2\) 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme/);
+    // config check says so too.
+    const check = run(['config', 'check', '--config-dir', etc], { cwd, env: noEnv });
+    assert.match(check.out + check.err, /mgetty\.config:2: error: records-url: the value 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme 'mysql:'/);
+    // TGETTY_RECORDS wins over the file, --records over both.
+    const env = run(['calls', '--config-dir', etc], { cwd, env: { ...noEnv, TGETTY_RECORDS: join(cwd, 'env.sqlite') } });
+    assert.equal(env.code, 0, env.err);
+    assert.match(env.err, /no call records at .*env\.sqlite yet/);
+    const cli = run(['calls', '--config-dir', etc, '--records', join(cwd, 'cli.sqlite')], { cwd, env: { ...noEnv, TGETTY_RECORDS: join(cwd, 'env.sqlite') } });
+    assert.match(cli.err, /no call records at .*cli\.sqlite yet/);
+    // A file path in records-url is the SQLite file.
+    writeFileSync(conf, `toggle-dtr no\nrecords-url ${join(cwd, 'conf.sqlite')}\n`);
+    const fromConf = run(['calls', '--config-dir', etc], { cwd, env: noEnv });
+    assert.equal(fromConf.code, 0, fromConf.err);
+    assert.match(fromConf.err, /no call records at .*conf\.sqlite yet/);
+    assert.deepEqual(readdirSync(cwd).filter((f) => f.includes(':')), [], 'no directory named after a scheme');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
 interface Rig {
   root: string;
   d: { sim: string; etc: string; lock: string; log: string; run: string };
