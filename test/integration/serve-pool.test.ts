@@ -211,5 +211,34 @@ describe('tgetty serve with PostgreSQL records', { skip }, () => {
     assert.match(r.status().records?.lastError ?? '', /password authentication failed/);
     assert.ok(existsSync(join(r.root, 'spool.sqlite')));
     assert.equal(JSON.stringify(r.status()).includes('wrong'), false, 'status never shows the password');
+    // tgetty calls with the refused password: exit 1, the reason, never the password.
+    const c = run(['calls', '--records', secured.url({ password: 'wrong' })]);
+    assert.equal(c.code, 1, c.err);
+    assert.match(c.err, /tgetty calls: .*postgresql:\/\/tgetty:\*\*\*@127\.0\.0\.1:\d+\/tgetty refused the login: password authentication failed/);
+    assert.ok(!c.err.includes('wrong'), c.err);
+  });
+
+  test('a wrong database URL (no such database): said at start, the daemon answers calls, rows wait; tgetty calls fails clearly', { timeout: 90_000 }, async (t) => {
+    const r = await rig();
+    t.after(() => r.close());
+    const bad = cluster.url({ database: 'nosuchdb' });
+    const serve = r.serve(bad);
+    await waitFor(() => /nosuchdb/.test(serve.output()), 10_000, 'the error on stderr');
+    assert.match(serve.output(), /tgetty serve: call records: .*\/nosuchdb: database "nosuchdb" does not exist; rows wait in .*spool\.sqlite/);
+    await waitIdle(r);
+    await r.call(0, 'dave');
+    await waitFor(() => r.status().records?.waiting?.calls === 1, 10_000, 'the row waits');
+    assert.equal(r.status().records?.connected, false);
+    assert.match(r.cli('status', '--run-dir', r.d.run), /records postgresql:\/\/tgetty@127\.0\.0\.1:\d+\/nosuchdb: not reachable: .*database "nosuchdb" does not exist; 1 call row\(s\) waiting/);
+    // The call was answered and is in the local copy.
+    const local = JSON.parse(r.cli('calls', '--records', join(r.root, 'spool.sqlite'), '--json')) as { loginName: string; outcome: string }[];
+    assert.deepEqual(local.map((x) => [x.loginName, x.outcome]), [['dave', 'completed']]);
+    const c = run(['calls', '--records', bad]);
+    assert.equal(c.code, 1, c.err);
+    assert.match(c.err, /tgetty calls: .*nosuchdb: database "nosuchdb" does not exist/);
+    const t0 = Date.now();
+    await serve.stop({ graceMs: 10_000 }); // the sender gets up to 2 s to send what waits
+    t.diagnostic(`stopped in ${Date.now() - t0} ms`);
+    assert.equal(await serve.exited, 0, serve.output());
   });
 });
