@@ -9,8 +9,9 @@
 // round (the order rotates), so all three see the same machine. The others are idle
 // meanwhile (an idle daemon uses no CPU). For the PostgreSQL daemons it also measures the
 // lag from each call's end to the COMMIT of its row (pg_xact_commit_timestamp, so the
-// poll of the bench is not counted). `--rows N` then sends N more short calls through both
-// PostgreSQL daemons (128 at a time) and measures the lag of each under that sustained load.
+// poll of the bench is not counted). `--rows N` then sends N more short answered calls
+// (CONNECT, the login prompt, the caller hangs up) through both PostgreSQL daemons, 128 at a
+// time, and measures the lag of each under that sustained load.
 // Run: npm run bench -- records-ring
 //   node --expose-gc dist/test/bench/records-ring.bench.js [--rounds 8] [--warmup 10] [--rows 0]
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,7 +85,8 @@ function startDaemon(root: string, name: VariantName, lines: SimLine[], pgUrl: s
   for (const x of Object.values(d)) mkdirSync(x, { recursive: true });
   writeFileSync(join(root, 'utmp'), '');
   writeFileSync(join(root, 'wtmp'), '');
-  writeFileSync(join(d.etc, 'mgetty.config'), 'toggle-dtr no\n');
+  // dtr-by-close: a virtual line hangs up by closing, so a line is ready again at once after a call.
+  writeFileSync(join(d.etc, 'mgetty.config'), 'toggle-dtr no\ndtr-by-close yes\n');
   writeFileSync(join(d.etc, 'login.config'), '* - - /bin/login @\n');
   chmodSync(join(d.etc, 'login.config'), 0o600);
   const host = name.replace('+', '-');
@@ -155,6 +157,18 @@ async function ring(d: Daemon, answerDelayMs: number): Promise<Round> {
   return { values, failed, ...(c0 !== undefined && c1 !== undefined ? { cpuMs: { total: (c1.total - c0.total) / 1e6, main: (c1.main - c0.main) / 1e6 } } : {}) };
 }
 
+/** Short answered calls on every line of `d`: CONNECT, the login prompt, then the caller hangs up. */
+async function shortCalls(d: Daemon): Promise<void> {
+  await Promise.all(
+    d.lines.map(async (l) => {
+      const c = l.call({ cidFormat: 'none', answerDelayMs: 50 });
+      await c.waitFor(/login:/, 20_000);
+      c.hangup();
+      await c.ended;
+    }),
+  );
+}
+
 /** The lag (ms) from each new finished call's end to the commit of its row; waits until `expect` new rows have their end. */
 async function lags(cluster: PgCluster, d: Daemon, expect: number): Promise<number[]> {
   const done = (): number => Number(cluster.psql(`SELECT COUNT(*) FROM calls WHERE host = '${d.host}' AND id > ${d.seenId} AND outcome IS NOT NULL`).trim());
@@ -188,7 +202,23 @@ let bank: SimBank | undefined;
 let browser: Browser | undefined;
 const daemons: Daemon[] = [];
 const load0 = loadavg();
+// Ctrl-C or SIGTERM: stop only what this bench started (the finally block below).
+let stopping: (() => void) | undefined;
+const stopped = new Promise<void>((r) => (stopping = r));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stopping?.());
 try {
+  await Promise.race([bench(), stopped.then(() => progress('stopped by a signal'))]);
+} finally {
+  await browser?.close();
+  for (const d of daemons) await d.child.stop({ graceMs: 5000 });
+  await bank?.close();
+  await cluster?.destroy();
+  rmSync(work, { recursive: true, force: true });
+  for (const d of tmpfsDirs) rmSync(d, { recursive: true, force: true });
+}
+process.exit(0);
+
+async function bench(): Promise<void> {
   cluster = await startPgCluster({ settings: { track_commit_timestamp: 'on', fsync: 'on' } });
   bank = await createBank({ lines: 3 * LINES, dir: join(work, 'sim'), clock: fineClock, stampFirst: true });
   const names: VariantName[] = ['sqlite', 'pg', 'pg+page'];
@@ -245,12 +275,15 @@ try {
     const pgs = daemons.filter((x) => x.name !== 'sqlite');
     const l: number[] = [];
     const w0 = performance.now();
-    progress(`${extraRows} more calls through ${pgs.map((d) => d.name).join(' and ')} (${pgs.length * LINES} at a time), NO CARRIER 50 ms after ATA`);
+    progress(`${extraRows} more calls through ${pgs.map((d) => d.name).join(' and ')} (${pgs.length * LINES} at a time), each CONNECT, the login prompt, the caller hangs up`);
     for (let sent = 0, burst = 0; sent < extraRows; sent += pgs.length * LINES, burst++) {
+      const b0 = performance.now();
       for (const d of pgs) await waitUntil(() => allIdle(d), 60_000, `${d.name} idle`);
-      await Promise.all(pgs.map((d) => ring(d, 50)));
+      const b1 = performance.now();
+      await Promise.all(pgs.map((d) => shortCalls(d)));
+      const b2 = performance.now();
       for (const d of pgs) l.push(...(await lags(cluster, d, LINES)));
-      if (burst % 10 === 0) progress(`${sent + pgs.length * LINES} of ${extraRows}`);
+      if (burst % 10 === 0) progress(`${sent + pgs.length * LINES} of ${extraRows} (this burst: ${((b1 - b0) / 1000).toFixed(1)} s until idle, ${((b2 - b1) / 1000).toFixed(1)} s ringing, ${((performance.now() - b2) / 1000).toFixed(1)} s until the rows were in)`);
     }
     lagRows.push([`pg and pg+page together, ${l.length} calls in ${((performance.now() - w0) / 1000).toFixed(0)} s (${pgs.length * LINES} at a time, back to back)`, l]);
   }
@@ -262,11 +295,4 @@ try {
     console.log(`| ${label} | ${s.length} | ${ms(quantile(s, 0.5), 0)} | ${ms(quantile(s, 0.99), 0)} | ${ms(s.at(-1) ?? NaN, 0)} | ${quantile(s, 0.99) < 1000 ? 'PASS' : 'OVER'} (p99 < 1 s) |`);
   }
   console.log(`\nRows in PostgreSQL: ${cluster.psql('SELECT COUNT(*) FROM calls').trim()}. Load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; total ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
-} finally {
-  await browser?.close();
-  for (const d of daemons) await d.child.stop({ graceMs: 5000 });
-  await bank?.close();
-  await cluster?.destroy();
-  rmSync(work, { recursive: true, force: true });
-  for (const d of tmpfsDirs) rmSync(d, { recursive: true, force: true });
 }
