@@ -4,7 +4,8 @@
  */
 import { Daemon } from '../daemon/daemon.js';
 import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
-import { parseRecordsTarget } from '../daemon/record-store.js';
+import { parseRecordsTarget, redactUrl } from '../daemon/record-store.js';
+import { TgettyError } from '../core/errors.js';
 import { configRecordsSetting } from './records-setting.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
@@ -63,6 +64,9 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   const recordsFrom = fromConfig?.recordsFrom ?? o.recordsFrom ?? '--records';
   const target = o.noRecords === true ? undefined : parseRecordsTarget(o.records ?? fromConfig?.records ?? o.paths.records, recordsFrom);
   if (fromConfig?.warning !== undefined) o.io.err(`tgetty serve: warning: ${fromConfig.warning}\n`);
+  if (o.recordsSpool !== undefined && parseRecordsTarget(o.recordsSpool, '--records-spool').kind !== 'sqlite') {
+    throw new TgettyError('CLI_USAGE', `--records-spool '${redactUrl(o.recordsSpool)}': the local copy is an SQLite file; give a file path`, { input: redactUrl(o.recordsSpool) });
+  }
   const sdEnv = takeSystemdEnv();
   const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
   let records: RecordsSetup | undefined;

@@ -12,7 +12,8 @@ export type RecordsTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password !== '') u.password = '***';
+    if (u.password === '') return url;
+    u.password = '***';
     return u.toString();
   } catch {
     return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');

@@ -34,6 +34,17 @@ test('an unsupported records scheme is refused by serve and calls, and creates n
     const both = run(['calls', '--records', join(cwd, 'none.sqlite')], { cwd, env });
     assert.equal(both.code, 0, both.err);
     assert.match(both.err, /no call records at .*none\.sqlite yet/);
+    // --records-spool is the local SQLite copy: a URL there is refused too.
+    const spool = run(['serve', '--records', 'postgresql://u@db/x', '--records-spool', 'postgresql://u@db/y', '--run-dir', join(cwd, 'run'), '--log-dir', join(cwd, 'log'), '--lines', 'ttyNONE'], { cwd });
+    assert.equal(spool.code, 2, spool.err);
+    assert.match(spool.err, /--records-spool 'postgresql:\/\/u@db\/y': the local copy is an SQLite file; give a file path/);
+    // tgetty demo --records: a file only, checked before anything starts.
+    const demo = run(['demo', '--records', 'mysql://u:pw@db/x', '--dir', join(cwd, 'demo')], { cwd });
+    assert.equal(demo.code, 2, demo.err);
+    assert.match(demo.err, /tgetty demo: --records 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme 'mysql:'/);
+    const demoPg = run(['demo', '--records', 'postgresql://u@db/x', '--dir', join(cwd, 'demo')], { cwd });
+    assert.equal(demoPg.code, 2, demoPg.err);
+    assert.match(demoPg.err, /the demo keeps its call records in an SQLite file; give a file path/);
     assert.deepEqual(readdirSync(cwd).filter((f) => f.includes(':')), [], 'no directory named after a scheme');
   } finally {
     rmSync(cwd, { recursive: true, force: true });
