@@ -16,7 +16,7 @@ _tgetty_spec() {
     '/serve') _tgetty_o='--lines --metrics-port --metrics-host --metrics-allow-remote --no-records --host-name --http --http-auth-file --peer --peer-token-file --records-spool --log-format --fax-queue --fax-sender -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--lines --metrics-port --metrics-host --host-name --http --http-auth-file --peer --peer-token-file --records-spool --log-format --fax-queue --fax-sender -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
     '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
-    '/calls') _tgetty_o='--records --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --host --line --since --outcome --limit' _tgetty_c='' ;;
+    '/calls') _tgetty_o='--records --config-dir --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --config-dir --host --line --since --outcome --limit' _tgetty_c='' ;;
     '/faxes') _tgetty_o='--records --spool-in --config-dir --line --since --limit --json -h --help' _tgetty_a='--records --spool-in --config-dir --line --since --limit' _tgetty_c='' ;;
     '/fax') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='queue list remove run' ;;
     '/fax/queue') _tgetty_o='-n --mail --no-mail --at --spool-out -h --help' _tgetty_a='--mail --at --spool-out' _tgetty_c='' ;;

@@ -27,7 +27,8 @@ function sample(t: { after: (fn: () => void) => void }): string {
 async function run(o: Partial<AnyCallsOptions> & { records: string }): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await anyCallsCommand({ json: false, now: T0 + 3_600_000, out: (s) => (out += s), err: (s) => (err += s), ...o });
+  // A config dir without mgetty.config: the machine's /etc/mgetty (its records-url) stays out of the test.
+  const code = await anyCallsCommand({ json: false, now: T0 + 3_600_000, configDir: join(tmpdir(), 'tgetty-no-such-config-dir'), out: (s) => (out += s), err: (s) => (err += s), ...o });
   return { code, out, err };
 }
 

@@ -4,17 +4,22 @@
  */
 import { parseRecordsTarget } from '../daemon/record-store.js';
 import type { CallRow, SummaryRow } from '../daemon/record-store.js';
+import { configRecordsSetting } from './records-setting.js';
 import { callsCommand, callsQuery, openFailed, printCalls, type CallsOptions } from './calls.js';
 
 export interface AnyCallsOptions extends CallsOptions {
-  /** Said in errors about `records` (`--records` or `TGETTY_RECORDS`). */
+  /** Said in errors about `records` (`--records` or `TGETTY_RECORDS`); undefined = `records` is the default file, and `records-url` of the config, if set, wins over it. */
   recordsFrom?: string;
+  /** Where mgetty.config is (for records-url); default as `tgetty serve` finds it. */
+  configDir?: string;
 }
 
 export async function anyCallsCommand(o: AnyCallsOptions): Promise<number> {
   let target;
+  const fromConfig = o.recordsFrom === undefined ? configRecordsSetting(o.configDir) : undefined;
+  if (fromConfig?.warning !== undefined) o.err(`tgetty calls: warning: ${fromConfig.warning}\n`);
   try {
-    target = parseRecordsTarget(o.records, o.recordsFrom ?? '--records');
+    target = parseRecordsTarget(fromConfig?.records ?? o.records, fromConfig?.recordsFrom ?? o.recordsFrom ?? '--records');
   } catch (err) {
     o.err(`tgetty calls: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;

@@ -17,6 +17,7 @@ import type { DaemonStatus, LineStatus } from '../daemon/events.js';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import type { SystemPaths } from './paths.js';
 import { serveCommand } from './serve.js';
+import { parseRecordsTarget, redactUrl } from '../core/records-url.js';
 import type { CliIo } from './io.js';
 
 export interface DemoOptions {
@@ -267,6 +268,20 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   if (!Number.isInteger(nLines) || nLines < 1 || nLines > 64) return fail(`--lines must be 1..64, got ${nLines}`);
   const cli = o.cliCommand ?? defaultCli();
   if (!existsSync(SESSION_SCRIPT)) return fail(`the demo program ${SESSION_SCRIPT} is missing: build first (npm run build)`);
+  // The demo keeps its records in a file of its own: a URL (or a typo such as mysql://) is refused before anything starts.
+  if (o.records !== undefined) {
+    let kind: string;
+    try {
+      kind = parseRecordsTarget(o.records, '--records').kind;
+    } catch (err) {
+      io.err(`tgetty demo: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+    if (kind !== 'sqlite') {
+      io.err(`tgetty demo: --records '${redactUrl(o.records)}': the demo keeps its call records in an SQLite file; give a file path\n`);
+      return 2;
+    }
+  }
 
 
   // Stop requests from the start: Ctrl-C during start-up also cleans up.

@@ -328,7 +328,8 @@ function build(io: CliIo, result: { code: number }): Command {
   program
     .command('calls')
     .description('list call records (a file, or the pool in PostgreSQL)')
-    .option('--records <file|url>', `call records: an SQLite file or a postgresql://user@host/db URL (default: TGETTY_RECORDS, else ${DEFAULT_PATHS.records})`)
+    .option('--records <file|url>', `call records: an SQLite file or a postgresql://user@host/db URL (default: TGETTY_RECORDS, else records-url in mgetty.config, else ${DEFAULT_PATHS.records})`)
+    .option('--config-dir <dir>', 'where mgetty.config is, for its records-url (default /etc/mgetty, else /etc/mgetty+sendfax)')
     .option('--host <host>', 'only calls recorded by this host')
     .option('--line <line>', 'only this line')
     .option('--since <time>', 'only calls since: 2026-11-21, 2026-11-21T19:00, or an age like 30m, 2h, 7d')
@@ -342,6 +343,7 @@ function build(io: CliIo, result: { code: number }): Command {
       result.code = await anyCallsCommand({
         records: setting.records ?? pathsFrom(opts).records,
         ...(setting.recordsFrom !== undefined ? { recordsFrom: setting.recordsFrom } : {}),
+        ...(typeof opts.configDir === 'string' ? { configDir: opts.configDir } : {}),
         ...(typeof opts.host === 'string' ? { host: opts.host } : {}),
         ...(typeof opts.line === 'string' ? { line: opts.line } : {}),
         ...(typeof opts.since === 'string' ? { since: opts.since } : {}),
@@ -515,7 +517,7 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** `--records` wins over TGETTY_RECORDS; with neither, the default file (paths.records). */
+/** `--records` wins over TGETTY_RECORDS; with neither, records-url of mgetty.config (read by serve and calls), else the default file (paths.records). */
 function recordsSetting(opts: Record<string, unknown>): { records?: string; recordsFrom?: string } {
   if (typeof opts.records === 'string') return { records: opts.records, recordsFrom: '--records' };
   const env = process.env.TGETTY_RECORDS;

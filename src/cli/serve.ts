@@ -4,7 +4,9 @@
  */
 import { Daemon } from '../daemon/daemon.js';
 import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
-import { parseRecordsTarget } from '../daemon/record-store.js';
+import { parseRecordsTarget, redactUrl } from '../daemon/record-store.js';
+import { TgettyError } from '../core/errors.js';
+import { configRecordsSetting } from './records-setting.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import type { HttpStatusServer } from '../daemon/http/server.js';
@@ -61,11 +63,18 @@ function takeSystemdEnv(): NodeJS.ProcessEnv {
 
 export async function serveCommand(o: ServeOptions): Promise<number> {
   // A records value with an unknown scheme is a usage error before anything starts (thrown: exit 2).
-  const target = o.noRecords === true ? undefined : parseRecordsTarget(o.records ?? o.paths.records, o.recordsFrom ?? '--records');
+  // --records > TGETTY_RECORDS (both in o.records) > records-url in mgetty.config > the default file.
+  const fromConfig = o.noRecords === true || o.records !== undefined ? undefined : configRecordsSetting(o.paths.configDir);
+  const recordsFrom = fromConfig?.recordsFrom ?? o.recordsFrom ?? '--records';
+  const target = o.noRecords === true ? undefined : parseRecordsTarget(o.records ?? fromConfig?.records ?? o.paths.records, recordsFrom);
+  if (fromConfig?.warning !== undefined) o.io.err(`tgetty serve: warning: ${fromConfig.warning}\n`);
+  if (o.recordsSpool !== undefined && parseRecordsTarget(o.recordsSpool, '--records-spool').kind !== 'sqlite') {
+    throw new TgettyError('CLI_USAGE', `--records-spool '${redactUrl(o.recordsSpool)}': the local copy is an SQLite file; give a file path`, { input: redactUrl(o.recordsSpool) });
+  }
   const sdEnv = takeSystemdEnv();
   const log = createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat });
   let records: RecordsSetup | undefined;
-  if (target?.kind === 'postgresql' && o.recordsFrom !== 'TGETTY_RECORDS' && /^[^:]+:\/\/[^/@:]*:[^@/]+@/.test(target.url)) {
+  if (target?.kind === 'postgresql' && recordsFrom === '--records' && /^[^:]+:\/\/[^/@:]*:[^@/]+@/.test(target.url)) {
     // /proc/PID/cmdline is readable by every local user.
     o.io.err(`tgetty serve: warning: the password in --records is visible to every local user (ps); put the URL in TGETTY_RECORDS in a mode 0600 environment file instead\n`);
   }
@@ -135,6 +144,9 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       try {
         const r = await daemon.reload();
         syncMetricLines();
+        if (r.ok && o.noRecords !== true && o.records === undefined && configRecordsSetting(o.paths.configDir)?.records !== fromConfig?.records) {
+          log.mesg('records-url changed in the configuration: the call records keep going where they went until tgetty serve is restarted');
+        }
         return r;
       } finally {
         sd.ready(sdEnv);

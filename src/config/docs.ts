@@ -83,6 +83,7 @@ export function renderConfigReference(): string {
     if (d.upstreamDefault !== undefined) out.push(`* Upstream mgetty default (not Debian): ${code(d.upstreamDefault)}`);
     if (d.bounds !== undefined) out.push(`* Bounds: ${d.bounds}`);
     if (d.cli !== undefined) out.push(`* Command line: ${code(d.cli)} (the command line wins over the file)`);
+    if (d.scope === 'daemon') out.push('* Scope: daemon-wide, for `tgetty serve` as a whole: only the global section sets it (a `port` section\'s line is ignored with a warning)');
     out.push(`* Origin: ${d.origin === 'mgetty' ? 'mgetty-compatible' : 'tgetty-only'}`);
     out.push(`* Status: ${isUsed(d) ? 'used' : status(d)}`);
   }
@@ -167,6 +168,7 @@ export function renderConfigManPage(): string {
     if (d.upstreamDefault !== undefined) facts.push(`Upstream mgetty default (not Debian): ${code(d.upstreamDefault)}.`);
     if (d.bounds !== undefined) facts.push(`Bounds: ${d.bounds}.`);
     if (d.cli !== undefined) facts.push(`Command line: ${code(d.cli)} (the command line wins over the file).`);
+    if (d.scope === 'daemon') facts.push("Scope: daemon-wide, for `tgetty serve` as a whole: only the global section sets it (a `port` section's line is ignored with a warning).");
     facts.push(`Origin: ${d.origin === 'mgetty' ? 'mgetty-compatible' : 'tgetty-only'}.`);
     facts.push(`Status: ${isUsed(d) ? 'used' : status(d)}.`);
     for (const f of facts) {

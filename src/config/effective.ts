@@ -117,7 +117,7 @@ export function resolvePort(parsed: ParsedConfig | undefined, device: string, cl
         code: e.source.kind === 'command line' && e.keyword === 'speed' ? 'CLI_BAD_SPEED' : 'CONFIG_OUT_OF_RANGE',
         kind: 'out-of-range',
         ...where,
-        message: `${e.keyword}: ${r.invalid}; the line does not start with this value`,
+        message: `${e.keyword}: ${r.invalid}; ${e.def.scope === 'daemon' ? 'tgetty serve does not start' : 'the line does not start'} with this value`,
       });
     }
     if (r.adjusted !== undefined) {
@@ -179,7 +179,10 @@ export function formatValue(def: KeywordDef, v: ConfigValue | undefined): string
   if (Array.isArray(v)) return formatChat(v as readonly string[]);
   if (typeof v === 'number' && def.unit === 'mode') return `0${v.toString(8)}`;
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'string') return v === '' || /^\s|\s$/.test(v) ? JSON.stringify(v) : v;
+  if (typeof v === 'string') {
+    const shown = def.redact !== undefined ? def.redact(v) : v;
+    return shown === '' || /^\s|\s$/.test(shown) ? JSON.stringify(shown) : shown;
+  }
   return String(v);
 }
 

@@ -31,6 +31,7 @@ test('tgetty-only keywords are marked and have their defaults', () => {
     ['dtr-by-close', 'bool', undefined, false],
     ['cnd-program-user', 'string', undefined, undefined],
     ['mail-program', 'string', undefined, '/usr/sbin/sendmail'],
+    ['records-url', 'string', undefined, undefined],
   ]);
 });
 

@@ -5,6 +5,7 @@
  */
 // The default chats belong to the chat layer, already split as the config splitter would.
 import { DEFAULT_ANSWER_CHAT, DEFAULT_FORCE_INIT_CHAT, DEFAULT_INIT_CHAT } from '../chat/script.js';
+import { parseRecordsTarget, redactUrl } from '../core/records-url.js';
 
 export type KeywordType = 'int' | 'string' | 'bool' | 'chat' | 'flow';
 export type KeywordUnit = 'ms' | 's' | 'bps' | 'KB' | 'mode';
@@ -42,6 +43,10 @@ export interface KeywordDef {
   readonly meaning: string;
   readonly category: KeywordCategory;
   readonly origin: KeywordOrigin;
+  /** 'daemon' = one value for the whole `tgetty serve`: only the global section sets it, a port section's line is ignored. */
+  readonly scope?: 'daemon';
+  /** How a value is shown (config check, diagnostics): hides a secret such as a URL's password. */
+  readonly redact?: (value: string) => string;
 }
 
 /** Port speeds the Linux build of mgetty accepts (spec §0). */
@@ -249,6 +254,21 @@ export const KEYWORDS: readonly KeywordDef[] = [
   kw({
     name: 'mail-program', type: 'string', default: '/usr/sbin/sendmail', origin: 'tgetty',
     meaning: 'The sendmail-compatible program that mails the notify notice of a received fax (run as PROGRAM -i -- ADDRESS, no shell, the message on stdin). If it is not there, the log says so and no mail goes.',
+  }),
+  kw({
+    name: 'records-url', type: 'string', default: undefined, origin: 'tgetty', scope: 'daemon',
+    bounds: 'a file path (SQLite) or a postgresql:// (postgres://) URL; any other scheme is an error',
+    redact: redactUrl,
+    post: (v) => {
+      try {
+        parseRecordsTarget(String(v), 'the value');
+        return { value: v };
+      } catch (err) {
+        return { value: v, invalid: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    meaning:
+      'Daemon-wide (global section only): where `tgetty serve` and `tgetty calls` keep the call records, an SQLite file or a postgresql://user@host/db URL (docs/call-records.md). `--records` wins over TGETTY_RECORDS, which wins over this keyword; unset = the default file. A password in the URL is shown as ***; keep the file mode 0600 or 0640 then, or use TGETTY_RECORDS. Read at start: a change needs a restart.',
   }),
 ];
 

@@ -348,10 +348,30 @@ export function parseMgettyConfig(text: string, file: string): ParsedConfig {
             : `'${key}' is accepted for compatibility but has no effect (as in mgetty)`,
       });
     }
+    if (def.scope === 'daemon' && cur.pattern !== undefined) {
+      diagnostics.push({
+        ...at, severity: 'warning', code: 'CONFIG_NOT_USED', kind: 'suspicious',
+        message: `'${key}' is a daemon-wide setting: a port section cannot set it, line ignored`,
+        hint: "move it above the first 'port' line",
+      });
+      continue;
+    }
     cur.assignments.push({ keyword: key, def, raw, value: typed.ok ? typed.value : undefined, file, line, section: cur.pattern });
   }
 
   return { file, sections, diagnostics, lineCount: physicalLineCount(text) };
+}
+
+/**
+ * A daemon-wide setting (a keyword with scope 'daemon') from the global section: the last
+ * line that set it with a good value, or undefined. Port sections cannot set these.
+ */
+export function daemonSetting(parsed: ParsedConfig | undefined, keyword: string): Assignment | undefined {
+  const global = parsed?.sections[0];
+  if (global === undefined) return undefined;
+  let found: Assignment | undefined;
+  for (const a of global.assignments) if (a.keyword === keyword && a.value !== undefined) found = a;
+  return found;
 }
 
 /** All keyword names of mgetty.config plus the section keyword (for completion / suggestions). */

@@ -108,3 +108,38 @@ test('status counts the waiting calls at most once a second, and estimates them 
   assert.deepEqual(fwd.status().waiting, { events: 5, calls: 5 });
   await fwd.close(0);
 });
+
+test('a send waits while a line is between RING and ATA: it goes after the last ATA, or after holdMaxMs at the latest', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const store = new FakeStore();
+  const fwd = new RecordForwarder({ connect: () => Promise.resolve(store), location: 'fake', outbox: new MemoryOutbox(), spill: 'memory', run: 'r', host: 'h', holdMaxMs: 200 });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  await turn(); // connected (the constructor's empty send)
+  const ringing = (line: string) => ({ type: 'line-state' as const, line, state: 'ringing' as const, at: 1 });
+  fwd.emit(ringing('ttyS0'));
+  fwd.emit(ringing('ttyS1'));
+  fwd.emit(start('c1', 1));
+  await turn();
+  assert.equal(store.committed.length, 0, 'held while ttyS0 and ttyS1 ring');
+  fwd.emit({ type: 'call-answering', line: 'ttyS0', callId: 'c1', at: 2, ringToAtaMs: 5 });
+  await turn();
+  assert.equal(store.committed.length, 0, 'ttyS1 still rings');
+  fwd.emit({ type: 'line-state', line: 'ttyS1', state: 'answering', at: 3 });
+  await turn();
+  await turn();
+  assert.deepEqual(store.committed.map((o) => o.kind), ['start', 'answering'], 'sent after the last line stopped ringing');
+
+  // A line that keeps ringing (rings 3) holds a send for holdMaxMs only.
+  fwd.emit(ringing('ttyS2'));
+  fwd.emit({ type: 'call-start', line: 'ttyS2', callId: 'c2', at: 4 });
+  await turn();
+  t.mock.timers.tick(199);
+  await turn();
+  assert.equal(store.committed.length, 2, 'still held at 199 ms');
+  t.mock.timers.tick(1);
+  await turn();
+  await turn();
+  assert.deepEqual(store.committed.map((o) => o.callId), ['c1', 'c1', 'c2'], 'sent at 200 ms although ttyS2 rings');
+  assert.equal(fwd.status().waiting.events, 0);
+  await fwd.close(0);
+});

@@ -84,7 +84,16 @@ export interface ForwarderOptions {
   now?: () => number;
   /** Called at the first failure of a streak (serve: said on stderr once). */
   onFailing?: (msg: string) => void;
+  /** How long a send may wait for ringing lines to get their ATA (default HOLD_MAX_MS). */
+  holdMaxMs?: number;
 }
+
+/**
+ * A send waits while a line is between a RING and its ATA, at most this long: the send's
+ * work (here and in the database server, often on the same small machine) then never
+ * competes with an answer for the CPU, and the lag stays far under its 1 s budget.
+ */
+export const HOLD_MAX_MS = 200;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -110,8 +119,15 @@ export class RecordForwarder implements EventSink {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly now: () => number;
+  /** Lines between a RING and their ATA (from the line-state events, as the heap trim keeps them). */
+  private readonly ringing = new Set<string>();
+  /** Set while a send waits for the ringing lines; when it fires, the send goes anyway. */
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdExpired = false;
+  private readonly holdMaxMs: number;
 
   constructor(private readonly o: ForwarderOptions) {
+    this.holdMaxMs = o.holdMaxMs ?? HOLD_MAX_MS;
     this.maxWaiting = o.maxWaiting ?? DEFAULT_MAX_WAITING;
     this.batch = o.batch ?? 500;
     this.retryMinMs = o.retryMinMs ?? 250;
@@ -124,8 +140,16 @@ export class RecordForwarder implements EventSink {
 
   emit(e: DaemonEvent): void {
     if (this.closed) return;
+    if (e.type === 'line-state') {
+      if (e.state === 'ringing') this.ringing.add(e.line);
+      else this.released(e.line);
+    }
     const op = eventToOp(e, this.o.run, this.o.host);
-    if (op === undefined) return;
+    if (op === undefined) {
+      if (e.type === 'line-error') this.released(e.line);
+      return;
+    }
+    if (e.type === 'call-answering') this.released(e.line);
     if (this.waiting >= this.maxWaiting) {
       this.drop(`the outbox is full (${this.maxWaiting} writes waiting)`);
       return;
@@ -148,18 +172,42 @@ export class RecordForwarder implements EventSink {
     this.dropping = true;
   }
 
-  /** Start sending unless a send runs or a retry is due. */
+  /** Start sending unless a send runs, a retry is due, or ringing lines wait for their ATA (at most holdMaxMs). */
   private kick(): void {
     if (this.closed || this.timer !== undefined) return;
     if (this.sending !== undefined) {
       this.again = true;
       return;
     }
+    if (this.holding()) return;
     this.again = false;
     this.sending = this.drain().finally(() => {
       this.sending = undefined;
+      // The next send may wait for ringing lines again.
+      this.holdExpired = false;
       if (this.again) this.kick();
     });
+  }
+
+  private holding(): boolean {
+    if (this.ringing.size === 0 || this.holdExpired) return false;
+    if (this.holdTimer === undefined) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.holdExpired = true;
+        this.kick();
+      }, this.holdMaxMs);
+      this.holdTimer.unref();
+    }
+    return true;
+  }
+
+  /** `line` got its ATA (or stopped ringing): a held send goes once no line rings, after the current turn. */
+  private released(line: string): void {
+    if (!this.ringing.delete(line) || this.ringing.size > 0 || this.holdTimer === undefined) return;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    setImmediate(() => this.kick());
   }
 
   private async drain(): Promise<void> {
@@ -278,6 +326,10 @@ export class RecordForwarder implements EventSink {
   /** Try to send what waits for up to `graceMs`, then stop; what is left stays in the outbox for the next start. */
   async close(graceMs = 2000): Promise<void> {
     if (this.closed) return;
+    // Shutting down: nothing is answered any more, so nothing waits for ringing lines.
+    this.ringing.clear();
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     if (graceMs > 0) await this.flush(graceMs).catch(() => false);
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);

@@ -5,7 +5,6 @@
  * (run, call_id), so applying an op twice leaves the row as applying it once did. That
  * is what lets the queue (record-queue.ts) resend after a failure without duplicates.
  */
-import { TgettyError } from '../core/errors.js';
 import type { CallOutcome, DaemonEvent } from './events.js';
 
 /** One call as stored. Times are ms since the epoch; null = not (yet) known. */
@@ -241,55 +240,8 @@ export interface RecordStore {
   close(): Promise<void>;
 }
 
-/** Where `--records` / TGETTY_RECORDS points. */
-export type RecordsTarget = { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string; display: string };
-
-/** The URL with any password replaced by `***`: for logs, errors and `status`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
-  }
-}
-
-/**
- * Parse a records setting: a file path (SQLite) or a `postgresql://` / `postgres://` URL.
- * Anything else that looks like `scheme:` is refused, so a typo such as `mysql://...` or
- * `postgresq://...` is an error instead of a file named after it (a relative path with a
- * colon in it can be given as `./a:b`).
- */
-export function parseRecordsTarget(value: string, where = '--records'): RecordsTarget {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value);
-  if (scheme === null) {
-    if (value === '') throw new TgettyError('CLI_USAGE', `${where}: empty value: give a file path or a postgresql:// URL`, { input: value });
-    return { kind: 'sqlite', file: value };
-  }
-  const name = scheme[1].toLowerCase();
-  const shown = redactUrl(value);
-  if (name !== 'postgresql' && name !== 'postgres') {
-    throw new TgettyError(
-      'CLI_USAGE',
-      `${where} '${shown}': unsupported scheme '${scheme[1]}:'; give a file path (SQLite) or a postgresql://user@host/db URL${value.includes('//') ? '' : ` (a file name with a colon: ./${value})`}`,
-      { input: shown },
-    );
-  }
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new TgettyError('CLI_USAGE', `${where} '${shown}': not a valid URL; expected postgresql://user[:password]@host[:port]/database`, { input: shown });
-  }
-  if (u.pathname === '' || u.pathname === '/') {
-    throw new TgettyError('CLI_USAGE', `${where} '${shown}': no database name; expected postgresql://user@host[:port]/database`, { input: shown });
-  }
-  if (u.hostname === '' && !u.searchParams.has('host')) {
-    throw new TgettyError('CLI_USAGE', `${where} '${shown}': no host; expected postgresql://user@host[:port]/database (or ?host=/socket/dir)`, { input: shown });
-  }
-  return { kind: 'postgresql', url: value, display: shown };
-}
+// Where `--records`, TGETTY_RECORDS or `records-url` point: parsed in core, so the config's check uses it too.
+export { parseRecordsTarget, redactUrl, type RecordsTarget } from '../core/records-url.js';
 
 /** CallQuery's filters as SQL, for both backends (`$n` placeholders for PostgreSQL, `?` for SQLite). */
 export function whereClause(q: CallQuery, placeholder: (i: number) => string): { sql: string; params: unknown[] } {

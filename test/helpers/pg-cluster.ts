@@ -71,6 +71,8 @@ export interface PgCluster {
 export interface PgClusterOptions {
   /** Require this password (scram-sha-256) for TCP logins of the superuser `tgetty`. */
   password?: string;
+  /** More server settings (`-c name=value`), e.g. `{ track_commit_timestamp: 'on' }` for a benchmark. */
+  settings?: Record<string, string>;
 }
 
 export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgCluster> {
@@ -90,7 +92,7 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
       `postgresql://${encodeURIComponent(u)}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${port}/${database}`,
     async start() {
       if (child !== undefined) return;
-      const c = startChild('setpriv', [...asUser(join(bin, 'postgres')), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], {
+      const c = startChild('setpriv', [...asUser(join(bin, 'postgres')), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
         env: { PATH: '/usr/bin:/bin', LANG: 'C' },
       });
       child = c;

@@ -34,6 +34,54 @@ test('an unsupported records scheme is refused by serve and calls, and creates n
     const both = run(['calls', '--records', join(cwd, 'none.sqlite')], { cwd, env });
     assert.equal(both.code, 0, both.err);
     assert.match(both.err, /no call records at .*none\.sqlite yet/);
+    // --records-spool is the local SQLite copy: a URL there is refused too.
+    const spool = run(['serve', '--records', 'postgresql://u@db/x', '--records-spool', 'postgresql://u@db/y', '--run-dir', join(cwd, 'run'), '--log-dir', join(cwd, 'log'), '--lines', 'ttyNONE'], { cwd });
+    assert.equal(spool.code, 2, spool.err);
+    assert.match(spool.err, /--records-spool 'postgresql:\/\/u@db\/y': the local copy is an SQLite file; give a file path/);
+    // tgetty demo --records: a file only, checked before anything starts.
+    const demo = run(['demo', '--records', 'mysql://u:pw@db/x', '--dir', join(cwd, 'demo')], { cwd });
+    assert.equal(demo.code, 2, demo.err);
+    assert.match(demo.err, /tgetty demo: --records 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme 'mysql:'/);
+    const demoPg = run(['demo', '--records', 'postgresql://u@db/x', '--dir', join(cwd, 'demo')], { cwd });
+    assert.equal(demoPg.code, 2, demoPg.err);
+    assert.match(demoPg.err, /the demo keeps its call records in an SQLite file; give a file path/);
+    assert.deepEqual(readdirSync(cwd).filter((f) => f.includes(':')), [], 'no directory named after a scheme');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test('records-url in mgetty.config: an unsupported scheme is refused naming the file and line; TGETTY_RECORDS and --records win over it', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'tgetty-records-url-'));
+  try {
+    const etc = join(cwd, 'etc');
+    mkdirSync(etc);
+    const conf = join(etc, 'mgetty.config');
+    writeFileSync(conf, 'toggle-dtr no\nrecords-url mysql://u:pw@db/x\n');
+    const noEnv = { ...process.env };
+    delete noEnv.TGETTY_RECORDS;
+    const paths = ['--config-dir', etc, '--run-dir', join(cwd, 'run'), '--log-dir', join(cwd, 'log'), '--lines', 'ttyNONE'];
+    const s = run(['serve', ...paths], { cwd, env: noEnv });
+    assert.equal(s.code, 2, s.err);
+    assert.match(s.err, new RegExp(`records-url \\(${conf.replace(/[.]/g, '\\.')}:2\\) 'mysql://u:\\*\\*\\*@db/x': unsupported scheme 'mysql:'`));
+    assert.ok(!s.err.includes(':pw@'), s.err);
+    const c = run(['calls', '--config-dir', etc], { cwd, env: noEnv });
+    assert.equal(c.code, 2, c.err);
+    assert.match(c.err, /tgetty calls: records-url \(.*mgetty\.config:2\) 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme/);
+    // config check says so too.
+    const check = run(['config', 'check', '--config-dir', etc], { cwd, env: noEnv });
+    assert.match(check.out + check.err, /mgetty\.config:2: error: records-url: the value 'mysql:\/\/u:\*\*\*@db\/x': unsupported scheme 'mysql:'/);
+    // TGETTY_RECORDS wins over the file, --records over both.
+    const env = run(['calls', '--config-dir', etc], { cwd, env: { ...noEnv, TGETTY_RECORDS: join(cwd, 'env.sqlite') } });
+    assert.equal(env.code, 0, env.err);
+    assert.match(env.err, /no call records at .*env\.sqlite yet/);
+    const cli = run(['calls', '--config-dir', etc, '--records', join(cwd, 'cli.sqlite')], { cwd, env: { ...noEnv, TGETTY_RECORDS: join(cwd, 'env.sqlite') } });
+    assert.match(cli.err, /no call records at .*cli\.sqlite yet/);
+    // A file path in records-url is the SQLite file.
+    writeFileSync(conf, `toggle-dtr no\nrecords-url ${join(cwd, 'conf.sqlite')}\n`);
+    const fromConf = run(['calls', '--config-dir', etc], { cwd, env: noEnv });
+    assert.equal(fromConf.code, 0, fromConf.err);
+    assert.match(fromConf.err, /no call records at .*conf\.sqlite yet/);
     assert.deepEqual(readdirSync(cwd).filter((f) => f.includes(':')), [], 'no directory named after a scheme');
   } finally {
     rmSync(cwd, { recursive: true, force: true });
@@ -174,5 +222,34 @@ describe('tgetty serve with PostgreSQL records', { skip }, () => {
     assert.match(r.status().records?.lastError ?? '', /password authentication failed/);
     assert.ok(existsSync(join(r.root, 'spool.sqlite')));
     assert.equal(JSON.stringify(r.status()).includes('wrong'), false, 'status never shows the password');
+    // tgetty calls with the refused password: exit 1, the reason, never the password.
+    const c = run(['calls', '--records', secured.url({ password: 'wrong' })]);
+    assert.equal(c.code, 1, c.err);
+    assert.match(c.err, /tgetty calls: .*postgresql:\/\/tgetty:\*\*\*@127\.0\.0\.1:\d+\/tgetty refused the login: password authentication failed/);
+    assert.ok(!c.err.includes('wrong'), c.err);
+  });
+
+  test('a wrong database URL (no such database): said at start, the daemon answers calls, rows wait; tgetty calls fails clearly', { timeout: 90_000 }, async (t) => {
+    const r = await rig();
+    t.after(() => r.close());
+    const bad = cluster.url({ database: 'nosuchdb' });
+    const serve = r.serve(bad);
+    await waitFor(() => /nosuchdb/.test(serve.output()), 10_000, 'the error on stderr');
+    assert.match(serve.output(), /tgetty serve: call records: .*\/nosuchdb: database "nosuchdb" does not exist; rows wait in .*spool\.sqlite/);
+    await waitIdle(r);
+    await r.call(0, 'dave');
+    await waitFor(() => r.status().records?.waiting?.calls === 1, 10_000, 'the row waits');
+    assert.equal(r.status().records?.connected, false);
+    assert.match(r.cli('status', '--run-dir', r.d.run), /records postgresql:\/\/tgetty@127\.0\.0\.1:\d+\/nosuchdb: not reachable: .*database "nosuchdb" does not exist; 1 call row\(s\) waiting/);
+    // The call was answered and is in the local copy.
+    const local = JSON.parse(r.cli('calls', '--records', join(r.root, 'spool.sqlite'), '--json')) as { loginName: string; outcome: string }[];
+    assert.deepEqual(local.map((x) => [x.loginName, x.outcome]), [['dave', 'completed']]);
+    const c = run(['calls', '--records', bad]);
+    assert.equal(c.code, 1, c.err);
+    assert.match(c.err, /tgetty calls: .*nosuchdb: database "nosuchdb" does not exist/);
+    const t0 = Date.now();
+    await serve.stop({ graceMs: 10_000 }); // the sender gets up to 2 s to send what waits
+    t.diagnostic(`stopped in ${Date.now() - t0} ms`);
+    assert.equal(await serve.exited, 0, serve.output());
   });
 });

@@ -179,3 +179,44 @@ test('peers: a real one is shown, one answering garbage, one refusing and one no
     for (const s of [garbage, wrongShape]) await new Promise<void>((r) => s.close(() => r()));
   }
 });
+
+test('peers that answer too much, too slowly, with an HTTP error or with a lookalike of the wrong types are unreachable with the reason', async () => {
+  // An endless answer: 64 KB chunks until the poller gives up at PEER_MAX_BYTES.
+  const flood = http.createServer((_req, res) => {
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const more = (): void => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  });
+  const held: http.ServerResponse[] = [];
+  const silent = http.createServer((_req, res) => held.push(res));
+  const error = http.createServer((_req, res) => {
+    res.statusCode = 500;
+    res.end('oops');
+  });
+  // Parses as JSON and names a host, but its lines are not a list of lines.
+  const lookalike = http.createServer((_req, res) => res.end(JSON.stringify({ v: 1, host: 'x', lines: 'all fine', calls: [], charts: {} })));
+  const servers = [flood, silent, error, lookalike];
+  for (const s of servers) await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const url = (s: http.Server): string => `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+  const poller = new PeerPoller(servers.map(url), { onChange: () => undefined, intervalMs: 100, timeoutMs: 500 });
+  try {
+    poller.start();
+    const deadline = Date.now() + 10_000;
+    while (poller.entries().some((e) => !e.ok && e.error === 'not asked yet') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [a, b, c, d] = poller.entries().map((e) => (e.ok ? 'ok' : e.error));
+    assert.match(a, /answer larger than 2097152 bytes/);
+    assert.equal(b, 'no answer within 500 ms');
+    assert.equal(c, 'answered HTTP 500');
+    assert.equal(d, 'bad answer: not a tgetty status');
+  } finally {
+    poller.stop();
+    for (const r of held) r.destroy();
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+});
