@@ -220,12 +220,12 @@ interface Gate {
  * event loop beyond the clone and the gate's exec. fds 0-2 the line, 3 the gate pipe,
  * nothing else; signals default, none blocked; the environment as given.
  */
-function posixGate(opts: StartSessionOptions, plan: RunPlan, childFd: number): Gate {
+async function posixGate(opts: StartSessionOptions, plan: RunPlan, childFd: number): Promise<Gate> {
   const { tools, program, args } = plan;
   const [r, w] = pipeCloexec();
   let pid: number;
   try {
-    pid = spawnChild({ path: tools.sh, argv: [tools.sh, '-c', ...gateArgv(program, args, plan.user, tools)], env: opts.env, cwd: plan.cwd, fds: [childFd, childFd, childFd, r] });
+    pid = await spawnChild({ path: tools.sh, argv: [tools.sh, '-c', ...gateArgv(program, args, plan.user, tools)], env: opts.env, cwd: plan.cwd, fds: [childFd, childFd, childFd, r] });
   } catch (e) {
     closeFd(w);
     throw e;
@@ -319,7 +319,7 @@ async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ ga
   }
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
   try {
-    const gate = plan.spawnIds === undefined ? posixGate(opts, plan, childFd) : await nodeGate(opts, plan, childFd);
+    const gate = plan.spawnIds === undefined ? await posixGate(opts, plan, childFd) : await nodeGate(opts, plan, childFd);
     return { gate, childFd };
   } catch (e) {
     closeFd(childFd);

@@ -64,49 +64,109 @@ function check(rc: number, what: string): void {
   if (rc !== 0) throw new TgettyError('LOGIN_EXEC_FAILED', `${what}: ${strerror(rc)}`, { errno: rc });
 }
 
-/**
- * Start `req.path` and return its pid once it has exec'd. Throws (LOGIN_EXEC_FAILED, with
- * errno) if it could not: nothing runs then. The caller must `watchExit(pid)` at once.
- */
-export function spawnChild(req: SpawnRequest): number {
+interface Prepared {
+  fa: Buffer;
+  attr: Buffer;
+  /** Kept referenced until the call is over. */
+  sets: Buffer[];
+  argv: (string | null)[];
+  envp: (string | null)[];
+}
+
+function destroy(p: Prepared): void {
+  c_attr_destroy(p.attr);
+  c_fa_destroy(p.fa);
+}
+
+/** The file actions and attributes of one spawn. Throws (nothing to free then). */
+function prepare(req: SpawnRequest): Prepared {
   const fa = Buffer.alloc(OPAQUE_BYTES);
   const attr = Buffer.alloc(OPAQUE_BYTES);
   check(c_fa_init(fa) as number, 'posix_spawn_file_actions_init');
-  try {
-    check(c_attr_init(attr) as number, 'posix_spawnattr_init');
-    try {
-      // fd i <- fds[i], in order. A source that is an earlier target would be overwritten
-      // before its own turn (the daemon's 0-2 are always open, so sources are >= 3); a
-      // source equal to its target keeps its fd (glibc clears FD_CLOEXEC then).
-      req.fds.forEach((from, to) => {
-        if (from < to && req.fds[from] !== from) {
-          throw new TgettyError('LOGIN_EXEC_FAILED', `fd ${from} would be overwritten before it becomes fd ${to}`, { fd: from });
-        }
-        check(c_fa_adddup2(fa, from, to) as number, 'posix_spawn_file_actions_adddup2');
-      });
-      if (c_fa_addclosefrom !== undefined) check(c_fa_addclosefrom(fa, req.fds.length), 'posix_spawn_file_actions_addclosefrom_np');
-      check(c_fa_addchdir(fa, req.cwd) as number, 'posix_spawn_file_actions_addchdir_np');
-      // Every signal 1-64 back to SIG_DFL, glibc's own 32 and 33 (SIGCANCEL, SIGSETXID)
-      // included: sigfillset leaves those two out, and then glibc's child sets them to
-      // SIG_IGN, which would survive the exec (libuv's child resets all 64 by hand too).
-      const all = Buffer.alloc(OPAQUE_BYTES);
-      all.fill(0xff, 0, 8);
-      const none = Buffer.alloc(OPAQUE_BYTES);
-      c_sigemptyset(none);
-      check(c_attr_setsigdefault(attr, all) as number, 'posix_spawnattr_setsigdefault');
-      check(c_attr_setsigmask(attr, none) as number, 'posix_spawnattr_setsigmask');
-      check(c_attr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) as number, 'posix_spawnattr_setflags');
-      const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-      const pid = new Int32Array(1);
-      const rc = c_posix_spawn(pid, req.path, fa, attr, [...req.argv, null], [...envp, null]) as number;
-      if (rc !== 0) throw new TgettyError('LOGIN_EXEC_FAILED', `posix_spawn ${req.path}: ${strerror(rc)}`, { errno: rc, input: req.path });
-      return pid[0] ?? -1;
-    } finally {
-      c_attr_destroy(attr);
-    }
-  } finally {
+  const rc = c_attr_init(attr) as number;
+  if (rc !== 0) {
     c_fa_destroy(fa);
+    check(rc, 'posix_spawnattr_init');
   }
+  const p: Prepared = { fa, attr, sets: [], argv: [...req.argv, null], envp: [...Object.entries(req.env).map(([k, v]) => `${k}=${v}`), null] };
+  try {
+    // fd i <- fds[i], in order. A source that is an earlier target would be overwritten
+    // before its own turn (the daemon's 0-2 are always open, so sources are >= 3); a
+    // source equal to its target keeps its fd (glibc clears FD_CLOEXEC then).
+    req.fds.forEach((from, to) => {
+      if (from < to && req.fds[from] !== from) {
+        throw new TgettyError('LOGIN_EXEC_FAILED', `fd ${from} would be overwritten before it becomes fd ${to}`, { fd: from });
+      }
+      check(c_fa_adddup2(fa, from, to) as number, 'posix_spawn_file_actions_adddup2');
+    });
+    if (c_fa_addclosefrom !== undefined) check(c_fa_addclosefrom(fa, req.fds.length), 'posix_spawn_file_actions_addclosefrom_np');
+    check(c_fa_addchdir(fa, req.cwd) as number, 'posix_spawn_file_actions_addchdir_np');
+    // Every signal 1-64 back to SIG_DFL, glibc's own 32 and 33 (SIGCANCEL, SIGSETXID)
+    // included: sigfillset leaves those two out, and then glibc's child sets them to
+    // SIG_IGN, which would survive the exec (libuv's child resets all 64 by hand too).
+    const all = Buffer.alloc(OPAQUE_BYTES);
+    all.fill(0xff, 0, 8);
+    const none = Buffer.alloc(OPAQUE_BYTES);
+    c_sigemptyset(none);
+    p.sets.push(all, none);
+    check(c_attr_setsigdefault(attr, all) as number, 'posix_spawnattr_setsigdefault');
+    check(c_attr_setsigmask(attr, none) as number, 'posix_spawnattr_setsigmask');
+    check(c_attr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) as number, 'posix_spawnattr_setflags');
+    return p;
+  } catch (e) {
+    destroy(p);
+    throw e;
+  }
+}
+
+/**
+ * Spawns run on libuv's thread pool (koffi's async call), so the event loop never waits
+ * for the clone and the child's exec, which on a busy machine can take milliseconds. At
+ * most this many at once: the pool (4 threads) also serves the file system.
+ */
+const MAX_IN_FLIGHT = 2;
+let inFlight = 0;
+const queue: (() => void)[] = [];
+
+function runNext(): void {
+  while (inFlight < MAX_IN_FLIGHT) {
+    const next = queue.shift();
+    if (next === undefined) return;
+    inFlight++;
+    next();
+  }
+}
+
+/**
+ * Start `req.path`; resolves with its pid once it has exec'd. Rejects (LOGIN_EXEC_FAILED,
+ * with errno) if it could not: nothing runs then. The caller must `watchExit(pid)` at once.
+ */
+export function spawnChild(req: SpawnRequest): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    queue.push(() => {
+      const done = (): void => {
+        inFlight--;
+        runNext();
+      };
+      let p: Prepared;
+      try {
+        p = prepare(req);
+      } catch (e) {
+        done();
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      const pid = new Int32Array(1);
+      (c_posix_spawn.async as (...a: unknown[]) => void)(pid, req.path, p.fa, p.attr, p.argv, p.envp, (err: unknown, rc: number) => {
+        destroy(p);
+        done();
+        if (err !== null && err !== undefined) reject(err instanceof Error ? err : new TgettyError('LOGIN_EXEC_FAILED', `posix_spawn ${req.path} failed`, { input: req.path }));
+        else if (rc !== 0) reject(new TgettyError('LOGIN_EXEC_FAILED', `posix_spawn ${req.path}: ${strerror(rc)}`, { errno: rc, input: req.path }));
+        else resolve(pid[0] ?? -1);
+      });
+    });
+    runNext();
+  });
 }
 
 /** A pipe, both ends close-on-exec: [read, write]. */

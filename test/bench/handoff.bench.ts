@@ -157,12 +157,16 @@ async function oneRound(bank: SimBank, n: number, pid: number): Promise<Round> {
   await sleep(50);
   const c0 = cpuNs(pid);
   const runs = lines.map(async (l) => {
+    // The program's output as the line reads it (the caller may miss it when the daemon
+    // hangs up right after the program ended); the match consumes it, so rounds do not mix.
+    const ran = l.waitForDte(/REC-RAN/, 30_000);
+    ran.catch(() => undefined);
     const call = l.call({ cidFormat: 'none', connect: '33600/ARQ', answerDelayMs: 200 });
     try {
       await call.connected;
       await sleep(50);
       call.write(LCP);
-      await call.waitFor(/REC-RAN/, 30_000);
+      await ran;
       return true;
     } catch {
       return false;
@@ -176,8 +180,11 @@ async function oneRound(bank: SimBank, n: number, pid: number): Promise<Round> {
   let failed = 0;
   lines.forEach((l, i) => {
     const v = ok[i] === true ? connectToProgram(l, marks[i] ?? 0) : undefined;
-    if (v === undefined) failed++;
-    else values.push(v);
+    if (v === undefined) {
+      failed++;
+      const tail = l.transcript.entries.slice(marks[i] ?? 0).map((e) => `${e.dir} ${JSON.stringify(e.bytes.toString('latin1'))}`).join('\n');
+      progress(`${l.name}: no program output; transcript of the call:\n${tail}`);
+    } else values.push(v);
   });
   const cpuMs = c0 !== undefined && c1 !== undefined ? { total: (c1.total - c0.total) / 1e6, main: (c1.main - c0.main) / 1e6 } : undefined;
   return { values, failed, cpuMs };
