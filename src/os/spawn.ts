@@ -18,27 +18,56 @@ import { constants as osConstants } from 'node:os';
 import { TgettyError } from '../core/errors.js';
 import { lib, strerror } from './ffi.js';
 
-const c_posix_spawn = lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)');
-const c_fa_init = lib.func('int posix_spawn_file_actions_init(void *fa)');
-const c_fa_destroy = lib.func('int posix_spawn_file_actions_destroy(void *fa)');
-const c_fa_adddup2 = lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
-const c_fa_addchdir = lib.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)');
-const c_attr_init = lib.func('int posix_spawnattr_init(void *attr)');
-const c_attr_destroy = lib.func('int posix_spawnattr_destroy(void *attr)');
-const c_attr_setflags = lib.func('int posix_spawnattr_setflags(void *attr, short flags)');
-const c_attr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)');
-const c_attr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)');
-const c_sigemptyset = lib.func('int sigemptyset(void *set)');
-const c_waitpid = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
-const c_pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
-/** glibc 2.34; older: undefined, and close-on-exec alone keeps the fds from the child. */
-const c_fa_addclosefrom = ((): ((fa: Buffer, from: number) => number) | undefined => {
+type Fn = ReturnType<typeof lib.func>;
+
+/** The libc functions, bound on first use (nothing to pay at start-up for a getty that never hands off). */
+interface Bound {
+  posix_spawn: Fn;
+  fa_init: Fn;
+  fa_destroy: Fn;
+  fa_adddup2: Fn;
+  fa_addchdir: Fn;
+  /** glibc 2.34; older: undefined, and close-on-exec alone keeps the fds from the child. */
+  fa_addclosefrom: Fn | undefined;
+  attr_init: Fn;
+  attr_destroy: Fn;
+  attr_setflags: Fn;
+  attr_setsigmask: Fn;
+  attr_setsigdefault: Fn;
+  sigemptyset: Fn;
+  waitpid: Fn;
+  pipe2: Fn;
+}
+
+let bound: Bound | undefined;
+
+function optional(proto: string): Fn | undefined {
   try {
-    return lib.func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)') as (fa: Buffer, from: number) => number;
+    return lib.func(proto);
   } catch {
     return undefined;
   }
-})();
+}
+
+function c(): Bound {
+  bound ??= {
+    posix_spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)'),
+    fa_init: lib.func('int posix_spawn_file_actions_init(void *fa)'),
+    fa_destroy: lib.func('int posix_spawn_file_actions_destroy(void *fa)'),
+    fa_adddup2: lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
+    fa_addchdir: lib.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)'),
+    fa_addclosefrom: optional('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)'),
+    attr_init: lib.func('int posix_spawnattr_init(void *attr)'),
+    attr_destroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
+    attr_setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
+    attr_setsigmask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
+    attr_setsigdefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
+    sigemptyset: lib.func('int sigemptyset(void *set)'),
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+  };
+  return bound;
+}
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -74,18 +103,18 @@ interface Prepared {
 }
 
 function destroy(p: Prepared): void {
-  c_attr_destroy(p.attr);
-  c_fa_destroy(p.fa);
+  c().attr_destroy(p.attr);
+  c().fa_destroy(p.fa);
 }
 
 /** The file actions and attributes of one spawn. Throws (nothing to free then). */
 function prepare(req: SpawnRequest): Prepared {
   const fa = Buffer.alloc(OPAQUE_BYTES);
   const attr = Buffer.alloc(OPAQUE_BYTES);
-  check(c_fa_init(fa) as number, 'posix_spawn_file_actions_init');
-  const rc = c_attr_init(attr) as number;
+  check(c().fa_init(fa) as number, 'posix_spawn_file_actions_init');
+  const rc = c().attr_init(attr) as number;
   if (rc !== 0) {
-    c_fa_destroy(fa);
+    c().fa_destroy(fa);
     check(rc, 'posix_spawnattr_init');
   }
   const p: Prepared = { fa, attr, sets: [], argv: [...req.argv, null], envp: [...Object.entries(req.env).map(([k, v]) => `${k}=${v}`), null] };
@@ -97,21 +126,22 @@ function prepare(req: SpawnRequest): Prepared {
       if (from < to && req.fds[from] !== from) {
         throw new TgettyError('LOGIN_EXEC_FAILED', `fd ${from} would be overwritten before it becomes fd ${to}`, { fd: from });
       }
-      check(c_fa_adddup2(fa, from, to) as number, 'posix_spawn_file_actions_adddup2');
+      check(c().fa_adddup2(fa, from, to) as number, 'posix_spawn_file_actions_adddup2');
     });
-    if (c_fa_addclosefrom !== undefined) check(c_fa_addclosefrom(fa, req.fds.length), 'posix_spawn_file_actions_addclosefrom_np');
-    check(c_fa_addchdir(fa, req.cwd) as number, 'posix_spawn_file_actions_addchdir_np');
+    const closefrom = c().fa_addclosefrom;
+    if (closefrom !== undefined) check(closefrom(fa, req.fds.length) as number, 'posix_spawn_file_actions_addclosefrom_np');
+    check(c().fa_addchdir(fa, req.cwd) as number, 'posix_spawn_file_actions_addchdir_np');
     // Every signal 1-64 back to SIG_DFL, glibc's own 32 and 33 (SIGCANCEL, SIGSETXID)
     // included: sigfillset leaves those two out, and then glibc's child sets them to
     // SIG_IGN, which would survive the exec (libuv's child resets all 64 by hand too).
     const all = Buffer.alloc(OPAQUE_BYTES);
     all.fill(0xff, 0, 8);
     const none = Buffer.alloc(OPAQUE_BYTES);
-    c_sigemptyset(none);
+    c().sigemptyset(none);
     p.sets.push(all, none);
-    check(c_attr_setsigdefault(attr, all) as number, 'posix_spawnattr_setsigdefault');
-    check(c_attr_setsigmask(attr, none) as number, 'posix_spawnattr_setsigmask');
-    check(c_attr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) as number, 'posix_spawnattr_setflags');
+    check(c().attr_setsigdefault(attr, all) as number, 'posix_spawnattr_setsigdefault');
+    check(c().attr_setsigmask(attr, none) as number, 'posix_spawnattr_setsigmask');
+    check(c().attr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) as number, 'posix_spawnattr_setflags');
     return p;
   } catch (e) {
     destroy(p);
@@ -157,7 +187,7 @@ export function spawnChild(req: SpawnRequest): Promise<number> {
         return;
       }
       const pid = new Int32Array(1);
-      (c_posix_spawn.async as (...a: unknown[]) => void)(pid, req.path, p.fa, p.attr, p.argv, p.envp, (err: unknown, rc: number) => {
+      (c().posix_spawn.async as (...a: unknown[]) => void)(pid, req.path, p.fa, p.attr, p.argv, p.envp, (err: unknown, rc: number) => {
         destroy(p);
         done();
         if (err !== null && err !== undefined) reject(err instanceof Error ? err : new TgettyError('LOGIN_EXEC_FAILED', `posix_spawn ${req.path} failed`, { input: req.path }));
@@ -172,7 +202,7 @@ export function spawnChild(req: SpawnRequest): Promise<number> {
 /** A pipe, both ends close-on-exec: [read, write]. */
 export function pipeCloexec(): [number, number] {
   const fds = new Int32Array(2);
-  if ((c_pipe2(fds, O_CLOEXEC) as number) !== 0) throw new TgettyError('LOGIN_EXEC_FAILED', 'pipe2 failed', {});
+  if ((c().pipe2(fds, O_CLOEXEC) as number) !== 0) throw new TgettyError('LOGIN_EXEC_FAILED', 'pipe2 failed', {});
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
@@ -198,7 +228,7 @@ let keepAlive: NodeJS.Timeout | undefined;
 function reap(): void {
   for (const [pid, done] of waiting) {
     const st = new Int32Array(1);
-    const r = c_waitpid(pid, st, WNOHANG) as number;
+    const r = c().waitpid(pid, st, WNOHANG) as number;
     // 0: still running. -1 (ECHILD): someone reaped it after all; report it as gone.
     if (r === 0) continue;
     waiting.delete(pid);
