@@ -117,6 +117,9 @@ test('scanProc: only the processes on the device node (controlling tty or an fd)
   const other = await scanProc(proc.dir, { ...LINE, ino: LINE.ino + 1 });
   assert.deepEqual(other.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 106, 107], 'only the controlling-tty numbers match');
   assert.ok(other.every((p) => !p.holdsFd));
+  // The scanning process itself is skipped (it never is a target).
+  const withoutSelf = await scanProc(proc.dir, LINE, 105);
+  assert.deepEqual(withoutSelf.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 102, 106, 107, 108]);
 });
 
 test('planTakeover: ends the earlier session and the line\'s utmp pids on the line, never us, our session, pid 1 or a reused pid', async (t) => {

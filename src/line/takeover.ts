@@ -111,10 +111,12 @@ export function isPtySlave(rdev: number): boolean {
  * during the scan, and those whose fds we may not read, are skipped. Asynchronous: with
  * hundreds of processes the scan takes tens of ms, which must not stall the other lines.
  */
-export async function scanProc(procDir: string, dev: TtyDevice): Promise<ProcEntry[]> {
+export async function scanProc(procDir: string, dev: TtyDevice, skipPid?: number): Promise<ProcEntry[]> {
   let names: string[];
   try {
-    names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n));
+    // `skipPid`: the scanning process itself (planTakeover never picks it), whose fds are
+    // the most on a busy daemon (a few per line): reading them cost every scan dearly.
+    names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n) && Number(n) !== skipPid);
   } catch {
     return [];
   }
@@ -366,7 +368,7 @@ export async function takeOverLine(o: TakeoverOptions): Promise<TakeoverReport> 
     o.log.warn(`takeover: cannot read utmp: ${toTgettyError(err).message}`);
   }
   const self = o.self ?? { pid: process.pid, sid: ownSession(procDir) };
-  const plan = planTakeover({ procs: await scanProc(procDir, dev), records, utLine, rdev: dev.rdev, self });
+  const plan = planTakeover({ procs: await scanProc(procDir, dev, self.pid), records, utLine, rdev: dev.rdev, self });
   for (const p of plan.targets) {
     const why = sameTty(p.ttyNr, dev.rdev) ? 'its controlling tty is the line' : 'in the utmp record of the line';
     o.log.mesg(`takeover: ending pid ${p.pid} (session ${p.sid}, ${showCmd(p.cmd)}) left on ${dev.path} by an earlier session (${why}): SIGHUP`);
