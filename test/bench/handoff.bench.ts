@@ -67,7 +67,7 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, wha
 }
 
 const children = new Set<ChildProcess>();
-async function stopChild(proc: ChildProcess, graceMs = 5000): Promise<void> {
+async function stopChild(proc: ChildProcess, graceMs = daemonNodeArgs.length > 0 ? 60_000 : 5000): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const gone = new Promise<void>((r) => proc.once('exit', () => r()));
   proc.kill('SIGTERM');
@@ -227,6 +227,17 @@ if (process.getuid?.() !== 0) {
 }
 const work = mkdtempSync(join(tmpdir(), 'tgetty-handoff-bench-'));
 const load0 = loadavg();
+async function cleanUp(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)));
+  rmSync(work, { recursive: true, force: true });
+  for (const d of tmpfsDirs) rmSync(d, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    progress(`${sig}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
 try {
   const results: [number, Round[]][] = [];
   for (const n of sizes) {
@@ -234,14 +245,14 @@ try {
     results.push([n, await measureSize(n, work)]);
   }
   console.log(`\n### CONNECT -> program, simultaneous connects (${rounds} round(s) after ${warmup} warm-up)\n`);
-  console.log('| connects | round | ran | p50 | p99 | max | daemon CPU (main thread) | budget |');
+  console.log('| connects | round | ran | p50 | p99 | max | daemon CPU, all threads (main thread; per call) | budget |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [n, rs] of results) {
     const all: number[] = [];
     rs.forEach((r, i) => {
       const v = [...r.values].sort((a, b) => a - b);
       all.push(...v);
-      const cpu = r.cpuMs !== undefined ? `${msf(r.cpuMs.total)} (${msf(r.cpuMs.main)})` : 'n/a';
+      const cpu = r.cpuMs !== undefined ? `${msf(r.cpuMs.total)} (${msf(r.cpuMs.main)}; ${msf(r.cpuMs.main / n)} per call)` : 'n/a';
       console.log(`| ${n} | ${i + 1} | ${v.length}${r.failed > 0 ? ` (+${r.failed} failed)` : ''} | ${msf(quantile(v, 0.5))} | ${msf(quantile(v, 0.99))} | ${msf(v.at(-1) ?? NaN)} | ${cpu} | |`);
     });
     all.sort((a, b) => a - b);
@@ -253,7 +264,5 @@ try {
   const load1 = loadavg();
   console.log(`\nLoad average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at the end ${load1.map((x) => x.toFixed(2)).join(' ')}; run ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
 } finally {
-  await Promise.all([...children].map((c) => stopChild(c)));
-  rmSync(work, { recursive: true, force: true });
-  for (const d of tmpfsDirs) rmSync(d, { recursive: true, force: true });
+  await cleanUp();
 }
