@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
 import { DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, type UtmpRecord } from '../os/utmp.js';
 import { O_NOCTTY, O_RDWR, closeFd, openFd, openPty } from './libc.js';
-import { aliveIn, endProcesses, parseStat, planTakeover, revokeTty, sameTty, scanProc, takeOverLine, type ProcEntry, type TakeoverLog } from './takeover.js';
+import { aliveIn, endProcesses, parseStat, planTakeover, revokeTty, sameTty, scanProc, takeOverLine, type ProcEntry, type TakeoverLog, scanProcFor, scanProcShared } from './takeover.js';
 
 // The line in the fake /proc trees: /dev/null (a character device every machine has: 1:3),
 // so that the fake fd links lead to a real node, as /proc/PID/fd links do. /dev/zero
@@ -117,6 +117,22 @@ test('scanProc: only the processes on the device node (controlling tty or an fd)
   const other = await scanProc(proc.dir, { ...LINE, ino: LINE.ino + 1 });
   assert.deepEqual(other.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 106, 107], 'only the controlling-tty numbers match');
   assert.ok(other.every((p) => !p.holdsFd));
+  // The scanning process itself is skipped (it never is a target).
+  const withoutSelf = await scanProc(proc.dir, LINE, 105);
+  assert.deepEqual(withoutSelf.map((p) => p.pid).sort((a, b) => a - b), [1, 100, 101, 102, 106, 107, 108]);
+});
+
+test('scanProcShared: lines that ask at once share one pass over /proc, each gets what is on its own device', async (t) => {
+  const proc = fakeProc(t, SCENE);
+  const other = { ...LINE, ino: LINE.ino + 1 };
+  const alone = [await scanProc(proc.dir, LINE, 105), await scanProc(proc.dir, other)];
+  const [a, b] = await Promise.all([scanProcShared(proc.dir, LINE, 105), scanProcShared(proc.dir, other)]);
+  assert.deepEqual(a, alone[0]);
+  assert.deepEqual(b, alone[1]);
+  // Both in one pass: the same as scanning for the two devices together.
+  const both = await scanProcFor(proc.dir, [LINE, other]);
+  assert.deepEqual(both[1], alone[1]);
+  assert.deepEqual(both[0]?.filter((p) => p.pid !== 105), alone[0]);
 });
 
 test('planTakeover: ends the earlier session and the line\'s utmp pids on the line, never us, our session, pid 1 or a reused pid', async (t) => {

@@ -20,8 +20,8 @@
  * or take their I/O and clock as parameters, so unit tests use a fake /proc tree and a
  * FakeClock.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { toTgettyError } from '../core/errors.js';
@@ -110,24 +110,68 @@ export function isPtySlave(rdev: number): boolean {
  * fake tree with `PID/stat`, `PID/cmdline` and `PID/fd/N` symlinks). Processes that exit
  * during the scan, and those whose fds we may not read, are skipped. Asynchronous: with
  * hundreds of processes the scan takes tens of ms, which must not stall the other lines.
+ * `skipPid`: the scanning process itself (planTakeover never picks it), whose fds are the
+ * most on a busy daemon (a few per line).
  */
-export async function scanProc(procDir: string, dev: TtyDevice): Promise<ProcEntry[]> {
+export async function scanProc(procDir: string, dev: TtyDevice, skipPid?: number): Promise<ProcEntry[]> {
+  return (await scanProcFor(procDir, [dev], skipPid))[0] ?? [];
+}
+
+/** One pass over /proc for several devices: `out[i]` are the processes on `devs[i]`. */
+export async function scanProcFor(procDir: string, devs: readonly TtyDevice[], skipPid?: number): Promise<ProcEntry[][]> {
+  const out: ProcEntry[][] = devs.map(() => []);
   let names: string[];
   try {
-    names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n));
+    names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n) && Number(n) !== skipPid);
   } catch {
-    return [];
+    return out;
   }
-  const out: ProcEntry[] = [];
   // A few at a time: libuv's thread pool is small and shared with the rest of the daemon.
   for (let i = 0; i < names.length; i += 16) {
-    const found = await Promise.all(names.slice(i, i + 16).map((n) => scanOne(join(procDir, n), Number(n), dev)));
-    for (const p of found) if (p !== undefined) out.push(p);
+    const found = await Promise.all(names.slice(i, i + 16).map((n) => scanOne(join(procDir, n), Number(n), devs)));
+    for (const p of found) p?.forEach((e, d) => e !== undefined && out[d]?.push(e));
   }
   return out;
 }
 
-async function scanOne(dir: string, pid: number, dev: TtyDevice): Promise<ProcEntry | undefined> {
+/**
+ * Scans of one /proc coalesced: the lines that ask while no pass has started share the next
+ * one (64 lines back from their calls at once cost one or two passes, not 64). A pass that
+ * has started never answers a later request: it may have read a process before the
+ * request's session ended.
+ */
+const waitingScans = new Map<string, { dev: TtyDevice; skipPid: number | undefined; resolve: (p: ProcEntry[]) => void }[]>();
+const runningScans = new Set<string>();
+
+export function scanProcShared(procDir: string, dev: TtyDevice, skipPid?: number): Promise<ProcEntry[]> {
+  return new Promise((resolve) => {
+    const q = waitingScans.get(procDir) ?? [];
+    waitingScans.set(procDir, q);
+    q.push({ dev, skipPid, resolve });
+    if (!runningScans.has(procDir)) setImmediate(() => void runScans(procDir));
+  });
+}
+
+async function runScans(procDir: string): Promise<void> {
+  if (runningScans.has(procDir)) return;
+  runningScans.add(procDir);
+  try {
+    for (;;) {
+      const batch = waitingScans.get(procDir) ?? [];
+      waitingScans.delete(procDir);
+      if (batch.length === 0) return;
+      // Skip a pid only when every request of the pass skips it (in practice: the daemon).
+      const skip = batch.every((r) => r.skipPid === batch[0]?.skipPid) ? batch[0]?.skipPid : undefined;
+      const found = await scanProcFor(procDir, batch.map((r) => r.dev), skip);
+      batch.forEach((r, i) => r.resolve((found[i] ?? []).filter((p) => p.pid !== r.skipPid)));
+    }
+  } finally {
+    runningScans.delete(procDir);
+  }
+}
+
+/** The entry of one process for each device it is on (undefined where it is not). */
+async function scanOne(dir: string, pid: number, devs: readonly TtyDevice[]): Promise<(ProcEntry | undefined)[] | undefined> {
   let st: ReturnType<typeof parseStat>;
   try {
     st = parseStat(await readFile(join(dir, 'stat'), 'latin1'));
@@ -135,36 +179,64 @@ async function scanOne(dir: string, pid: number, dev: TtyDevice): Promise<ProcEn
     return undefined;
   }
   if (st === undefined) return undefined;
-  const holdsFd = await holdsDevice(join(dir, 'fd'), dev);
-  if (!holdsFd && !sameTty(st.ttyNr, dev.rdev)) return undefined;
+  const held = await devicesHeld(join(dir, 'fd'), devs);
+  const on = devs.map((d, i) => held[i] === true || sameTty(st.ttyNr, d.rdev));
+  if (!on.includes(true)) return undefined;
   let cmd = '';
   try {
     cmd = (await readFile(join(dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
   } catch {
     // gone, or not ours to read: the comm name will do
   }
-  return { pid, state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd, holdsFd };
+  const base = { pid, state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd };
+  return on.map((yes, i) => (yes ? { ...base, holdsFd: held[i] === true } : undefined));
 }
 
-/** An fd is on the device when the file it opened is the device node itself (st_dev, st_ino), not merely a path that reads the same. */
-async function holdsDevice(fdDir: string, dev: TtyDevice): Promise<boolean> {
+/**
+ * Pty masters: every open of /dev/ptmx reads back as this path, and a master (rdev 5:2) is
+ * never a line's device, so its stat is not needed. A daemon or simulator beside it may
+ * hold hundreds of them.
+ */
+const PTY_MASTERS = new Set(['/dev/ptmx', '/dev/pts/ptmx']);
+
+/**
+ * Which of `devs` the process holds an fd on. An fd is on a device when the file it opened
+ * is the device node itself (st_dev, st_ino), not merely a path that reads the same.
+ * The fd list and the links are read synchronously: procfs answers those from the process's
+ * fd table without touching the files (no wait on a slow file system), and one promise per
+ * fd cost the event loop far more than the syscalls (thousands per scan). The stat, which
+ * follows the link to the file, stays asynchronous.
+ */
+async function devicesHeld(fdDir: string, devs: readonly TtyDevice[]): Promise<boolean[]> {
+  const held = devs.map(() => false);
   let fds: string[];
   try {
-    fds = await readdir(fdDir);
+    fds = readdirSync(fdDir);
   } catch {
-    return false;
+    return held;
   }
+  const candidates: string[] = [];
   for (const fd of fds) {
     try {
       // Cheap filter first: a tty opened anywhere shows as a /dev path.
-      if (!(await readlink(join(fdDir, fd))).startsWith('/dev/')) continue;
-      const s = await stat(join(fdDir, fd));
-      if (s.isCharacterDevice() && s.rdev === dev.rdev && s.dev === dev.dev && s.ino === dev.ino) return true;
+      const target = readlinkSync(join(fdDir, fd));
+      if (target.startsWith('/dev/') && !PTY_MASTERS.has(target)) candidates.push(fd);
     } catch {
       // closed meanwhile
     }
   }
-  return false;
+  for (const fd of candidates) {
+    try {
+      const s = await stat(join(fdDir, fd));
+      if (!s.isCharacterDevice()) continue;
+      devs.forEach((d, i) => {
+        if (s.rdev === d.rdev && s.dev === d.dev && s.ino === d.ino) held[i] = true;
+      });
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return held;
 }
 
 /** What to do on a line (pure). */
@@ -366,7 +438,7 @@ export async function takeOverLine(o: TakeoverOptions): Promise<TakeoverReport> 
     o.log.warn(`takeover: cannot read utmp: ${toTgettyError(err).message}`);
   }
   const self = o.self ?? { pid: process.pid, sid: ownSession(procDir) };
-  const plan = planTakeover({ procs: await scanProc(procDir, dev), records, utLine, rdev: dev.rdev, self });
+  const plan = planTakeover({ procs: await scanProcShared(procDir, dev, self.pid), records, utLine, rdev: dev.rdev, self });
   for (const p of plan.targets) {
     const why = sameTty(p.ttyNr, dev.rdev) ? 'its controlling tty is the line' : 'in the utmp record of the line';
     o.log.mesg(`takeover: ending pid ${p.pid} (session ${p.sid}, ${showCmd(p.cmd)}) left on ${dev.path} by an earlier session (${why}): SIGHUP`);

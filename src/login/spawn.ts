@@ -14,13 +14,13 @@
  * The parent keeps no fd on the tty afterwards: data never passes through tgetty.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants as fsConstants, existsSync, statSync, writeSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { TgettyError, errnoCode, toTgettyError } from '../core/errors.js';
 import { closeFd } from '../line/libc.js';
 import { logField } from '../log/format.js';
+import { pipeCloexec, spawnChild, watchExit } from '../os/spawn.js';
 import type { Line, LineMode } from '../line/line.js';
 import { loginHost } from './utmp.js';
 import type { UtmpWriter } from './utmp.js';
@@ -199,8 +199,113 @@ function planRun(opts: StartSessionOptions): RunPlan | StartResult {
   return { device, tools, cwd, program, args: opts.argv.slice(1), user, spawnIds };
 }
 
-/** Spawn the sh gate on the line's fd; the program waits for the go. */
-async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ child: ChildProcess; childFd: number } | StartResult> {
+/**
+ * The gate child: its pid (from the spawn on, the session leader's pid too), its end, the
+ * go (or the abort: the gate exits 111 and the program never runs), and signals.
+ */
+interface Gate {
+  readonly pid: number;
+  /** Resolves once the child exited (reaped). Never rejects. */
+  readonly exited: Promise<SessionExit>;
+  /** Write the go and close the pipe. */
+  go(): void;
+  /** Close the pipe without a go. */
+  abort(): void;
+  /** Signal the child; false once it has exited (its pid is never signalled after it was reaped). */
+  kill(signal: NodeJS.Signals): boolean;
+}
+
+/**
+ * The gate through posix_spawn (src/os/spawn.ts): no fork of the daemon, no time on the
+ * event loop beyond the clone and the gate's exec. fds 0-2 the line, 3 the gate pipe,
+ * nothing else; signals default, none blocked; the environment as given.
+ */
+async function posixGate(opts: StartSessionOptions, plan: RunPlan, childFd: number): Promise<Gate> {
+  const { tools, program, args } = plan;
+  const [r, w] = pipeCloexec();
+  let pid: number;
+  try {
+    pid = await spawnChild({ path: tools.sh, argv: [tools.sh, '-c', ...gateArgv(program, args, plan.user, tools)], env: opts.env, cwd: plan.cwd, fds: [childFd, childFd, childFd, r] });
+  } catch (e) {
+    closeFd(w);
+    throw e;
+  } finally {
+    closeFd(r);
+  }
+  let done = false;
+  const exited = watchExit(pid).then((e) => {
+    done = true;
+    return e;
+  });
+  let open = true;
+  const close = (text: string | undefined): void => {
+    if (!open) return;
+    open = false;
+    try {
+      if (text !== undefined) writeSync(w, text);
+    } catch (e) {
+      // EPIPE: the gate died first (its exit is reported as usual).
+      opts.log?.noise(`gate of ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      closeFd(w);
+    }
+  };
+  return {
+    pid,
+    exited,
+    go: () => close('go\n'),
+    abort: () => close(undefined),
+    kill: (signal) => {
+      if (done) return false;
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * The gate through Node's spawn: only when setpriv is missing and the user switch needs
+ * libuv's uid/gid options (posix_spawn cannot switch user).
+ */
+async function nodeGate(opts: StartSessionOptions, plan: RunPlan, childFd: number): Promise<Gate> {
+  const { tools, program, args } = plan;
+  const child = spawn(tools.sh, ['-c', ...gateArgv(program, args, plan.user, tools)], {
+    stdio: [childFd, childFd, childFd, 'pipe'],
+    env: opts.env,
+    cwd: plan.cwd,
+    ...(plan.spawnIds ?? {}),
+  });
+  await new Promise<void>((res, rej) => {
+    child.once('spawn', res);
+    child.once('error', rej);
+  });
+  const pid = child.pid as number;
+  let done = false;
+  // A later 'error' (e.g. a failed kill) must not become an uncaught exception.
+  child.on('error', (e) => opts.log?.warn(`session ${pid}: ${e.message}`));
+  const exited = new Promise<SessionExit>((res) => {
+    child.once('exit', (code, signal) => {
+      done = true;
+      res({ code, signal });
+    });
+  });
+  const pipe = child.stdio[3] as Writable;
+  pipe.on('error', (e) => opts.log?.noise(`gate of ${pid}: ${e.message}`)); // EPIPE if the child died first
+  return {
+    pid,
+    exited,
+    go: () => pipe.end('go\n'),
+    abort: () => pipe.destroy(),
+    kill: (signal) => (done ? false : child.kill(signal)),
+  };
+}
+
+/** Start the sh gate on the line's fd; the program waits for the go. */
+async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ gate: Gate; childFd: number } | StartResult> {
   const { line, log } = opts;
   const { device, tools, program, args } = plan;
   let childFd: number;
@@ -214,17 +319,8 @@ async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ ch
   }
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
   try {
-    const child = spawn(tools.sh, ['-c', ...gateArgv(program, args, plan.user, tools)], {
-      stdio: [childFd, childFd, childFd, 'pipe'],
-      env: opts.env,
-      cwd: plan.cwd,
-      ...(plan.spawnIds ?? {}),
-    });
-    await new Promise<void>((res, rej) => {
-      child.once('spawn', res);
-      child.once('error', rej);
-    });
-    return { child, childFd };
+    const gate = plan.spawnIds === undefined ? await posixGate(opts, plan, childFd) : await nodeGate(opts, plan, childFd);
+    return { gate, childFd };
   } catch (e) {
     closeFd(childFd);
     log?.error(`cannot start ${tools.sh}: ${e instanceof Error ? e.message : String(e)}`);
@@ -264,38 +360,30 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
   if ('ok' in plan) return plan;
   const spawned = await spawnGate(opts, plan);
   if ('ok' in spawned) return spawned;
-  const { child, childFd } = spawned;
+  const { gate, childFd } = spawned;
   const { device, program } = plan;
-  const pid = child.pid as number;
-  // A later 'error' (e.g. a failed kill) must not become an uncaught exception.
-  child.on('error', (e) => log?.warn(`session ${pid} on ${device}: ${e.message}`));
+  const pid = gate.pid;
 
-  // Attach the exit handling first: the child may die at any point from here on.
+  // The exit handling is attached first: the child may die at any point from here on.
   const progress: { released: boolean; before?: PortOwner } = { released: false };
-  let done = false;
-  const exited = new Promise<SessionExit>((res) => {
-    child.once('exit', (code, signal) => {
-      done = true;
-      log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
-      opts.utmp?.writer.deadProcess(device, pid);
-      if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, opts.portMode.restore ?? progress.before.mode, progress.before, log);
-      res({ code, signal });
-    });
+  const exited = gate.exited.then(({ code, signal }) => {
+    log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
+    opts.utmp?.writer.deadProcess(device, pid);
+    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, opts.portMode.restore ?? progress.before.mode, progress.before, log);
+    return { code, signal };
   });
-  const gate = child.stdio[3] as Writable;
-  gate.on('error', (e) => log?.noise(`gate of ${pid}: ${e.message}`)); // EPIPE if the child died first
 
   try {
     handOverLine(opts, device, pid, childFd, progress);
   } catch (e) {
     // Close the gate without a go: the shell exits 111 and the program never runs.
-    gate.destroy();
-    if (!done) child.kill('SIGKILL');
+    gate.abort();
+    gate.kill('SIGKILL');
     await exited;
     log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
   }
-  gate.end('go\n');
+  gate.go();
   log?.audit(
     // mgetty's fields: name = the caller's name (caller ID), user = the login name. Each
     // one escaped (logField): a login name with quotes cannot forge further fields.
@@ -307,10 +395,7 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
     session: {
       pid,
       exited,
-      kill(signal: NodeJS.Signals = 'SIGHUP'): boolean {
-        if (done) return false;
-        return child.kill(signal);
-      },
+      kill: (signal: NodeJS.Signals = 'SIGHUP'): boolean => gate.kill(signal),
     },
   };
 }
