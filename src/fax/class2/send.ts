@@ -57,7 +57,9 @@ export interface SendSettings {
   /** The dial command before the number (dial-prefix; -D), e.g. ATD. */
   dialPrefix: string;
   phone: string;
-  /** Sent after the class set-up, each wants OK (modem-handshake, -m). */
+  /** Sent before the class set-up, each wants OK (modem-init). */
+  initCommands?: readonly string[];
+  /** Sent after the class set-up, each wants OK (-m, modem-handshake). */
   extraCommands: readonly string[];
   /** Tries per page when the receiver reports it bad (max-tries; 0 = never resend). */
   maxTries: number;
@@ -82,7 +84,7 @@ export interface SendLimits {
 
 export const DEFAULT_SEND_LIMITS: SendLimits = { commandMs: 10_000, dialMs: 120_000, fdtMs: 60_000, xonMs: 10_000, postPageMs: 60_000, pageSlackMs: 60_000 };
 
-export type SendEnd = 'complete' | 'init-failed' | 'busy' | 'no-dialtone' | 'no-answer' | 'no-carrier' | 'dial-error' | 'no-xon' | 'page-failed' | 'timeout' | 'carrier-lost';
+export type SendEnd = 'complete' | 'init-failed' | 'busy' | 'no-dialtone' | 'no-answer' | 'no-carrier' | 'dial-error' | 'no-xon' | 'page-failed' | 'timeout' | 'carrier-lost' | 'aborted';
 
 export interface SentPage {
   index: number;
@@ -122,13 +124,15 @@ type State = 'probe' | 'setup' | 'dial' | 'fdt' | 'go' | 'data' | 'fet' | 'clean
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 
 /** The set-up commands of a class, in order (each answered with OK). */
-export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands'>): string[] {
+export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands' | 'initCommands'>): string[] {
   const caps = `${s.normal ? 0 : 1},${bitRateCode(s.maxSpeed)},0,2,0,0,0,0`;
-  const extra = s.extraCommands.map((c) => (/^AT/i.test(c) ? c : `AT${c}`));
+  const at = (c: string): string => (/^AT/i.test(c) ? c : `AT${c}`);
+  const extra = s.extraCommands.map(at);
+  const init = (s.initCommands ?? []).map(at);
   // +FBOR=0 / +FBO=0: direct order, bit 0 of each byte first on the line; the page data is
   // mirrored byte by byte on the way out, as real sendfax does (docs/fax-spec.md, bit order).
-  if (cls === '2.0') return ['AT+FCLASS=2.0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`, 'AT+FBO=0', ...extra];
-  return ['AT+FCLASS=2', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`, 'AT+FBOR=0', ...extra];
+  if (cls === '2.0') return [...init, 'AT+FCLASS=2.0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`, 'AT+FBO=0', ...extra];
+  return [...init, 'AT+FCLASS=2', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`, 'AT+FBOR=0', ...extra];
 }
 
 /** What went out on the line for a page: mirrored bits, DLE doubled, DLE ETX. */
@@ -205,8 +209,16 @@ export class FaxSender {
   }
 
   carrierLost(): SendCommand[] {
-    if (this.state === 'done' || this.state === 'cleanup') return [];
+    if (this.state === 'done') return [];
+    // The line is gone: nothing more can be said to the modem.
+    if (this.state === 'cleanup') return this.nextCleanup(true);
     return this.fail('carrier-lost', this.connectedCode(), 'the modem dropped carrier');
+  }
+
+  /** A termination signal (sendfax: exit 15). The modem is still hung up and put back. */
+  abort(why: string): SendCommand[] {
+    if (this.state === 'done' || this.state === 'cleanup') return [];
+    return this.fail('aborted', SEND_EXIT.catastrophe, why);
   }
 
   private lastCommand = '';
@@ -403,7 +415,8 @@ export class FaxSender {
     return [log, ...this.nextCleanup()];
   }
 
-  private nextCleanup(): SendCommand[] {
+  private nextCleanup(lineGone = false): SendCommand[] {
+    if (lineGone) this.cleanupQueue = [];
     const next = this.cleanupQueue.shift();
     if (next !== undefined) return this.command(next, this.limits.commandMs);
     this.state = 'done';
