@@ -106,9 +106,10 @@ test('tgetty sendfax to a virtual fax machine: exit 0; and the exit codes of sen
   // The fax machine answers and keeps the page.
   const ok = await send(['-l', line, '4711', page], 0, 'a fax machine');
   assert.match(ok, /remote id 'FAX MACHINE'/);
-  const got = await machine.nextFax();
-  assert.equal(got.files.length, 1);
-  assert.ok(bitmapsEqual(decodeG3(readFileSync(got.files[0] ?? ''), { width: 1728 }).bitmap, bitmap));
+  await waitFor(() => machine.received.length === 1, 5_000, 'the fax machine has the fax');
+  const got = machine.received[0];
+  assert.equal(got?.files.length, 1);
+  assert.ok(bitmapsEqual(decodeG3(readFileSync(got?.files[0] ?? ''), { width: 1728 }).bitmap, bitmap));
   // Our own number: BUSY.
   assert.match(await send(['-l', line, bank.line(0).number, page], 4, 'BUSY'), /BUSY/);
   // Nobody answers line 1 (S7=2: NO ANSWER after 2 s).
