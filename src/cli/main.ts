@@ -327,7 +327,8 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('-I <id>', 'our fax station id (fax-id)')
     .option('-R <tries>', 'tries per page the receiver calls bad (max-tries, default 3)')
     .option('-A <account>', 'an accounting handle, written in the log');
-  addPathOptions(sendfax);
+  // The paths a dial-out program touches, as for the getty.
+  for (const [flags, key, help] of PATH_OPTIONS) if (key === 'configDir' || key === 'lockDir' || key === 'logDir') sendfax.option(flags, help);
   sendfax.action(async (phone: string | undefined, files: string[], opts: Record<string, unknown>) => {
     await closeInheritedFds();
     const { sendfaxCommand } = await import('./sendfax.js');
