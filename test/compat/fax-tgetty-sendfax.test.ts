@@ -107,6 +107,7 @@ for (const [cls, opt] of [['cls2', '-o2'], ['c2.0', '-o0']] as const) {
     } catch (err) {
       t.diagnostic(`tgetty sendfax:\n${run.output}\n${run.log.split('\n').slice(-40).join('\n')}`);
       t.diagnostic(`efax output:\n${r.output.slice(-4000)}`);
+      t.diagnostic(`efax's line:\n${bank.line(1).transcript.toString().replace(/(\[[0-9a-f]{2}\]|[^\n]){300,}/g, (m) => `[page data ${m.length}: ${(m.match(/\[1[13]\]/g) ?? []).join('')}]`).slice(-4000)}`);
       throw err;
     }
   });
