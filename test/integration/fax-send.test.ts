@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual, formatPbm, type Bitmap } from '../../src/fax/codec/bitmap.js';
@@ -136,4 +137,38 @@ test('tgetty sendfax to a virtual fax machine: exit 0; and the exit codes of sen
   // -r: a missing file is one sent before; nothing left is success.
   await send(['-r', '-l', line, '4711', join(dir, 'gone.g3')], 0, '-r, nothing left');
   assert.deepEqual(readdirSync(lockDir), [], 'no lock left behind');
+});
+
+const gsMissing = spawnSync('sh', ['-c', 'command -v gs && command -v ps2pdf']).status === 0 ? undefined : 'Ghostscript (gs, ps2pdf) is not installed';
+
+test('PostScript and PDF go through Ghostscript (faxg3): each page arrives at the fax machine as a fine A4 page, -n gives normal', { skip: gsMissing }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsend-gs-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const machineDir = join(dir, 'machine');
+  mkdirSync(machineDir);
+  const machine = bank.addFaxMachine({ number: '4711', dir: machineDir, answerAfterMs: 200 });
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ps = join(dir, 'doc.ps');
+  writeFileSync(ps, '%!PS\nnewpath 100 100 moveto 300 100 lineto 300 400 lineto closepath fill showpage\n/Helvetica findfont 40 scalefont setfont 100 600 moveto (tgetty) show showpage\n');
+  const pdf = join(dir, 'doc.pdf');
+  assert.equal(spawnSync('ps2pdf', [ps, pdf]).status, 0);
+  for (const [args, lines] of [[[], 2200], [['-n'], 1100]] as const) {
+    const before = machine.received.length;
+    const r = await runSendfax({ args: [...args, '-l', bank.line(0).path, '4711', ps, pdf] });
+    assert.equal(r.code, 0, `${r.output}\n${r.log.split('\n').slice(-20).join('\n')}`);
+    assert.match(r.log, /doc\.ps: 2 page\(s\) from Ghostscript/);
+    assert.match(r.log, /doc\.pdf: 2 page\(s\) from Ghostscript/);
+    await waitFor(() => machine.received.length > before, 5_000, 'the fax');
+    const fax = machine.received.at(-1);
+    assert.equal(fax?.files.length, 4);
+    for (const f of fax?.files ?? []) {
+      const d = decodeG3(readFileSync(f), { width: 1728 });
+      assert.equal(d.badLines, 0, f);
+      assert.ok(d.bitmap.height > lines && d.bitmap.height < lines * 1.1, `${f}: ${d.bitmap.height} lines`);
+      assert.ok(d.bitmap.data.some((x) => x !== 0), `${f} is not blank`);
+    }
+  }
 });
