@@ -12,7 +12,7 @@ import { bitmapsEqual, parsePbm, type Bitmap } from '../../src/fax/codec/bitmap.
 import { encodeG3 } from '../../src/fax/codec/t4.js';
 import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
-import { EFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace } from '../helpers/fax-peers.js';
+import { EFAX, SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
 import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
 import { runSendfax, type SendfaxRun } from '../helpers/sendfax-run.js';
@@ -112,3 +112,34 @@ for (const [cls, opt] of [['cls2', '-o2'], ['c2.0', '-o0']] as const) {
     }
   });
 }
+
+test('the exit codes of tgetty sendfax and of real sendfax agree: BUSY 4, NO ANSWER 10, NO CARRIER 10', async (t) => {
+  const why = faxPeerUnavailable(SENDFAX);
+  if (why !== undefined) {
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendfax-codes-'));
+  const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true });
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = join(dir, 'p.g3');
+  writeFileSync(page, encodeG3(testPage(1728, 100)));
+  // Our own number is busy; nobody answers line 1 (S7=3: NO ANSWER after 3 s); 999999 is no number.
+  for (const [what, number, code] of [['BUSY', bank.line(0).number, 4], ['NO ANSWER', bank.line(1).number, 10], ['NO CARRIER', '999999', 10]] as const) {
+    const real = await runInFaxNamespace({
+      devices: [['ttySIM0', bank.line(0).path]],
+      files: { 'sendfax.config': 'port ttySIM0\n  fax-id 1\n' },
+      cmd: `${SENDFAX} -x 5 -m ATS7=3 -l ttySIM0 ${number} ${q(page)}`,
+      timeoutS: 60,
+      logFile: '/var/log/mgetty/fax/sendfax.log',
+    });
+    assert.match(real.log, new RegExp(`ABORTING: line='${what}'`), `real sendfax saw ${what}`);
+    const ours = await runSendfax({ args: ['-m', 'S7=3', '-l', bank.line(0).path, number, page] });
+    assert.match(ours.log, new RegExp(`dial failed: ${what}`));
+    assert.equal(real.code, code, `real sendfax, ${what}`);
+    assert.equal(ours.code, real.code, `tgetty sendfax, ${what}: as real sendfax`);
+  }
+});
