@@ -143,3 +143,47 @@ test('the exit codes of tgetty sendfax and of real sendfax agree: BUSY 4, NO ANS
     assert.equal(ours.code, real.code, `tgetty sendfax, ${what}: as real sendfax`);
   }
 });
+
+test('a page real mgetty (-C c2.0) calls bad (AT+FPS=2 for a 40-line page) is sent again, max-tries times in all, then the next page', async (t) => {
+  const why = mgettyUnavailable();
+  if (why !== undefined) {
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendfax-retry-'));
+  const spool = join(dir, 'incoming');
+  mkdirSync(spool);
+  const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const mg = startMgetty({
+    args: ['-x', '9', '-C', 'c2.0', 'ttySIM1'],
+    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-spool-in ${spool}\n`,
+    loginConfig: '* - - /bin/true\n',
+    device: ['ttySIM1', bank.line(1).path],
+    files: { new_fax: '#!/bin/sh\nexit 0\n' },
+  });
+  chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
+  t.after(async () => {
+    await mg.stop();
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(join(dir, 'short.g3'), encodeG3(testPage(1728, 40)));
+  writeFileSync(join(dir, 'long.g3'), encodeG3(testPage(1728, 300)));
+  await waitFor(() => /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call');
+  const run = await runSendfax({ args: ['-x', '9', '-C', 'c2.0', '-R', '3', '-l', bank.line(0).path, bank.line(1).number, join(dir, 'short.g3'), join(dir, 'long.g3')] });
+  try {
+    assert.equal(run.code, 0, 'max-tries-continue (the default): the fax goes on and ends well');
+    assert.equal((run.log.match(/page 1 reported bad \(\+FPTS:2\)/g) ?? []).length, 3, 'three tries of page 1, each refused');
+    assert.match(run.log, /sending page 1 of 2 \(try 3\)/);
+    assert.match(mg.logText(), /Page doesn't look good, request retrain/);
+    // mgetty keeps every try as a page of its own: 3 tries of page 1, then page 2.
+    await waitFor(() => readdirSync(spool).length >= 4, 10_000, 'four files in fax-spool-in');
+    const files = readdirSync(spool).sort();
+    assert.equal(files.length, 4);
+    assert.ok(bitmapsEqual(g3ToBitmap(join(spool, files[3] ?? '')).bitmap, testPage(1728, 300)), 'the last file is page 2');
+  } catch (err) {
+    t.diagnostic(`tgetty sendfax:\n${run.log.split('\n').slice(-40).join('\n')}`);
+    t.diagnostic(`mgetty log:\n${mg.logText().split('\n').slice(-40).join('\n')}`);
+    throw err;
+  }
+});
