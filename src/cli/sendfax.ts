@@ -25,6 +25,8 @@ import { LogLevel } from '../log/levels.js';
 import { childEnv } from '../login/env.js';
 import type { SystemPaths } from '../core/paths.js';
 
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 export interface SendfaxOptions {
   phone: string | undefined;
   files: string[];
@@ -195,6 +197,15 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
     o.err('tgetty sendfax: no fax line given (-l, or fax-devices in sendfax.config)\n');
     return done(SEND_EXIT.usage);
   }
+  // From before the lock is taken: a signal must never leave the lock or the modem behind.
+  let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
+  const abort = new Promise<string>((resolve) => {
+    onSignal = (sig) => resolve(`got signal ${sig}`);
+    for (const s of SIGNALS) process.on(s, onSignal);
+  });
+  const stopSignals = (): void => {
+    for (const s of SIGNALS) if (onSignal !== undefined) process.off(s, onSignal);
+  };
   const portSpeed = (device: string): number => o.portSpeed ?? readSendfaxConfig(dir, device).speed;
   let held: Held | string;
   if (o.stdin) {
@@ -205,6 +216,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
     }
   } else held = takeLine(names, o, log, portSpeed);
   if (typeof held === 'string') {
+    stopSignals();
     o.err(`tgetty sendfax: no fax line free: ${held}\n`);
     log.error(`no fax line free: ${held}`);
     return done(SEND_EXIT.open);
@@ -215,24 +227,19 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   const settings = settingsFor(port, o, phone);
   say(`Trying fax device '${line.path}'... OK.`);
   log.mesg(`sendfax: ${pages.length} page(s) to ${logField(phone)} on ${device}, class ${settings.modemType}, ${settings.normal ? 'normal' : 'fine'}`);
-  if (port.openDelayMs > 0) {
-    await new Promise<void>((r) => clock.setTimeout(r, port.openDelayMs));
-    line.flushInput();
-  }
   // The files' pages, to rename each file when its last page is through (-r).
   const lastPageOf = new Map<number, string>();
   pages.forEach((p, i) => {
     if (pages[i + 1]?.file !== p.file) lastPageOf.set(i + 1, p.file);
   });
-  let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
-  const abort = new Promise<string>((resolve) => {
-    onSignal = (sig) => resolve(`got signal ${sig}`);
-    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
-  });
   const start = clock.monotonic();
   say(`Dialing ${phone}...`);
   let result: SendResult;
   try {
+    if (port.openDelayMs > 0) {
+      await new Promise<void>((r) => clock.setTimeout(r, port.openDelayMs));
+      line.flushInput();
+    }
     result = await sendFaxCall({
       line,
       clock,
@@ -253,7 +260,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       },
     });
   } finally {
-    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) if (onSignal !== undefined) process.off(s, onSignal);
+    stopSignals();
     line.close();
     if (held.locked) removeLock(o.paths.lockDir, line.path);
   }

@@ -172,3 +172,28 @@ test('PostScript and PDF go through Ghostscript (faxg3): each page arrives at th
     }
   }
 });
+
+test('SIGTERM while tgetty sendfax dials: exit 15 (as sendfax), the modem hung up and back in class 0, the lock removed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsend-sig-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true });
+  bank.addFaxMachine({ number: '4711', answerAfterMs: 30_000 });
+  const lockDir = join(dir, 'lock');
+  mkdirSync(lockDir);
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = join(dir, 'p.g3');
+  writeFileSync(page, encodeG3(testPage(1728, 50)));
+  const r = await runSendfax({
+    args: ['-l', bank.line(0).path, '4711', page],
+    lockDir,
+    started: (pid) => {
+      void bank.line(0).waitForDte(/ATD4711\r/, 20_000).then(() => process.kill(pid, 'SIGTERM'));
+    },
+  });
+  assert.equal(r.code, 15, `${r.output}\n${r.log.split('\n').slice(-15).join('\n')}`);
+  assert.match(r.log, /got signal SIGTERM/);
+  assert.match(bank.line(0).fromDte.all, /ATD4711\r[^]*AT\+FCLASS=0\r$/);
+  assert.deepEqual(readdirSync(lockDir), []);
+});
