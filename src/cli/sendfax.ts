@@ -15,7 +15,7 @@ import { findConfigDir } from '../config/load.js';
 import { resolveSendfaxConfig, type SendfaxConfig } from '../config/sendfax-config.js';
 import { SEND_EXIT, type SendResult, type SendSettings } from '../fax/class2/send.js';
 import { sendFaxCall } from '../fax/send-call.js';
-import { loadInputFile, type InputPage } from '../fax/send-input.js';
+import { inResolution, loadInputFile, type InputPage } from '../fax/send-input.js';
 import type { Line } from '../line/line.js';
 import { lockDirProblem, makeLock, removeLock } from '../line/lock.js';
 import { openTtyLine } from '../line/tty-line.js';
@@ -178,7 +178,12 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       const input = await loadInputFile(f, { normal: o.normal || global.normalRes, env });
       for (const n of input.notes) log.mesg(`${f}: ${n}`);
       log.mesg(`${f}: ${input.kind}, ${input.pages.length} page(s)`);
-      pages.push(...input.pages);
+      const fine = !(o.normal || global.normalRes);
+      for (const p of input.pages) {
+        const r = inResolution(p, fine);
+        if (r.converted) log.mesg(`${f} page ${p.pageInFile}: ${fine ? 'normal, sent as fine (every line twice)' : 'fine, sent as normal (every other line)'}`);
+        pages.push(r.page);
+      }
     } catch (err) {
       o.err(`tgetty sendfax: ${isTgettyError(err) ? err.message : String(err)}\n`);
       return done(SEND_EXIT.usage);

@@ -7,7 +7,7 @@ import { bitmapsEqual, blankBitmap, formatPbm, getRow } from './codec/bitmap.js'
 import { decodeG3, encodeG3 } from './codec/t4.js';
 import { pageFromG3 } from './page.js';
 import { writeTiffF } from './tiff.js';
-import { fitWidth, g3Page, inputKind, pagesFromBytes } from './send-input.js';
+import { fitWidth, g3Page, inResolution, inputKind, pagesFromBytes } from './send-input.js';
 import { randomPage, testPage } from '../../test/helpers/fax-pages.js';
 import { isTgettyError } from '../core/errors.js';
 
@@ -76,4 +76,23 @@ test('bad input: an empty file, a broken TIFF, a PBM the codec cannot read, a PD
   ] as const) {
     assert.throws(() => pagesFromBytes(buf, 'bad'), (e: unknown) => isTgettyError(e, 'FAX_BAD_IMAGE') && re.test(e.message));
   }
+});
+
+test('a TIFF page in the other resolution is converted: normal -> fine doubles each line, fine -> normal keeps every other one', () => {
+  const normal = randomPage(6, 1728, 21);
+  const tif = writeTiffF([pageFromG3(encodeG3(normal), { width: 1728, twoD: false, fine: false, lsbFirst: false })]);
+  const [p] = pagesFromBytes(tif, 'n.tif').pages;
+  assert.ok(p !== undefined);
+  assert.equal(p.fine, false);
+  assert.equal(inResolution(p, false).converted, false);
+  const fine = inResolution(p, true);
+  assert.equal(fine.converted, true);
+  const up = decodeG3(fine.page.data, { width: 1728, strict: true }).bitmap;
+  assert.equal(up.height, 42);
+  for (let y = 0; y < 42; y++) assert.deepEqual(getRow(up, y), getRow(normal, y >> 1));
+  const down = decodeG3(inResolution(fine.page, false).page.data, { width: 1728, strict: true }).bitmap;
+  assert.ok(bitmapsEqual(down, normal));
+  // Raw G3 does not say: left as it is.
+  const raw = pagesFromBytes(Buffer.from(encodeG3(normal)), 'r.g3').pages[0];
+  assert.ok(raw !== undefined && !inResolution(raw, true).converted);
 });

@@ -28,6 +28,9 @@ export interface InputPage {
   /** The file it came from, and its page number there (1-based). */
   file: string;
   pageInFile: number;
+  /** The page's own resolution when the file says (TIFF), and its pixels to convert it. */
+  fine?: boolean;
+  bitmap?: Bitmap;
 }
 
 export interface InputFile {
@@ -107,11 +110,27 @@ export function pagesFromBytes(buf: Buffer, file: string): InputFile {
       const { bitmap, badLines } = decodeG3(p.data, { width: p.width, twoD: p.mr });
       if (badLines > 0) notes.push(`page ${i + 1}: ${badLines} bad line(s) in the TIFF`);
       if (p.width !== FAX_WIDTH) notes.push(`page ${i + 1}: ${p.width} pixels wide, fitted to ${FAX_WIDTH}`);
-      return { data: encodeG3(fitWidth(bitmap)), file, pageInFile: i + 1, fine: p.fine };
+      const fitted = fitWidth(bitmap);
+      return { data: encodeG3(fitted), file, pageInFile: i + 1, fine: p.fine, bitmap: fitted };
     });
-    return { file, kind, pages: pages.map(({ data, pageInFile }) => ({ data, file, pageInFile })), notes };
+    return { file, kind, pages, notes };
   }
   throw new TgettyError('FAX_BAD_IMAGE', `${file}: ${kind} needs Ghostscript`, { path: file });
+}
+
+/**
+ * A page in the session's resolution: a normal page in a fine session gets every line
+ * twice, a fine page in a normal session every other line. Pages that do not say their
+ * resolution (raw G3, PBM) are taken to be in the session's, as sendfax takes them.
+ */
+export function inResolution(page: InputPage, fine: boolean): { page: InputPage; converted: boolean } {
+  if (page.fine === undefined || page.fine === fine || page.bitmap === undefined) return { page, converted: false };
+  const src = page.bitmap;
+  const height = fine ? src.height * 2 : Math.ceil(src.height / 2);
+  const out = blankBitmap(src.width, height);
+  const n = rowBytes(src.width);
+  for (let y = 0; y < height; y++) out.data.set(getRow(src, fine ? y >> 1 : y * 2), y * n);
+  return { page: { ...page, data: encodeG3(out), fine, bitmap: out }, converted: true };
 }
 
 /** Ghostscript's arguments for a PDF or PostScript file into `outPattern` (one G3 file a page). */
