@@ -92,6 +92,7 @@ function settingsFor(c: SendfaxConfig, o: SendfaxOptions, phone: string): SendSe
     extraCommands: [...(o.modemInit !== undefined ? [o.modemInit] : []), ...(c.modemHandshake !== undefined ? [c.modemHandshake] : [])],
     maxTries: o.maxTries ?? c.maxTries,
     maxTriesContinue: c.maxTriesContinue,
+    ...(c.resetAfterFail !== undefined ? { resetAfterFail: c.resetAfterFail } : {}),
   };
 }
 
@@ -230,6 +231,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   const port = readSendfaxConfig(dir, device, log);
   verbose ||= port.verbose;
   const settings = settingsFor(port, o, phone);
+  if (!port.ignoreCarrier) log.noise('ignore-carrier no: has no effect, the carrier is ignored while sending (CLOCAL)');
   say(`Trying fax device '${line.path}'... OK.`);
   log.mesg(`sendfax: ${pages.length} page(s) to ${logField(phone)} on ${device}, class ${settings.modemType}, ${settings.normal ? 'normal' : 'fine'}`);
   // The files' pages, to rename each file when its last page is through (-r).

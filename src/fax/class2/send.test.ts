@@ -190,6 +190,13 @@ test('dial results give mgetty\'s exit codes: BUSY 4, NO DIALTONE 5, NO CARRIER 
   }
 });
 
+test('reset-after-fail: sent after a failed dial (before AT+FCLASS=0), not after a good fax', () => {
+  const r = drive({ ...SETTINGS, resetAfterFail: 'Z' }, [PAGE1], [...class2Setup(), { dte: 'ATD5551\r', modem: 'NO CARRIER\r\n' }, { dte: 'ATH0\r', modem: 'OK\r\n' }, { dte: 'ATZ\r', modem: 'OK\r\n' }, { dte: 'AT+FCLASS=0\r', modem: 'OK\r\n' }], (d) => [d]);
+  assert.equal(r.result?.exitCode, SEND_EXIT.dial);
+  const ok = drive({ ...SETTINGS, resetAfterFail: 'ATZ' }, [PAGE1, PAGE2], class2Script(), (d) => [d]);
+  assert.equal(ok.result?.exitCode, 0);
+});
+
 test('set-up failures exit 3: a data modem (AT+FCLASS=? without 2), ERROR to a set-up or -m command, no answer', () => {
   const data = drive({ ...SETTINGS, modemType: 'auto' }, [PAGE1], [{ dte: 'AT+FCLASS=?\r', modem: '0\r\nOK\r\n' }, { dte: 'AT+FCLASS=0\r', modem: 'OK\r\n' }], (d) => [d]);
   assert.equal(data.result?.exitCode, SEND_EXIT.init);

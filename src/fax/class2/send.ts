@@ -65,6 +65,8 @@ export interface SendSettings {
   maxTries: number;
   /** After max-tries bad tries: go on with the next page (max-tries-continue), else fail. */
   maxTriesContinue: boolean;
+  /** Sent after a failed dial (reset-after-fail), e.g. ATZ to reset an ISDN modem's logic. */
+  resetAfterFail?: string;
 }
 
 export interface SendLimits {
@@ -410,7 +412,9 @@ export class FaxSender {
     this.result.exitCode = code;
     this.result.reason = reason;
     const log: SendCommand = { type: 'log', level: code === 0 ? 'mesg' : 'warn', text: reason };
-    this.cleanupQueue = end === 'complete' || end === 'init-failed' ? ['AT+FCLASS=0'] : ['ATH0', 'AT+FCLASS=0'];
+    const reset = this.settings.resetAfterFail;
+    const dialFailed = code === SEND_EXIT.busy || code === SEND_EXIT.noDialtone || code === SEND_EXIT.dial;
+    this.cleanupQueue = end === 'complete' || end === 'init-failed' ? ['AT+FCLASS=0'] : ['ATH0', ...(dialFailed && reset !== undefined && reset !== '' ? [/^AT/i.test(reset) ? reset : `AT${reset}`] : []), 'AT+FCLASS=0'];
     this.state = 'cleanup';
     return [log, ...this.nextCleanup()];
   }
