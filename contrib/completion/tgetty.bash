@@ -7,13 +7,14 @@
 # (subcommands) for a command path such as /config/check.
 _tgetty_spec() {
   case $1 in
-    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve status reload calls faxes fax token version' ;;
+    '') _tgetty_o='-x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format -V -h --help' _tgetty_a='-x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records --log-format' _tgetty_c='config sim demo serve sendfax status reload calls faxes fax token version' ;;
     '/config') _tgetty_o='-h --help' _tgetty_a='' _tgetty_c='check' ;;
     '/config/check') _tgetty_o='--port --json --strict -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--port -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
     '/sim') _tgetty_o='--lines --dir --telnet --host --raw --personality --fax --fax-machine --fax-call --fax-call-delay --fax-id --transcripts --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --busy-out --queue --rings --connect-banner --busy-banner --no-answer-banner --phonebook --dial-speed --pace --serial --lock-dir --no-dialout -h --help' _tgetty_a='--lines --dir --telnet --host --personality --fax-machine --fax-call --fax-call-delay --fax-id --cooldown --max-calls-per-minute --max-calls-per-minute-per-caller --queue --rings --connect-banner --busy-banner --no-answer-banner --phonebook --dial-speed --serial --lock-dir' _tgetty_c='status' ;;
     '/sim/status') _tgetty_o='--dir --json -h --help' _tgetty_a='--dir' _tgetty_c='' ;;
     '/demo') _tgetty_o='--port --lines -x --dir --run-dir --records --log-dir -h --help' _tgetty_a='--port --lines -x --dir --run-dir --records --log-dir' _tgetty_c='' ;;
     '/serve') _tgetty_o='--lines --metrics-port --metrics-host --metrics-allow-remote --no-records --host-name --http --http-auth-file --peer --peer-token-file --records-spool --log-format --fax-queue --fax-sender -x -s -r -b -p -n -R -i -D -F -C -m -a -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records -h --help' _tgetty_a='--lines --metrics-port --metrics-host --host-name --http --http-auth-file --peer --peer-token-file --records-spool --log-format --fax-queue --fax-sender -x -s -p -n -R -i -C -m -k -S -I --config-dir --lock-dir --log-dir --utmp --wtmp --run-dir --records' _tgetty_c='' ;;
+    '/sendfax') _tgetty_o='-v -x -n -h -p -l -m -d -r -S -D -M -s -C -I -R -A --config-dir --lock-dir --log-dir -h --help' _tgetty_a='-x -h -l -m -d -D -M -s -C -I -R -A --config-dir --lock-dir --log-dir' _tgetty_c='' ;;
     '/status') _tgetty_o='--run-dir --json -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/reload') _tgetty_o='--run-dir -h --help' _tgetty_a='--run-dir' _tgetty_c='' ;;
     '/calls') _tgetty_o='--records --config-dir --host --line --since --outcome --limit --summary --json -h --help' _tgetty_a='--records --config-dir --host --line --since --outcome --limit' _tgetty_c='' ;;
@@ -49,8 +50,8 @@ _tgetty() {
   done
   if [[ " $_tgetty_a " == *" $prev "* ]]; then
     case $prev in
-      --config-dir|--dir|--fax-queue|--lock-dir|--log-dir|--run-dir|--spool-out) COMPREPLY=($(compgen -d -- "$cur")) ;;
-      --busy-banner|--connect-banner|--http-auth-file|--no-answer-banner|--peer-token-file|--phonebook|--records|--records-spool|--utmp|--wtmp|-S|-i) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --config-dir|--dir|--fax-queue|--lock-dir|--log-dir|--run-dir|--spool-out|-d) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --busy-banner|--connect-banner|--http-auth-file|--no-answer-banner|--peer-token-file|--phonebook|--records|--records-spool|--utmp|--wtmp|-S|-h|-i) COMPREPLY=($(compgen -f -- "$cur")) ;;
       *) COMPREPLY=() ;;
     esac
     return 0

@@ -306,6 +306,72 @@ function build(io: CliIo, result: { code: number }): Command {
     });
   });
 
+  const sendfax = program
+    .command('sendfax')
+    .description("send fax pages (G3, TIFF, PBM, PDF, PostScript) as mgetty's sendfax does, with its options and exit codes")
+    .usage('[options] PHONE-NUMBER FILE...')
+    // -h is sendfax's page header: help is --help only.
+    .helpOption('--help', 'show the sendfax options')
+    .argument('[phone-number]', 'the number to dial (after the dial prefix)')
+    .argument('[files...]', 'the pages: G3 files (one page each), TIFF class F, PBM, PDF or PostScript')
+    .option('-v', 'progress reports on stdout')
+    .option('-x <level>', 'log level 0..9 (the log: LOG-DIR/sendfax.log)')
+    .option('-n', 'normal resolution (204x98 dpi); the default is fine (204x196)')
+    .option('-h <file>', 'page header (accepted; not put on the pages, as in sendfax)')
+    .option('-p', 'fax polling (not supported: exits 1)')
+    .option('-l <lines>', 'fax lines to try, in order, separated by : (ttyS0 = /dev/ttyS0, or a path)')
+    .option('-m <init>', 'an extra AT command after the class set-up (must give OK)')
+    .option('-d <dir>', 'directory for polled faxes (polling is not supported)')
+    .option('-r', 'rename each file to FILE.done once its pages are sent; files that are gone are skipped')
+    .option('-S', 'the modem is on stdin: no lock, no open')
+    .option('-D <prefix>', 'dial command before the number (default ATD, sendfax.config dial-prefix)')
+    .option('-M <speed>', 'highest fax bit rate, e.g. 9600 (fax-max-speed)')
+    .option('-s <speed>', 'serial port speed (sendfax.config speed; default 38400)')
+    .option('-C <class>', 'modem command set: auto, cls2 or c2.0 (modem-type)')
+    .option('-I <id>', 'our fax station id (fax-id)')
+    .option('-R <tries>', 'tries per page the receiver calls bad (max-tries, default 3)')
+    .option('-A <account>', 'an accounting handle, written in the log');
+  // The paths a dial-out program touches, as for the getty.
+  for (const [flags, key, help] of PATH_OPTIONS) if (key === 'configDir' || key === 'lockDir' || key === 'logDir') sendfax.option(flags, help);
+  sendfax.action(async (phone: string | undefined, files: string[], opts: Record<string, unknown>) => {
+    await closeInheritedFds();
+    const { sendfaxCommand } = await import('./sendfax.js');
+    const num = (v: unknown, flag: string): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new TgettyError('CLI_USAGE', `${flag} needs a whole number, got '${typeof v === 'string' ? v : typeof v}'`);
+      return n;
+    };
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const cls = str(opts.C);
+    if (cls !== undefined && !['auto', 'cls2', 'c2.0'].includes(cls)) throw new TgettyError('CLI_USAGE', `-C needs auto, cls2 or c2.0, got '${cls}'`);
+    result.code = await sendfaxCommand({
+      phone,
+      files,
+      verbose: opts.v === true,
+      // mgetty reads a non-numeric -x as 0.
+      debug: opts.x === undefined ? undefined : Number.isInteger(Number(opts.x)) ? Math.min(9, Math.max(0, Number(opts.x))) : 0,
+      normal: opts.n === true,
+      header: str(opts.h),
+      poll: opts.p === true,
+      lines: str(opts.l),
+      modemInit: str(opts.m),
+      pollDir: str(opts.d),
+      rename: opts.r === true,
+      stdin: opts.S === true,
+      dialPrefix: str(opts.D),
+      maxSpeed: num(opts.M, '-M'),
+      portSpeed: num(opts.s, '-s'),
+      modemType: cls,
+      faxId: str(opts.I),
+      maxTries: num(opts.R, '-R'),
+      account: str(opts.A),
+      paths: pathsFrom(opts),
+      out: io.out,
+      err: io.err,
+    });
+  });
+
   program
     .command('status')
     .description('show every line of the running daemon: state, since when, caller, last error')
@@ -572,13 +638,15 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (err) {
+    // sendfax's command line errors exit 1, as mgetty's sendfax (faxrunq reads the code).
+    const usage = argv[0] === 'sendfax' ? 1 : 2;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
-      return 2;
+      return usage;
     }
     if (isTgettyError(err, 'CLI_USAGE') || isTgettyError(err, 'CLI_BAD_SPEED')) {
       io.err(`tgetty: ${err.message}\n`);
-      return 2;
+      return usage;
     }
     const msg = isTgettyError(err) ? `${err.located} [${err.code}]` : err instanceof Error ? (err.stack ?? err.message) : String(err);
     io.err(`tgetty: ${msg}\n`);

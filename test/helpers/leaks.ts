@@ -234,6 +234,8 @@ export interface DaemonRigOptions {
   faults?: ModemFaults;
   /** Change the temp tree before the daemon starts (break a dir, plant a lock). */
   setup?: (paths: RigPaths) => void;
+  /** Class 2 / 2.0 fax modems (the bank's `fax`). */
+  fax?: boolean;
 }
 
 export type RigPaths = TempSystem;
@@ -303,7 +305,7 @@ export async function daemonRig(t: TestContext, o: DaemonRigOptions = {}): Promi
   const ports = Array.from({ length: n }, (_, i) => `port ttySIM${i}\n`).join('');
   writeConfig(`toggle-dtr no\nfido-send-emsi no\nlogin-prompt login:\nissue-file Line \\P\nhangup-grace 2\n${o.extraConfig ?? ''}${ports}`);
   const base = snapshot({ lockDir: p.lock, utmp: p.utmp });
-  const bank = await createBank({ lines: n, dir: p.sim, ...(o.faults !== undefined ? { faults: o.faults } : {}) });
+  const bank = await createBank({ lines: n, dir: p.sim, ...(o.faults !== undefined ? { faults: o.faults } : {}), ...(o.fax === true ? { fax: true } : {}) });
   o.setup?.(p);
   const events: DaemonEvent[] = [];
   const daemonLog: string[] = [];

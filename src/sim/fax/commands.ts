@@ -6,6 +6,7 @@
  * messages of ./signals.ts. What the DTE sees is what a real class 2 / 2.0 modem shows:
  * see docs/fax-spec.md.
  */
+import type { TimerHandle } from '../../core/clock.js';
 import { reverseBits } from '../../fax/codec/bits.js';
 import { decodeG3 } from '../../fax/codec/t4.js';
 import type { EndReason, FaxLinkHandler } from '../at/calls.js';
@@ -397,6 +398,8 @@ export class FaxSession {
     ctx.calls.faxSend({ t: 'page' });
     c.txStart = ctx.clock.monotonic();
     c.txBytes = 0;
+    this.txQueue = [];
+    this.txRelayed = 0;
     this.unstuff = new DleUnstuffer();
     ctx.captureDte((b) => this.txData(b));
     ctx.result('CONNECT');
@@ -408,7 +411,7 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return 0;
     const r = this.unstuff.push(b);
-    if (r.data.length > 0) this.ctx?.calls.faxSend({ t: 'data', bytes: this.toLine(r.data) });
+    if (r.data.length > 0) this.relay(c, this.toLine(r.data));
     c.txBytes += r.data.length;
     if (r.end) {
       const ctx = this.ctx;
@@ -422,6 +425,7 @@ export class FaxSession {
       const wait = c.txStart + (c.txBytes * 8 * 1000) / bps - (ctx?.clock.monotonic() ?? 0);
       const done = (): void => {
         if (this.call !== c) return;
+        this.relayAll(c);
         if (next !== undefined) {
           // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
           // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
@@ -437,6 +441,53 @@ export class FaxSession {
       return r.used;
     }
     return r.used;
+  }
+
+  // Page data leaves for the far end at the line rate, as on a phone line: a DTE that
+  // writes a whole page at once (no CTS on a pty) does not reach the receiving DTE in one
+  // burst that its input queue cannot hold.
+  private txQueue: Uint8Array[] = [];
+  private txRelayed = 0;
+  private txPump: TimerHandle | undefined;
+
+  private relay(c: FaxCall, bytes: Uint8Array): void {
+    this.txQueue.push(bytes);
+    this.pumpRelay(c);
+  }
+
+  private pumpRelay(c: FaxCall): void {
+    const ctx = this.ctx;
+    if (this.txPump !== undefined || this.call !== c || ctx === undefined) return;
+    const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
+    // What the line has carried since the page began (plus one modem buffer's worth).
+    let due = Math.floor(((ctx.clock.monotonic() - c.txStart) * bps) / 8000) + 1024 - this.txRelayed;
+    while (due > 0 && this.txQueue.length > 0) {
+      const head = this.txQueue[0] ?? new Uint8Array(0);
+      const part = head.length <= due ? head : head.subarray(0, due);
+      if (part.length === head.length) this.txQueue.shift();
+      else this.txQueue[0] = head.subarray(due);
+      due -= part.length;
+      this.txRelayed += part.length;
+      ctx.calls.faxSend({ t: 'data', bytes: part });
+    }
+    if (this.txQueue.length > 0) {
+      this.txPump = ctx.clock.setTimeout(() => {
+        this.txPump = undefined;
+        this.pumpRelay(c);
+      }, 20);
+    }
+  }
+
+  /** The page's end: whatever is still queued goes first (the post-page message follows it). */
+  private relayAll(c: FaxCall): void {
+    this.txPump?.cancel();
+    this.txPump = undefined;
+    const rest = this.txQueue;
+    this.txQueue = [];
+    for (const bytes of rest) {
+      this.txRelayed += bytes.length;
+      if (this.call === c) this.ctx?.calls.faxSend({ t: 'data', bytes });
+    }
   }
 
   fet(cmd: AtCommand, ctx: AtContext): Outcome {
