@@ -8,6 +8,7 @@
  */
 import { reverseBits } from '../../fax/codec/bits.js';
 import { decodeG3 } from '../../fax/codec/t4.js';
+import type { TimerHandle } from '../../core/clock.js';
 import type { EndReason, FaxLinkHandler } from '../at/calls.js';
 import { crOf, lfOf } from '../at/profile.js';
 import type { AtCommand, AtContext, AtHandler, HandlerSet, Outcome } from '../at/registry.js';
@@ -32,6 +33,8 @@ export const HANGUP = {
   txPhaseC: 40,
   txPhaseD: 50,
   rxPhaseB: 70,
+  /** T.30 T2 timed out: the page the receiver waited for never came. */
+  rxT2: 73,
   rxPhaseC: 90,
   rxPhaseD: 100,
 } as const;
@@ -121,6 +124,8 @@ interface FaxCall {
   /** tx: when the page began and its bytes so far (the line rate paces the OK). */
   txStart: number;
   txBytes: number;
+  /** rx: T.30's T2, running while the receiver waits for the next page. */
+  t2: TimerHandle | undefined;
 }
 
 export interface FaxModemOptions {
@@ -129,10 +134,18 @@ export interface FaxModemOptions {
    * peers' tests: a padded A4 page takes 80 s at 14400 bps).
    */
   paceBps?: number;
+  /** T.30 T2 (6 s): how long the receiver waits for a page after CFR or MCF before it gives up (+FHNG:73). */
+  t2Ms?: number;
 }
 
+/** T.30's T2: 6 s +-1. */
+const T2_MS = 6000;
+
 export class FaxSession {
-  constructor(private readonly paceBps?: number) {}
+  constructor(
+    private readonly paceBps?: number,
+    private readonly t2Ms = T2_MS,
+  ) {}
 
   localId = '';
   /** +FDCC / +FCC: what the DTE lets the modem do. */
@@ -210,7 +223,7 @@ export class FaxSession {
     return {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
       lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
-      dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [],
+      dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [], t2: undefined,
     };
   }
 
@@ -295,6 +308,8 @@ export class FaxSession {
         if (s.id !== '') this.say(`${w.tsi}:${this.quoteId(s.id)}`);
         this.say(`${w.dcs}:${formatParams(s.params)}`);
         if (c.waiting === 'answer') this.final('OK');
+        // T2 runs from CFR (armed first: the far end's page may come in answer, synchronously).
+        this.armT2(c);
         this.ctx?.calls.faxSend({ t: 'cfr' });
         return;
       case 'cfr':
@@ -302,6 +317,7 @@ export class FaxSession {
         return;
       case 'page':
         if (c.role !== 'rx') return;
+        this.stopT2(c);
         c.pageStarted = true;
         c.phase = 'C';
         if (c.waiting === 'fdr') this.rxConnect();
@@ -318,6 +334,7 @@ export class FaxSession {
         if (c.role === 'tx' && c.waiting === 'fet') this.txPageAnswered(s.status);
         return;
       case 'dcn':
+        this.stopT2(c);
         c.dcnSeen = true;
         if (c.role === 'rx' && c.lastPmc !== 2) {
           // Goodbye before the last page: the sender gave up (+FK, an error). Said at once.
@@ -338,6 +355,7 @@ export class FaxSession {
   private onEnded(reason: EndReason): void {
     const c = this.call;
     if (c === undefined) return;
+    this.stopT2(c);
     if (c.waiting === 'dial' && reason !== 'remote-hangup') {
       this.call = undefined;
       this.final(reason === 'busy' ? 'BUSY' : reason === 'no-answer' ? 'NO ANSWER' : 'NO CARRIER');
@@ -357,9 +375,31 @@ export class FaxSession {
     this.endCall(code, c.waiting !== undefined ? 'ERROR' : undefined, false);
   }
 
+  /** rx: wait T2 for the next page; then say goodbye, +FHNG:73 (ERROR to a waiting +FDR). */
+  private armT2(c: FaxCall): void {
+    const ctx = this.ctx;
+    if (ctx === undefined) return;
+    this.stopT2(c);
+    c.t2 = ctx.clock.setTimeout(() => {
+      c.t2 = undefined;
+      if (this.call !== c) return;
+      ctx.event(`fax: T2 timed out after ${this.t2Ms} ms, no page`);
+      // The session ends first: the far end's hang-up in answer to the DCN is no news then.
+      this.endCall(HANGUP.rxT2, c.waiting !== undefined ? 'ERROR' : undefined, false);
+      ctx.calls.faxSend({ t: 'dcn' });
+      ctx.calls.faxHangup();
+    }, this.t2Ms);
+  }
+
+  private stopT2(c: FaxCall): void {
+    c.t2?.cancel();
+    c.t2 = undefined;
+  }
+
   /** The session is over: +FHNG/+FHS, the final result if a command waits. */
   private endCall(code: number, result: string | undefined, hangup: boolean): void {
     const c = this.call;
+    if (c !== undefined) this.stopT2(c);
     this.lastHangup = code;
     if (c !== undefined) this.say(`${WORDS[c.cls].hng}:${hangupText(c.cls, code)}`);
     this.call = undefined;
@@ -477,6 +517,7 @@ export class FaxSession {
     c.waiting = 'fdr';
     if (c.owePmr) {
       c.owePmr = false;
+      if (c.lastPmc !== 2) this.armT2(c);
       ctx.calls.faxSend({ t: 'pmr', status: this.pageStatus });
       this.pageStatus = 1;
       // The far end may have said goodbye (and ended the session) in answer.
@@ -583,6 +624,7 @@ export class FaxSession {
 
   /** ATH, ATZ or a dropped DTR ended the call under us. */
   forget(): void {
+    if (this.call !== undefined) this.stopT2(this.call);
     this.call = undefined;
   }
 }
@@ -692,7 +734,7 @@ const fclassHandler: AtHandler = (c, ctx) => {
 };
 
 export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
-  const fs = new FaxSession(o.paceBps);
+  const fs = new FaxSession(o.paceBps, o.t2Ms);
   const id = idHandler(fs);
   const number = (key: 'fcr' | 'faa' | 'bitOrder' | 'pageStatus', max: number, range: string): AtHandler => numberHandler(fs, key, max, range);
   const plain = plainHandler(fs);
