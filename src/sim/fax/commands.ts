@@ -126,7 +126,15 @@ interface FaxCall {
   txBytes: number;
   /** rx: T.30's T2, running while the receiver waits for the next page. */
   t2: TimerHandle | undefined;
+  /** tx: page bytes (line order) waiting to leave at the line rate, bytes sent, the pacing timer, the page's end seen. */
+  txQueue: Uint8Array[];
+  txSent: number;
+  txTimer: TimerHandle | undefined;
+  txEnd: { next: 0 | 1 | 2 | undefined } | undefined;
 }
+
+/** How often the sending modem's buffer is drained onto the line. */
+const TX_STEP_MS = 20;
 
 export interface FaxModemOptions {
   /**
@@ -224,6 +232,7 @@ export class FaxSession {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
       lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
       dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [], t2: undefined,
+      txQueue: [], txSent: 0, txTimer: undefined, txEnd: undefined,
     };
   }
 
@@ -394,6 +403,8 @@ export class FaxSession {
   private stopT2(c: FaxCall): void {
     c.t2?.cancel();
     c.t2 = undefined;
+    c.txTimer?.cancel();
+    c.txTimer = undefined;
   }
 
   /** The session is over: +FHNG/+FHS, the final result if a command waits. */
@@ -437,6 +448,9 @@ export class FaxSession {
     ctx.calls.faxSend({ t: 'page' });
     c.txStart = ctx.clock.monotonic();
     c.txBytes = 0;
+    c.txSent = 0;
+    c.txQueue = [];
+    c.txEnd = undefined;
     this.unstuff = new DleUnstuffer();
     ctx.captureDte((b) => this.txData(b));
     ctx.result('CONNECT');
@@ -448,35 +462,61 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return 0;
     const r = this.unstuff.push(b);
-    if (r.data.length > 0) this.ctx?.calls.faxSend({ t: 'data', bytes: this.toLine(r.data) });
+    if (r.data.length > 0) c.txQueue.push(this.toLine(r.data));
     c.txBytes += r.data.length;
     if (r.end) {
-      const ctx = this.ctx;
-      ctx?.captureDte(undefined);
+      this.ctx?.captureDte(undefined);
       c.pages++;
       c.phase = 'D';
-      const next = r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined;
-      // The modem's buffer drains at the line rate: the page is sent (OK) only after the
-      // time its bytes take at the negotiated bit rate. Real efax divides by that time.
-      const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
-      const wait = c.txStart + (c.txBytes * 8 * 1000) / bps - (ctx?.clock.monotonic() ?? 0);
-      const done = (): void => {
-        if (this.call !== c) return;
-        if (next !== undefined) {
-          // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
-          // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
-          c.waiting = 'fet';
-          c.fet = next;
-          this.ctx?.calls.faxSend({ t: 'pmc', next });
-          return;
-        }
-        this.final('OK');
-      };
-      if (wait > 0 && ctx !== undefined) ctx.clock.setTimeout(done, wait);
-      else done();
-      return r.used;
+      c.txEnd = { next: r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined };
     }
+    this.txPump(c);
     return r.used;
+  }
+
+  /**
+   * The modem's buffer drains onto the line at the line rate (paceBps, else the negotiated
+   * bit rate): the far end gets the page's bytes as the line would carry them, and the page
+   * is sent (OK, or the post-page message) only once all of them left. Real efax divides by
+   * that time; a receiving DTE never gets a page faster than a real line gives it.
+   */
+  private txPump(c: FaxCall): void {
+    const ctx = this.ctx;
+    if (ctx === undefined || this.call !== c) return;
+    const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
+    let due = Math.floor(((ctx.clock.monotonic() - c.txStart) * bps) / 8000) - c.txSent;
+    while (due > 0 && c.txQueue.length > 0) {
+      const head = c.txQueue[0] ?? new Uint8Array();
+      const part = head.length <= due ? head : head.subarray(0, due);
+      if (part.length === head.length) c.txQueue.shift();
+      else c.txQueue[0] = head.subarray(due);
+      ctx.calls.faxSend({ t: 'data', bytes: part });
+      c.txSent += part.length;
+      due -= part.length;
+    }
+    if (c.txQueue.length > 0) {
+      // Again in a step, or when the last queued byte is due if that is sooner.
+      const queued = c.txQueue.reduce((n, q) => n + q.length, 0);
+      const drainedAt = c.txStart + ((c.txSent + queued) * 8000) / bps;
+      const ms = Math.min(TX_STEP_MS, Math.max(1, Math.ceil(drainedAt - ctx.clock.monotonic())));
+      c.txTimer ??= ctx.clock.setTimeout(() => {
+        c.txTimer = undefined;
+        this.txPump(c);
+      }, ms);
+      return;
+    }
+    const end = c.txEnd;
+    if (end === undefined) return;
+    c.txEnd = undefined;
+    if (end.next !== undefined) {
+      // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
+      // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
+      c.waiting = 'fet';
+      c.fet = end.next;
+      ctx.calls.faxSend({ t: 'pmc', next: end.next });
+      return;
+    }
+    this.final('OK');
   }
 
   fet(cmd: AtCommand, ctx: AtContext): Outcome {
