@@ -199,6 +199,20 @@ export class FaxMachine implements Answerer {
     this.o.clock.setTimeout(pump, this.step);
   }
 
+  /** Page `i` of a call (or, as `how` says, the break-off instead). */
+  private sendPage(l: CallLeg, o: { pages: readonly SimFaxPage[]; i: number; how: FaxSendOptions; br: number | undefined; active: () => boolean; breakOff: () => void }): void {
+    const p = o.pages[o.i];
+    if (p === undefined) return;
+    if (o.how.breakOffAfter === o.i && o.how.midPage !== true) {
+      o.breakOff();
+      return;
+    }
+    const pace = this.o.paceBps;
+    const bps = pace === true ? (BIT_RATES[o.br ?? 3] ?? 9600) : pace;
+    const cut = o.how.breakOffAfter === o.i ? Math.floor(p.data.length / 2) : undefined;
+    this.pumpPage(l, p, { last: o.i === o.pages.length - 1, bps, ...(cut !== undefined ? { cut } : {}), active: o.active, breakOff: o.breakOff });
+  }
+
   /** Call `number` and send `pages` (a fax caller: the far modem's adaptive answer sees CNG). */
   send(number: string, pages: readonly SimFaxPage[], how: FaxSendOptions = {}): Promise<SentFax> {
     if (pages.length === 0) return Promise.reject(new TgettyError('SIM_FAILED', 'a fax call needs at least one page', { input: number }));
@@ -225,16 +239,7 @@ export class FaxMachine implements Answerer {
         done('hung-up');
       };
       const sendPage = (): void => {
-        const p = pages[next];
-        if (p === undefined || ref.leg === undefined) return;
-        if (how.breakOffAfter === next && how.midPage !== true) {
-          breakOff();
-          return;
-        }
-        const pace = this.o.paceBps;
-        const bps = pace === true ? (BIT_RATES[params?.br ?? 3] ?? 9600) : pace;
-        const cut = how.breakOffAfter === next ? Math.floor(p.data.length / 2) : undefined;
-        this.pumpPage(ref.leg, p, { last: next === pages.length - 1, bps, ...(cut !== undefined ? { cut } : {}), active: () => active, breakOff });
+        if (ref.leg !== undefined) this.sendPage(ref.leg, { pages, i: next, how, br: params?.br, active: () => active, breakOff });
       };
       const party: RemoteParty = {
         connected: () => {
