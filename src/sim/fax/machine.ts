@@ -54,6 +54,8 @@ export interface SentFax {
   /** What the far end said first: 'fax', 'data' (a data modem answered), or why the call failed. */
   outcome: 'sent' | 'data-answer' | 'busy' | 'no-such-number' | 'hung-up';
   remoteId: string;
+  /** Per confirmed page: ms from its first byte to the receiver's answer (MCF), on the machine's clock. */
+  pageMs: number[];
 }
 
 /** How a sending machine misbehaves (tests): break off after some pages, or never send one. */
@@ -217,7 +219,8 @@ export class FaxMachine implements Answerer {
   send(number: string, pages: readonly SimFaxPage[], how: FaxSendOptions = {}): Promise<SentFax> {
     if (pages.length === 0) return Promise.reject(new TgettyError('SIM_FAILED', 'a fax call needs at least one page', { input: number }));
     return new Promise((resolve) => {
-      const result: SentFax = { statuses: [], outcome: 'hung-up', remoteId: '' };
+      const result: SentFax = { statuses: [], outcome: 'hung-up', remoteId: '', pageMs: [] };
+      let pageT0 = 0;
       let active = true;
       // Set once the exchange rang the number; the callbacks below may run before.
       const ref: { leg?: CallLeg } = {};
@@ -239,6 +242,7 @@ export class FaxMachine implements Answerer {
         done('hung-up');
       };
       const sendPage = (): void => {
+        pageT0 = this.o.clock.monotonic();
         if (ref.leg !== undefined) this.sendPage(ref.leg, { pages, i: next, how, br: params?.br, active: () => active, breakOff });
       };
       const party: RemoteParty = {
@@ -264,6 +268,7 @@ export class FaxMachine implements Answerer {
             else later(this.step, sendPage);
           } else if (s.t === 'pmr') {
             result.statuses.push(s.status);
+            result.pageMs.push(this.o.clock.monotonic() - pageT0);
             next++;
             if (next < pages.length) later(this.step, sendPage);
             else {

@@ -1,0 +1,182 @@
+// Benchmark (not a test): fax reception through the simulator (issue 19).
+//   1. Page time and the getty's CPU per page at 9600 and 14400 bps line rate: `tgetty serve`
+//      on one sim line (fax-max-speed sets the rate it offers), the virtual fax machine
+//      sends --pages pages, their bytes paced at the negotiated bit rate. Page time: the
+//      page's first byte to the receiver's answer (MCF, which comes when tgetty asks for the
+//      next page: so it includes tgetty storing the page). Line time: the page's bytes at
+//      the line rate. CPU: the daemon's own scheduler time (schedstat, all threads) from
+//      idle before the call to idle after it (answer, pages, PDF, TIFF, hang-up and
+//      re-init), divided by the pages. Budget: CPU per page under 5 % of the line time.
+//   2. 16 lines take faxes at once: 16 virtual fax machines call the 16 lines of one daemon
+//      together, --pages pages each at 14400 bps. The daemon's PSS is sampled every 250 ms;
+//      every page stored must decode to the bitmap sent. Budget: no page lost.
+// Run: npm run bench -- fax
+//   node dist/test/bench/fax.bench.js [--pages 2] [--height 400] [--lines 16] [--rates 9600,14400]
+// Needs root (login.config owned by root, as in production). It prints PASS/OVER; it never fails on a budget.
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bitmapsEqual, type Bitmap } from '../../src/fax/codec/bitmap.js';
+import { decodeG3, encodeG3 } from '../../src/fax/codec/t4.js';
+import { createBank, type SimBank } from '../../src/sim/index.js';
+import { cpuNs, pss } from '../helpers/proc-stats.js';
+import { randomPage, testPage } from '../helpers/fax-pages.js';
+import { startFaxServe, type FaxServe } from '../helpers/fax-serve.js';
+
+function numArg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+function listArg(name: string, dflt: number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = (process.argv[i + 1] ?? '').split(',').map(Number).filter((x) => Number.isInteger(x) && x > 0);
+  return v.length > 0 ? v : dflt;
+}
+
+const PAGES = numArg('pages', 2);
+const HEIGHT = numArg('height', 400);
+const LINES = numArg('lines', 16);
+const RATES = listArg('rates', [9600, 14400]);
+const BUDGET_CPU_SHARE = 0.05;
+
+const config = (rate: number): string =>
+  [
+    'toggle-dtr no', 'dtr-by-close yes', 'init-chat "" ATQ0V1H0 OK AT OK', 'fido-send-emsi no', 'login-prompt login:',
+    'rings 1', 'fax-id 49 30 5550000', 'fax-spool-in {SPOOL}', 'diskspace 1', `fax-max-speed ${rate}`, '',
+  ].join('\n');
+
+/** Pages like a typed sheet: the test page's bars and shapes, a random one in between. */
+function pagesFor(seed: number): Bitmap[] {
+  return Array.from({ length: PAGES }, (_, i) => (i % 2 === 0 ? testPage(1728, HEIGHT) : randomPage(seed + i, 1728, HEIGHT)));
+}
+
+const g3 = (pages: readonly Bitmap[]): { data: Uint8Array; fine: boolean; mr: boolean }[] => pages.map((b) => ({ data: encodeG3(b), fine: true, mr: false }));
+
+function verdict(ok: boolean, budget: string): string {
+  return `${ok ? 'PASS' : 'OVER'} (${budget})`;
+}
+
+/** Every page file in the spool, by sender, checked against what that sender sent. */
+function checkSpool(spool: string, sent: Map<string, Bitmap[]>, only?: string): { stored: number; good: number } {
+  let stored = 0;
+  let good = 0;
+  for (const f of readdirSync(spool).filter((n) => /\.\d\d$/.test(n) && (only === undefined || n.includes(`-${only}.`)))) {
+    stored++;
+    const m = /-(SENDER-\w+)\.(\d\d)$/.exec(f);
+    const page = m !== null ? sent.get(m[1] ?? '')?.[Number(m[2]) - 1] : undefined;
+    try {
+      if (page !== undefined && bitmapsEqual(decodeG3(readFileSync(join(spool, f)), { width: 1728, strict: true }).bitmap, page)) good++;
+    } catch {
+      // counted as stored, not good
+    }
+  }
+  return { stored, good };
+}
+
+/** One call of `pages` through the daemon: the page times, and the daemon's CPU from idle to idle. */
+async function oneCall(tg: FaxServe, bank: SimBank, pages: Bitmap[], id: string, calls: number): Promise<{ pageMs: number[]; cpuMs: number; bytes: number[]; good: number }> {
+  const pid = tg.child.proc.pid ?? 0;
+  const data = g3(pages);
+  await new Promise((r) => setTimeout(r, 1000));
+  const c0 = cpuNs(pid);
+  const sent = await bank.faxCall(bank.line(0).number, data, { id, paceBps: true });
+  await tg.allIdle(1, 60_000, calls);
+  const c1 = cpuNs(pid);
+  const check = checkSpool(tg.spool, new Map([[id.replace(/ /g, '-'), pages]]), id.replace(/ /g, '-'));
+  return { pageMs: sent.pageMs, cpuMs: c0 !== undefined && c1 !== undefined ? (c1.total - c0.total) / 1e6 : NaN, bytes: data.map((p) => p.data.length), good: check.good };
+}
+
+/**
+ * Two calls at `rate`: one page, then 1 + PAGES pages. The difference over PAGES is the
+ * CPU a page costs (receiving, storing, its share of PDF and TIFF); the rest of the
+ * one-page call is the call's own cost (answer, hang-up, re-init).
+ */
+async function pageTime(rate: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-fax-bench-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true });
+  let tg: FaxServe | undefined;
+  try {
+    tg = startFaxServe({ lines: [bank.line(0).path], config: config(rate) });
+    await tg.allIdle(1, 60_000);
+    const small = await oneCall(tg, bank, [testPage(1728, HEIGHT)], 'SENDER A', 1);
+    const big = await oneCall(tg, bank, [testPage(1728, HEIGHT), ...pagesFor(1)], 'SENDER B', 2);
+    const lineMs = big.bytes.map((b) => (b * 8 * 1000) / rate);
+    big.pageMs.forEach((ms, i) => {
+      console.log(`| ${rate} | ${i + 1} of ${big.bytes.length} | ${big.bytes[i] ?? 0} B | ${(lineMs[i] ?? 0).toFixed(0)} ms | ${ms.toFixed(0)} ms | | | |`);
+    });
+    const perPage = (big.cpuMs - small.cpuMs) / PAGES;
+    const extraLineMs = lineMs.slice(1).reduce((a, b) => a + b, 0) / PAGES;
+    const share = perPage / extraLineMs;
+    console.log(
+      `| ${rate} | a page | | ${extraLineMs.toFixed(0)} ms | | ${perPage.toFixed(1)} ms a page (calls: ${small.cpuMs.toFixed(0)} ms for 1 page, ${big.cpuMs.toFixed(0)} ms for ${1 + PAGES}) | ${(share * 100).toFixed(2)} % | ` +
+        `${verdict(share < BUDGET_CPU_SHARE, '< 5 %')}; ${small.good + big.good}/${2 + PAGES} pages good |`,
+    );
+  } finally {
+    await tg?.stop();
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function simultaneous(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-fax-bench16-'));
+  const bank = await createBank({ lines: LINES, dir: join(dir, 'lines'), fax: true });
+  let tg: FaxServe | undefined;
+  try {
+    tg = startFaxServe({ lines: bank.lines.map((l) => l.path), config: config(14400) });
+    await tg.allIdle(LINES, 120_000);
+    const pid = tg.child.proc.pid ?? 0;
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = pss(pid);
+    const sentPages = new Map<string, Bitmap[]>();
+    let peak = idle;
+    const timer = setInterval(() => {
+      try {
+        peak = Math.max(peak, pss(pid));
+      } catch {
+        // gone
+      }
+    }, 250);
+    const t0 = performance.now();
+    const c0 = cpuNs(pid);
+    const results = await Promise.all(
+      bank.lines.map((l, i) => {
+        const pages = pagesFor(100 + i);
+        sentPages.set(`SENDER-${i}`, pages);
+        return bank.faxCall(l.number, g3(pages), { id: `SENDER ${i}`, paceBps: true });
+      }),
+    );
+    const wallS = (performance.now() - t0) / 1000;
+    await tg.allIdle(LINES, 120_000, 1);
+    const c1 = cpuNs(pid);
+    clearInterval(timer);
+    const confirmed = results.reduce((n, r) => n + r.statuses.filter((s) => s === 1).length, 0);
+    const check = checkSpool(tg.spool, sentPages);
+    const want = LINES * PAGES;
+    const cpuMs = c0 !== undefined && c1 !== undefined ? (c1.total - c0.total) / 1e6 : NaN;
+    console.log(`| lines | pages sent | confirmed (MCF) | stored | decode to the sent bitmap | wall time | daemon CPU | PSS idle | PSS peak | budget |`);
+    console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+    console.log(
+      `| ${LINES} | ${want} | ${confirmed} | ${check.stored} | ${check.good} | ${wallS.toFixed(1)} s | ${cpuMs.toFixed(0)} ms (${(cpuMs / want).toFixed(1)} ms a page) | ${(idle / 1024).toFixed(1)} MB | ${(peak / 1024).toFixed(1)} MB | ${verdict(check.good === want && confirmed === want, 'no page lost')} |`,
+    );
+  } finally {
+    await tg?.stop();
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.getuid?.() !== 0) {
+  console.log('fax bench: needs root (login.config owned by root, as in production): nothing measured');
+} else {
+  console.log(`fax pages ${PAGES} per call, 1728 x ${HEIGHT} (fine), MH; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(`| line rate | page | G3 size | line time | page time (first byte -> MCF) | getty CPU (schedstat) | CPU a page / line time | budget |`);
+  console.log(`|---|---|---|---|---|---|---|---|`);
+  for (const rate of RATES) await pageTime(rate);
+  console.log('');
+  await simultaneous();
+  console.log(`\nload average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}
