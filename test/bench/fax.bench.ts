@@ -11,7 +11,7 @@
 //      together, --pages pages each at 14400 bps. The daemon's PSS is sampled every 250 ms;
 //      every page stored must decode to the bitmap sent. Budget: no page lost.
 // Run: npm run bench -- fax
-//   node dist/test/bench/fax.bench.js [--pages 2] [--height 400] [--lines 16] [--rates 9600,14400]
+//   node dist/test/bench/fax.bench.js [--pages 2] [--height 400] [--lines 16] [--rates 9600,14400] [--no-unit-env]
 // Needs root (login.config owned by root, as in production). It prints PASS/OVER; it never fails on a budget.
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { createBank, type SimBank } from '../../src/sim/index.js';
 import { cpuNs, pss } from '../helpers/proc-stats.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { startFaxServe, type FaxServe } from '../helpers/fax-serve.js';
+import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 
 function numArg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,6 +42,8 @@ const HEIGHT = numArg('height', 400);
 const LINES = numArg('lines', 16);
 const RATES = listArg('rates', [9600, 14400]);
 const BUDGET_CPU_SHARE = 0.05;
+// The daemon runs with the Environment= lines of contrib/systemd/tgetty.service, as shipped (--no-unit-env: node's defaults).
+const UNIT_ENV = process.argv.includes('--no-unit-env') ? [] : shippedUnitEnvironment();
 
 const config = (rate: number): string =>
   [
@@ -99,7 +102,7 @@ async function pageTime(rate: number): Promise<void> {
   const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true });
   let tg: FaxServe | undefined;
   try {
-    tg = startFaxServe({ lines: [bank.line(0).path], config: config(rate) });
+    tg = startFaxServe({ lines: [bank.line(0).path], config: config(rate), env: UNIT_ENV });
     await tg.allIdle(1, 60_000);
     const small = await oneCall(tg, bank, [testPage(1728, HEIGHT)], 'SENDER A', 1);
     const big = await oneCall(tg, bank, [testPage(1728, HEIGHT), ...pagesFor(1)], 'SENDER B', 2);
@@ -126,7 +129,7 @@ async function simultaneous(): Promise<void> {
   const bank = await createBank({ lines: LINES, dir: join(dir, 'lines'), fax: true });
   let tg: FaxServe | undefined;
   try {
-    tg = startFaxServe({ lines: bank.lines.map((l) => l.path), config: config(14400) });
+    tg = startFaxServe({ lines: bank.lines.map((l) => l.path), config: config(14400), env: UNIT_ENV });
     await tg.allIdle(LINES, 120_000);
     const pid = tg.child.proc.pid ?? 0;
     await new Promise((r) => setTimeout(r, 2000));
@@ -172,7 +175,7 @@ async function simultaneous(): Promise<void> {
 if (process.getuid?.() !== 0) {
   console.log('fax bench: needs root (login.config owned by root, as in production): nothing measured');
 } else {
-  console.log(`fax pages ${PAGES} per call, 1728 x ${HEIGHT} (fine), MH; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(`fax pages 1728 x ${HEIGHT} (fine), MH; daemon environment: ${UNIT_ENV.length > 0 ? 'the systemd unit\'s' : 'node defaults'}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   console.log(`| line rate | page | G3 size | line time | page time (first byte -> MCF) | getty CPU (schedstat) | CPU a page / line time | budget |`);
   console.log(`|---|---|---|---|---|---|---|---|`);
   for (const rate of RATES) await pageTime(rate);

@@ -38,6 +38,8 @@ export function startFaxServe(o: {
   files?: Record<string, string>;
   /** A command that execs the daemon; `{SPOOL}` in it is replaced by the spool dir. */
   wrap?: readonly string[];
+  /** Extra environment for the daemon (e.g. the systemd unit's V8 and glibc settings). */
+  env?: readonly (readonly [string, string])[];
 }): FaxServe {
   const root = mkdtempSync(join(tmpdir(), 'tgetty-faxserve-'));
   const d = { etc: join(root, 'etc'), lock: join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run'), spool: join(root, 'spool') };
@@ -56,7 +58,8 @@ export function startFaxServe(o: {
   const paths = ['--config-dir', d.etc, '--lock-dir', d.lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), '--no-records'];
   const argv = [process.execPath, BIN, 'serve', ...paths, '--lines', o.lines.join(',')];
   const wrap = (o.wrap ?? []).map((w) => w.replaceAll('{SPOOL}', d.spool));
-  const child = wrap.length > 0 ? startChild(wrap[0] ?? '', [...wrap.slice(1), ...argv]) : startChild(argv[0] ?? '', argv.slice(1));
+  const env = { ...process.env, ...Object.fromEntries(o.env ?? []) };
+  const child = wrap.length > 0 ? startChild(wrap[0] ?? '', [...wrap.slice(1), ...argv], { env }) : startChild(argv[0] ?? '', argv.slice(1), { env });
   const status = async (): Promise<DaemonStatus | undefined> => {
     try {
       const r = await queryDaemon(d.run, { cmd: 'status' }, 2000);

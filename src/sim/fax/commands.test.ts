@@ -374,3 +374,30 @@ test('T.30 T2: a receiver that waits for a page which never comes gives up after
     assert.match(a.take(), /ERROR/);
   }
 });
+
+test('the sending modem drains a page onto the line at the line rate: the far end gets the bytes as a 9600 bps line carries them', () => {
+  const { clock, a, b } = pair();
+  for (const x of [a, b]) x.send('ATE0\rAT+FCLASS=2\r');
+  b.send('AT+FDCC=1,3\r');
+  a.send('ATD200\r');
+  b.send('ATA\r');
+  clock.advance(100);
+  a.send('AT+FDT\r');
+  b.send('AT+FDR\r\x12');
+  b.take();
+  a.take();
+  // 2400 bytes without DLE: 2 s at 9600 bps.
+  const page = new Uint8Array(2400).fill(0x55);
+  a.send(Buffer.concat([Buffer.from(page), Buffer.from([DLE, ETX])]));
+  const got = (): number => b.takeBytes().length;
+  let n = got();
+  assert.ok(n < 50, `nothing much at once (${n})`);
+  clock.advance(1000);
+  n += got();
+  assert.ok(n >= 1150 && n <= 1250, `about half after 1 s (${n})`);
+  assert.equal(a.take(), '', 'no OK while the page is still leaving');
+  clock.advance(1000);
+  n += got();
+  assert.equal(n, 2400, 'all of it after 2 s');
+  assert.equal(a.take(), '\r\nOK\r\n');
+});
