@@ -29,8 +29,8 @@ const g3 = (pages: readonly Bitmap[]): { data: Uint8Array; fine: boolean; mr: bo
 async function rig(t: { after(fn: () => Promise<void>): void }): Promise<{ bank: SimBank; tg: FaxServe; notified: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxfault-'));
   const notified = join(dir, 'notified');
-  // T2 (a receiving modem's wait for a page) at 1.5 s instead of T.30's 6 s: the silent sender's case is about the mechanism.
-  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxT2Ms: 1500, transcripts: true });
+  // T2 (a receiving modem's wait for a page) at 3 s instead of T.30's 6 s: the silent sender's case is about the mechanism.
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxT2Ms: 3000, transcripts: true });
   const tg = startFaxServe({
     lines: [bank.line(0).path],
     config: CONFIG,

@@ -243,6 +243,7 @@ export class FaxMachine implements Answerer {
       };
       const sendPage = (): void => {
         pageT0 = this.o.clock.monotonic();
+        this.event(`sending page ${next + 1} to ${number}`);
         if (ref.leg !== undefined) this.sendPage(ref.leg, { pages, i: next, how, br: params?.br, active: () => active, breakOff });
       };
       const party: RemoteParty = {
@@ -270,6 +271,7 @@ export class FaxMachine implements Answerer {
             result.statuses.push(s.status);
             result.pageMs.push(this.o.clock.monotonic() - pageT0);
             next++;
+            this.event(`page ${next} to ${number} confirmed (status ${s.status})`);
             if (next < pages.length) later(this.step, sendPage);
             else {
               l.signal({ t: 'dcn' });
