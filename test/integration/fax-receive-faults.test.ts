@@ -60,7 +60,7 @@ function diag(t: { diagnostic(s: string): void }, bank: SimBank, tg: FaxServe): 
   t.diagnostic(`tgetty log:\n${tg.log('ttySIM0').split('\n').slice(-60).join('\n')}`);
 }
 
-test('a data caller, then a fax caller on the same line: the first reaches the login program, the second is received as a fax', { skip, timeout: 90_000 }, async (t) => {
+test('a data caller, a fax caller, a data caller on the same line: the data callers reach the login program, the fax is received, the line idle between them', { skip, timeout: 90_000 }, async (t) => {
   const { bank, tg, notified } = await rig(t);
   try {
     const call = bank.line(0).call({ callerId: '5551234', cidFormat: 'none' });
@@ -83,6 +83,13 @@ test('a data caller, then a fax caller on the same line: the first reaches the l
     assert.deepEqual(s.other, []);
     assert.match(tg.log('ttySIM0'), /fax dev=ttySIM0, .*id='VIRTUAL FAX 1', \+FHNG=0, pages=2, end=complete/);
     assert.match(readFileSync(notified, 'latin1'), /^0 VIRTUAL FAX 1 2 /);
+    // And a data caller after the fax: the fax set-up again, adaptive answer drops to data.
+    const again = bank.line(0).call({ callerId: '5551235', cidFormat: 'none' });
+    await again.waitFor(/login:/, 20_000);
+    again.write('bob\r');
+    await again.waitFor(/hi bob/, 20_000);
+    await again.ended;
+    await tg.allIdle(1, 20_000, 3);
   } catch (err) {
     diag(t, bank, tg);
     throw err;
