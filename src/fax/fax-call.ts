@@ -174,9 +174,14 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
   });
   const r = outcome.result;
   const code = notifyCode(outcome);
+  // pages= counts the pages stored; when our side failed (no spool dir, disk full) the end
+  // says so, with how the call itself ended and how many pages came.
+  const end = outcome.error !== undefined
+    ? `spool-failed, call=${r.end}, received=${r.pages.length}, error=${logField(outcome.error.message)}`
+    : `${r.end}${r.partialPage ? ' (a page broke off)' : ''}`;
   o.log.audit(
     `fax dev=${o.device}, pid=${process.pid}, caller=${logField(o.callerId)}, name=${logField(o.callerName)}, id=${logField(r.remoteId)}, ` +
-      `+FHNG=${r.hangupCode ?? -1}, pages=${outcome.pageFiles.length}, end=${r.end}${r.partialPage ? ' (a page broke off)' : ''}`,
+      `+FHNG=${r.hangupCode ?? -1}, pages=${outcome.pageFiles.length}, end=${end}`,
   );
   if (outcome.pdf !== undefined) o.log.mesg(`fax stored: ${outcome.pageFiles.length} page(s), ${outcome.pdf}`);
   if (o.notify !== undefined && outcome.pageFiles.length > 0) {

@@ -127,7 +127,10 @@ export async function receiveFaxCall(o: FaxCallOptions): Promise<FaxCallOutcome>
   }
   let pdf: string | undefined;
   let tiff: string | undefined;
-  if (writer !== undefined && pages.length > 0 && pages.length === kept.length) {
+  // No PDF/TIFF for a fax the spool could not take whole: it would stand for the fax with
+  // pages missing that did arrive (and a full disk would not take it either).
+  if (error !== undefined && writer !== undefined) o.log.warn(`fax PDF/TIFF not written: ${pageFiles.length} of ${result.pages.length} page(s) stored`);
+  else if (writer !== undefined && pages.length > 0 && pages.length === kept.length) {
     const title = `Fax from ${result.remoteId !== '' ? result.remoteId : 'an unknown sender'}`;
     try {
       pdf = writer.writePdf(writePdf(pages, { title, producer: 'tgetty' })).path;

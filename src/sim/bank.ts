@@ -12,7 +12,7 @@ import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
 import { dialoutCommands, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
 import { Exchange } from './exchange.js';
-import { FaxMachine, type FaxMachineOptions, type SentFax } from './fax/machine.js';
+import { FaxMachine, type FaxMachineOptions, type FaxSendOptions, type SentFax } from './fax/machine.js';
 import { loadPages, type SimFaxPage } from './fax/pages.js';
 import { ExpectBuffer } from './expect.js';
 import { HayesModem, type ModemFaults, type RingSpec } from './modem.js';
@@ -35,6 +35,8 @@ export interface BankOptions {
   fax?: boolean;
   /** Fax pages leave the modems at this rate instead of the negotiated one (default: negotiated). */
   faxPaceBps?: number;
+  /** How long a receiving fax modem waits for a page (T.30 T2, default 6 s). */
+  faxT2Ms?: number;
   /** Write DIR/<name>.transcript.log per line. */
   transcripts?: boolean;
   /** Number of line 0; line i gets base + i, same width (default 5550000). */
@@ -119,7 +121,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; faxT2Ms?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
   ) {
     this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
@@ -141,6 +143,7 @@ export class SimLine {
       personality: opts.personality,
       fax: opts.fax,
       ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
+      ...(opts.faxT2Ms !== undefined ? { faxT2Ms: opts.faxT2Ms } : {}),
       faults: opts.faults ?? {},
       seed: index + 1,
       output: (b) => {
@@ -320,6 +323,7 @@ export class SimBank {
           personality,
           fax: opts.fax ?? false,
           ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
+          ...(opts.faxT2Ms !== undefined ? { faxT2Ms: opts.faxT2Ms } : {}),
           ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
           hangupDelayMs: opts.hangupDelayMs ?? 200,
           ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
@@ -382,7 +386,7 @@ export class SimBank {
    * A virtual fax machine at `number`: with `dir` it answers fax calls and stores each page
    * there as a G3 file; it can also call with pages (faxCall).
    */
-  addFaxMachine(o: { number: string; dir?: string; id?: string } & Partial<Pick<FaxMachineOptions, 'answerAfterMs' | 'stepMs' | 'chunkBytes' | 'caps'>>): FaxMachine {
+  addFaxMachine(o: { number: string; dir?: string; id?: string } & Partial<Pick<FaxMachineOptions, 'answerAfterMs' | 'stepMs' | 'chunkBytes' | 'caps' | 'paceBps'>>): FaxMachine {
     if (!/^[0-9]+$/.test(o.number)) throw new TgettyError('CLI_USAGE', `fax machine number must be digits: ${o.number}`, { input: o.number });
     if (this.exchange.lookup(o.number) !== undefined) throw new TgettyError('CLI_USAGE', `number ${o.number} is taken`, { input: o.number });
     const m = new FaxMachine({
@@ -399,15 +403,16 @@ export class SimBank {
    * A fax machine calls `number` (a line's number) with pages from files (G3, TIFF class F,
    * PBM) or ready pages. It calls from `from` (a machine added before) or a sending-only one.
    */
-  faxCall(number: string, pages: readonly (string | SimFaxPage)[], o: { from?: FaxMachine; id?: string } = {}): Promise<SentFax> {
+  faxCall(number: string, pages: readonly (string | SimFaxPage)[], o: { from?: FaxMachine; id?: string; paceBps?: number | true } & FaxSendOptions = {}): Promise<SentFax> {
     let loaded: SimFaxPage[];
     try {
       loaded = pages.flatMap((p) => (typeof p === 'string' ? loadPages(p) : [p]));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const m = o.from ?? new FaxMachine({ clock: this.clock, exchange: this.exchange, number: '5550999', ...(o.id !== undefined ? { id: o.id } : {}), onEvent: (t) => this.onNote?.('fax', t) });
-    return m.send(number, loaded);
+    const m = o.from ?? new FaxMachine({ clock: this.clock, exchange: this.exchange, number: '5550999', ...(o.id !== undefined ? { id: o.id } : {}), ...(o.paceBps !== undefined ? { paceBps: o.paceBps } : {}), onEvent: (t) => this.onNote?.('fax', t) });
+    const { breakOffAfter, midPage, silent } = o;
+    return m.send(number, loaded, { ...(breakOffAfter !== undefined ? { breakOffAfter } : {}), ...(midPage !== undefined ? { midPage } : {}), ...(silent !== undefined ? { silent } : {}) });
   }
 
   /** Banner lines: device, number (like tcpser prints at start). */

@@ -55,6 +55,8 @@ export interface ModemOptions {
   seed?: number;
   /** Fax pages leave at this rate instead of the negotiated one (tests with real peers). */
   faxPaceBps?: number;
+  /** The fax receiver's T.30 T2 (default 6 s). */
+  faxT2Ms?: number;
   /** More handler sets, registered after the modem's own (so they take precedence). */
   commands?: readonly HandlerSet[];
 }
@@ -125,7 +127,7 @@ export class HayesModem {
     });
     this.ctx = this.makeContext();
     // A fax modem gets the class 2 / 2.0 handler set (src/sim/fax); a data modem only knows class 0.
-    const fax = this.fax ? createFaxCommands(opts.faxPaceBps !== undefined ? { paceBps: opts.faxPaceBps } : {}) : FAX_COMMANDS;
+    const fax = this.fax ? createFaxCommands({ ...(opts.faxPaceBps !== undefined ? { paceBps: opts.faxPaceBps } : {}), ...(opts.faxT2Ms !== undefined ? { t2Ms: opts.faxT2Ms } : {}) }) : FAX_COMMANDS;
     for (const set of [...HAYES_SETS, fax, ...(opts.commands ?? [])]) this.registry.register(set);
   }
 

@@ -78,7 +78,13 @@ test('class 2.0: +FTI/+FCS/+FPS/+FHS names, the hang-up status in hex', () => {
   assert.equal(result?.remoteId, 'remote');
   assert.equal(result?.pages[0]?.lines, 10);
   assert.equal(result?.pages[0]?.params?.vr, 0);
-  assert.equal(parseFaxResponse('+FHS:4F').kind === 'hangup' && (parseFaxResponse('+FHS:4F') as { code: number }).code, 0x4f);
+  // The class 2.0 code is class 2's decimal code with its tens as one hex digit (docs/fax-spec.md, 7).
+  const code = (s: string): number | undefined => {
+    const r = parseFaxResponse(s);
+    return r.kind === 'hangup' ? r.code : undefined;
+  };
+  assert.deepEqual(['+FHS:00', '+FHS:73', '+FHS:90', '+FHS:A0', '+FHS:A3', '+FHNG:100'].map(code), [0, 73, 90, 100, 103, 100]);
+  assert.equal(code('+FHS:4F'), 0x4f, 'not a code in that form: read as plain hex');
 });
 
 test('a sender that breaks off after page 1 of 2: the page that arrived is kept, the end says how', () => {

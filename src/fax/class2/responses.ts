@@ -97,9 +97,11 @@ export function parseFaxResponse(line: string): FaxResponse {
       return { kind: 'post-page', message: num(rest, 10) };
     case 'HNG':
       return { kind: 'hangup', code: num(rest, 10) };
-    case 'HS':
-      // Class 2.0 reports the hang-up status in hex.
-      return { kind: 'hangup', code: num(rest, 16) };
+    case 'HS': {
+      // Class 2.0 writes class 2's decimal codes with the tens as a hex digit: 100 -> A0, 73 -> 73.
+      const v = num(rest, 16);
+      return { kind: 'hangup', code: v % 16 <= 9 ? Math.floor(v / 16) * 10 + (v % 16) : v };
+    }
     default:
       return { kind: 'other', text: t };
   }

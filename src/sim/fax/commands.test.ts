@@ -347,3 +347,57 @@ test('session parameters: partial sets, ranges, negotiation', () => {
   assert.equal(hangupText('2.0', 100), 'A0');
   assert.equal(hangupText('2.0', 0), '00');
 });
+
+test('T.30 T2: a receiver that waits for a page which never comes gives up after 6 s: DCN, +FHNG:73 / +FHS:73 and ERROR to its +FDR', () => {
+  for (const cls of ['2', '2.0'] as const) {
+    const { clock, a, b } = pair();
+    for (const x of [a, b]) x.send(`ATE0\rAT+FCLASS=${cls}\r`);
+    a.send('ATD200\r');
+    b.send('ATA\r');
+    clock.advance(100);
+    a.send('AT+FDT\r');
+    b.send('AT+FDR\r\x12');
+    a.send(Buffer.concat([dleStuff(reverseBits(encodeG3(testPage(1728, 20)))), Buffer.from([DLE, ETX])]));
+    clock.advance(10_000);
+    a.send('AT+FET=0\r');
+    b.take();
+    a.take();
+    // The receiver asks for the next page (and confirms page 1); the sender never sends it.
+    b.send('AT+FDR\r');
+    assert.match(a.take(), cls === '2' ? /\+FPTS:1\r\n\r\nOK/ : /\+FPS:1\r\n\r\nOK/);
+    clock.advance(5_900);
+    assert.equal(b.take(), '', 'still waiting before T2');
+    clock.advance(200);
+    assert.match(b.take(), /\+FH(NG|S):73\r\n\r\nERROR\r\n$/);
+    // The sender's modem heard the goodbye: its next +FDT has no session.
+    a.send('AT+FDT\r');
+    assert.match(a.take(), /ERROR/);
+  }
+});
+
+test('the sending modem drains a page onto the line at the line rate: the far end gets the bytes as a 9600 bps line carries them', () => {
+  const { clock, a, b } = pair();
+  for (const x of [a, b]) x.send('ATE0\rAT+FCLASS=2\r');
+  b.send('AT+FDCC=1,3\r');
+  a.send('ATD200\r');
+  b.send('ATA\r');
+  clock.advance(100);
+  a.send('AT+FDT\r');
+  b.send('AT+FDR\r\x12');
+  b.take();
+  a.take();
+  // 2400 bytes without DLE: 2 s at 9600 bps.
+  const page = new Uint8Array(2400).fill(0x55);
+  a.send(Buffer.concat([Buffer.from(page), Buffer.from([DLE, ETX])]));
+  const got = (): number => b.takeBytes().length;
+  let n = got();
+  assert.ok(n < 50, `nothing much at once (${n})`);
+  clock.advance(1000);
+  n += got();
+  assert.ok(n >= 1150 && n <= 1250, `about half after 1 s (${n})`);
+  assert.equal(a.take(), '', 'no OK while the page is still leaving');
+  clock.advance(1000);
+  n += got();
+  assert.equal(n, 2400, 'all of it after 2 s');
+  assert.equal(a.take(), '\r\nOK\r\n');
+});

@@ -6,9 +6,9 @@
  * messages of ./signals.ts. What the DTE sees is what a real class 2 / 2.0 modem shows:
  * see docs/fax-spec.md.
  */
-import type { TimerHandle } from '../../core/clock.js';
 import { reverseBits } from '../../fax/codec/bits.js';
 import { decodeG3 } from '../../fax/codec/t4.js';
+import type { TimerHandle } from '../../core/clock.js';
 import type { EndReason, FaxLinkHandler } from '../at/calls.js';
 import { crOf, lfOf } from '../at/profile.js';
 import type { AtCommand, AtContext, AtHandler, HandlerSet, Outcome } from '../at/registry.js';
@@ -33,6 +33,8 @@ export const HANGUP = {
   txPhaseC: 40,
   txPhaseD: 50,
   rxPhaseB: 70,
+  /** T.30 T2 timed out: the page the receiver waited for never came. */
+  rxT2: 73,
   rxPhaseC: 90,
   rxPhaseD: 100,
 } as const;
@@ -122,7 +124,17 @@ interface FaxCall {
   /** tx: when the page began and its bytes so far (the line rate paces the OK). */
   txStart: number;
   txBytes: number;
+  /** rx: T.30's T2, running while the receiver waits for the next page. */
+  t2: TimerHandle | undefined;
+  /** tx: page bytes (line order) waiting to leave at the line rate, bytes sent, the pacing timer, the page's end seen. */
+  txQueue: Uint8Array[];
+  txSent: number;
+  txTimer: TimerHandle | undefined;
+  txEnd: { next: 0 | 1 | 2 | undefined } | undefined;
 }
+
+/** How often the sending modem's buffer is drained onto the line. */
+const TX_STEP_MS = 20;
 
 export interface FaxModemOptions {
   /**
@@ -130,10 +142,18 @@ export interface FaxModemOptions {
    * peers' tests: a padded A4 page takes 80 s at 14400 bps).
    */
   paceBps?: number;
+  /** T.30 T2 (6 s): how long the receiver waits for a page after CFR or MCF before it gives up (+FHNG:73). */
+  t2Ms?: number;
 }
 
+/** T.30's T2: 6 s +-1. */
+const T2_MS = 6000;
+
 export class FaxSession {
-  constructor(private readonly paceBps?: number) {}
+  constructor(
+    private readonly paceBps?: number,
+    private readonly t2Ms = T2_MS,
+  ) {}
 
   localId = '';
   /** +FDCC / +FCC: what the DTE lets the modem do. */
@@ -211,7 +231,8 @@ export class FaxSession {
     return {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
       lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
-      dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [],
+      dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [], t2: undefined,
+      txQueue: [], txSent: 0, txTimer: undefined, txEnd: undefined,
     };
   }
 
@@ -296,6 +317,8 @@ export class FaxSession {
         if (s.id !== '') this.say(`${w.tsi}:${this.quoteId(s.id)}`);
         this.say(`${w.dcs}:${formatParams(s.params)}`);
         if (c.waiting === 'answer') this.final('OK');
+        // T2 runs from CFR (armed first: the far end's page may come in answer, synchronously).
+        this.armT2(c);
         this.ctx?.calls.faxSend({ t: 'cfr' });
         return;
       case 'cfr':
@@ -303,6 +326,7 @@ export class FaxSession {
         return;
       case 'page':
         if (c.role !== 'rx') return;
+        this.stopT2(c);
         c.pageStarted = true;
         c.phase = 'C';
         if (c.waiting === 'fdr') this.rxConnect();
@@ -319,6 +343,7 @@ export class FaxSession {
         if (c.role === 'tx' && c.waiting === 'fet') this.txPageAnswered(s.status);
         return;
       case 'dcn':
+        this.stopT2(c);
         c.dcnSeen = true;
         if (c.role === 'rx' && c.lastPmc !== 2) {
           // Goodbye before the last page: the sender gave up (+FK, an error). Said at once.
@@ -339,6 +364,7 @@ export class FaxSession {
   private onEnded(reason: EndReason): void {
     const c = this.call;
     if (c === undefined) return;
+    this.stopT2(c);
     if (c.waiting === 'dial' && reason !== 'remote-hangup') {
       this.call = undefined;
       this.final(reason === 'busy' ? 'BUSY' : reason === 'no-answer' ? 'NO ANSWER' : 'NO CARRIER');
@@ -358,9 +384,33 @@ export class FaxSession {
     this.endCall(code, c.waiting !== undefined ? 'ERROR' : undefined, false);
   }
 
+  /** rx: wait T2 for the next page; then say goodbye, +FHNG:73 (ERROR to a waiting +FDR). */
+  private armT2(c: FaxCall): void {
+    const ctx = this.ctx;
+    if (ctx === undefined) return;
+    this.stopT2(c);
+    c.t2 = ctx.clock.setTimeout(() => {
+      c.t2 = undefined;
+      if (this.call !== c) return;
+      ctx.event(`fax: T2 timed out after ${this.t2Ms} ms, no page`);
+      // The session ends first: the far end's hang-up in answer to the DCN is no news then.
+      this.endCall(HANGUP.rxT2, c.waiting !== undefined ? 'ERROR' : undefined, false);
+      ctx.calls.faxSend({ t: 'dcn' });
+      ctx.calls.faxHangup();
+    }, this.t2Ms);
+  }
+
+  private stopT2(c: FaxCall): void {
+    c.t2?.cancel();
+    c.t2 = undefined;
+    c.txTimer?.cancel();
+    c.txTimer = undefined;
+  }
+
   /** The session is over: +FHNG/+FHS, the final result if a command waits. */
   private endCall(code: number, result: string | undefined, hangup: boolean): void {
     const c = this.call;
+    if (c !== undefined) this.stopT2(c);
     this.lastHangup = code;
     if (c !== undefined) this.say(`${WORDS[c.cls].hng}:${hangupText(c.cls, code)}`);
     this.call = undefined;
@@ -398,8 +448,9 @@ export class FaxSession {
     ctx.calls.faxSend({ t: 'page' });
     c.txStart = ctx.clock.monotonic();
     c.txBytes = 0;
-    this.txQueue = [];
-    this.txRelayed = 0;
+    c.txSent = 0;
+    c.txQueue = [];
+    c.txEnd = undefined;
     this.unstuff = new DleUnstuffer();
     ctx.captureDte((b) => this.txData(b));
     ctx.result('CONNECT');
@@ -411,83 +462,61 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return 0;
     const r = this.unstuff.push(b);
-    if (r.data.length > 0) this.relay(c, this.toLine(r.data));
+    if (r.data.length > 0) c.txQueue.push(this.toLine(r.data));
     c.txBytes += r.data.length;
     if (r.end) {
-      const ctx = this.ctx;
-      ctx?.captureDte(undefined);
+      this.ctx?.captureDte(undefined);
       c.pages++;
       c.phase = 'D';
-      const next = r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined;
-      // The modem's buffer drains at the line rate: the page is sent (OK) only after the
-      // time its bytes take at the negotiated bit rate. Real efax divides by that time.
-      const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
-      const wait = c.txStart + (c.txBytes * 8 * 1000) / bps - (ctx?.clock.monotonic() ?? 0);
-      const done = (): void => {
-        if (this.call !== c) return;
-        this.relayAll(c);
-        if (next !== undefined) {
-          // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
-          // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
-          c.waiting = 'fet';
-          c.fet = next;
-          this.ctx?.calls.faxSend({ t: 'pmc', next });
-          return;
-        }
-        this.final('OK');
-      };
-      if (wait > 0 && ctx !== undefined) ctx.clock.setTimeout(done, wait);
-      else done();
-      return r.used;
+      c.txEnd = { next: r.by === COMMA ? 0 : r.by === SEMICOLON ? 1 : r.by === DOT ? 2 : undefined };
     }
+    this.txPump(c);
     return r.used;
   }
 
-  // Page data leaves for the far end at the line rate, as on a phone line: a DTE that
-  // writes a whole page at once (no CTS on a pty) does not reach the receiving DTE in one
-  // burst that its input queue cannot hold.
-  private txQueue: Uint8Array[] = [];
-  private txRelayed = 0;
-  private txPump: TimerHandle | undefined;
-
-  private relay(c: FaxCall, bytes: Uint8Array): void {
-    this.txQueue.push(bytes);
-    this.pumpRelay(c);
-  }
-
-  private pumpRelay(c: FaxCall): void {
+  /**
+   * The modem's buffer drains onto the line at the line rate (paceBps, else the negotiated
+   * bit rate): the far end gets the page's bytes as the line would carry them, and the page
+   * is sent (OK, or the post-page message) only once all of them left. Real efax divides by
+   * that time; a receiving DTE never gets a page faster than a real line gives it.
+   */
+  private txPump(c: FaxCall): void {
     const ctx = this.ctx;
-    if (this.txPump !== undefined || this.call !== c || ctx === undefined) return;
+    if (ctx === undefined || this.call !== c) return;
     const bps = this.paceBps ?? BIT_RATES[c.params?.br ?? 3] ?? 9600;
-    // What the line has carried since the page began (plus one modem buffer's worth).
-    let due = Math.floor(((ctx.clock.monotonic() - c.txStart) * bps) / 8000) + 1024 - this.txRelayed;
-    while (due > 0 && this.txQueue.length > 0) {
-      const head = this.txQueue[0] ?? new Uint8Array(0);
+    let due = Math.floor(((ctx.clock.monotonic() - c.txStart) * bps) / 8000) - c.txSent;
+    while (due > 0 && c.txQueue.length > 0) {
+      const head = c.txQueue[0] ?? new Uint8Array();
       const part = head.length <= due ? head : head.subarray(0, due);
-      if (part.length === head.length) this.txQueue.shift();
-      else this.txQueue[0] = head.subarray(due);
-      due -= part.length;
-      this.txRelayed += part.length;
+      if (part.length === head.length) c.txQueue.shift();
+      else c.txQueue[0] = head.subarray(due);
       ctx.calls.faxSend({ t: 'data', bytes: part });
+      c.txSent += part.length;
+      due -= part.length;
     }
-    if (this.txQueue.length > 0) {
-      this.txPump = ctx.clock.setTimeout(() => {
-        this.txPump = undefined;
-        this.pumpRelay(c);
-      }, 20);
+    if (c.txQueue.length > 0) {
+      // Again in a step, or when the last queued byte is due if that is sooner.
+      const queued = c.txQueue.reduce((n, q) => n + q.length, 0);
+      const drainedAt = c.txStart + ((c.txSent + queued) * 8000) / bps;
+      const ms = Math.min(TX_STEP_MS, Math.max(1, Math.ceil(drainedAt - ctx.clock.monotonic())));
+      c.txTimer ??= ctx.clock.setTimeout(() => {
+        c.txTimer = undefined;
+        this.txPump(c);
+      }, ms);
+      return;
     }
-  }
-
-  /** The page's end: whatever is still queued goes first (the post-page message follows it). */
-  private relayAll(c: FaxCall): void {
-    this.txPump?.cancel();
-    this.txPump = undefined;
-    const rest = this.txQueue;
-    this.txQueue = [];
-    for (const bytes of rest) {
-      this.txRelayed += bytes.length;
-      if (this.call === c) this.ctx?.calls.faxSend({ t: 'data', bytes });
+    const end = c.txEnd;
+    if (end === undefined) return;
+    c.txEnd = undefined;
+    if (end.next !== undefined) {
+      // DLE ',' / ';' / '.': the page end carries the post-page message (real sendfax
+      // in class 2.0 sends these instead of DLE ETX + AT+FET=n): as if +FET=n came.
+      c.waiting = 'fet';
+      c.fet = end.next;
+      ctx.calls.faxSend({ t: 'pmc', next: end.next });
+      return;
     }
+    this.final('OK');
   }
 
   fet(cmd: AtCommand, ctx: AtContext): Outcome {
@@ -528,6 +557,7 @@ export class FaxSession {
     c.waiting = 'fdr';
     if (c.owePmr) {
       c.owePmr = false;
+      if (c.lastPmc !== 2) this.armT2(c);
       ctx.calls.faxSend({ t: 'pmr', status: this.pageStatus });
       this.pageStatus = 1;
       // The far end may have said goodbye (and ended the session) in answer.
@@ -634,6 +664,7 @@ export class FaxSession {
 
   /** ATH, ATZ or a dropped DTR ended the call under us. */
   forget(): void {
+    if (this.call !== undefined) this.stopT2(this.call);
     this.call = undefined;
   }
 }
@@ -743,7 +774,7 @@ const fclassHandler: AtHandler = (c, ctx) => {
 };
 
 export function createFaxCommands(o: FaxModemOptions = {}): HandlerSet {
-  const fs = new FaxSession(o.paceBps);
+  const fs = new FaxSession(o.paceBps, o.t2Ms);
   const id = idHandler(fs);
   const number = (key: 'fcr' | 'faa' | 'bitOrder' | 'pageStatus', max: number, range: string): AtHandler => numberHandler(fs, key, max, range);
   const plain = plainHandler(fs);

@@ -11,7 +11,7 @@ import { TgettyError } from '../../core/errors.js';
 import type { CallLeg, RemoteParty, RingSpec } from '../at/calls.js';
 import type { Answerer, Exchange } from '../exchange.js';
 import { defaultParams, negotiate } from './params.js';
-import type { FaxParams, FaxSignal } from './signals.js';
+import { BIT_RATES, type FaxParams, type FaxSignal } from './signals.js';
 import type { SimFaxPage } from './pages.js';
 
 export interface FaxMachineOptions {
@@ -30,6 +30,11 @@ export interface FaxMachineOptions {
   stepMs?: number;
   /** Page data bytes per step while sending (default 1024: ~400 kbit/s, far above 14400 bps). */
   chunkBytes?: number;
+  /**
+   * Send page data at the line rate: `true` at the negotiated bit rate (DCS), a number at
+   * that many bits per second; the bytes due by the time of each step go (default: chunkBytes a step).
+   */
+  paceBps?: number | true;
   onEvent?: (text: string) => void;
 }
 
@@ -49,6 +54,17 @@ export interface SentFax {
   /** What the far end said first: 'fax', 'data' (a data modem answered), or why the call failed. */
   outcome: 'sent' | 'data-answer' | 'busy' | 'no-such-number' | 'hung-up';
   remoteId: string;
+  /** Per confirmed page: ms from its first byte to the receiver's answer (MCF), on the machine's clock. */
+  pageMs: number[];
+}
+
+/** How a sending machine misbehaves (tests): break off after some pages, or never send one. */
+export interface FaxSendOptions {
+  /** Hang up (no DCN) once this many pages were confirmed; with `midPage`, partway into the next page. */
+  breakOffAfter?: number;
+  midPage?: boolean;
+  /** After the answerer's CFR send nothing at all, and stay on the line until it hangs up. */
+  silent?: boolean;
 }
 
 export class FaxMachine implements Answerer {
@@ -158,29 +174,53 @@ export class FaxMachine implements Answerer {
 
   // -------------------------------------------------------------- calling
 
-  /** One page: phase C data in chunks, one chunk a step, then its end (MPS, or EOP if last). */
-  private pumpPage(l: CallLeg, p: SimFaxPage, last: boolean, active: () => boolean): void {
+  /**
+   * One page: phase C data in chunks, one chunk a step (or paced at the line rate), then
+   * its end (MPS, or EOP if last). `cut`: the call breaks off after that many bytes.
+   */
+  private pumpPage(l: CallLeg, p: SimFaxPage, o: { last: boolean; bps: number | undefined; cut?: number; active: () => boolean; breakOff: () => void }): void {
     l.signal({ t: 'page' });
     const chunk = this.o.chunkBytes ?? 1024;
+    const end = Math.min(p.data.length, o.cut ?? p.data.length);
+    const t0 = this.o.clock.monotonic();
     let off = 0;
     const pump = (): void => {
-      if (!active()) return;
-      if (off < p.data.length) {
-        l.signal({ t: 'data', bytes: p.data.subarray(off, off + chunk) });
-        off += chunk;
+      if (!o.active()) return;
+      if (off < end) {
+        // Paced: the bytes the line has carried by now (10 bits a byte would be async; fax is synchronous: 8).
+        const due = o.bps !== undefined ? Math.floor(((this.o.clock.monotonic() - t0) * o.bps) / 8000) : off + chunk;
+        const to = Math.min(end, Math.max(due, off + 1));
+        l.signal({ t: 'data', bytes: p.data.subarray(off, to) });
+        off = to;
         this.o.clock.setTimeout(pump, this.step);
         return;
       }
-      l.signal({ t: 'pmc', next: last ? 2 : 0 });
+      if (o.cut !== undefined) o.breakOff();
+      else l.signal({ t: 'pmc', next: o.last ? 2 : 0 });
     };
     this.o.clock.setTimeout(pump, this.step);
   }
 
+  /** Page `i` of a call (or, as `how` says, the break-off instead). */
+  private sendPage(l: CallLeg, o: { pages: readonly SimFaxPage[]; i: number; how: FaxSendOptions; br: number | undefined; active: () => boolean; breakOff: () => void }): void {
+    const p = o.pages[o.i];
+    if (p === undefined) return;
+    if (o.how.breakOffAfter === o.i && o.how.midPage !== true) {
+      o.breakOff();
+      return;
+    }
+    const pace = this.o.paceBps;
+    const bps = pace === true ? (BIT_RATES[o.br ?? 3] ?? 9600) : pace;
+    const cut = o.how.breakOffAfter === o.i ? Math.floor(p.data.length / 2) : undefined;
+    this.pumpPage(l, p, { last: o.i === o.pages.length - 1, bps, ...(cut !== undefined ? { cut } : {}), active: o.active, breakOff: o.breakOff });
+  }
+
   /** Call `number` and send `pages` (a fax caller: the far modem's adaptive answer sees CNG). */
-  send(number: string, pages: readonly SimFaxPage[]): Promise<SentFax> {
+  send(number: string, pages: readonly SimFaxPage[], how: FaxSendOptions = {}): Promise<SentFax> {
     if (pages.length === 0) return Promise.reject(new TgettyError('SIM_FAILED', 'a fax call needs at least one page', { input: number }));
     return new Promise((resolve) => {
-      const result: SentFax = { statuses: [], outcome: 'hung-up', remoteId: '' };
+      const result: SentFax = { statuses: [], outcome: 'hung-up', remoteId: '', pageMs: [] };
+      let pageT0 = 0;
       let active = true;
       // Set once the exchange rang the number; the callbacks below may run before.
       const ref: { leg?: CallLeg } = {};
@@ -195,9 +235,16 @@ export class FaxMachine implements Answerer {
       const later = (ms: number, fn: () => void): void => {
         this.o.clock.setTimeout(() => active && fn(), ms);
       };
+      let params: FaxParams | undefined;
+      const breakOff = (): void => {
+        this.event(`breaking off the call after ${next} page(s)`);
+        ref.leg?.hangup();
+        done('hung-up');
+      };
       const sendPage = (): void => {
-        const p = pages[next];
-        if (p !== undefined && ref.leg !== undefined) this.pumpPage(ref.leg, p, next === pages.length - 1, () => active);
+        pageT0 = this.o.clock.monotonic();
+        this.event(`sending page ${next + 1} to ${number}`);
+        if (ref.leg !== undefined) this.sendPage(ref.leg, { pages, i: next, how, br: params?.br, active: () => active, breakOff });
       };
       const party: RemoteParty = {
         connected: () => {
@@ -214,13 +261,17 @@ export class FaxMachine implements Answerer {
             result.remoteId = s.id;
             const first = pages[0];
             const want: FaxParams = { ...defaultParams(), vr: first?.fine === false ? 0 : 1, df: first?.mr === true ? 1 : 0 };
-            const params = negotiate(want, s.caps);
-            later(this.step, () => l.signal({ t: 'dcs', params, id: this.o.id ?? '' }));
+            const chosen = negotiate(want, s.caps);
+            params = chosen;
+            later(this.step, () => l.signal({ t: 'dcs', params: chosen, id: this.o.id ?? '' }));
           } else if (s.t === 'cfr') {
-            later(this.step, sendPage);
+            if (how.silent === true) this.event('silent after CFR: no page');
+            else later(this.step, sendPage);
           } else if (s.t === 'pmr') {
             result.statuses.push(s.status);
+            result.pageMs.push(this.o.clock.monotonic() - pageT0);
             next++;
+            this.event(`page ${next} to ${number} confirmed (status ${s.status})`);
             if (next < pages.length) later(this.step, sendPage);
             else {
               l.signal({ t: 'dcn' });
