@@ -110,19 +110,76 @@ export function isPtySlave(rdev: number): boolean {
  * fake tree with `PID/stat`, `PID/cmdline` and `PID/fd/N` symlinks). Processes that exit
  * during the scan, and those whose fds we may not read, are skipped. Asynchronous: with
  * hundreds of processes the scan takes tens of ms, which must not stall the other lines.
+ *
+ * Lines that ask while no scan of `procDir` has begun share one: a daemon starting 64 lines
+ * reads /proc once, not 64 times (issue 21: 64 scans at once took 30 s to bring the lines
+ * up on a loaded 2-vCPU machine, and their buffers left glibc's heap ~135 MB big). A scan
+ * that has already begun is never joined, so each line's scan starts after it asked (after
+ * its lock was taken).
  */
-export async function scanProc(procDir: string, dev: TtyDevice): Promise<ProcEntry[]> {
+export function scanProc(procDir: string, dev: TtyDevice): Promise<ProcEntry[]> {
+  let batch = nextScan.get(procDir);
+  if (batch === undefined) {
+    const devs: TtyDevice[] = [];
+    // After this turn, so the lines starting in it ask first; after the running scan of procDir, if any.
+    const before = running.get(procDir) ?? Promise.resolve();
+    const done = before.then(() => new Promise<void>((r) => setImmediate(r))).then(() => {
+      nextScan.delete(procDir);
+      const run = scanFor(procDir, devs);
+      const settled = run.then(() => undefined, () => undefined);
+      running.set(procDir, settled);
+      void settled.then(() => {
+        if (running.get(procDir) === settled) running.delete(procDir);
+      });
+      return run;
+    });
+    batch = { devs, done };
+    nextScan.set(procDir, batch);
+  }
+  batch.devs.push(dev);
+  return batch.done.then((m) => m.get(dev) ?? []);
+}
+
+interface ScanBatch {
+  devs: TtyDevice[];
+  done: Promise<Map<TtyDevice, ProcEntry[]>>;
+}
+
+/** The scan of each /proc dir that lines can still join (it has not begun). */
+const nextScan = new Map<string, ScanBatch>();
+/** The scan of each /proc dir that is running (settles when it is over, never rejects). */
+const running = new Map<string, Promise<void>>();
+
+/** A process as one scan saw it: its stat fields and the tty device nodes it has open. */
+interface Seen {
+  pid: number;
+  dir: string;
+  st: NonNullable<ReturnType<typeof parseStat>>;
+  /** `dev:ino` of every character device under /dev it holds an fd on. */
+  ttys: Set<string>;
+}
+
+async function scanFor(procDir: string, devs: readonly TtyDevice[]): Promise<Map<TtyDevice, ProcEntry[]>> {
+  const out = new Map<TtyDevice, ProcEntry[]>(devs.map((d) => [d, []]));
   let names: string[];
   try {
     names = (await readdir(procDir)).filter((n) => /^\d+$/.test(n));
   } catch {
-    return [];
+    return out;
   }
-  const out: ProcEntry[] = [];
+  // The rdevs asked for: only those fds are looked at closer (stat) than their link text.
+  const rdevs = new Set(devs.map((d) => d.rdev));
   // A few at a time: libuv's thread pool is small and shared with the rest of the daemon.
   for (let i = 0; i < names.length; i += 16) {
-    const found = await Promise.all(names.slice(i, i + 16).map((n) => scanOne(join(procDir, n), Number(n), dev)));
-    for (const p of found) if (p !== undefined) out.push(p);
+    const seen = await Promise.all(names.slice(i, i + 16).map((n) => scanOne(join(procDir, n), Number(n), rdevs)));
+    for (const p of seen) {
+      if (p === undefined) continue;
+      for (const d of devs) {
+        const holdsFd = p.ttys.has(`${d.dev}:${d.ino}`);
+        if (!holdsFd && !sameTty(p.st.ttyNr, d.rdev)) continue;
+        out.get(d)?.push(await entryOf(p, holdsFd));
+      }
+    }
   }
   return out;
 }
@@ -149,7 +206,7 @@ async function readProcFile(path: string, encoding: 'latin1' | 'utf8'): Promise<
   }
 }
 
-async function scanOne(dir: string, pid: number, dev: TtyDevice): Promise<ProcEntry | undefined> {
+async function scanOne(dir: string, pid: number, rdevs: ReadonlySet<number>): Promise<Seen | undefined> {
   let st: ReturnType<typeof parseStat>;
   try {
     st = parseStat(await readProcFile(join(dir, 'stat'), 'latin1'));
@@ -157,36 +214,44 @@ async function scanOne(dir: string, pid: number, dev: TtyDevice): Promise<ProcEn
     return undefined;
   }
   if (st === undefined) return undefined;
-  const holdsFd = await holdsDevice(join(dir, 'fd'), dev);
-  if (!holdsFd && !sameTty(st.ttyNr, dev.rdev)) return undefined;
+  return { pid, dir, st, ttys: await ttysHeld(join(dir, 'fd'), rdevs) };
+}
+
+async function entryOf(p: Seen, holdsFd: boolean): Promise<ProcEntry> {
   let cmd = '';
   try {
-    cmd = (await readProcFile(join(dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
+    cmd = (await readProcFile(join(p.dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
   } catch {
     // gone, or not ours to read: the comm name will do
   }
-  return { pid, state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd, holdsFd };
+  const st = p.st;
+  return { pid: p.pid, state: st.state, pgid: st.pgid, sid: st.sid, ttyNr: st.ttyNr, startTime: st.startTime, cmd: cmd === '' ? `[${st.comm}]` : cmd, holdsFd };
 }
 
-/** An fd is on the device when the file it opened is the device node itself (st_dev, st_ino), not merely a path that reads the same. */
-async function holdsDevice(fdDir: string, dev: TtyDevice): Promise<boolean> {
+/**
+ * The device nodes (`dev:ino`) with one of `rdevs` that the process holds an fd on. An fd is
+ * on a line when the file it opened is the device node itself (st_dev, st_ino), not merely a
+ * path that reads the same.
+ */
+async function ttysHeld(fdDir: string, rdevs: ReadonlySet<number>): Promise<Set<string>> {
+  const held = new Set<string>();
   let fds: string[];
   try {
     fds = await readdir(fdDir);
   } catch {
-    return false;
+    return held;
   }
   for (const fd of fds) {
     try {
       // Cheap filter first: a tty opened anywhere shows as a /dev path.
       if (!(await readlink(join(fdDir, fd))).startsWith('/dev/')) continue;
       const s = await stat(join(fdDir, fd));
-      if (s.isCharacterDevice() && s.rdev === dev.rdev && s.dev === dev.dev && s.ino === dev.ino) return true;
+      if (s.isCharacterDevice() && rdevs.has(s.rdev)) held.add(`${s.dev}:${s.ino}`);
     } catch {
       // closed meanwhile
     }
   }
-  return false;
+  return held;
 }
 
 /** What to do on a line (pure). */
