@@ -6,7 +6,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { MGETTY_OPTIONS, overridesFromCli } from './mgetty-options.js';
 import { DEFAULT_PATHS, PATH_OPTIONS, pathsFrom } from './paths.js';
-import { configCheck } from './config-check.js';
 import { keywordDef, type ConfigValue } from '../config/keywords.js';
 import { splitChatArg, typeValue } from '../config/mgetty-config.js';
 import { TgettyError, isTgettyError } from '../core/errors.js';
@@ -129,7 +128,8 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--strict', 'fail (exit 1) on warnings too, not only on errors');
   addMgettyOptions(check);
   addPathOptions(check);
-  check.action((opts: Record<string, unknown>) => {
+  check.action(async (opts: Record<string, unknown>) => {
+    const { configCheck } = await import('./config-check.js');
     result.code = configCheck({
       paths: pathsFrom(opts),
       port: typeof opts.port === 'string' ? opts.port : undefined,

@@ -3,13 +3,14 @@
  * status socket, sd_notify and the signals (HUP = reload, TERM/INT = stop).
  */
 import { Daemon } from '../daemon/daemon.js';
-import { setupRecords, type RecordsSetup } from '../daemon/records-setup.js';
+import type { RecordsSetup } from '../daemon/records-setup.js';
 import { parseRecordsTarget, redactUrl } from '../daemon/record-store.js';
 import { TgettyError } from '../core/errors.js';
 import { configRecordsSetting } from './records-setting.js';
 import type { Metrics, MetricsServer, startMetricsServer } from '../daemon/metrics.js';
 import { startStatusServer } from '../daemon/status-server.js';
 import type { HttpStatusServer } from '../daemon/http/server.js';
+import type { LateSink } from '../daemon/http/index.js';
 import * as sd from '../daemon/notify.js';
 import type { ConfigValue } from '../config/keywords.js';
 import { createLogger, type LogFormat } from '../log/logger.js';
@@ -81,13 +82,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   if (target !== undefined) {
     // paths.records holds the URL when --records gave one: the spool is then the default file.
     const spoolFile = o.recordsSpool ?? (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(o.paths.records) ? DEFAULT_PATHS.records : o.paths.records);
+    // Loaded only with records: SQLite (better-sqlite3) and the pool's code are not needed with --no-records.
+    const { setupRecords } = await import('../daemon/records-setup.js');
     records = setupRecords({ target, spoolFile, log, ...(o.hostName !== undefined ? { host: o.hostName } : {}), warn: (m) => o.io.err(`tgetty serve: ${m}\n`) });
   }
   // prom-client is loaded only when metrics are wanted: it costs start-up time, heap, and
   // work on every state change of every line.
   // The page's sink exists before the daemon; the page itself starts once the lines run.
-  const { LateSink } = await import('../daemon/http/index.js');
-  const pageSink = new LateSink();
+  // Without --http the page's code (and prom-client, which its server module imports) is not loaded.
+  let pageSink: LateSink | undefined;
+  if (o.http !== undefined) pageSink = new (await import('../daemon/http/index.js')).LateSink();
   let metrics: Metrics | undefined;
   let startServer: typeof startMetricsServer | undefined;
   if (o.metricsPort !== undefined) {
@@ -106,7 +110,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     ...(o.lines !== undefined ? { lines: o.lines } : {}),
     overrides: o.overrides,
     logFormat: o.logFormat,
-    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? []), ...(o.http !== undefined ? [pageSink] : [])],
+    sinks: [...(metrics !== undefined ? [metrics] : []), ...(records?.sinks ?? []), ...(pageSink !== undefined ? [pageSink] : [])],
     version: o.version,
     log,
     ...(records !== undefined ? { recordsStatus: records.status } : {}),
@@ -189,7 +193,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         ...(local !== undefined ? { calls: (q) => local.query(q) } : {}),
         log,
       });
-      pageSink.target = page.sink;
+      if (pageSink !== undefined) pageSink.target = page.sink;
       log.mesg(`web status page on ${page.url}`);
       o.io.out(`tgetty serve: web status page on ${page.url}\n`);
     } catch (err) {

@@ -16,10 +16,18 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
-/** The real clock. Timers are unref'd only when asked: a getty waiting for RING must stay alive. */
+/**
+ * The real clock. Timers are unref'd only when asked: a getty waiting for RING must stay alive.
+ * `monotonic` is process.hrtime (CLOCK_MONOTONIC), not performance.now(): in Node 20 the first
+ * use of the `performance` global loads nine perf_hooks modules (about 2 ms in a cold process),
+ * and the first monotonic() of a single-line getty is taken on the RING.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  monotonic: () => performance.now(),
+  monotonic: () => {
+    const [s, ns] = process.hrtime();
+    return s * 1e3 + ns / 1e6;
+  },
   setTimeout(fn, ms) {
     const t = setTimeout(fn, Math.max(0, ms));
     return { cancel: () => clearTimeout(t) };

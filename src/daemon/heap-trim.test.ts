@@ -22,12 +22,34 @@ function rig(o: { throws?: boolean } = {}) {
   return { clock, at, trimmer, t0: clock.monotonic() };
 }
 
-test('an idle daemon never trims', () => {
-  const { clock, at, trimmer } = rig();
-  trimmer.emit({ type: 'line-state', line: 'ttyS0', state: 'idle', at: clock.now() });
+test('a daemon with nothing going on never trims', () => {
+  const { clock, at } = rig();
   clock.advance(600_000);
   assert.deepEqual(at, []);
   assert.equal(clock.pending, 0);
+});
+
+test('one trim after start-up: the lines first coming to idle share it; idle again later does not trim', () => {
+  const { clock, at, trimmer, t0 } = rig();
+  const idle = (line: string): void => trimmer.emit({ type: 'line-state', line, state: 'idle', at: clock.now() });
+  idle('ttyS0');
+  clock.advance(1_000);
+  idle('ttyS1');
+  clock.advance(4_999);
+  assert.deepEqual(at, [], 'moved on by the second line');
+  clock.advance(1);
+  assert.deepEqual(at, [t0 + 6_000]);
+  // Back to idle after a reset or a reload of the same lines: no start-up any more.
+  trimmer.emit({ type: 'line-state', line: 'ttyS0', state: 'initializing', at: clock.now() });
+  idle('ttyS0');
+  idle('ttyS1');
+  clock.advance(600_000);
+  assert.deepEqual(at, [t0 + 6_000]);
+  assert.equal(clock.pending, 0);
+  // A line added later (a reload) has its own start-up.
+  idle('ttyS2');
+  clock.advance(5_000);
+  assert.equal(at.length, 2);
 });
 
 test('one trim a little after a call ends; calls ending meanwhile share it', () => {
@@ -147,7 +169,13 @@ test('a line that rings on and on delays the trim by at most maxDeferMs', () => 
 });
 
 test('ringing lines without a due trim schedule nothing', () => {
-  const { clock, at, trimmer } = rig();
+  const { clock, at, trimmer, t0 } = rig();
+  // Past the start-up's trim first.
+  trimmer.emit(state(clock, 'ttyS1', 'idle'));
+  trimmer.emit(state(clock, 'ttyS2', 'idle'));
+  clock.advance(5_000);
+  assert.deepEqual(at, [t0 + 5_000]);
+  at.length = 0;
   trimmer.emit(state(clock, 'ttyS1', 'ringing'));
   trimmer.emit(state(clock, 'ttyS1', 'idle'));
   trimmer.emit(state(clock, 'ttyS2', 'ringing'));
@@ -233,4 +261,33 @@ test('stop() while a trim waits for ringing lines: nothing is armed afterwards',
   assert.equal(clock.pending, 0);
   clock.advance(100_000);
   assert.deepEqual(at, []);
+});
+
+test('with settleMs: malloc_trim runs that long after the collection, and waits a little for ringing lines', () => {
+  const clock = new FakeClock();
+  const order: string[] = [];
+  const trimmer = new HeapTrimmer({
+    clock,
+    delayMs: 5_000,
+    settleMs: 250,
+    collect: () => order.push(`collect@${clock.monotonic()}`),
+    trim: () => {
+      order.push(`trim@${clock.monotonic()}`);
+      return true;
+    },
+  });
+  const t0 = clock.monotonic();
+  trimmer.emit(end(clock, 1));
+  clock.advance(5_000);
+  assert.deepEqual(order, [`collect@${t0 + 5_000}`]);
+  // A call may ring meanwhile (the settle gives the event loop back): the trim waits for its ATA.
+  trimmer.emit(state(clock, 'ttyS1', 'ringing'));
+  clock.advance(250);
+  assert.deepEqual(order, [`collect@${t0 + 5_000}`]);
+  clock.advance(100);
+  trimmer.emit({ type: 'call-answering', line: 'ttyS1', callId: 'c2', at: clock.now(), ringToAtaMs: 1 });
+  clock.advance(50);
+  assert.deepEqual(order, [`collect@${t0 + 5_000}`, `trim@${t0 + 5_400}`]);
+  assert.equal(trimmer.stats().trims, 1);
+  assert.equal(clock.pending, 0);
 });

@@ -7,7 +7,11 @@
  * number of calls while the bytes in use (mallinfo2) stayed flat. malloc_trim(0) returns
  * every whole free page of every arena. It takes about a millisecond here (the soak: 0.3–1.6
  * ms on average), so it runs a little after a call ends, at most once per `intervalMs`, and
- * never while nothing happened (an idle daemon stays asleep). Before it, a full V8
+ * never while nothing happened (an idle daemon stays asleep) except once after start-up:
+ * the first time a line comes to idle schedules a trim as a call's end does (each further
+ * line coming up moves it on, so it runs `delayMs` after the last of them), because
+ * starting the lines (the /proc scans of the takeover, the config, the init chats) leaves
+ * free heap behind that the daemon would otherwise hold until its first call. Before it, a full V8
  * collection (`collect`) empties the old-space pages V8 would keep committed otherwise.
  * That collection pauses the whole daemon (20–60 ms, a few hundred ms on a loaded
  * 2-vCPU VM losing CPU to steal), so a trim that falls due while a line is between a
@@ -32,7 +36,14 @@ export interface HeapTrimmerOptions {
    * would sit between that RING and its ATA), but never longer than this. Default 10 s.
    */
   maxDeferMs?: number;
-  /** Called after each trim (a debug log line). */
+  /**
+   * Wait this long between the collection and malloc_trim. Node frees the memory of the
+   * Buffers a collection found dead after it (on the next turns of the event loop and on
+   * a helper thread), so a trim right after the collection finds most of it still in use.
+   * Default 0 (at once).
+   */
+  settleMs?: number;
+  /** Called after each trim (a debug log line; `ms`: the collection and the trim, not the settle). */
   onTrim?: (released: boolean, ms: number) => void;
 }
 
@@ -50,6 +61,10 @@ export class HeapTrimmer implements EventSink {
   private readonly ringing = new Set<string>();
   /** When the trim that is waiting for the ringing lines fell due. */
   private deferredSince: number | undefined;
+  /** Lines that have been idle once: their first idle is the end of their start-up. */
+  private readonly started = new Set<string>();
+  /** The pending timer is the start-up trim's (moved on by each line that comes up). */
+  private startupPending = false;
 
   constructor(private readonly o: HeapTrimmerOptions) {}
 
@@ -69,6 +84,16 @@ export class HeapTrimmer implements EventSink {
       case 'line-state':
         if (e.state === 'ringing') this.ringing.add(e.line);
         else this.notRinging(e.line);
+        if (e.state === 'idle' && !this.started.has(e.line)) {
+          this.started.add(e.line);
+          // Lines come up over a few seconds: the start-up trim waits for the last of them.
+          if (this.startupPending) {
+            this.timer?.cancel();
+            this.timer = undefined;
+          }
+          if (this.timer === undefined) this.startupPending = true;
+          this.schedule();
+        }
         break;
       case 'call-answering':
       case 'line-error':
@@ -76,6 +101,7 @@ export class HeapTrimmer implements EventSink {
         break;
       case 'call-end':
         this.notRinging(e.line);
+        this.startupPending = false;
         this.schedule();
         break;
       default:
@@ -101,6 +127,7 @@ export class HeapTrimmer implements EventSink {
 
   private run(): void {
     this.timer = undefined;
+    this.startupPending = false;
     if (this.stopped) return;
     const t0 = this.o.clock.monotonic();
     if (this.ringing.size > 0) {
@@ -118,7 +145,6 @@ export class HeapTrimmer implements EventSink {
       }
     }
     this.deferredSince = undefined;
-    let released = false;
     try {
       this.o.collect?.();
     } catch {
@@ -128,6 +154,23 @@ export class HeapTrimmer implements EventSink {
     const collectMs = this.o.clock.monotonic() - t0;
     f.collectMaxMs = Math.max(f.collectMaxMs, collectMs);
     f.collectTotalMs += collectMs;
+    const settle = this.o.settleMs ?? 0;
+    if (settle > 0) this.timer = this.o.clock.setTimeout(() => this.finish(collectMs, settle), settle);
+    else this.finish(collectMs, 0);
+  }
+
+  /** malloc_trim after the collection (and its settle time), and the figures of both. */
+  private finish(collectMs: number, waitedMs: number): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    // After a settle, malloc_trim (up to a few ms with much to give back) waits up to a
+    // second more for lines between a RING and their ATA; the collection already waited for them.
+    if (waitedMs > 0 && this.ringing.size > 0 && waitedMs < (this.o.settleMs ?? 0) + 1_000) {
+      this.timer = this.o.clock.setTimeout(() => this.finish(collectMs, waitedMs + 50), 50);
+      return;
+    }
+    const t1 = this.o.clock.monotonic();
+    let released = false;
     try {
       released = this.o.trim();
     } catch {
@@ -135,7 +178,8 @@ export class HeapTrimmer implements EventSink {
       this.stopped = true;
     }
     this.lastAt = this.o.clock.monotonic();
-    const ms = this.lastAt - t0;
+    const ms = collectMs + (this.lastAt - t1);
+    const f = this.figures;
     f.trims++;
     f.lastMs = ms;
     f.maxMs = Math.max(f.maxMs, ms);
@@ -149,5 +193,6 @@ export class HeapTrimmer implements EventSink {
     this.timer = undefined;
     this.deferredSince = undefined;
     this.ringing.clear();
+    this.started.clear();
   }
 }

@@ -36,7 +36,7 @@ export interface SupervisorDeps {
   /** The config generation in use (a reload gives a new one): login.config is cached per generation. */
   files: () => LoadedConfigFiles;
   /** Build the parts of the runner that touch the system (device, dialin, hooks, nologin). */
-  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'>;
+  runnerDeps: (s: LineSettings) => Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent' | 'prepareIdle'>;
   policy?: RestartPolicyConfig;
   typedSpecialNames?: () => boolean;
   /** Called with the time the line rests until (undefined when it stops resting). */

@@ -7,7 +7,8 @@
  * query has a timeout, and an idle connection that dies (the server restarts) is dropped
  * by the pool instead of crashing the process.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { TgettyError } from '../core/errors.js';
 import { FAX_COLUMNS, SUMMARY_SELECT, foldOps, redactUrl, rowFromDb, whereClause } from './record-store.js';
 import type { CallQuery, CallRow, RecordOp, RecordStore, SummaryRow } from './record-store.js';
@@ -72,13 +73,24 @@ const SELECT_COLUMNS = `id, host, run, call_id AS "callId", line, started_at AS 
   fax_pages AS "faxPages", fax_sender_id AS "faxSenderId", fax_speed AS "faxSpeed", fax_resolution AS "faxResolution",
   fax_hangup_code AS "faxHangupCode", fax_files AS "faxFiles", fax_end AS "faxEnd"`;
 
+/**
+ * pg is loaded by the first PostgreSQL store: a daemon with SQLite records or none never
+ * needs it, and loading it costs start-up time and memory (issue 21: about 16 MB of PSS in
+ * a Node process of its own). A CommonJS package, so a plain require can load it on demand.
+ */
+let pgLib: typeof pg | undefined;
+function pgModule(): typeof pg {
+  pgLib ??= createRequire(import.meta.url)('pg') as typeof pg;
+  return pgLib;
+}
+
 // BIGINT, NUMERIC (AVG of integers) as numbers: every value here is far below 2^53.
 const INT8 = 20;
 const NUMERIC = 1700;
 const types = {
   getTypeParser: ((oid: number, format?: string) => {
     if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
-    return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+    return (pgModule().types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
@@ -163,7 +175,7 @@ export class PgRecordStore implements RecordStore {
   static async open(url: string, opts: PgStoreOptions = {}): Promise<PgRecordStore> {
     const display = redactUrl(url);
     const queryTimeout = opts.queryTimeoutMs ?? 10_000;
-    const pool = new pg.Pool({
+    const pool = new (pgModule().Pool)({
       connectionString: url,
       max: 2,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,

@@ -135,6 +135,24 @@ test('scanProcShared: lines that ask at once share one pass over /proc, each get
   assert.deepEqual(both[0]?.filter((p) => p.pid !== 105), alone[0]);
 });
 
+test('scanProcShared: lines asking in the same turn share one scan, each gets its own device\'s processes; a scan that has begun is not joined', async (t) => {
+  const proc = fakeProc(t, SCENE);
+  const otherNode = { ...LINE, ino: LINE.ino + 1 };
+  // Asked together: one batch (both answers come from the same read of the tree).
+  const [a, b] = await Promise.all([scanProcShared(proc.dir, LINE), scanProcShared(proc.dir, otherNode)]);
+  assert.deepEqual(a.map((p) => p.pid).sort((x, y) => x - y), [1, 100, 101, 102, 105, 106, 107, 108]);
+  assert.deepEqual(b.map((p) => p.pid).sort((x, y) => x - y), [1, 100, 101, 106, 107]);
+  // A line asking while a scan runs gets a scan of its own, after it: it sees a process gone
+  // since the first one began.
+  const first = scanProcShared(proc.dir, LINE);
+  await new Promise<void>((r) => setImmediate(r));
+  proc.remove(102);
+  const second = scanProcShared(proc.dir, LINE);
+  const [one, two] = await Promise.all([first, second]);
+  assert.ok(one.length >= two.length);
+  assert.ok(!two.some((p) => p.pid === 102), 'the later scan began after the removal');
+});
+
 test('planTakeover: ends the earlier session and the line\'s utmp pids on the line, never us, our session, pid 1 or a reused pid', async (t) => {
   const proc = fakeProc(t, SCENE);
   const plan = planTakeover({ procs: await scanProc(proc.dir, LINE), records: RECORDS, utLine: 'null', rdev: NUL, self: { pid: 105, sid: 9 } });

@@ -8,7 +8,6 @@ import { removeLock } from '../line/lock.js';
 import type { Line } from '../line/line.js';
 import { hangupAfterCall } from '../session/hangup.js';
 import { join } from 'node:path';
-import { runFaxCall } from '../fax/fax-call.js';
 import type { FaxClass } from '../fax/class2/init.js';
 import { hookEnv } from '../session/child-env.js';
 import { runLoginPhase, type LoginPhaseOptions, type LoginPhaseResult } from './runner.js';
@@ -35,6 +34,9 @@ async function faxPhase(o: AfterConnectOptions, cls: FaxClass): Promise<LoginPha
     CALLER_ID: call.callerId !== '' ? call.callerId : 'none', CALLER_NAME: call.callerName, CALLED_ID: call.calledNr,
     CALL_DATE: call.callDate, CALL_TIME: call.callTime, DEVICE: s.device,
   });
+  // The fax reception (class 2 protocol, T.4 codec, TIFF and PDF writers) is loaded by the
+  // first fax call: a getty that only answers data calls never holds it (issue 21).
+  const { runFaxCall } = await import('../fax/fax-call.js');
   const res = await runFaxCall({
     line: o.result.line, cls, device: s.device, clock: o.clock, log: o.log, fax, leftover: o.result.leftover,
     callerId: call.callerId, callerName: call.callerName,

@@ -324,3 +324,19 @@ test('Q9: RING and a lone NMBR line are one ring (rings 2 does not answer yet)',
   assert.equal(res.call.callerName, 'JOE');
   res.line.close();
 });
+
+test('prepareIdle: called each time the line goes idle (a RING then finds the files cached); one that throws changes nothing', async (t) => {
+  let prepared = 0;
+  const r = rig(t, 'rings 1\n', { reply: answering }, {
+    prepareIdle: () => {
+      prepared++;
+      throw new Error('cannot look');
+    },
+  });
+  await idle(r);
+  assert.ok(prepared >= 1, 'called on the way to idle');
+  const before = prepared;
+  r.modem.send('RING\r\n');
+  await until(r.clock, () => r.modem.commands.includes('ATA'));
+  assert.equal(prepared, before, 'not on the way from RING to ATA');
+});

@@ -45,6 +45,11 @@ export interface RunnerDeps {
   screen?: (callerId: string) => ScreenVerdict;
   runHook?: HookRunner;
   nologinPresent: () => boolean;
+  /**
+   * Called when the line goes idle: look now at what a RING will ask about (dialin.config,
+   * the nologin file), so the RING finds it cached. Never throws.
+   */
+  prepareIdle?: () => void;
   pid?: number;
   /** The machine's events (call start and end, phase, modem ready), for the daemon's status and call records. */
   onEvent?: (event: MachineEvent) => void;
@@ -367,6 +372,11 @@ export class LineRunner {
     if (already !== undefined) return already;
     // Idle time is free: write the lock's content now, so a RING's lock is one link(2).
     this.lock.template.prepare();
+    try {
+      this.deps.prepareIdle?.();
+    } catch {
+      // Only a head start: the RING looks again.
+    }
     // inotify on the lock dir: step off the line the moment a dial-out program locks it.
     this.watch = watchLock(this.deps.lockDir, this.s.device, (present) => {
       if (!present) return;

@@ -143,7 +143,7 @@ export function systemRunnerDeps(
   configDir: string,
   clock: Clock,
   takeOver?: () => Promise<void>,
-): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent'> {
+): Pick<RunnerDeps, 'openLine' | 'prepareDevice' | 'takeOver' | 'screen' | 'runHook' | 'nologinPresent' | 'prepareIdle'> {
   const dialinPath = `${configDir}/dialin.config`;
   const nologinName = `nologin.${settings.devId}`;
   return {
@@ -158,5 +158,11 @@ export function systemRunnerDeps(
     },
     runHook: hookRunner(log),
     nologinPresent: () => nologinPresent(settings.nologinDir, nologinName),
+    // While idle: the RING then finds both cached behind their directory watches (no
+    // watch set up, no stat, no read between the RING and the ATA; issue 21).
+    prepareIdle: () => {
+      currentDialinConfig(dialinPath);
+      nologinPresent(settings.nologinDir, nologinName);
+    },
   };
 }
