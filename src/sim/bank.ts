@@ -10,7 +10,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
-import { dialoutCommands, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
+import { dialoutCommands, drainedOrClosed, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
 import { Exchange } from './exchange.js';
 import { FaxMachine, type FaxMachineOptions, type SentFax } from './fax/machine.js';
 import { loadPages, type SimFaxPage } from './fax/pages.js';
@@ -20,7 +20,7 @@ import { findPersonality, GENERIC_V92, type Personality } from './personality.js
 import { MemoryTransport } from './memory-transport.js';
 import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
-import { Switchboard, type Banners, type CallerSink } from './switchboard.js';
+import { Switchboard, type Banners, type Caller, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
 import { SerialLine, type SerialSpec } from './serial-line.js';
 import { DEFAULT_LOCK_DIR } from '../line/lock.js';
@@ -68,6 +68,9 @@ export interface BankOptions {
   lockDir?: string;
 }
 
+/** Bytes queued towards a far end (a socket) above which the DTE is no longer read. */
+const FAR_HIGH_WATER = 256 * 1024;
+
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
 export type CallOptions = RingSpec;
 
@@ -113,6 +116,7 @@ export class SimLine {
   bytesToDte = 0;
   since: number;
   private lastState = 'idle';
+  private farPaused = false;
 
   constructor(
     readonly index: number,
@@ -158,7 +162,7 @@ export class SimLine {
       },
       onEvent: note,
       ...(opts.dialout !== false
-        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c) })] }
+        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c), flow: this.flow })] }
         : {}),
     });
     opts.exchange.register(number, this.modem);
@@ -207,6 +211,31 @@ export class SimLine {
   get slave(): string {
     return this.transport.slave;
   }
+
+  /**
+   * Flow control for a far end that carries data (a telnet caller, a dial-out socket):
+   * `toDte` after passing bytes in stops the source (`pause`) until the line has given the
+   * DTE what waits (`resume`); `fromDte` after sending bytes out stops reading the DTE
+   * while the far end's queue is above `highWater`.
+   */
+  readonly flow = {
+    toDte: (pause: () => void, resume: () => void): void => {
+      const t = this.transport;
+      if (t.blocked !== true || t.onceDrained === undefined) return;
+      pause();
+      t.onceDrained(resume);
+    },
+    fromDte: (queued: number, waitDrain: (fn: () => void) => void): void => {
+      const t = this.transport;
+      if (this.farPaused || queued <= FAR_HIGH_WATER || t.pauseInput === undefined) return;
+      this.farPaused = true;
+      t.pauseInput();
+      waitDrain(() => {
+        this.farPaused = false;
+        t.resumeInput?.();
+      });
+    },
+  };
 
   /** Ring this line: an incoming call you can script. */
   call(opts: CallOptions = {}): Call {
@@ -461,11 +490,13 @@ export class SimBank {
     };
     const codec = opts.raw === true ? undefined : new TelnetCodec((b) => replies.push(b));
     let closing = false;
+    const ref: { caller?: Caller } = {};
     const sink: CallerSink = {
       send: (b) => {
         if (sock.destroyed || closing) return;
         const bytes = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
         sock.write(codec !== undefined ? codec.encode(bytes) : bytes);
+        ref.caller?.line?.flow.fromDte(sock.writableLength, (fn) => drainedOrClosed(sock, fn));
       },
       close: () => {
         if (closing) return;
@@ -475,6 +506,7 @@ export class SimBank {
     };
     const board = this.switchboardFor(opts);
     const caller = board.arrive(sink, normaliseAddress(remote));
+    ref.caller = caller;
     if (caller.outcome === 'busy' || caller.outcome === 'refused') {
       if (caller.outcome === 'refused') sock.destroy();
       return;
@@ -491,7 +523,10 @@ export class SimBank {
     sock.on('data', (d: Buffer) => {
       const app = codec !== undefined ? codec.decode(d) : d;
       flushReplies();
-      if (app.length > 0) caller.input(app);
+      if (app.length > 0) {
+        caller.input(app);
+        caller.line?.flow.toDte(() => sock.pause(), () => sock.resume());
+      }
       // A caller that sends but does not read must not make us buffer without end:
       // stop reading until what we owe it has drained.
       if (sock.writableLength > WRITE_HIGH_WATER && !sock.isPaused()) {
