@@ -22,7 +22,7 @@ import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
 import { Switchboard, type Banners, type Caller, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
-import { SerialLine, type SerialSpec } from './serial-line.js';
+import { SerialLine, type SerialLineOptions, type SerialSpec } from './serial-line.js';
 import { DEFAULT_LOCK_DIR } from '../line/lock.js';
 
 export interface BankOptions {
@@ -63,7 +63,7 @@ export interface BankOptions {
    */
   dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>;
   /** Real serial ports (or pty slaves standing in for them), after the virtual lines. */
-  serial?: readonly SerialSpec[];
+  serial?: readonly (SerialSpec & Pick<SerialLineOptions, 'modemLines'>)[];
   /** Where the serial ports' UUCP locks go (default /var/lock). */
   lockDir?: string;
 }
@@ -123,7 +123,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & Pick<SerialLineOptions, 'modemLines'> & { lockDir: string } },
   ) {
     this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
@@ -168,7 +168,7 @@ export class SimLine {
     opts.exchange.register(number, this.modem);
     this.transport =
       opts.serial !== undefined
-        ? new SerialLine({ ...opts.serial, onData, onNote: note })
+        ? new SerialLine({ ...opts.serial, onData, onNote: note, onDtrDrop: () => this.modem.dtrDrop() })
         : opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
         : new PtyLine({
