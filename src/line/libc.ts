@@ -27,6 +27,8 @@ export const TIOCMBIC = 0x5417;
 export const TIOCSCTTY = 0x540e;
 /** Hang up the tty this fd is on (vhangup(2) for any tty, not only the caller's own; Linux >= 2.6.29, CAP_SYS_ADMIN). */
 export const TIOCVHANGUP = 0x5437;
+/** Wait until one of the given input lines (TIOCM_CAR | TIOCM_DSR | TIOCM_CTS | TIOCM_RNG) changes. */
+export const TIOCMIWAIT = 0x545c;
 export const TIOCM_DTR = 0x002;
 export const TIOCM_RTS = 0x004;
 export const TIOCM_CTS = 0x020;
@@ -195,6 +197,15 @@ export function getModemBits(fd: number): number {
 export function setModemBits(fd: number, bits: number, on: boolean): void {
   const arg = new Int32Array([bits]);
   if ((c_ioctl_int(fd, on ? TIOCMBIS : TIOCMBIC, 'int *', arg) as number) !== 0) fail(`ioctl(${on ? 'TIOCMBIS' : 'TIOCMBIC'})`, { fd });
+}
+
+/**
+ * Block the calling thread until one of the input lines in `mask` changes (TIOCMIWAIT):
+ * for a worker thread of its own, never the event loop. Throws when the port has no
+ * modem lines (a pty: ENOTTY/EINVAL) or is gone (EIO).
+ */
+export function waitModemChange(fd: number, mask: number): void {
+  if ((c_ioctl_int(fd, TIOCMIWAIT, 'int', mask) as number) !== 0) fail('ioctl(TIOCMIWAIT)', { fd });
 }
 
 /**

@@ -206,7 +206,7 @@ async function scanOne(dir: string, pid: number, devs: readonly TtyDevice[]): Pr
   if (!on.includes(true)) return undefined;
   let cmd = '';
   try {
-    cmd = (await readProcFile(join(p.dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
+    cmd = (await readProcFile(join(dir, 'cmdline'), 'utf8')).replace(/\0+$/, '').split('\0').join(' ');
   } catch {
     // gone, or not ours to read: the comm name will do
   }

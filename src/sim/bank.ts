@@ -10,7 +10,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { TgettyError } from '../core/errors.js';
 import { AbusePolicy, normaliseAddress, type AbuseOptions } from './abuse.js';
 import { Call } from './call.js';
-import { dialoutCommands, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
+import { dialoutCommands, drainedOrClosed, type DialCallInfo, type DialoutOptions } from './dialout/dialout.js';
 import { Exchange } from './exchange.js';
 import { FaxMachine, type FaxMachineOptions, type FaxSendOptions, type SentFax } from './fax/machine.js';
 import { loadPages, type SimFaxPage } from './fax/pages.js';
@@ -20,9 +20,9 @@ import { findPersonality, GENERIC_V92, type Personality } from './personality.js
 import { MemoryTransport } from './memory-transport.js';
 import { PtyLine, type LineTransport } from './pty-line.js';
 import { TelnetCodec } from './telnet.js';
-import { Switchboard, type Banners, type CallerSink } from './switchboard.js';
+import { Switchboard, type Banners, type Caller, type CallerSink } from './switchboard.js';
 import { Transcript } from './transcript.js';
-import { SerialLine, type SerialSpec } from './serial-line.js';
+import { SerialLine, type SerialLineOptions, type SerialSpec } from './serial-line.js';
 import { DEFAULT_LOCK_DIR } from '../line/lock.js';
 
 export interface BankOptions {
@@ -65,10 +65,13 @@ export interface BankOptions {
    */
   dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>;
   /** Real serial ports (or pty slaves standing in for them), after the virtual lines. */
-  serial?: readonly SerialSpec[];
+  serial?: readonly (SerialSpec & Pick<SerialLineOptions, 'modemLines'>)[];
   /** Where the serial ports' UUCP locks go (default /var/lock). */
   lockDir?: string;
 }
+
+/** Bytes queued towards a far end (a socket) above which the DTE is no longer read. */
+const FAR_HIGH_WATER = 256 * 1024;
 
 /** How a test or a telnet caller rings a line: what the network presents to the modem. */
 export type CallOptions = RingSpec;
@@ -115,13 +118,14 @@ export class SimLine {
   bytesToDte = 0;
   since: number;
   private lastState = 'idle';
+  private farPaused = false;
 
   constructor(
     readonly index: number,
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; faxT2Ms?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & { lockDir: string } },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; faxT2Ms?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & Pick<SerialLineOptions, 'modemLines'> & { lockDir: string } },
   ) {
     this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
@@ -161,13 +165,13 @@ export class SimLine {
       },
       onEvent: note,
       ...(opts.dialout !== false
-        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c) })] }
+        ? { commands: [dialoutCommands({ ...opts.dialout, clock, event: note, onCall: (c) => (this.dialCall = c), flow: this.flow })] }
         : {}),
     });
     opts.exchange.register(number, this.modem);
     this.transport =
       opts.serial !== undefined
-        ? new SerialLine({ ...opts.serial, onData, onNote: note })
+        ? new SerialLine({ ...opts.serial, onData, onNote: note, onDtrDrop: () => this.modem.dtrDrop() })
         : opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
         : new PtyLine({
@@ -210,6 +214,31 @@ export class SimLine {
   get slave(): string {
     return this.transport.slave;
   }
+
+  /**
+   * Flow control for a far end that carries data (a telnet caller, a dial-out socket):
+   * `toDte` after passing bytes in stops the source (`pause`) until the line has given the
+   * DTE what waits (`resume`); `fromDte` after sending bytes out stops reading the DTE
+   * while the far end's queue is above `highWater`.
+   */
+  readonly flow = {
+    toDte: (pause: () => void, resume: () => void): void => {
+      const t = this.transport;
+      if (t.blocked !== true || t.onceDrained === undefined) return;
+      pause();
+      t.onceDrained(resume);
+    },
+    fromDte: (queued: number, waitDrain: (fn: () => void) => void): void => {
+      const t = this.transport;
+      if (this.farPaused || queued <= FAR_HIGH_WATER || t.pauseInput === undefined) return;
+      this.farPaused = true;
+      t.pauseInput();
+      waitDrain(() => {
+        this.farPaused = false;
+        t.resumeInput?.();
+      });
+    },
+  };
 
   /** Ring this line: an incoming call you can script. */
   call(opts: CallOptions = {}): Call {
@@ -466,11 +495,13 @@ export class SimBank {
     };
     const codec = opts.raw === true ? undefined : new TelnetCodec((b) => replies.push(b));
     let closing = false;
+    const ref: { caller?: Caller } = {};
     const sink: CallerSink = {
       send: (b) => {
         if (sock.destroyed || closing) return;
         const bytes = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
         sock.write(codec !== undefined ? codec.encode(bytes) : bytes);
+        ref.caller?.line?.flow.fromDte(sock.writableLength, (fn) => drainedOrClosed(sock, fn));
       },
       close: () => {
         if (closing) return;
@@ -480,6 +511,7 @@ export class SimBank {
     };
     const board = this.switchboardFor(opts);
     const caller = board.arrive(sink, normaliseAddress(remote));
+    ref.caller = caller;
     if (caller.outcome === 'busy' || caller.outcome === 'refused') {
       if (caller.outcome === 'refused') sock.destroy();
       return;
@@ -496,7 +528,10 @@ export class SimBank {
     sock.on('data', (d: Buffer) => {
       const app = codec !== undefined ? codec.decode(d) : d;
       flushReplies();
-      if (app.length > 0) caller.input(app);
+      if (app.length > 0) {
+        caller.input(app);
+        caller.line?.flow.toDte(() => sock.pause(), () => sock.resume());
+      }
       // A caller that sends but does not read must not make us buffer without end:
       // stop reading until what we owe it has drained.
       if (sock.writableLength > WRITE_HIGH_WATER && !sock.isPaused()) {

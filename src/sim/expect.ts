@@ -24,7 +24,7 @@ export class ExpectBuffer {
   constructor(
     private readonly clock: Clock,
     private readonly what: string,
-    /** Keep at most this many chars (older text is dropped; the cursor follows). */
+    /** Keep at least the last this many chars, at most twice as many (older text is dropped; the cursor follows). */
     private readonly limit = 1 << 20,
   ) {}
 
@@ -38,8 +38,10 @@ export class ExpectBuffer {
   }
 
   push(bytes: Uint8Array | string): void {
-    this.text += typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('latin1');
-    if (this.text.length > this.limit) {
+    this.text += typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    // Trimmed only past twice the limit, down to the limit: a data call of many MB must not
+    // copy the whole megabyte on every chunk (it did, and was the bank's bottleneck).
+    if (this.text.length > 2 * this.limit) {
       const cut = this.text.length - this.limit;
       this.text = this.text.slice(cut);
       this.cursor = Math.max(0, this.cursor - cut);

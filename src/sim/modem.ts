@@ -259,35 +259,32 @@ export class HayesModem {
   }
 
   private dteChunk(data: Uint8Array): void {
-    // Data-mode bytes go to the far end in one piece per run; only the escape scan is per byte.
-    let runStart = -1;
-    const flush = (end: number): void => {
-      if (runStart >= 0 && end > runStart) this.calls.toRemote(data.slice(runStart, end));
-      runStart = -1;
-    };
-    for (let k = 0; k < data.length; k++) {
+    let k = 0;
+    while (k < data.length) {
       const sink = this.capture;
       if (sink !== undefined) {
         // A handler set takes the bytes (fax page data) until it lets go.
-        flush(k);
         const n = sink(data.subarray(k));
         if (this.capture === sink && n >= data.length - k) return;
         if (this.capture === sink) this.capture = undefined;
-        k += n - 1;
+        k += n;
         continue;
       }
-      const b = data[k] ?? 0;
       const now = this.clock.monotonic();
-      const gap = this.escape.tick(now);
       if (this.calls.mode === 'data') {
-        if (runStart < 0) runStart = k;
-        if (this.injector.faults.stuckInData !== true && !this.calls.stuck) this.escape.scan(b, now, gap);
-        continue;
+        // The rest of the chunk is data, in one piece for the far end: nothing in it can
+        // change the mode (an escape completes on a timer). One clock read per chunk, and
+        // the escape scan looks at each byte only when the chunk holds an S2 character.
+        const rest = data.subarray(k);
+        if (this.injector.faults.stuckInData !== true && !this.calls.stuck) this.escape.scanRun(rest, now);
+        else this.escape.tick(now);
+        this.calls.toRemote(rest.slice());
+        return;
       }
-      flush(k);
-      if (!this.calls.abortByDte()) this.commandByte(b);
+      this.escape.tick(now);
+      if (!this.calls.abortByDte()) this.commandByte(data[k] ?? 0);
+      k++;
     }
-    flush(data.length);
   }
 
   private commandByte(b: number): void {

@@ -40,7 +40,20 @@ export interface LineTransport {
   /** Real hangup: the getty side loses the line; a new one appears under `path`. */
   hangup(): void;
   close(): void;
+  /** Bytes for the DTE wait in the line (it is not reading fast enough): the source should stop. */
+  readonly blocked?: boolean;
+  /** `fn` once nothing waits for the DTE any more (at once if nothing does). */
+  onceDrained?(fn: () => void): void;
+  /** Stop / go on reading the DTE's bytes (the far end cannot take them as fast). */
+  pauseInput?(): void;
+  resumeInput?(): void;
 }
+
+/** Bytes kept for a DTE that is behind; past this it is not reading at all, and bytes are dropped. */
+const MAX_PENDING = 1 << 20;
+/** Retry a blocked write after this long at first, doubling while the DTE takes nothing. */
+const RETRY_MIN_MS = 1;
+const RETRY_MAX_MS = 50;
 
 export interface PtyLineOptions {
   dir: string;
@@ -65,6 +78,13 @@ export class PtyLine implements LineTransport {
   private holdFd = -1;
   private closed = false;
   private generation = 0;
+  /** Bytes for the DTE that its input queue had no room for yet, in order. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private retry: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private drainWaiters: (() => void)[] = [];
+  private inputPaused = false;
 
   constructor(private readonly opts: PtyLineOptions) {
     this.path = join(opts.dir, opts.name);
@@ -126,6 +146,7 @@ export class PtyLine implements LineTransport {
     m.on('error', () => this.readEnded(gen, m));
     m.on('end', () => this.readEnded(gen, m));
     this.master = m;
+    if (this.inputPaused) m.pause();
   }
 
   /** The master's read ended (EIO): no fd of the slave is open. */
@@ -155,8 +176,45 @@ export class PtyLine implements LineTransport {
     this.opts.onReopen?.(this.slavePath);
   }
 
+  /**
+   * Bytes for the DTE. When its input queue is full (EAGAIN) the rest waits here, in order,
+   * and `blocked` tells the source to stop (a modem's flow control towards the network);
+   * a timer retries (from 1 ms, backing off to 50 ms while the DTE takes nothing): the
+   * master's writability cannot be waited for in libuv, and the timer runs only while
+   * bytes wait. A DTE that takes nothing at all for 1 MB loses bytes, as before.
+   */
   write(bytes: Uint8Array): void {
     if (this.masterFd < 0) return;
+    if (this.pendingBytes > 0) {
+      this.enqueue(bytes);
+      return;
+    }
+    const off = this.writeSome(bytes);
+    if (off >= 0 && off < bytes.length) this.enqueue(bytes.subarray(off));
+    else if (off === bytes.length) this.flushDropNote();
+  }
+
+  get blocked(): boolean {
+    return this.pendingBytes > 0;
+  }
+
+  onceDrained(fn: () => void): void {
+    if (this.pendingBytes === 0) fn();
+    else this.drainWaiters.push(fn);
+  }
+
+  pauseInput(): void {
+    this.inputPaused = true;
+    this.master?.pause();
+  }
+
+  resumeInput(): void {
+    this.inputPaused = false;
+    this.master?.resume();
+  }
+
+  /** write(2) as much as the DTE's queue takes: the offset reached, -1 when the line is gone. */
+  private writeSome(bytes: Uint8Array): number {
     let off = 0;
     while (off < bytes.length) {
       try {
@@ -164,14 +222,76 @@ export class PtyLine implements LineTransport {
       } catch (err) {
         // EAGAIN: the DTE's input queue is full. Anything else (EIO: the slave side is
         // gone) is a hangup, which the stream reports.
-        if (errnoCode(err) === 'EAGAIN') {
-          if (this.dropped === 0) this.opts.onOverflow?.('the DTE is not reading (its input queue is full): dropping bytes for it');
-          this.dropped += bytes.length - off;
-        }
-        return;
+        return errnoCode(err) === 'EAGAIN' ? off : -1;
       }
     }
+    return off;
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    if (this.pendingBytes + bytes.length > MAX_PENDING) {
+      if (this.dropped === 0) this.opts.onOverflow?.('the DTE is not reading (its input queue is full): dropping bytes for it');
+      this.dropped += bytes.length;
+      return;
+    }
+    this.pending.push(Buffer.from(bytes));
+    this.pendingBytes += bytes.length;
+    if (this.retry === undefined) this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    // While the DTE keeps taking bytes, retry on the next turn of the loop (after the I/O
+    // that let it read); once a retry finds no room, on a timer that backs off.
+    if (this.retryMs === 0) {
+      this.retry = setImmediate(() => {
+        this.retry = undefined;
+        this.flushPending();
+      });
+      return;
+    }
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.flushPending();
+    }, this.retryMs);
+  }
+
+  private flushPending(): void {
+    if (this.masterFd < 0) return;
+    const before = this.pendingBytes;
+    while (this.pending.length > 0) {
+      const head = this.pending[0];
+      const off = this.writeSome(head);
+      if (off < 0) {
+        this.clearPending();
+        return;
+      }
+      this.pendingBytes -= off;
+      if (off < head.length) {
+        this.pending[0] = head.subarray(off);
+        break;
+      }
+      this.pending.shift();
+    }
+    if (this.pendingBytes > 0) {
+      this.retryMs = this.pendingBytes < before ? 0 : Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+      this.scheduleRetry();
+      return;
+    }
+    this.retryMs = RETRY_MIN_MS;
     this.flushDropNote();
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private clearPending(): void {
+    if (this.retry !== undefined) {
+      clearTimeout(this.retry as NodeJS.Timeout);
+      clearImmediate(this.retry as NodeJS.Immediate);
+    }
+    this.retry = undefined;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.retryMs = RETRY_MIN_MS;
+    for (const w of this.drainWaiters.splice(0)) w();
   }
 
   /** The DTE takes bytes again (or the line goes): say how many it missed. */
@@ -182,6 +302,7 @@ export class PtyLine implements LineTransport {
   }
 
   private drop(): void {
+    this.clearPending();
     this.flushDropNote();
     // destroy() closes libuv's dup of the master; the master itself is ours to close.
     this.master?.destroy();
@@ -194,6 +315,7 @@ export class PtyLine implements LineTransport {
 
   hangup(): void {
     if (this.closed) return;
+    this.inputPaused = false;
     this.generation++;
     this.drop();
     this.open();

@@ -3,8 +3,8 @@
  * for an old computer on a null-modem cable: the port is opened raw at the given speed,
  * its UUCP lock taken (as cu and mgetty take it), and the call state drives our DTR and
  * RTS, which the cable carries to the computer's DCD and DSR/CTS: on while a call is up,
- * dropped at its end (carrier loss). Reading the computer's DTR (our DSR/DCD) is not done:
- * it needs TIOCMIWAIT in a thread of its own.
+ * dropped at its end (carrier loss). The computer's DTR arrives as our DSR/DCD, read in
+ * TIOCMIWAIT in a worker (modem-lines.ts): its fall is the modem's DTR drop (`&D`).
  *
  * A pty slave stands in for a port in the tests; it has no modem lines (the ioctls fail
  * with ENOTTY/EINVAL): that is noted once and the modem works without them.
@@ -13,8 +13,9 @@ import { writeSync } from 'node:fs';
 import tty from 'node:tty';
 import { TgettyError, errnoCode } from '../core/errors.js';
 import {
-  CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCM_DTR, TIOCM_RTS, cfmakeraw, cfsetspeed, closeFd, dupFd, openFd, setModemBits, tcgetattr, tcsetattr,
+  CLOCAL, CREAD, O_NOCTTY, O_NONBLOCK, O_RDWR, cfmakeraw, cfsetspeed, closeFd, dupFd, openFd, tcgetattr, tcsetattr,
 } from '../line/libc.js';
+import { CARRIER_OUT, DTR_IN, DtrInput, PortModemLines, type ModemLines } from './modem-lines.js';
 import { makeLock, removeLock } from '../line/lock.js';
 import type { LineTransport } from './pty-line.js';
 
@@ -38,6 +39,10 @@ export interface SerialLineOptions extends SerialSpec {
   onData: (bytes: Buffer) => void;
   /** Notes for the transcript (no modem lines, dropped bytes). */
   onNote?: (text: string) => void;
+  /** The computer dropped its DTR (our DSR/DCD fell). */
+  onDtrDrop?: () => void;
+  /** The port's modem lines (default: the real ones, TIOCMGET/TIOCMBIS/TIOCMIWAIT on the fd). */
+  modemLines?: (fd: number) => ModemLines;
 }
 
 export class SerialLine implements LineTransport {
@@ -48,6 +53,7 @@ export class SerialLine implements LineTransport {
   private closed = false;
   private noModemLines = false;
   private dropped = 0;
+  private lines: ModemLines | undefined;
 
   constructor(private readonly o: SerialLineOptions) {
     this.path = o.device;
@@ -61,7 +67,9 @@ export class SerialLine implements LineTransport {
       t.c_cflag |= CLOCAL | CREAD;
       cfsetspeed(t, o.speed);
       tcsetattr(this.fd, t);
+      this.lines = (o.modemLines ?? ((fd) => new PortModemLines(fd)))(this.fd);
       this.carrier(false);
+      this.watchDtr();
       const r = new tty.ReadStream(dupFd(this.fd));
       r.on('data', (d: Buffer) => o.onData(d));
       r.on('error', () => o.onNote?.(`${o.device}: read error; the port is gone`));
@@ -76,13 +84,39 @@ export class SerialLine implements LineTransport {
 
   /** Our DTR and RTS: the computer's DCD and DSR/CTS through a null-modem cable. */
   carrier(on: boolean): void {
-    if (this.fd < 0 || this.noModemLines) return;
+    if (this.fd < 0 || this.noModemLines || this.lines === undefined) return;
     try {
-      setModemBits(this.fd, TIOCM_DTR | TIOCM_RTS, on);
+      this.lines.set(CARRIER_OUT, on);
     } catch {
-      this.noModemLines = true;
-      this.o.onNote?.(`${this.o.device} has no modem control lines: carrier is shown only by the result codes`);
+      this.noLines();
     }
+  }
+
+  private noLines(): void {
+    if (this.noModemLines) return;
+    this.noModemLines = true;
+    this.o.onNote?.(`${this.o.device} has no modem control lines: carrier is shown only by the result codes, DTR is not read`);
+  }
+
+  /** The computer's DTR (our DSR/DCD): its level now, then every change, from the worker. */
+  private watchDtr(): void {
+    const lines = this.lines;
+    if (lines === undefined || this.noModemLines) return;
+    const dtr = new DtrInput(() => {
+      this.o.onNote?.(`${this.o.device}: the computer dropped DTR`);
+      this.o.onDtrDrop?.();
+    });
+    try {
+      dtr.update(lines.get());
+    } catch {
+      this.noLines();
+      return;
+    }
+    lines.watch(DTR_IN, (bits) => {
+      if (!this.closed) dtr.update(bits);
+    }, (why) => {
+      if (!this.closed) this.o.onNote?.(`${this.o.device}: cannot wait for the computer's DTR (${why})`);
+    });
   }
 
   write(bytes: Uint8Array): void {
@@ -110,6 +144,7 @@ export class SerialLine implements LineTransport {
     if (this.closed) return;
     this.closed = true;
     this.carrier(false);
+    this.lines?.close();
     this.reader?.destroy();
     this.reader = undefined;
     if (this.fd >= 0) closeFd(this.fd);

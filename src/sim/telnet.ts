@@ -99,8 +99,23 @@ export class TelnetCodec {
 
   /** Bytes from the client -> application bytes for the modem (negotiation handled). */
   decode(chunk: Uint8Array): Buffer {
-    const out: number[] = [];
+    // Most chunks are plain data: no IAC, and no CR to look at (or BINARY). Pass them on.
+    if (this.st === 'data' && chunk.indexOf(IAC) < 0 && (this.his(OPT_BINARY) || chunk.indexOf(CR) < 0)) {
+      return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+    const out = Buffer.allocUnsafe(chunk.length);
+    const src = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let binary = this.his(OPT_BINARY);
+    let n = 0;
     for (let i = 0; i < chunk.length; i++) {
+      if (this.st === 'data' && binary) {
+        // Copy the run up to the next IAC in one go (binary data has an IAC in 256 bytes).
+        const j = src.indexOf(IAC, i);
+        const end = j < 0 ? src.length : j;
+        n += src.copy(out, n, i, end);
+        i = end;
+        if (j < 0) break;
+      }
       const b = chunk[i] ?? 0;
       switch (this.st) {
         case 'cr':
@@ -108,21 +123,21 @@ export class TelnetCodec {
           // NVT: CR NUL and CR LF both mean "the Return key": the getty gets one CR.
           if (b === NUL) break;
           if (b === LF) {
-            if (!this.policy.crLfIsReturn) out.push(LF);
+            if (!this.policy.crLfIsReturn) out[n++] = LF;
             break;
           }
           i--; // not part of the line end: process it as ordinary input
           break;
         case 'data':
           if (b === IAC) this.st = 'iac';
-          else if (b === CR && !this.his(OPT_BINARY)) {
-            out.push(CR);
+          else if (b === CR && !binary) {
+            out[n++] = CR;
             this.st = 'cr';
-          } else out.push(b);
+          } else out[n++] = b;
           break;
         case 'iac':
           if (b === IAC) {
-            out.push(IAC);
+            out[n++] = IAC;
             this.st = 'data';
           } else if (b === WILL || b === WONT || b === DO || b === DONT) {
             this.cmd = b;
@@ -132,6 +147,7 @@ export class TelnetCodec {
           break;
         case 'opt':
           this.negotiate(this.cmd, b);
+          binary = this.his(OPT_BINARY);
           this.st = 'data';
           break;
         case 'sb':
@@ -142,20 +158,22 @@ export class TelnetCodec {
           break;
       }
     }
-    return Buffer.from(out);
+    return out.subarray(0, n);
   }
 
   /** Application bytes -> bytes for the client (IAC doubled; lone CR as CR NUL unless binary). */
   encode(data: Uint8Array): Buffer {
     const binary = this.ours(OPT_BINARY);
-    const out: number[] = [];
+    if (data.indexOf(IAC) < 0 && (binary || data.indexOf(CR) < 0)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const out = Buffer.allocUnsafe(data.length * 2);
+    let n = 0;
     for (let i = 0; i < data.length; i++) {
       const b = data[i] ?? 0;
-      out.push(b);
-      if (b === IAC) out.push(IAC);
-      else if (b === CR && !binary && data[i + 1] !== LF) out.push(NUL);
+      out[n++] = b;
+      if (b === IAC) out[n++] = IAC;
+      else if (b === CR && !binary && data[i + 1] !== LF) out[n++] = NUL;
     }
-    return Buffer.from(out);
+    return out.subarray(0, n);
   }
 
   private negotiate(cmd: number, opt: number): void {

@@ -20,12 +20,15 @@ export interface TranscriptEntry {
 export class Transcript {
   private readonly list: TranscriptEntry[] = [];
   private file: WriteStream | undefined;
+  private held = 0;
 
   constructor(
     private readonly clock: Clock,
     logFile?: string,
     /** Oldest entries are dropped past this count, so a long-running line stays small. */
     private readonly maxEntries = 10_000,
+    /** ...and past this many bytes held (a data call of many MB). */
+    private readonly maxBytes = 1 << 20,
   ) {
     if (logFile !== undefined) {
       this.file = createWriteStream(logFile, { flags: 'a', mode: 0o644 });
@@ -43,8 +46,19 @@ export class Transcript {
   add(dir: Direction, bytes: Uint8Array | string): void {
     const e: TranscriptEntry = { t: this.clock.now(), dir, bytes: typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes) };
     this.list.push(e);
-    if (this.list.length > this.maxEntries) this.list.splice(0, this.list.length - this.maxEntries);
+    this.held += e.bytes.length;
+    // Dropped in batches (down to 3/4 of either limit), not one entry per add.
+    if (this.list.length > this.maxEntries || this.held > this.maxBytes) this.trim();
     this.file?.write(`${formatEntry(e)}\n`);
+  }
+
+  private trim(): void {
+    let k = Math.max(0, this.list.length - Math.floor((this.maxEntries * 3) / 4));
+    let bytes = 0;
+    for (let i = 0; i < k; i++) bytes += this.list[i]?.bytes.length ?? 0;
+    while (k < this.list.length - 1 && this.held - bytes > (this.maxBytes * 3) / 4) bytes += this.list[k++]?.bytes.length ?? 0;
+    this.list.splice(0, k);
+    this.held -= bytes;
   }
 
   note(text: string): void {

@@ -1,6 +1,6 @@
 /**
  * Run as a program (`sim-no-reader.js DIR`) by test/integration/sim-pty.test.ts: one
- * simulated line whose DTE opens the line but never reads, a call that sends far more than a pty's input queue holds, then
+ * simulated line whose DTE opens the line but never reads, a call that sends far more than a pty's input queue and the line's own 1 MB for a DTE that is behind hold, then
  * the caller hangs up. Prints one JSON line: the transcript notes and whether the line was
  * hung up and re-made. It runs in its own process because the bug it guards against (a
  * write to the pty master spinning on EAGAIN) blocks the event loop for good: in the test's
@@ -30,7 +30,8 @@ async function main(dir: string): Promise<NoReaderResult> {
     await bank.line(0).waitForModem(/RING\r\n/, 2000);
     writeSync(fd, 'ATA\r');
     await call.connected;
-    for (let i = 0; i < 16; i++) call.write(Buffer.alloc(64 * 1024, 0x78));
+    // More than the line keeps for a DTE that is behind (1 MB) and the pty holds.
+    for (let i = 0; i < 24; i++) call.write(Buffer.alloc(64 * 1024, 0x78));
     await new Promise((r) => setTimeout(r, 200));
     // Timers still run: the caller hangs up and the line is hung up and re-made.
     call.hangup();

@@ -56,6 +56,19 @@ export class EscapeDetector {
     }
   }
 
+  /**
+   * Data-mode bytes that came together at `now` (one read): the first after its gap, the
+   * rest at no gap. Past the first byte nothing can start an escape (no guard time before
+   * it), so the scan stops as soon as no escape is under way: O(1) for a chunk of data.
+   */
+  scanRun(bytes: Uint8Array, now: number): void {
+    for (const b of bytes) {
+      this.scan(b, now, this.tick(now));
+      if (this.plusCount === 0 && this.timer === undefined) break;
+    }
+    this.lastByteAt = now;
+  }
+
   /** Data mode begins now: the guard time counts from here. */
   reset(now: number): void {
     this.plusCount = 0;

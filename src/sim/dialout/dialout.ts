@@ -31,6 +31,11 @@ export interface DialoutOptions {
   event?: (text: string) => void;
   /** Bytes of the current call: for status. */
   onCall?: (info: DialCallInfo) => void;
+  /** The line's flow control (SimLine.flow): the socket stops being read while the DTE is behind, and the DTE while the socket is. */
+  flow?: {
+    toDte(pause: () => void, resume: () => void): void;
+    fromDte(queued: number, waitDrain: (fn: () => void) => void): void;
+  };
 }
 
 /** A dial-out call, as status shows it. */
@@ -113,7 +118,9 @@ function dial(target: DialTarget, ctx: AtContext, o: DialoutOptions): void {
       connected: () => undefined,
       data: (b) => {
         info.bytesOut += b.length;
-        if (!sock.destroyed) sock.write(codec !== undefined ? codec.encode(b) : b);
+        if (sock.destroyed) return;
+        sock.write(codec !== undefined ? codec.encode(b) : b);
+        o.flow?.fromDte(sock.writableLength, (fn) => drainedOrClosed(sock, fn));
       },
       // The DTE ended the call (ATH, DTR drop): drop the connection.
       ended: (reason) => {
@@ -133,9 +140,24 @@ function dial(target: DialTarget, ctx: AtContext, o: DialoutOptions): void {
     const app = codec !== undefined ? codec.decode(d) : d;
     if (app.length === 0) return;
     if (pacer !== undefined) pacer.push(app);
-    else toDte(app); // unpaced: a DTE that does not keep up loses bytes at the pty, as at a full UART
+    else {
+      toDte(app);
+      // Unpaced: the socket is not read while the line holds bytes the DTE has not taken.
+      o.flow?.toDte(() => sock.pause(), () => sock.resume());
+    }
   });
   watchSocketEnd({ sock, ctx, o, peer, pending, finish, leg: () => leg, pacer, over: () => over });
+}
+
+/** `fn` once, when the socket has drained or closed. */
+export function drainedOrClosed(sock: Socket, fn: () => void): void {
+  const once = (): void => {
+    sock.off('drain', once);
+    sock.off('close', once);
+    fn();
+  };
+  sock.on('drain', once);
+  sock.on('close', once);
 }
 
 /** The connection failed or the host hung up: the result code for the DTE, then the end. */
