@@ -25,7 +25,7 @@ function complete(...words: string[]): string[] {
 }
 
 test('bash: subcommands, their options, option values and lines complete', { skip: has('bash') ? false : 'bash is not installed' }, () => {
-  assert.deepEqual(complete('tgetty', 'se'), ['serve']);
+  assert.deepEqual(complete('tgetty', 'se'), ['serve', 'sendfax']);
   assert.deepEqual(complete('tgetty', 'serve', '--metrics-'), ['--metrics-port', '--metrics-host', '--metrics-allow-remote']);
   assert.deepEqual(complete('tgetty', 'config', ''), ['check']);
   assert.deepEqual(complete('tgetty', 'config', 'check', '--po'), ['--port']);
