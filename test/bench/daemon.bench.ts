@@ -5,15 +5,21 @@
 //      CPU is utime + stime over an idle window, as ticks per minute.
 //   2. RING -> ATA with 64 simultaneous calls: all 64 lines ring at once; p50/p99 over
 //      the calls, from the simulator's transcript (sub-millisecond timestamps).
-// The modem bank runs in a separate `tgetty sim` process for part 1, so its memory is not
-// counted; for part 2 it runs in this process (its transcripts give the timestamps).
+// For part 1 the modems are a small Python OK-modem bank (test/bench/ok-modem.py) in its own
+// process: it shares no pages with the daemon, where a Node simulator would share the node
+// binary (PSS splits shared pages, so the daemon would look smaller than it is alone). The
+// daemon's memory is also shown as "PSS alone": the node binary and native addons counted
+// in full, as if it were the only Node process on the machine (this bench is Node too, and
+// so is other work on a shared machine); the budgets are judged on that figure (issue 21).
+// `--node-sim` uses `tgetty sim` as before. For part 2 the simulator runs in this process
+// (its transcripts give the timestamps).
 // mgetty runs inside ONE private mount namespace (`unshare -m`) with temp dirs over every
 // place it writes, so it needs root; without root or mgetty only tgetty is measured.
 // Run: npm run bench -- daemon
 //   node dist/test/bench/daemon.bench.js [--sizes 1,64,256] [--seconds 60] [--settle 30]
 //        [--calls 64] [--rounds 5] [--warmup 10] [--no-mgetty] [--no-idle] [--no-floor]
-//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE] [--no-unit-env]
-//   --no-idle skips part 1 (only RING -> ATA is measured).
+//        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE] [--no-unit-env] [--node-sim] [--no-ring]
+//   --no-idle skips part 1 (only RING -> ATA is measured), --no-ring skips part 2.
 //   The daemon gets the Environment= lines of contrib/systemd/tgetty.service (as shipped:
 //   its V8 and glibc memory settings); --no-unit-env runs it with node's defaults.
 //   The getty CPU of a burst is exact (schedstat, all threads and the main thread), not ticks.
@@ -37,7 +43,7 @@ import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { DaemonStatus, HeapTrimStats } from '../../src/daemon/events.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
-import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
+import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, pssAlone, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
@@ -74,8 +80,9 @@ const warmup = Math.max(0, Math.floor(numArg('warmup', 10)));
 const why = process.argv.includes('--no-mgetty') ? 'not wanted (--no-mgetty)' : mgettyUnavailable();
 const withMgetty = why === undefined;
 
-// Budgets from the issue "One daemon for many lines".
-const BUDGET = { pss64Mb: 50, pss256Mb: 60, perLineKb: 50, idleTicksPerMin: 0, ringP99Ms: 20 };
+// Budgets from the issue "One daemon for many lines", RING -> ATA and PSS as issue 21 has them
+// (PSS with tgetty the only Node process: the "PSS alone" column).
+const BUDGET = { pss64Mb: 50, pss256Mb: 60, perLineKb: 50, idleTicksPerMin: 0, ringP50Ms: 5, ringP99Ms: 10 };
 
 const t0 = performance.now();
 function progress(msg: string): void {
@@ -147,6 +154,28 @@ async function startSim(n: number, dir: string): Promise<Sim> {
     return out.includes(last);
   }, 30_000, `the sim's ${n} lines`);
   return { proc, paths: Array.from({ length: n }, (_, i) => join(dir, `ttySIM${i}`)) };
+}
+
+/** The Python OK-modem bank (test/bench/ok-modem.py, not compiled: read from the source tree). */
+const OK_MODEM = resolve(import.meta.dirname, '../../../test/bench/ok-modem.py');
+const nodeSim = process.argv.includes('--node-sim');
+
+/** N OK-modems on ptys in a Python process; resolves when DIR/ttySIM0 ... are linked. */
+async function startOkModem(n: number, dir: string): Promise<Sim> {
+  const proc = track(spawn('python3', [OK_MODEM, dir, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  proc.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  await waitUntil(() => {
+    if (proc.exitCode !== null) throw new Error(`ok-modem.py exited: ${out}`);
+    return out.includes(`ready ${n}`);
+  }, 30_000, `the OK-modem's ${n} lines`);
+  return { proc, paths: Array.from({ length: n }, (_, i) => join(dir, `ttySIM${i}`)) };
+}
+
+/** The modems of the idle part: Python OK-modems, or `tgetty sim` with --node-sim. */
+function idleModems(n: number, dir: string): Promise<Sim> {
+  return nodeSim ? startSim(n, dir) : startOkModem(n, dir);
 }
 
 interface Serve {
@@ -349,6 +378,8 @@ interface IdleResult {
   n: number;
   procs: number;
   mem: MemKb;
+  /** PSS as if the getty were the only Node process (proc-stats pssAlone), kB; tgetty only. */
+  alone?: number;
   ticks: number;
   seconds: number;
   startS: number;
@@ -361,7 +392,7 @@ interface IdleResult {
 }
 
 /** Let the gettys settle, then read their memory and their CPU over the idle window. */
-async function measureIdle(pids: () => number[], n: number, startS: number): Promise<IdleResult> {
+async function measureIdle(pids: () => number[], n: number, startS: number, node = false): Promise<IdleResult> {
   const s0 = cpuTicksSum(pids());
   const st0 = performance.now();
   let last = s0;
@@ -388,11 +419,12 @@ async function measureIdle(pids: () => number[], n: number, startS: number): Pro
   const ticks = cpuTicksSum(pids()) - c0;
   const seconds = (performance.now() - w0) / 1000;
   // Memory at the end of the idle window: what the gettys keep while nothing happens.
-  return { n, procs: pids().length, mem: memSum(pids()), ticks, seconds, startS, settleTicks: c0 - s0, settleS, settled };
+  const alone = node ? pids().reduce((a, p) => a + pssAlone(p), 0) : undefined;
+  return { n, procs: pids().length, mem: memSum(pids()), ...(alone !== undefined ? { alone } : {}), ticks, seconds, startS, settleTicks: c0 - s0, settleS, settled };
 }
 
 async function idleTgetty(n: number, root: string): Promise<IdleResult> {
-  const sim = await startSim(n, join(root, 'sim'));
+  const sim = await idleModems(n, join(root, 'sim'));
   let serve: Serve | undefined;
   try {
     const s0 = performance.now();
@@ -403,7 +435,7 @@ async function idleTgetty(n: number, root: string): Promise<IdleResult> {
     progress(`tgetty: ${n} line(s) idle after ${startS.toFixed(1)} s; settling, then measuring ${idleSeconds} s`);
     const pid = sv.proc.pid;
     if (pid === undefined) throw new Error('tgetty serve has no pid');
-    const r = await measureIdle(() => [pid], n, startS);
+    const r = await measureIdle(() => [pid], n, startS, true);
     const still = await idleLines(sv);
     if (still !== n) progress(`tgetty: only ${still} of ${n} lines idle at the end of the window`);
     return r;
@@ -415,7 +447,7 @@ async function idleTgetty(n: number, root: string): Promise<IdleResult> {
 }
 
 async function idleMgetty(n: number, root: string): Promise<IdleResult> {
-  const sim = await startSim(n, join(root, 'sim'));
+  const sim = await idleModems(n, join(root, 'sim'));
   let group: MgettyGroup | undefined;
   try {
     const s0 = performance.now();
@@ -613,27 +645,29 @@ const msf = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : 
 const verdict = (ok: boolean, budget: string): string => `${ok ? 'PASS' : 'OVER'} (${budget})`;
 const perMin = (r: IdleResult): number => (r.ticks * 60) / r.seconds;
 
+/** Judged on PSS alone (tgetty the only Node process); on PSS where that is not known. */
 function pssBudget(r: IdleResult): string {
-  if (r.n === 64) return verdict(r.mem.pss <= BUDGET.pss64Mb * 1024, `<= ${BUDGET.pss64Mb} MB`);
-  if (r.n === 256) return verdict(r.mem.pss <= BUDGET.pss256Mb * 1024, `<= ${BUDGET.pss256Mb} MB`);
+  const kb = r.alone ?? r.mem.pss;
+  if (r.n === 64) return verdict(kb <= BUDGET.pss64Mb * 1024, `<= ${BUDGET.pss64Mb} MB`);
+  if (r.n === 256) return verdict(kb <= BUDGET.pss256Mb * 1024, `<= ${BUDGET.pss256Mb} MB`);
   return '—';
 }
 
 function idleTable(label: string, rs: IdleResult[], budgets: boolean): void {
   console.log(`\n### Idle, ${label}\n`);
-  console.log(`| lines | processes | start → all idle | PSS | USS (private) | RSS (sum) | PSS budget | settling | CPU idle | CPU budget |`);
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log(`| lines | processes | start → all idle | PSS alone | PSS | USS (private) | RSS (sum) | PSS budget | settling | CPU idle | CPU budget |`);
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rs) {
     const cpu = `${r.ticks} ticks in ${r.seconds.toFixed(1)} s = ${perMin(r).toFixed(1)} ticks/min`;
     const cpuBudget = budgets ? verdict(perMin(r) <= BUDGET.idleTicksPerMin, `${BUDGET.idleTicksPerMin} ticks/min`) : '—';
-    console.log(`| ${r.n} | ${r.procs} | ${r.startS.toFixed(1)} s | ${mb(r.mem.pss)} | ${mb(r.mem.uss)} | ${mb(r.mem.rss)} | ${budgets ? pssBudget(r) : '—'} | ${r.settleTicks} ticks in ${r.settleS.toFixed(0)} s${r.settled ? '' : ' (never quiet)'} | ${cpu} | ${cpuBudget} |`);
+    console.log(`| ${r.n} | ${r.procs} | ${r.startS.toFixed(1)} s | ${r.alone !== undefined ? mb(r.alone) : '—'} | ${mb(r.mem.pss)} | ${mb(r.mem.uss)} | ${mb(r.mem.rss)} | ${budgets ? pssBudget(r) : '—'} | ${r.settleTicks} ticks in ${r.settleS.toFixed(0)} s${r.settled ? '' : ' (never quiet)'} | ${cpu} | ${cpuBudget} |`);
   }
   const a = rs.find((r) => r.n === 64);
   const b = rs.find((r) => r.n === 256);
   if (a !== undefined && b !== undefined) {
-    const per = (b.mem.pss - a.mem.pss) / 192;
+    const per = ((b.alone ?? b.mem.pss) - (a.alone ?? a.mem.pss)) / 192;
     const bud = budgets ? `: ${verdict(per <= BUDGET.perLineKb, `<= ${BUDGET.perLineKb} KB`)}` : '';
-    console.log(`\nPSS per additional line, (PSS(256) − PSS(64)) / 192: **${per.toFixed(1)} KB**${bud}`);
+    console.log(`\nPSS${a.alone !== undefined ? ' alone' : ''} per additional line, (PSS(256) − PSS(64)) / 192: **${per.toFixed(1)} KB**${bud}`);
   }
 }
 
@@ -647,7 +681,7 @@ function ringTable(rows: [string, RoundResult[]][]): void {
       const v = [...r.values].sort((x, y) => x - y);
       all.push(...v);
       const failed = r.failed > 0 ? ` (+${r.failed} failed)` : '';
-      const bud = label === 'tgetty' ? verdict(quantile(v, 0.99) <= BUDGET.ringP99Ms && r.failed === 0, `p99 <= ${BUDGET.ringP99Ms} ms`) : '—';
+      const bud = label === 'tgetty' ? verdict(quantile(v, 0.5) <= BUDGET.ringP50Ms && quantile(v, 0.99) <= BUDGET.ringP99Ms && r.failed === 0, `p50 <= ${BUDGET.ringP50Ms} ms, p99 <= ${BUDGET.ringP99Ms} ms`) : '—';
       const exact = r.cpuMs !== undefined ? `${msf(r.cpuMs.total)} (main thread ${msf(r.cpuMs.main)})` : `${r.ticks} ticks = ${r.ticks * (1000 / TICKS_PER_SECOND)} ms`;
       const cpu = `${exact}${r.gone > 0 ? ` (${r.gone} exited, not counted)` : ''}`;
       const harness = `${msf(r.ringLoopMs)}, ${msf(r.simStallMs)}`;
@@ -703,6 +737,10 @@ try {
   if (tg.length > 0) idleTable('tgetty serve (one process)', tg, true);
   if (withMgetty && mg.length > 0) idleTable('mgetty -D (one process per line, sums over the processes)', mg, false);
 
+  if (process.argv.includes('--no-ring')) {
+    await cleanUp();
+    process.exit(0);
+  }
   progress(`RING -> ATA: ${callCount} lines, sim in this process`);
   bank = await createBank({ lines: callCount, dir: join(work, 'ring-sim'), clock: fineClock, stampFirst: true });
   const tgRing = await ringTgetty(bank, join(work, 'ring'));

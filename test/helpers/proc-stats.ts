@@ -5,7 +5,7 @@
  * 1/k in each, so a sum over N processes counts a shared libc once. RSS sums count it N
  * times; USS (private pages only) ignores shared code entirely. All three are in kB.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 
 export interface MemKb {
   /** Proportional set size. */
@@ -31,6 +31,39 @@ export function mem(pid: number): MemKb {
     rss: field(text, 'Rss', file),
     uss: field(text, 'Private_Clean', file) + field(text, 'Private_Dirty', file),
   };
+}
+
+/**
+ * PSS of one process as if it were the only Node process on the machine, in kB (issue 21).
+ * PSS splits a page shared by k processes k ways, so every other Node process running (the
+ * bench itself, a Node modem simulator, other work on the machine) makes a Node daemon's
+ * share of the node binary look smaller. Here the mappings only a Node process has (the
+ * node executable, native addons `*.node`) count in full (their RSS); every other mapping
+ * (libc and the other shared libraries, which non-Node processes share too) counts its
+ * PSS, and private memory counts in full either way.
+ */
+export function pssAlone(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  let exe = '';
+  try {
+    exe = realpathSync(`/proc/${pid}/exe`);
+  } catch {
+    // Not ours to read: no mapping is taken as the node binary.
+  }
+  let nodeOnly = false;
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const path = head[1] ?? '';
+      nodeOnly = path !== '' && (path === exe || path.endsWith('.node'));
+      continue;
+    }
+    const m = /^(Rss|Pss):\s+(\d+) kB/.exec(line);
+    if (m === null) continue;
+    if ((m[1] === 'Rss') === nodeOnly) total += Number(m[2]);
+  }
+  return total;
 }
 
 /** PSS of one process, in kB. */
