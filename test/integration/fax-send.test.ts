@@ -6,8 +6,8 @@
 // missing file (1), no fax line (1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual, formatPbm, type Bitmap } from '../../src/fax/codec/bitmap.js';
@@ -196,4 +196,33 @@ test('SIGTERM while tgetty sendfax dials: exit 15 (as sendfax), the modem hung u
   assert.match(r.log, /got signal SIGTERM/);
   assert.match(bank.line(0).fromDte.all, /ATD4711\r[^]*AT\+FCLASS=0\r$/);
   assert.deepEqual(readdirSync(lockDir), []);
+});
+
+test('-S: the modem is on stdin (as vgetty hands a call over): no lock is taken, the fax goes out', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsend-stdin-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const machineDir = join(dir, 'machine');
+  mkdirSync(machineDir);
+  const machine = bank.addFaxMachine({ number: '4711', dir: machineDir, answerAfterMs: 200 });
+  const lockDir = join(dir, 'lock');
+  mkdirSync(lockDir);
+  const fd = openSync(bank.line(0).path, 'r+');
+  t.after(async () => {
+    closeSync(fd);
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = join(dir, 'p.g3');
+  writeFileSync(page, encodeG3(testPage(1728, 80)));
+  const bin = join(import.meta.dirname, '../../../bin/tgetty.mjs');
+  const child = spawn(process.execPath, [bin, 'sendfax', '--config-dir', dir, '--lock-dir', lockDir, '--log-dir', dir, '-S', '4711', page], { stdio: [fd, 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const sawLock = { any: false };
+  const poll = setInterval(() => (sawLock.any ||= readdirSync(lockDir).length > 0), 10);
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  clearInterval(poll);
+  assert.equal(code, 0, out);
+  assert.equal(sawLock.any, false, 'no lock file');
+  await waitFor(() => machine.received.length === 1, 5_000, 'the fax');
 });
