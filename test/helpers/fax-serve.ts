@@ -4,6 +4,7 @@
  * fax benchmark). `wrap` runs the daemon under a command that execs it (same pid), e.g.
  * `unshare -m` with a tiny tmpfs on the spool dir. The child is ours: stop() ends it by pid.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,12 +23,24 @@ export interface FaxServe {
   etc: string;
   log(device: string): string;
   status(): Promise<DaemonStatus | undefined>;
+  /** The call records (`tgetty calls --json`), oldest first; [] without `records`. */
+  calls(): CallRow[];
   /** Resolves once every line is `idle` with no call and at least `calls` calls behind it (rejects after `ms`). */
   allIdle(n: number, ms: number, calls?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The fields of a call record row these tests read. */
+export interface CallRow {
+  line: string;
+  outcome: string | null;
+  connect: string | null;
+  loginName: string | null;
+  program: string | null;
+  startedAt: number;
+}
 
 export function startFaxServe(o: {
   lines: readonly string[];
@@ -40,6 +53,8 @@ export function startFaxServe(o: {
   wrap?: readonly string[];
   /** Extra environment for the daemon (e.g. the systemd unit's V8 and glibc settings). */
   env?: readonly (readonly [string, string])[];
+  /** Keep call records (SQLite, in the temp dir); default --no-records. */
+  records?: boolean;
 }): FaxServe {
   const root = mkdtempSync(join(tmpdir(), 'tgetty-faxserve-'));
   const d = { etc: join(root, 'etc'), lock: join(root, 'lock'), log: join(root, 'log'), run: join(root, 'run'), spool: join(root, 'spool') };
@@ -55,7 +70,8 @@ export function startFaxServe(o: {
     writeFileSync(join(d.etc, name), text);
     if (text.startsWith('#!')) chmodSync(join(d.etc, name), 0o755);
   }
-  const paths = ['--config-dir', d.etc, '--lock-dir', d.lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), '--no-records'];
+  const records = join(root, 'calls.sqlite');
+  const paths = ['--config-dir', d.etc, '--lock-dir', d.lock, '--log-dir', d.log, '--run-dir', d.run, '--utmp', join(root, 'utmp'), '--wtmp', join(root, 'wtmp'), ...(o.records === true ? ['--records', records] : ['--no-records'])];
   const argv = [process.execPath, BIN, 'serve', ...paths, '--lines', o.lines.join(',')];
   const wrap = (o.wrap ?? []).map((w) => w.replaceAll('{SPOOL}', d.spool));
   const env = { ...process.env, ...Object.fromEntries(o.env ?? []) };
@@ -78,6 +94,7 @@ export function startFaxServe(o: {
       return existsSync(f) ? readFileSync(f, 'utf8') : '';
     },
     status,
+    calls: () => (o.records === true ? (JSON.parse(execFileSync(process.execPath, [BIN, 'calls', '--records', records, '--json'], { encoding: 'utf8' })) as CallRow[]) : []),
     allIdle: async (n, ms, calls = 0) => {
       const end = Date.now() + ms;
       for (;;) {

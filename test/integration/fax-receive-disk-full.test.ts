@@ -39,6 +39,7 @@ test('disk full in fax-spool-in (a 16 KB tmpfs): the page that fitted is kept, n
     lines: [bank.line(0).path],
     config: CONFIG,
     files: { new_fax: `#!/bin/sh\necho "$@" >> ${notified}\n` },
+    records: true,
     // The daemon execs from the shell: the same pid, in the namespace where the spool is the tmpfs.
     wrap: ['unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', 'mount -t tmpfs -o size=16k,mode=0755 tgetty-fax-full "$0" && exec "$@"', '{SPOOL}'],
   });
@@ -69,6 +70,7 @@ test('disk full in fax-spool-in (a 16 KB tmpfs): the page that fitted is kept, n
     const args = readFileSync(notified, 'latin1').trim().split(' ');
     assert.deepEqual(args.slice(0, 4), ['-1', 'DISK', 'FULL', '1'], 'new_fax: our side failed (-1), one page');
     assert.equal(args.length, 5);
+    assert.deepEqual(tg.calls().map((r) => [r.connect, r.outcome]), [['FAX', 'failed']], 'the call record: not a completed fax');
     // Back in service: the next caller is answered (the spool is still full: it fails the same clean way).
     const again = await bank.faxCall(bank.line(0).number, [{ data: encodeG3(testPage(1728, 40)), fine: false, mr: false }], { id: 'NEXT' });
     assert.equal(again.outcome, 'sent');

@@ -35,6 +35,7 @@ async function rig(t: { after(fn: () => Promise<void>): void }): Promise<{ bank:
     lines: [bank.line(0).path],
     config: CONFIG,
     files: { new_fax: `#!/bin/sh\necho "$@" >> ${notified}\n` },
+    records: true,
   });
   t.after(async () => {
     await tg.stop();
@@ -129,6 +130,9 @@ for (const midPage of [false, true]) {
       await tg.allIdle(1, 20_000, 2);
       assert.match(tg.log('ttySIM0'), /id='NEXT ONE', \+FHNG=0, pages=1, end=complete/);
       assert.match(readFileSync(notified, 'latin1'), /^0 NEXT ONE 1 \S+NEXT-ONE\.01$/m);
+      // The call records (newest first): the broken fax failed, the whole one completed.
+      // (The sender id and program 'fax' are not in the daemon's rows yet: the records' fax columns are their own work.)
+      assert.deepEqual(tg.calls().map((r) => [r.connect, r.outcome]), [['FAX', 'completed'], ['FAX', 'failed']]);
     } catch (err) {
       diag(t, bank, tg);
       throw err;
@@ -147,6 +151,7 @@ test('a sender that connects and never sends a page: the modem gives up (T2), tg
     assert.equal(existsSync(notified), false, 'new_fax is not run for a fax without pages');
     assert.match(tg.log('ttySIM0'), /fax dev=ttySIM0, .*id='SILENT ONE', \+FHNG=73, pages=0, end=modem-hangup/);
     assert.match(bank.line(0).transcript.toString(), /T2 timed out/);
+    assert.deepEqual(tg.calls().map((r) => [r.connect, r.outcome]), [['FAX', 'failed']], 'the call record: not a completed fax');
   } catch (err) {
     diag(t, bank, tg);
     throw err;
