@@ -15,8 +15,26 @@ import { join } from 'node:path';
 
 export const TELNETD = '/usr/sbin/telnetd';
 
-export function telnetdSkipReason(): string | undefined {
+/**
+ * netkit's telnetd. Debian 12's `telnetd` package is a dummy for inetutils-telnetd; the netkit
+ * code lives on as `telnetd-ssl` (clear text with `-z nossl`), which conflicts with
+ * inetutils-telnetd, so CI unpacks it (apt-get download, dpkg-deb -x) into a directory of its
+ * own instead of installing it: TGETTY_NETKIT_TELNETD, or that directory's in.telnetd.
+ */
+export const NETKIT_TELNETD = process.env.TGETTY_NETKIT_TELNETD ?? '/opt/tgetty-ci/netkit-telnetd/usr/sbin/in.telnetd';
+
+export type TelnetdKind = 'inetutils' | 'netkit';
+
+export function telnetdSkipReason(kind: TelnetdKind = 'inetutils'): string | undefined {
+  if (kind === 'netkit') {
+    return existsSync(NETKIT_TELNETD) ? undefined : `netkit telnetd not at ${NETKIT_TELNETD} (telnetd-ssl unpacked there, see .ci/run; or set TGETTY_NETKIT_TELNETD)`;
+  }
   return existsSync(TELNETD) ? undefined : 'inetutils-telnetd not installed (apt-get install inetutils-telnetd)';
+}
+
+/** The daemon and its arguments: no host banner, our script instead of login. */
+function telnetdCommand(kind: TelnetdKind, script: string): [string, string[]] {
+  return kind === 'netkit' ? [NETKIT_TELNETD, ['-h', '-z', 'nossl', '-L', script]] : [TELNETD, ['-h', '-E', script]];
 }
 
 const FAKE_LOGIN = `#!/bin/sh
@@ -58,7 +76,7 @@ function counter(): (b: Buffer) => number {
   };
 }
 
-export async function startTelnetd(): Promise<Telnetd> {
+export async function startTelnetd(kind: TelnetdKind = 'inetutils'): Promise<Telnetd> {
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-telnetd-'));
   const script = join(dir, 'fake-login.sh');
   writeFileSync(script, FAKE_LOGIN);
@@ -67,7 +85,8 @@ export async function startTelnetd(): Promise<Telnetd> {
   const counts = { fromServer: 0, toServer: 0 };
   let closed = 0;
   const inetd = net.createServer({ pauseOnConnect: true }, (sock) => {
-    const c = spawn(TELNETD, ['-h', '-E', script], { stdio: [sock, sock, 'ignore'], env: { PATH: '/usr/bin:/bin' } });
+    const [cmd, args] = telnetdCommand(kind, script);
+    const c = spawn(cmd, args, { stdio: [sock, sock, 'ignore'], env: { PATH: '/usr/bin:/bin' } });
     c.on('error', () => undefined);
     sessions.push(c);
     sock.destroy(); // the child has its own copy

@@ -1,6 +1,6 @@
 /**
  * Dial-out from a virtual line to TCP hosts, against real peers on loopback only: servers
- * this test starts on 127.0.0.1 (port 0), and Debian's inetutils telnetd (the helper's
+ * this test starts on 127.0.0.1 (port 0), and Debian's inetutils telnetd and netkit's (the helper's
  * inetd). The DTE is this test on the pty slave, as a terminal program would be.
  */
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { closeFd, O_NOCTTY, O_NONBLOCK, O_RDWR, openFd } from '../../src/line/libc.js';
 import { createBank, type SimBank, type BankOptions } from '../../src/sim/index.js';
 import { parsePhonebook } from '../../src/sim/phonebook.js';
-import { startTelnetd, telnetdSkipReason } from '../helpers/telnetd.js';
+import { startTelnetd, telnetdSkipReason, type TelnetdKind } from '../helpers/telnetd.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -199,8 +199,14 @@ test('pacing at the CONNECT speed: 2400 bytes at 9600 bps take 2.5 s; unpaced th
   }
 });
 
-test('dial-out to inetutils telnetd: fake login, no option loop, clean hang-up both ways', { skip: telnetdSkipReason() }, async () => {
-  const td = await startTelnetd();
+for (const kind of ['inetutils', 'netkit'] as const) {
+  test(`dial-out to ${kind} telnetd: fake login, no option loop, clean hang-up both ways`, { skip: telnetdSkipReason(kind) }, async () => {
+    await telnetdCalls(kind);
+  });
+}
+
+async function telnetdCalls(kind: TelnetdKind): Promise<void> {
+  const td = await startTelnetd(kind);
   try {
     await withLine({}, async ({ dte, want, bank }) => {
       // 1: the host hangs up (the program telnetd runs exits).
@@ -236,4 +242,4 @@ test('dial-out to inetutils telnetd: fake login, no option loop, clean hang-up b
   } finally {
     await td.close();
   }
-});
+}
