@@ -7,8 +7,8 @@
  * proxy, so a test can see every telnet option command each side sent (a negotiation
  * loop shows as a count that keeps growing). Everything is ours and is ended by pid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +27,28 @@ export type TelnetdKind = 'inetutils' | 'netkit';
 
 export function telnetdSkipReason(kind: TelnetdKind = 'inetutils'): string | undefined {
   if (kind === 'netkit') {
+    if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) return 'openssl is not installed (netkit telnetd needs a certificate even with -z nossl)';
     return existsSync(NETKIT_TELNETD) ? undefined : `netkit telnetd not at ${NETKIT_TELNETD} (telnetd-ssl unpacked there, see .ci/run; or set TGETTY_NETKIT_TELNETD)`;
   }
   return existsSync(TELNETD) ? undefined : 'inetutils-telnetd not installed (apt-get install inetutils-telnetd)';
 }
 
 /** The daemon and its arguments: no host banner, our script instead of login. */
-function telnetdCommand(kind: TelnetdKind, script: string): [string, string[]] {
-  return kind === 'netkit' ? [NETKIT_TELNETD, ['-h', '-z', 'nossl', '-L', script]] : [TELNETD, ['-h', '-E', script]];
+function telnetdCommand(kind: TelnetdKind, script: string, cert: string): [string, string[]] {
+  return kind === 'netkit' ? [NETKIT_TELNETD, ['-h', '-z', 'nossl', '-z', `cert=${cert}`, '-L', script]] : [TELNETD, ['-h', '-E', script]];
+}
+
+/**
+ * telnetd-ssl loads a certificate at start even with `-z nossl` (and exits without one), so
+ * the test makes a throwaway self-signed one in its temp dir.
+ */
+function makeCert(dir: string): string {
+  const key = join(dir, 'telnetd.pem');
+  const crt = join(dir, 'telnetd.crt');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('openssl could not make a certificate for netkit telnetd');
+  writeFileSync(key, readFileSync(crt), { flag: 'a' });
+  return key;
 }
 
 const FAKE_LOGIN = `#!/bin/sh
@@ -81,11 +95,12 @@ export async function startTelnetd(kind: TelnetdKind = 'inetutils'): Promise<Tel
   const script = join(dir, 'fake-login.sh');
   writeFileSync(script, FAKE_LOGIN);
   chmodSync(script, 0o755);
+  const cert = kind === 'netkit' ? makeCert(dir) : '';
   const sessions: ChildProcess[] = [];
   const counts = { fromServer: 0, toServer: 0 };
   let closed = 0;
   const inetd = net.createServer({ pauseOnConnect: true }, (sock) => {
-    const [cmd, args] = telnetdCommand(kind, script);
+    const [cmd, args] = telnetdCommand(kind, script, cert);
     const c = spawn(cmd, args, { stdio: [sock, sock, 'ignore'], env: { PATH: '/usr/bin:/bin' } });
     c.on('error', () => undefined);
     sessions.push(c);

@@ -217,7 +217,7 @@ test('-S: the modem is on stdin (as vgetty hands a call over): no lock is taken,
   const bin = join(import.meta.dirname, '../../../bin/tgetty.mjs');
   const child = spawn(process.execPath, [bin, 'sendfax', '--config-dir', dir, '--lock-dir', lockDir, '--log-dir', dir, '-S', '4711', page], { stdio: [fd, 'pipe', 'pipe'] });
   let out = '';
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const sawLock = { any: false };
   const poll = setInterval(() => (sawLock.any ||= readdirSync(lockDir).length > 0), 10);
   const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
