@@ -10,8 +10,7 @@
 import type { Clock } from '../core/clock.js';
 import { TgettyError, toTgettyError } from '../core/errors.js';
 import { showBytes } from '../core/bytes.js';
-import type { Line } from '../line/line.js';
-import { isCanceled, isDisconnected } from '../line/line.js';
+import { isCanceled, isDisconnected, type Line } from '../line/line.js';
 import { watchLock, type LockWatch } from '../line/lock.js';
 import type { Logger } from '../log/logger.js';
 import { logField } from '../log/format.js';
@@ -45,10 +44,7 @@ export interface RunnerDeps {
   screen?: (callerId: string) => ScreenVerdict;
   runHook?: HookRunner;
   nologinPresent: () => boolean;
-  /**
-   * Called when the line goes idle: look now at what a RING will ask about (dialin.config,
-   * the nologin file), so the RING finds it cached. Never throws.
-   */
+  /** At idle: look at what a RING will ask about (dialin.config, nologin), so it is cached then. */
   prepareIdle?: () => void;
   pid?: number;
   /** The machine's events (call start and end, phase, modem ready), for the daemon's status and call records. */
@@ -372,11 +368,7 @@ export class LineRunner {
     if (already !== undefined) return already;
     // Idle time is free: write the lock's content now, so a RING's lock is one link(2).
     this.lock.template.prepare();
-    try {
-      this.deps.prepareIdle?.();
-    } catch {
-      // Only a head start: the RING looks again.
-    }
+    try { this.deps.prepareIdle?.(); } catch { /* only a head start: the RING looks again */ }
     // inotify on the lock dir: step off the line the moment a dial-out program locks it.
     this.watch = watchLock(this.deps.lockDir, this.s.device, (present) => {
       if (!present) return;
