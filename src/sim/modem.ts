@@ -14,7 +14,7 @@
  * one misunderstanding of the protocol cannot hide on both sides.
  */
 import type { Clock } from '../core/clock.js';
-import { CallState, type CallLeg, type DialResult, type ModemMode, type ModemState, type RemoteParty, type RingSpec } from './at/calls.js';
+import { CallState, type CallLeg, type ModemMode, type ModemState, type RemoteParty, type RingSpec } from './at/calls.js';
 import { EscapeDetector } from './at/escape.js';
 import { FaultInjector, type ModemFaults } from './at/faults.js';
 import { FAX_COMMANDS } from './at/fax.js';
