@@ -5,9 +5,10 @@
  * program and writes the records with the outcome. Errors never escape: a broken call
  * or a full disk gives an outcome that says what happened, with what was kept.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { TgettyError, toTgettyError } from '../core/errors.js';
 import type { Line } from '../line/line.js';
+import { driveOnLine } from './drive.js';
 import { FaxReceiver, DEFAULT_RECEIVE_LIMITS, type ReceiveCommand, type ReceiveLimits, type ReceiveResult } from './class2/receive.js';
 import { PAGE_WIDTHS } from './class2/responses.js';
 import { pageFromG3, type FaxPage } from './page.js';
@@ -68,53 +69,30 @@ export async function receiveFaxCall(o: FaxCallOptions): Promise<FaxCallOutcome>
     o.log.error(error.message);
   }
   const rx = new FaxReceiver(o.limits ?? DEFAULT_RECEIVE_LIMITS);
-  const result = await new Promise<ReceiveResult>((resolve) => {
-    let timer: TimerHandle | undefined;
-    let finished = false;
-    const run = (cmds: ReceiveCommand[]): void => {
-      for (const c of cmds) {
-        if (finished) return;
-        switch (c.type) {
-          case 'send':
-            o.line.write(c.bytes).catch((e: unknown) => o.log.noise(`fax: write failed: ${toTgettyError(e).message}`));
-            break;
-          case 'timer':
-            timer?.cancel();
-            timer = o.clock.setTimeout(() => run(rx.timeout()), c.ms);
-            break;
-          case 'page':
-            storePage(c.index, c.page.data, c.page.params);
-            break;
-          case 'done':
-            finished = true;
-            timer?.cancel();
-            o.line.off('data', onData);
-            o.line.off('hangup', onHangup);
-            o.line.pause();
-            resolve(c.result);
-            break;
-        }
-      }
-    };
-    const storePage = (index: number, data: Uint8Array, params: ReceiveResult['params']): void => {
-      o.log.mesg(`fax page ${index}: ${data.length} bytes${params !== undefined ? `, ${params.vr === 1 ? 'fine' : 'normal'}` : ''}`);
-      if (picked.dir === undefined || error !== undefined) return;
-      try {
-        writer ??= FaxSpoolWriter.open(picked.dir, { fine: (params?.vr ?? 0) === 1, time: callTime, device: o.device, senderId: rx.remoteId }, o.spool);
-        pageFiles.push(writer.writePage(index, data).path);
-      } catch (e) {
-        // A page that is not all on disk gets no page name; later pages are not stored.
-        error = toTgettyError(e, 'FAX_SPOOL_FAILED');
-        o.log.error(`fax page ${index} not stored: ${error.message}`);
-      }
-    };
-    const onData = (b: Buffer): void => run(rx.feed(b));
-    const onHangup = (): void => run(rx.carrierLost());
-    o.line.on('data', onData);
-    o.line.on('hangup', onHangup);
-    run(rx.start());
-    if (o.leftover !== undefined && o.leftover.length > 0) run(rx.feed(o.leftover));
-    o.line.resume();
+  const storePage = (index: number, data: Uint8Array, params: ReceiveResult['params']): void => {
+    o.log.mesg(`fax page ${index}: ${data.length} bytes${params !== undefined ? `, ${params.vr === 1 ? 'fine' : 'normal'}` : ''}`);
+    if (picked.dir === undefined || error !== undefined) return;
+    try {
+      writer ??= FaxSpoolWriter.open(picked.dir, { fine: (params?.vr ?? 0) === 1, time: callTime, device: o.device, senderId: rx.remoteId }, o.spool);
+      pageFiles.push(writer.writePage(index, data).path);
+    } catch (e) {
+      // A page that is not all on disk gets no page name; later pages are not stored.
+      error = toTgettyError(e, 'FAX_SPOOL_FAILED');
+      o.log.error(`fax page ${index} not stored: ${error.message}`);
+    }
+  };
+  const result = await driveOnLine<ReceiveCommand, ReceiveResult>({
+    line: o.line,
+    clock: o.clock,
+    machine: rx,
+    begin: (run) => {
+      run(rx.start());
+      if (o.leftover !== undefined && o.leftover.length > 0) run(rx.feed(o.leftover));
+    },
+    writeFailed: (e) => o.log.noise(`fax: write failed: ${toTgettyError(e).message}`),
+    other: (c) => {
+      if (c.type === 'page') storePage(c.index, c.page.data, c.page.params);
+    },
   });
   const kept = result.pages.slice(0, pageFiles.length);
   const pages: FaxPage[] = [];
