@@ -8,11 +8,13 @@
  * daemon that otherwise uses no CPU between calls.
  */
 import http from 'node:http';
-import net from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TgettyError } from '../core/errors.js';
+import { isLoopback } from './loopback.js';
 import { CALL_OUTCOMES, LINE_STATUS_STATES } from './events.js';
 import type { DaemonEvent, EventSink, LineStatusState } from './events.js';
+
+export { isLoopback } from './loopback.js';
 
 /** RING -> ATA is tgetty's own reaction time: milliseconds, so the buckets span 1 ms .. 1 s. */
 export const ANSWER_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -195,14 +197,6 @@ export interface MetricsServer {
   /** The bound port (useful with port 0). */
   readonly port: number;
   close(): Promise<void>;
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  const kind = net.isIP(host);
-  if (kind === 4) return host.startsWith('127.');
-  if (kind === 6) return host === '::1' || /^::ffff:127\./i.test(host);
-  return false;
 }
 
 /** Serve GET /metrics (and HEAD); everything else is 404 (405 for other methods on /metrics). */

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import { TgettyError } from '../../core/errors.js';
 import type { DaemonEvent, EventSink } from '../events.js';
-import { isLoopback } from '../metrics.js';
+import { isLoopback } from '../loopback.js';
 import type { TokenCheck } from './auth.js';
 import { FAVICON_SVG, PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { PeerPoller } from './peers.js';
