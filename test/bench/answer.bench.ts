@@ -13,10 +13,9 @@
 // Timestamps are the simulator transcript's, taken from performance.now() (sub-ms).
 // Run: npm run bench -- answer   (node dist/test/bench/answer.bench.js [--calls N] [--ppp-calls N] [--name-calls N] [--only ring|ppp|name])
 // It prints numbers and PASS/OVER against the budgets; it never fails on a budget.
-import type { Clock } from '../../src/core/clock.js';
-import { systemClock } from '../../src/core/clock.js';
 import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { compatUnavailable, runScenario, type CompatRecord, type Getty, type Scenario } from '../helpers/compat.js';
+import { fineClock, quantile } from '../helpers/bench.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,11 +24,6 @@ function arg(name: string, dflt: number): number {
 }
 
 /** The system clock with sub-millisecond `now()`, so transcript times resolve 1 µs. */
-const fineClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
-};
 
 const BASE = 'port ttySIM0\n  toggle-dtr n\n';
 const RING_BUDGET_MS = 5;
@@ -82,12 +76,6 @@ function namePath(r: CompatRecord): { connect: number; cr: number } | undefined 
   return undefined;
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  // Nearest rank: with few samples p99 is the maximum, which is what it should say.
-  const i = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-  return sorted[Math.max(0, i)] ?? NaN;
-}
 
 interface Stats {
   n: number;

@@ -36,14 +36,13 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readF
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Clock } from '../../src/core/clock.js';
-import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { DaemonStatus, HeapTrimStats } from '../../src/daemon/events.js';
 import { mgettyUnavailable, MGETTY, prepareMgettyNamespace } from '../helpers/mgetty-ns.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 import { alive, cpuNs, cpuTicks, cpuTicksSum, memSum, pssAlone, TICKS_PER_SECOND, type MemKb } from '../helpers/proc-stats.js';
+import { fineClock, quantile } from '../helpers/bench.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 
@@ -101,11 +100,6 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, wha
 }
 
 /** The system clock with sub-millisecond `now()`, so transcript times resolve 1 µs. */
-const fineClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
-};
 
 // ---------------------------------------------------------------- process bookkeeping
 
@@ -633,12 +627,6 @@ async function ringMgetty(bank: SimBank): Promise<RoundResult[]> {
 
 // ---------------------------------------------------------------- report
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  // Nearest rank: with 64 samples the p99 is the slowest call.
-  const i = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-  return sorted[Math.max(0, i)] ?? NaN;
-}
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
 const msf = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : 'n/a');

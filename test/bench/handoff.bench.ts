@@ -14,13 +14,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Clock } from '../../src/core/clock.js';
-import { systemClock } from '../../src/core/clock.js';
 import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
 import { cpuNs } from '../helpers/proc-stats.js';
+import { fineClock, quantile } from '../helpers/bench.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const BUDGET = { p50Ms: 150, p99Ms: 300 };
@@ -46,11 +45,6 @@ const daemonNodeArgs = (() => {
   return i >= 0 ? (process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '') : [];
 })();
 
-const fineClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
-};
 
 const t0 = performance.now();
 function progress(msg: string): void {
@@ -190,11 +184,6 @@ async function oneRound(bank: SimBank, n: number, pid: number): Promise<Round> {
   return { values, failed, cpuMs };
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-  return sorted[Math.max(0, i)] ?? NaN;
-}
 const msf = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : 'n/a');
 
 async function measureSize(n: number, work: string): Promise<Round[]> {

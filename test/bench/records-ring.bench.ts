@@ -17,8 +17,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Clock } from '../../src/core/clock.js';
-import { systemClock } from '../../src/core/clock.js';
 import { createBank, type SimBank, type SimLine } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
 import type { DaemonStatus } from '../../src/daemon/events.js';
@@ -27,6 +25,7 @@ import { pgUnavailable, startPgCluster, type PgCluster } from '../helpers/pg-clu
 import { chromiumUnavailable, launchChromium, type Browser, type Page } from '../helpers/cdp.js';
 import { cpuNs } from '../helpers/proc-stats.js';
 import { shippedUnitEnvironment } from '../helpers/unit-env.js';
+import { fineClock, quantile } from '../helpers/bench.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const LINES = 64;
@@ -52,11 +51,6 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, wha
   }
 }
 
-const fineClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
-};
 
 type VariantName = 'sqlite' | 'pg' | 'pg+page';
 
@@ -182,10 +176,6 @@ async function lags(cluster: PgCluster, d: Daemon, expect: number): Promise<numb
   return out.map((r) => r[1]);
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
 const ms = (v: number, digits = 2): string => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a');
 const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
 
