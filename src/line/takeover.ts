@@ -407,8 +407,8 @@ export interface TakeoverOptions {
   log: TakeoverLog;
   /** SIGHUP -> SIGKILL grace for the processes of an earlier session. */
   graceMs: number;
-  /** The utmp records, and the DEAD_PROCESS writer (false: it failed and said why). */
-  utmp: { read: () => readonly UtmpRecord[]; markDead: (r: UtmpRecord) => boolean };
+  /** The utmp records of the line (ut_line; more may come, they are filtered again), and the DEAD_PROCESS writer (false: it failed and said why). */
+  utmp: { read: (utLine: string) => readonly UtmpRecord[]; markDead: (r: UtmpRecord) => boolean };
   /** Default /proc. */
   procDir?: string;
   /** Default: this process and its session. */
@@ -455,7 +455,7 @@ export async function takeOverLine(o: TakeoverOptions): Promise<TakeoverReport> 
   const utLine = dev.path.startsWith('/dev/') ? dev.path.slice(5) : dev.path;
   let records: readonly UtmpRecord[] = [];
   try {
-    records = o.utmp.read();
+    records = o.utmp.read(utLine);
   } catch (err) {
     o.log.warn(`takeover: cannot read utmp: ${toTgettyError(err).message}`);
   }

@@ -126,7 +126,7 @@ class Reader {
 
 function usersLoggedIn(utmpFile: string): number {
   try {
-    return readUtmp(utmpFile).filter((r) => r.type === USER_PROCESS).length;
+    return readUtmp(utmpFile, { types: [USER_PROCESS] }).length;
   } catch {
     return 0;
   }

@@ -18,6 +18,6 @@ export async function takeOver(s: LineSettings, log: Logger, clock: Clock, paths
     clock,
     log,
     graceMs: s.hangupGraceS * 1000,
-    utmp: { read: () => readUtmp(paths.utmp), markDead: (r) => writer.put({ ...deadRecord(r.line, r.pid, clock.now()), id: r.id }) },
+    utmp: { read: (line) => readUtmp(paths.utmp, { line }), markDead: (r) => writer.put({ ...deadRecord(r.line, r.pid, clock.now()), id: r.id }) },
   });
 }

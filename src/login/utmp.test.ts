@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock.js';
-import { readUtmp } from '../os/utmp.js';
+import { readUtmp, readWhole, writeUtmp } from '../os/utmp.js';
 import {
   DEAD_PROCESS, LOGIN_PROCESS, USER_PROCESS, UtmpWriter, deadRecord, loginHost, loginRecord, userRecord, utmpId, utmpLine,
 } from './utmp.js';
@@ -93,4 +94,58 @@ test('UtmpWriter: a failing write is logged, never thrown', (t) => {
   });
   assert.equal(w2.loginProcess('ttyS0', 1, ''), false);
   assert.match(errors[1] ?? '', /disk on fire/);
+});
+
+test('readUtmp: the whole-file read gives what glibc gives, filters by line and type, ignores a torn tail', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-utmp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'utmp');
+  writeFileSync(f, '');
+  for (let i = 0; i < 40; i++) {
+    writeUtmp(f, undefined, {
+      type: i % 3 === 0 ? USER_PROCESS : LOGIN_PROCESS, pid: 1000 + i, line: `pts/${i}`, id: `p${i}`,
+      user: i % 3 === 0 ? `us\u00e9r${i}` : 'LOGIN', host: i === 7 ? 'x'.repeat(256) : `h\u00f6st-${i}`, time: 1_700_000_000 + i,
+    });
+  }
+  const fast = readUtmp(f);
+  assert.equal(fast.length, 40);
+  assert.deepEqual(fast, readUtmp(f, { viaGlibc: true }));
+  assert.equal(fast[7]?.host.length, 256, 'a field that fills its array has no NUL');
+  assert.equal(fast[3]?.user, 'us\u00e9r3');
+  assert.deepEqual(readUtmp(f, { line: 'pts/9' }).map((r) => [r.pid, r.id]), [[1009, 'p9']]);
+  assert.deepEqual(readUtmp(f, { line: 'pts/9' }), readUtmp(f, { line: 'pts/9', viaGlibc: true }));
+  assert.equal(readUtmp(f, { types: [USER_PROCESS] }).length, 14);
+  assert.deepEqual(readUtmp(f, { line: 'pts/3', types: [LOGIN_PROCESS] }), []);
+  appendFileSync(f, Buffer.alloc(100, 1));
+  assert.deepEqual(readUtmp(f), fast, 'a partial record at the end is not a record (as glibc)');
+  assert.deepEqual(readUtmp(join(dir, 'missing')), []);
+});
+
+test('readUtmp: a whole-file read is declined while a writer holds the lock (glibc then waits for it)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-utmp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'utmp');
+  writeFileSync(f, '');
+  writeUtmp(f, undefined, { type: LOGIN_PROCESS, pid: 5, line: 'pts/1', id: 'p1', user: 'LOGIN', host: '', time: 1 });
+  assert.equal(readWhole(f)?.length, 384);
+  // Another process takes glibc's write lock (whole file) and holds it until its stdin closes.
+  const py = spawn('python3', ['-c', 'import fcntl,sys\nf=open(sys.argv[1],"r+")\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint("locked",flush=True)\nsys.stdin.read()', f], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const gone = new Promise<void>((r) => py.once('exit', () => r()));
+  t.after(async () => {
+    py.stdin.end();
+    await gone;
+  });
+  const locked = await new Promise<boolean>((r) => {
+    py.stdout.once('data', (d: Buffer) => r(d.toString().includes('locked')));
+    py.once('error', () => r(false));
+    py.once('exit', () => r(false));
+  });
+  if (!locked) {
+    t.skip('python3 could not take the lock');
+    return;
+  }
+  assert.equal(readWhole(f), undefined);
+  py.stdin.end();
+  await gone;
+  assert.equal(readWhole(f)?.length, 384);
 });

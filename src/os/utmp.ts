@@ -1,5 +1,7 @@
 /** utmp and wtmp records through glibc's utmpx functions (its own locking, as login and agetty use). */
-import { fail, koffi, lib } from './ffi.js';
+import { endianness } from 'node:os';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { c_fcntl, fail, koffi, lib } from './ffi.js';
 
 const ExitStatusT = koffi.struct('__exit_status', { e_termination: 'int16_t', e_exit: 'int16_t' });
 const TimevalT = koffi.struct('ut_tv32', { tv_sec: 'int32_t', tv_usec: 'int32_t' });
@@ -48,16 +50,6 @@ function fixed(s: string, n: number): number[] {
   return out;
 }
 
-function unfixed(a: ArrayLike<number>): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i] ?? 0;
-    if (v === 0) break;
-    bytes.push(v);
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
 function toStruct(r: UtmpRecord): Record<string, unknown> {
   return {
     ut_type: r.type,
@@ -89,23 +81,128 @@ export function writeUtmp(utmpFile: string, wtmpFile: string | undefined, r: Utm
   if (wtmpFile !== undefined) c_updwtmpx(wtmpFile, s);
 }
 
-/** Read every record of a utmp-format file. */
-export function readUtmp(utmpFile: string): UtmpRecord[] {
+/** Where the fields lie in one record (from the struct above, so the layout is written once). */
+const UTMPX_SIZE = koffi.sizeof(UtmpxT);
+const OFF = {
+  type: koffi.offsetof(UtmpxT, 'ut_type'),
+  pid: koffi.offsetof(UtmpxT, 'ut_pid'),
+  line: koffi.offsetof(UtmpxT, 'ut_line'),
+  id: koffi.offsetof(UtmpxT, 'ut_id'),
+  user: koffi.offsetof(UtmpxT, 'ut_user'),
+  host: koffi.offsetof(UtmpxT, 'ut_host'),
+  sec: koffi.offsetof(UtmpxT, 'ut_tv') + koffi.offsetof(TimevalT, 'tv_sec'),
+};
+const RAW = koffi.array('uint8_t', UTMPX_SIZE, 'Typed');
+const LE = endianness() === 'LE';
+
+/** A NUL-padded char[n] field as a string (up to the first NUL). */
+function field(b: Buffer, off: number, n: number): string {
+  const nul = b.indexOf(0, off);
+  return b.toString('utf8', off, nul < 0 || nul > off + n ? off + n : nul);
+}
+
+export interface UtmpFilter {
+  /** Only records of this ut_line. */
+  line?: string;
+  /** Only records of these types. */
+  types?: readonly number[];
+  /** Read through glibc's getutxent even when the file could be read whole (tests compare the two). */
+  viaGlibc?: boolean;
+}
+
+function parseRecord(b: Buffer, at: number, filter: UtmpFilter): UtmpRecord | undefined {
+  const type = LE ? b.readInt16LE(at + OFF.type) : b.readInt16BE(at + OFF.type);
+  if (filter.types !== undefined && !filter.types.includes(type)) return undefined;
+  const line = field(b, at + OFF.line, 32);
+  if (filter.line !== undefined && line !== filter.line) return undefined;
+  return {
+    type,
+    pid: LE ? b.readInt32LE(at + OFF.pid) : b.readInt32BE(at + OFF.pid),
+    line,
+    id: field(b, at + OFF.id, 4),
+    user: field(b, at + OFF.user, 32),
+    host: field(b, at + OFF.host, 256),
+    time: LE ? b.readInt32LE(at + OFF.sec) : b.readInt32BE(at + OFF.sec),
+  };
+}
+
+/** struct flock (x86_64 and arm64): l_type, l_whence (short), l_start, l_len (off_t), l_pid. */
+const FLOCK_BYTES = 32;
+const F_SETLK = 6;
+const F_RDLCK = 0;
+const F_UNLCK = 2;
+
+function setLock(fd: number, type: number): boolean {
+  const fl = Buffer.alloc(FLOCK_BYTES); // l_whence SEEK_SET, l_start 0, l_len 0: the whole file
+  if (LE) fl.writeInt16LE(type, 0);
+  else fl.writeInt16BE(type, 0);
+  return (c_fcntl(fd, F_SETLK, 'void *', fl) as number) === 0;
+}
+
+/**
+ * The whole file in one read, under the read lock glibc's readers and writers use (a
+ * whole-file fcntl lock), so no record is read half-written. Undefined when the file
+ * cannot be opened or the lock is held (a writer at work): then glibc reads it, waiting
+ * for the lock as it does.
+ */
+export function readWhole(utmpFile: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(utmpFile, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!setLock(fd, F_RDLCK)) return undefined;
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.allocUnsafe(size - (size % UTMPX_SIZE));
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return buf.subarray(0, got - (got % UTMPX_SIZE));
+    } finally {
+      setLock(fd, F_UNLCK);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read the records of a utmp-format file (all of them, or those `filter` names). The file
+ * is read in one piece and the records parsed from its bytes: glibc's getutxent takes and
+ * drops its lock (fcntl, sigaction, alarm) and reads for every record, and the takeover of
+ * every line reads the whole file, so a daemon of 256 lines spent ~4 ms of its event loop
+ * per call in it (issue 21). glibc remains the reader when the fast path cannot be had.
+ */
+export function readUtmp(utmpFile: string, filter: UtmpFilter = {}): UtmpRecord[] {
   const out: UtmpRecord[] = [];
+  const whole = filter.viaGlibc === true ? undefined : readWhole(utmpFile);
+  if (whole !== undefined) {
+    for (let at = 0; at + UTMPX_SIZE <= whole.length; at += UTMPX_SIZE) {
+      const r = parseRecord(whole, at, filter);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
   c_utmpxname(utmpFile);
   c_setutxent();
-  for (;;) {
-    const p = c_getutxent() as unknown;
-    if (p === null) break;
-    const u = koffi.decode(p, UtmpxT) as {
-      ut_type: number; ut_pid: number; ut_line: number[]; ut_id: number[]; ut_user: number[]; ut_host: number[];
-      ut_tv: { tv_sec: number };
-    };
-    out.push({
-      type: u.ut_type, pid: u.ut_pid, line: unfixed(u.ut_line), id: unfixed(u.ut_id),
-      user: unfixed(u.ut_user), host: unfixed(u.ut_host), time: u.ut_tv.tv_sec,
-    });
+  try {
+    for (;;) {
+      const p = c_getutxent() as unknown;
+      if (p === null) break;
+      const raw = koffi.decode(p, RAW) as Uint8Array;
+      const r = parseRecord(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), 0, filter);
+      if (r !== undefined) out.push(r);
+    }
+  } finally {
+    c_endutxent();
   }
-  c_endutxent();
   return out;
 }
