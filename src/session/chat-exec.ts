@@ -39,6 +39,8 @@ function chatSpec(s: LineSettings, name: ChatName): ChatSpec | undefined {
   }
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 type SendStep = Extract<ChatUpdate<ChatAction>['step'], { kind: 'send' }>;
 
 /**
@@ -56,8 +58,15 @@ async function send(io: LineIo, name: ChatName, step: SendStep, first: boolean, 
     if (op.kind === 'delay') await sleep(io, op.ms, signal);
     else {
       await line.write(op.data);
-      if (name === 'answer' && text === '') onFirstByte?.();
+      const answerByte = name === 'answer' && text === '';
       text += Buffer.from(op.data).toString('latin1');
+      if (answerByte) {
+        onFirstByte?.();
+        // The rest of this call (its log line, the expect and its timer) waits for the
+        // loop's next turn: when many lines ring at once their RINGs, read in the same
+        // turn, each get their ATA out first instead of after this line's bookkeeping.
+        await nextTurn();
+      }
     }
   }
   io.log.mesg(`send: ${showBytes(text)}`);
