@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -60,4 +61,18 @@ test('watchExit: a signal death is reported by name; a missing program is an err
   const pid = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'kill -TERM $$'], env: {}, cwd: '/', fds: [0, 1, 2] });
   assert.deepEqual(await watchExit(pid), { code: null, signal: 'SIGTERM' });
   await assert.rejects(spawnChild({ path: '/nonexistent/prog', argv: ['prog'], env: {}, cwd: '/', fds: [0, 1, 2] }), /posix_spawn \/nonexistent\/prog: No such file or directory/);
+});
+
+test('watchExit beside libuv children: both kinds exiting together are each reported once, with their own status', async () => {
+  // reap() waits only for the pids it was given: a Node child_process child exiting in the
+  // same SIGCHLD must still reach libuv (its exit event), and ours must not be lost to it.
+  const node = Array.from({ length: 4 }, (_, i) => spawn('/bin/sh', ['-c', `exit ${10 + i}`], { stdio: 'ignore' }));
+  const nodeExits = node.map((c) => new Promise<[number | null, string | null]>((r) => c.once('exit', (code, sig) => r([code, sig]))));
+  const ours = await Promise.all([0, 1, 2, 3].map((i) => spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', `exit ${20 + i}`], env: {}, cwd: '/', fds: [0, 1, 2] })));
+  const ourExits = ours.map((pid) => watchExit(pid));
+  assert.deepEqual(await Promise.all(ourExits), [20, 21, 22, 23].map((code) => ({ code, signal: null })));
+  assert.deepEqual(await Promise.all(nodeExits), [[10, null], [11, null], [12, null], [13, null]]);
+  // Reaped once: a second wait on our pids finds nothing (ECHILD), it does not hang.
+  const again = await Promise.all(ours.map((pid) => watchExit(pid)));
+  assert.deepEqual(again, ours.map(() => ({ code: null, signal: null })));
 });
