@@ -30,7 +30,7 @@ import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from 
 import { NameReader } from './logname.js';
 import { PppDetector } from './ppp.js';
 import { initial, transition, type LoginCommand, type LoginInput, type LoginMachineConfig, type LoginOutcome, type LoginState } from './machine.js';
-import { handOff } from './handoff.js';
+import { handOff, warmHandOff } from './handoff.js';
 import { prepareHandoff } from './spawn.js';
 import { loginConfigEntries, type LoginConfigSource } from './login-config-cache.js';
 
@@ -233,6 +233,9 @@ class LoginRunner {
         return undefined;
       case 'load-login-config':
         this.entries = loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log);
+        warmHandOff(this.entries);
+        // A throwaway reader: the caller's first chunk then runs compiled code.
+        new NameReader({ detector: new PppDetector() }).feed(Buffer.from('a\r'));
         return undefined;
       case 'apply-mode':
         this.line.applyMode({ mode: c.mode, clocal: s.ignoreCarrier });

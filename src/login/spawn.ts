@@ -31,6 +31,7 @@ import { closeFd } from '../line/libc.js';
 import { logField } from '../log/format.js';
 import { ENXIO, pipeCloexec, prebindSpawn, spawnChild, watchExit } from '../os/spawn.js';
 import type { Line, LineMode } from '../line/line.js';
+import { warmUtmp } from '../os/utmp.js';
 import { loginHost } from './utmp.js';
 import type { UtmpWriter } from './utmp.js';
 
@@ -148,6 +149,7 @@ export function directArgv(program: string, args: readonly string[], user: Sessi
  */
 export function prepareHandoff(): void {
   prebindSpawn();
+  warmUtmp();
 }
 
 /** argv for `sh -c GATE` (everything after `-c`). Pure. */

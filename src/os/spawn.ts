@@ -236,6 +236,9 @@ export function spawnChild(req: SpawnRequest): Promise<number> {
  */
 export function prebindSpawn(): void {
   c();
+  // Build and free one set of file actions and attributes: the first hand-off then runs
+  // code that is compiled already.
+  destroy(prepare({ path: '/', argv: [], env: {}, cwd: '/', fds: [0, 1, 2], sessionWithTty: true }));
 }
 
 /** A pipe, both ends close-on-exec: [read, write]. */
