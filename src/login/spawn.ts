@@ -2,13 +2,13 @@
  * The hand-off after CONNECT: run login (or pppd, or any login.config program) on the
  * line as a new session whose controlling terminal is the line, then get out of the way.
  *
- * The direct way (one exec, issue 16): posix_spawn of the program itself, or of
- *   setpriv --reuid --regid --init-groups -- program args   for a user switch,
- * with setsid() and the tty made the controlling terminal in the child before the exec
- * (src/os/spawn.ts `sessionWithTty`). Before it runs: the port mode (0600) and a
- * LOGIN_PROCESS record in utmp with our pid; just after, the record gets the program's
- * pid (and wtmp its LOGIN record). /bin/login looks its record up by pid and else by
- * line, so it finds this one, and keeps its ut_id, whichever comes first.
+ * The direct way (issue 16): posix_spawn with setsid() and the tty made the controlling
+ * terminal in the child before the exec (src/os/spawn.ts `sessionWithTty`), of
+ *   program args                                 (or setpriv --reuid --regid
+ *                                                  --init-groups -- program args)
+ * or, when the program writes its own utmp record (/bin/login: `loginRecord`), of
+ *   /bin/sh -c GATE -> exec program args        (so LOGIN_PROCESS carries its pid first)
+ * The port mode (0600) is set before anything runs.
  *
  * The gate way (three execs), when the direct one cannot be used: Node's spawn (setpriv
  * missing: libuv switches uid/gid), or a tty that is still another session's terminal
@@ -426,12 +426,17 @@ function killer(isDone: () => boolean, pid: number): (signal: NodeJS.Signals) =>
 }
 
 /**
- * The direct hand-off (one exec). 'fallback': the tty is still another session's
- * controlling terminal (ENXIO); everything is undone and the gate way may try.
+ * The direct hand-off: one exec, or two when /bin/login (or any program that writes its
+ * own utmp record: `loginRecord`) must find a LOGIN_PROCESS record with its pid before it
+ * runs. shadow's login looks its record up by pid only, and posix_spawn returns the pid
+ * after the exec, so then the sh gate still waits for our go (the setsid exec of the
+ * gate way is saved either way). Without `loginRecord`, the program runs at once and
+ * its USER_PROCESS record (ours) follows. 'fallback': the tty is still another
+ * session's controlling terminal (ENXIO); everything is undone and the gate way tries.
  */
 async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<StartResult | 'fallback'> {
   const { line, log } = opts;
-  const { device, program } = plan;
+  const { device, program, tools } = plan;
   let childFd: number;
   try {
     if (opts.mode !== undefined) line.applyMode(opts.mode);
@@ -442,37 +447,42 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
     return { ok: false, error: err, lineText: '' };
   }
   const progress: Progress = { released: false };
-  const u = opts.utmp;
-  const host = loginHost(opts.env.CALLER_ID, opts.env.CONNECT);
+  const gated = opts.utmp?.loginRecord === true;
+  let pipe: [number, number] | undefined;
   const undo = (): void => {
     closeFd(childFd);
-    if (u?.loginRecord === true) u.writer.cancelPending(device, process.pid);
+    if (pipe !== undefined) closeFd(pipe[1]);
     if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, progress.before.mode, progress.before, log);
   };
   try {
     setPortMode(opts, progress);
+    if (gated) pipe = pipeCloexec();
   } catch (e) {
     undo();
     log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device }), lineText: '' };
   }
-  if (u?.loginRecord === true) u.writer.pendingLogin(device, process.pid, host);
   // Bytes the caller types from here on stay in the kernel for the program.
   line.pause();
-  const { path, argv } = directArgv(program, plan.args, plan.user, plan.tools);
+  const run = directArgv(program, plan.args, plan.user, tools);
+  const path = pipe !== undefined ? tools.sh : run.path;
+  const argv = pipe !== undefined ? [tools.sh, '-c', GATE_SCRIPT, 'tgetty-handoff', ...run.argv] : run.argv;
+  const fds = pipe !== undefined ? [childFd, childFd, childFd, pipe[0]] : [childFd, childFd, childFd];
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...plan.args].join(' '))}`);
   let pid: number;
   try {
-    pid = await spawnChild({ path, argv, env: opts.env, cwd: plan.cwd, fds: [childFd, childFd, childFd], sessionWithTty: true });
+    pid = await spawnChild({ path, argv, env: opts.env, cwd: plan.cwd, fds, sessionWithTty: true });
   } catch (e) {
     undo();
     if (e instanceof TgettyError && e.context.errno === ENXIO) {
-      log?.warn(`${device} is still the controlling terminal of another session: handing over through ${plan.tools.setsid} -c`);
+      log?.warn(`${device} is still the controlling terminal of another session: handing over through ${tools.setsid} -c`);
       return 'fallback';
     }
     const why = e instanceof Error ? e.message : String(e);
     log?.error(`cannot start ${path}: ${why}`);
     return failure(program, `cannot start ${path}: ${why}`, device, e);
+  } finally {
+    if (pipe !== undefined) closeFd(pipe[0]);
   }
   let done = false;
   const exited = onExit(opts, device, pid, progress, watchExit(pid).then((x) => {
@@ -480,13 +490,26 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
     return x;
   }));
   const kill = killer(() => done, pid);
+  const w = pipe?.[1];
   try {
     letGo(opts, device, pid, childFd, progress);
   } catch (e) {
+    // Without a go the gate exits 111 and the program never runs.
+    if (w !== undefined) closeFd(w);
     kill('SIGKILL');
     await exited;
     log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+  }
+  if (w !== undefined) {
+    try {
+      writeSync(w, 'go\n');
+    } catch (e) {
+      // EPIPE: the gate died first (its exit is reported as usual).
+      log?.noise(`gate of ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      closeFd(w);
+    }
   }
   audit(opts, device, pid, program);
   return started(pid, exited, kill);

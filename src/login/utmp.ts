@@ -108,25 +108,11 @@ export class UtmpWriter {
     return this.put(deadRecord(device, pid, this.clock.now()));
   }
 
-  /**
-   * LOGIN_PROCESS in utmp only, before the hand-off's program runs (its pid is not known
-   * yet): /bin/login finds it by line if it looks before loginProcess() names its pid,
-   * so it keeps this ut_id either way. wtmp gets one LOGIN record, from loginProcess().
-   */
-  pendingLogin(device: string, pid: number, host: string): boolean {
-    return this.put(loginRecord(device, pid, host, this.clock.now()), { utmpOnly: true });
-  }
-
-  /** DEAD_PROCESS in utmp only: a pendingLogin() whose program never ran. */
-  cancelPending(device: string, pid: number): boolean {
-    return this.put(deadRecord(device, pid, this.clock.now()), { utmpOnly: true });
-  }
-
-  /** Write any record (utmp, and wtmp if configured, unless utmpOnly). */
-  put(r: UtmpRecord, o: { utmpOnly?: boolean } = {}): boolean {
+  /** Write any record (utmp, and wtmp if configured). */
+  put(r: UtmpRecord): boolean {
     try {
       this.ensureUtmpFile();
-      this.write(this.utmpFile, o.utmpOnly === true ? undefined : this.wtmpFile, r);
+      this.write(this.utmpFile, this.wtmpFile, r);
       this.log?.noise(`utmp: type=${r.type} pid=${r.pid} line=${r.line} id=${r.id} user=${logField(r.user)} host=${logField(r.host)}`);
       return true;
     } catch (e) {

@@ -2,9 +2,9 @@
  * The direct hand-off (one exec, issue 16) on a pty: posix_spawn with setsid() and the tty
  * made the controlling terminal in the child (src/os/spawn.ts `sessionWithTty`), the
  * fallback to the sh gate and `setsid -c` when the tty is still another session's
- * terminal, and the utmp records around it (LOGIN with our pid before the program runs,
- * with its pid after; one LOGIN record in wtmp). No root needed except for the fallback's
- * takeover (TIOCSCTTY with force), which skips without it.
+ * terminal, and the utmp records around it (a LOGIN record with the program's pid before
+ * /bin/login would look for it). No root needed except for the fallback's takeover
+ * (TIOCSCTTY with force), which skips without it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,7 +134,7 @@ test('sessionWithTty on a tty that is still another session\'s terminal: ENXIO a
   await held;
 });
 
-test('startSession, direct: one exec, LOGIN in utmp with the program\'s pid, one LOGIN record in wtmp, DEAD after; the port mode is back', async (t) => {
+test('startSession, direct with loginRecord: the program is the session leader, LOGIN in utmp and wtmp with its pid, DEAD after; the port mode is back', async (t) => {
   const p = makePty(t);
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -161,13 +161,13 @@ test('startSession, direct: one exec, LOGIN in utmp with the program\'s pid, one
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   await p.waitFor(/pid=\d+/);
   const pid = r.session.pid;
-  assert.match(p.output(), new RegExp(`pid=${pid}\\b`), 'the session leader is the program itself: no sh or setsid in between');
+  assert.match(p.output(), new RegExp(`pid=${pid}\\b`), 'the session leader is the program itself (the gate exec\'d it)');
   const st = statOf(pid);
   assert.equal(st.sid, pid);
   assert.equal(st.ttyNr, ttyNr(statSync(p.slave).rdev));
   assert.equal(statSync(p.slave).mode & 0o7777, 0o600);
   const logins = readUtmp(utmpFile).filter((x) => x.type === LOGIN_PROCESS);
-  assert.deepEqual(logins.map((x) => [x.pid, x.user, x.host]), [[pid, 'LOGIN', '33600']], 'one utmp slot, now with the program\'s pid');
+  assert.deepEqual(logins.map((x) => [x.pid, x.user, x.host]), [[pid, 'LOGIN', '33600']]);
   assert.deepEqual(readUtmp(wtmpFile).map((x) => [x.type, x.pid]), [[LOGIN_PROCESS, pid]], 'wtmp: one LOGIN record');
   r.session.kill('SIGHUP');
   await r.session.exited;
@@ -176,7 +176,7 @@ test('startSession, direct: one exec, LOGIN in utmp with the program\'s pid, one
   assert.deepEqual(warnings, []);
 });
 
-test('startSession, direct: a program the kernel cannot execute fails before anything runs; utmp says DEAD, the mode is back, the line is still ours', async (t) => {
+test('startSession, direct: a program the kernel cannot execute fails before anything runs; no utmp record, the mode is back, the line is still ours', async (t) => {
   const p = makePty(t);
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,7 +192,8 @@ test('startSession, direct: a program the kernel cannot execute fails before any
     program: prog,
     argv: ['x'],
     env: {},
-    utmp: { writer: new UtmpWriter({ utmpFile }), loginRecord: true },
+    // No loginRecord: the program itself is exec'd by the spawn, so the spawn fails.
+    utmp: { writer: new UtmpWriter({ utmpFile }), loginRecord: false, userRecord: 'x' },
     portMode: { during: 0o600 },
     log: quiet,
   });
@@ -201,7 +202,7 @@ test('startSession, direct: a program the kernel cannot execute fails before any
   assert.equal(r.error.code, 'LOGIN_EXEC_FAILED');
   assert.notEqual(r.error.context.released, true);
   assert.match(r.lineText, /cannot execute/);
-  assert.deepEqual(readUtmp(utmpFile).map((x) => x.type), [DEAD_PROCESS], 'the pending LOGIN record is cancelled');
+  assert.deepEqual(existsSync(utmpFile) ? readUtmp(utmpFile) : [], [], 'no record for a program that never ran');
   assert.equal(statSync(p.slave).mode & 0o7777, modeBefore);
   await line.write('still ours\r\n');
   await p.waitFor(/still ours/);
@@ -242,4 +243,31 @@ test('startSession: a tty still held as another session\'s terminal falls back t
   await r.session.exited;
   process.kill(holder, 'SIGKILL');
   await held;
+});
+
+test('startSession, direct without loginRecord: one exec, the program at once, USER_PROCESS with its pid', async (t) => {
+  const p = makePty(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const utmpFile = join(dir, 'utmp');
+  const line = openTtyLine(p.slave);
+  t.after(() => line.close());
+  const r = await startSession({
+    line,
+    program: '/bin/sh',
+    argv: ['sh', '-c', 'echo "pid=$$ fds=$(ls /proc/$$/fd | sort -n | tr "\\n" " ")"; read -r _'],
+    env: { CONNECT: '33600' },
+    utmp: { writer: new UtmpWriter({ utmpFile }), loginRecord: false, userRecord: 'a_ppp' },
+    log: quiet,
+  });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  await p.waitFor(/pid=\d+ fds=[^\r\n]*\r?\n/);
+  assert.match(p.output(), new RegExp(`pid=${r.session.pid}\\b`));
+  const fds = /fds=([^\r\n]*)/.exec(p.output())?.[1]?.trim().split(' ').map(Number) ?? [];
+  assert.deepEqual(fds.slice(0, 3), [0, 1, 2]);
+  assert.ok(fds.length <= 4, `no gate pipe or other fd in the program: ${fds.join(' ')}`);
+  assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid, x.user, x.host]), [[7, r.session.pid, 'a_ppp', '33600']]);
+  r.session.kill('SIGHUP');
+  await r.session.exited;
+  assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid]), [[DEAD_PROCESS, r.session.pid]]);
 });
