@@ -333,19 +333,24 @@ async function nodeGate(opts: StartSessionOptions, plan: RunPlan, childFd: numbe
   };
 }
 
-/** Start the sh gate on the line's fd; the program waits for the go. */
-async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ gate: Gate; childFd: number } | StartResult> {
-  const { line, log } = opts;
-  const { device, tools, program, args } = plan;
-  let childFd: number;
+/** The session's termios, then a fresh blocking fd on the line for the child, or why not. */
+function openForChild(opts: StartSessionOptions, device: string): number | StartResult {
   try {
-    if (opts.mode !== undefined) line.applyMode(opts.mode);
-    childFd = line.openChildFd();
+    if (opts.mode !== undefined) opts.line.applyMode(opts.mode);
+    return opts.line.openChildFd();
   } catch (e) {
     const err = toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device });
-    log?.error(`hand-off on ${device} failed: ${err.message}`);
+    opts.log?.error(`hand-off on ${device} failed: ${err.message}`);
     return { ok: false, error: err, lineText: '' };
   }
+}
+
+/** Start the sh gate on the line's fd; the program waits for the go. */
+async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ gate: Gate; childFd: number } | StartResult> {
+  const { log } = opts;
+  const { device, tools, program, args } = plan;
+  const childFd = openForChild(opts, device);
+  if (typeof childFd !== 'number') return childFd;
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
   try {
     const gate = plan.spawnIds === undefined ? await posixGate(opts, plan, childFd) : await nodeGate(opts, plan, childFd);
@@ -437,15 +442,8 @@ function killer(isDone: () => boolean, pid: number): (signal: NodeJS.Signals) =>
 async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<StartResult | 'fallback'> {
   const { line, log } = opts;
   const { device, program, tools } = plan;
-  let childFd: number;
-  try {
-    if (opts.mode !== undefined) line.applyMode(opts.mode);
-    childFd = line.openChildFd();
-  } catch (e) {
-    const err = toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device });
-    log?.error(`hand-off on ${device} failed: ${err.message}`);
-    return { ok: false, error: err, lineText: '' };
-  }
+  const childFd = openForChild(opts, device);
+  if (typeof childFd !== 'number') return childFd;
   const progress: Progress = { released: false };
   const gated = opts.utmp?.loginRecord === true;
   let pipe: [number, number] | undefined;

@@ -69,6 +69,21 @@ function ttyNr(rdev: number): number {
   return (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
 }
 
+/** A session leader (sh) that holds the pty as its controlling terminal until killed (killed after the test in any case). */
+async function holdAsTerminal(t: { after(fn: () => void): void }, p: { waitFor(re: RegExp): Promise<void> }, fd: number): Promise<{ pid: number; exited: Promise<unknown> }> {
+  const pid = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo holding; exec sleep 60'], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true });
+  const exited = watchExit(pid);
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  });
+  await p.waitFor(/holding/);
+  return { pid, exited };
+}
+
 const quiet: SessionLog = { error: () => undefined, warn: () => undefined, noise: () => undefined, audit: () => undefined };
 
 test('sessionWithTty: the child is a session leader in the foreground of the tty it got as fd 0-2, with no other fd', async (t) => {
@@ -114,16 +129,7 @@ test('sessionWithTty on a tty that is still another session\'s terminal: ENXIO a
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const fd = openFd(p.slave, O_RDWR | O_NOCTTY);
   t.after(() => closeFd(fd));
-  const holder = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo holding; read -r _'], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true });
-  const held = watchExit(holder);
-  t.after(() => {
-    try {
-      process.kill(holder, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  });
-  await p.waitFor(/holding/);
+  const { pid: holder, exited: held } = await holdAsTerminal(t, p, fd);
   const marker = join(dir, 'ran');
   await assert.rejects(
     spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', `: > ${marker}`], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true }),
@@ -212,16 +218,7 @@ test('startSession: a tty still held as another session\'s terminal falls back t
   const p = makePty(t);
   const fd = openFd(p.slave, O_RDWR | O_NOCTTY);
   t.after(() => closeFd(fd));
-  const holder = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo holding; exec sleep 60'], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true });
-  const held = watchExit(holder);
-  t.after(() => {
-    try {
-      process.kill(holder, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  });
-  await p.waitFor(/holding/);
+  const { pid: holder, exited: held } = await holdAsTerminal(t, p, fd);
   const line = openTtyLine(p.slave);
   t.after(() => line.close());
   const warnings: string[] = [];
