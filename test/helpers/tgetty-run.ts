@@ -64,7 +64,7 @@ export function startTgetty(o: TgettyRunOptions): TgettyRun {
   const child =
     o.extraFd !== undefined
       ? startChild('/bin/bash', ['-c', `exec ${o.extraFd}</etc/hostname; exec "$0" "$@"`, process.execPath, ...args], spawnOpts)
-      : process.env.BENCH_STRACE !== undefined ? startChild('/usr/bin/strace', ['-f', '-ttt', '-o', `${process.env.BENCH_STRACE}.${Date.now()}`, process.execPath, ...args], spawnOpts) : process.env.BENCH_NODEARGS !== undefined ? startChild(process.execPath, [...process.env.BENCH_NODEARGS.split(' '), ...args], spawnOpts) : startChild(process.execPath, args, spawnOpts);
+      : startChild(process.execPath, args, spawnOpts);
   return {
     proc: child.proc,
     root,
