@@ -370,16 +370,37 @@ function setPortMode(opts: StartSessionOptions, progress: Progress): void {
   chmodSync(opts.line.path, opts.portMode.during);
 }
 
-/** Let go of the line (the child holds the tty: closing ours does not hang it up) and name the child in utmp. Throws. */
-function letGo(opts: StartSessionOptions, device: string, pid: number, childFd: number, progress: Progress): void {
+/** Let go of the line (the child holds the tty: closing ours does not hang it up). Throws. */
+function releaseLine(opts: StartSessionOptions, childFd: number, progress: Progress): void {
   closeFd(childFd);
   // HUPCL fires on the last close only, and the child holds the tty now.
   opts.line.release();
   progress.released = true;
+}
+
+/** The child's utmp (and wtmp) records with its pid. Never throws (UtmpWriter logs). */
+function recordPid(opts: StartSessionOptions, device: string, pid: number): void {
   const u = opts.utmp;
-  if (u !== undefined) {
-    if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
-    if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+  if (u === undefined) return;
+  if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
+  if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+}
+
+/** Let go of the line and name the child in utmp. Throws. */
+function letGo(opts: StartSessionOptions, device: string, pid: number, childFd: number, progress: Progress): void {
+  releaseLine(opts, childFd, progress);
+  recordPid(opts, device, pid);
+}
+
+/** The gate's go: the program runs from now on. */
+function openGate(w: number, pid: number, log: SessionLog | undefined): void {
+  try {
+    writeSync(w, 'go\n');
+  } catch (e) {
+    // EPIPE: the gate died first (its exit is reported as usual).
+    log?.noise(`gate of ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    closeFd(w);
   }
 }
 
@@ -489,25 +510,17 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
   }));
   const kill = killer(() => done, pid);
   const w = pipe?.[1];
+  // The record that names the pid is all the gate waits for: the go comes before our own
+  // fds are closed (the line is paused, so we read nothing meanwhile).
+  recordPid(opts, device, pid);
+  if (w !== undefined) openGate(w, pid, log);
   try {
-    letGo(opts, device, pid, childFd, progress);
+    releaseLine(opts, childFd, progress);
   } catch (e) {
-    // Without a go the gate exits 111 and the program never runs.
-    if (w !== undefined) closeFd(w);
     kill('SIGKILL');
     await exited;
     log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
-  }
-  if (w !== undefined) {
-    try {
-      writeSync(w, 'go\n');
-    } catch (e) {
-      // EPIPE: the gate died first (its exit is reported as usual).
-      log?.noise(`gate of ${pid}: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      closeFd(w);
-    }
   }
   audit(opts, device, pid, program);
   return started(pid, exited, kill);
