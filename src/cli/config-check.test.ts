@@ -198,3 +198,20 @@ test('wrap: at blanks, and words longer than the width are broken, never cut', (
   assert.equal(wrap('', 4), '');
   assert.equal(wrap('x abcdefgh y', 4), 'x\nabcd\nefgh\ny');
 });
+
+test('a records-url password in an mgetty.config every local user can read: a warning at its line; 0600 or no password: none', (t) => {
+  const dir = setup(t, { mgetty: 'debug 4\nrecords-url postgresql://tgetty:s3cret@db/modems\n' });
+  chmodSync(join(dir, 'mgetty.config'), 0o644);
+  const r = check(dir);
+  assert.equal(r.code, 0);
+  const lines = diagLines(r).filter((l) => l.includes('records-url'));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', /mgetty\.config:2: warning: the password in records-url is readable by every local user .*mode 0644/);
+  assert.ok(!r.out.includes('s3cret'), 'the password itself is never printed');
+  assert.equal(check(dir, { strict: true }).code, 1, '--strict: the warning fails the check');
+  chmodSync(join(dir, 'mgetty.config'), 0o600);
+  assert.deepEqual(diagLines(check(dir)).filter((l) => l.includes('records-url')), []);
+  const noPassword = setup(t, { mgetty: 'records-url postgresql://tgetty@db/modems\n' });
+  chmodSync(join(noPassword, 'mgetty.config'), 0o644);
+  assert.deepEqual(diagLines(check(noPassword)).filter((l) => l.includes('records-url')), []);
+});

@@ -24,6 +24,7 @@ import { parseIssueSetting } from '../login/issue.js';
 import { errnoCode } from '../core/errors.js';
 import type { SystemPaths } from './paths.js';
 import type { CliIo } from './io.js';
+import { recordsUrlDiagnostics } from './records-setting.js';
 
 /** What the check asks the system. `undefined` from a lookup = cannot tell (no check). */
 export interface CheckSystem {
@@ -276,6 +277,7 @@ export function configCheck(o: ConfigCheckOptions): number {
     ...files.diagnostics,
     ...eff.diagnostics,
     ...lintChats(files.mgetty.parsed, eff),
+    ...recordsUrlDiagnostics(files.mgetty.parsed, files.mgetty.path),
     ...fromSystem.filter((d) => d.file !== dir),
   ];
   for (const d of all) {

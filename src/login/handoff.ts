@@ -10,7 +10,7 @@ import { logField } from '../log/format.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
 import { loginEnv, type EnvUser } from './env.js';
 import { startSession, type SessionUser } from './spawn.js';
-import { UtmpWriter } from './utmp.js';
+import { UtmpWriter, loginHost } from './utmp.js';
 import type { HandOffRequest, LoginInput } from './machine.js';
 import type { LoginPhaseOptions } from './runner.js';
 
@@ -60,6 +60,17 @@ function sessionEnv(o: LoginPhaseOptions, envUser: EnvUser | undefined, ttyPromp
     },
     s.term,
   );
+}
+
+/**
+ * Run the pure part of a hand-off once with a name nobody can type, so the real one runs
+ * compiled code (the login stage calls this once login.config is loaded).
+ */
+export function warmHandOff(entries: readonly LoginEntry[]): void {
+  const entry = matchLogin(entries, '\u0000', { typedSpecialNames: false });
+  expandArgs(entry, { name: '\u0000', connect: '', callerId: '' });
+  utmpName(entry, '\u0000');
+  loginHost(undefined, undefined);
 }
 
 /** Hand the line over and wait for the session: refused | exec-failed | session-ended. */

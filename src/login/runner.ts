@@ -30,7 +30,8 @@ import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from 
 import { NameReader } from './logname.js';
 import { PppDetector } from './ppp.js';
 import { initial, transition, type LoginCommand, type LoginInput, type LoginMachineConfig, type LoginOutcome, type LoginState } from './machine.js';
-import { handOff } from './handoff.js';
+import { handOff, warmHandOff } from './handoff.js';
+import { prepareHandoff } from './spawn.js';
 import { loginConfigEntries, type LoginConfigSource } from './login-config-cache.js';
 
 export type { LoginOutcome } from './machine.js';
@@ -161,6 +162,8 @@ class LoginRunner {
   }
 
   async run(): Promise<LoginPhaseResult> {
+    // While the caller is still busy with the CONNECT: the hand-off's one-time costs.
+    prepareHandoff();
     const cfg = machineConfig(this.o.settings, this.o.result.call.connect);
     let t = initial(cfg, this.o.clock.monotonic());
     for (;;) {
@@ -230,6 +233,9 @@ class LoginRunner {
         return undefined;
       case 'load-login-config':
         this.entries = loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log);
+        warmHandOff(this.entries);
+        // A throwaway reader: the caller's first chunk then runs compiled code.
+        new NameReader({ detector: new PppDetector() }).feed(Buffer.from('a\r'));
         return undefined;
       case 'apply-mode':
         this.line.applyMode({ mode: c.mode, clocal: s.ignoreCarrier });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_TOOLS, GATE_SCRIPT, execProblem, gateArgv } from './spawn.js';
+import { DEFAULT_TOOLS, GATE_SCRIPT, directArgv, execProblem, gateArgv } from './spawn.js';
 
 test('gateArgv: root -> setsid only; the name with a space stays ONE argument', () => {
   assert.deepEqual(gateArgv('/bin/login', ['--', 'joe doe'], undefined, DEFAULT_TOOLS), [
@@ -38,4 +38,12 @@ test('execProblem: missing, directory, not executable, not executable for the us
   }
   chmodSync(prog, 0o755);
   assert.equal(execProblem(prog, { uid: 4242, gid: 4242, name: 'nobody-like' }), undefined);
+});
+
+test('directArgv: root -> the program itself; a user -> setpriv in front of it; a name with a space stays ONE argument', () => {
+  assert.deepEqual(directArgv('/bin/login', ['--', 'joe doe'], undefined, DEFAULT_TOOLS), { path: '/bin/login', argv: ['/bin/login', '--', 'joe doe'] });
+  assert.deepEqual(directArgv('/usr/sbin/pppd', ['auth'], { uid: 10, gid: 20, name: 'uucp' }, DEFAULT_TOOLS), {
+    path: '/usr/bin/setpriv',
+    argv: ['/usr/bin/setpriv', '--reuid=10', '--regid=20', '--init-groups', '--', '/usr/sbin/pppd', 'auth'],
+  });
 });

@@ -2,16 +2,25 @@
  * The hand-off after CONNECT: run login (or pppd, or any login.config program) on the
  * line as a new session whose controlling terminal is the line, then get out of the way.
  *
- * Process chain (one pid from start to end; measured in node-tty-spike.md §4-§5):
+ * The direct way (issue 16): posix_spawn with setsid() and the tty made the controlling
+ * terminal in the child before the exec (src/os/spawn.ts `sessionWithTty`), of
+ *   program args                                 (or setpriv --reuid --regid
+ *                                                  --init-groups -- program args)
+ * or, when the program writes its own utmp record (/bin/login: `loginRecord`), of
+ *   /bin/sh -c GATE -> exec program args        (so LOGIN_PROCESS carries its pid first)
+ * The port mode (0600) is set before anything runs.
+ *
+ * The gate way (three execs), when the direct one cannot be used: Node's spawn (setpriv
+ * missing: libuv switches uid/gid), or a tty that is still another session's terminal
+ * (util-linux `setsid -c` takes it over, as root):
  *   /bin/sh -c GATE  ->  exec setsid -c -- [setpriv --reuid --regid --init-groups --] program args
  * - The sh gate waits for one line on fd 3, so utmp's LOGIN_PROCESS can carry the pid
  *   /bin/login will have before login starts looking for it.
- * - util-linux `setsid -c` makes the process a session leader and the tty (its stdin)
- *   its controlling terminal; the spawn must NOT be detached (then setsid would fork).
- * - util-linux `setpriv --init-groups` sets uid, gid and the user's supplementary groups.
- * Node's child gets signal dispositions reset and nothing blocked (libuv does that before
- * exec; measured SigIgn/SigBlk 0 in the program), so no extra reset is needed.
- * The parent keeps no fd on the tty afterwards: data never passes through tgetty.
+ * - `setsid -c` makes the process a session leader and the tty (its stdin) its
+ *   controlling terminal; the spawn must NOT be detached (then setsid would fork).
+ * Either way the child gets signal dispositions reset and nothing blocked, only fds 0-2,
+ * and the allow-listed environment. The parent keeps no fd on the tty afterwards: data
+ * never passes through tgetty.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants as fsConstants, existsSync, statSync, writeSync } from 'node:fs';
@@ -20,8 +29,9 @@ import type { Writable } from 'node:stream';
 import { TgettyError, errnoCode, toTgettyError } from '../core/errors.js';
 import { closeFd } from '../line/libc.js';
 import { logField } from '../log/format.js';
-import { pipeCloexec, spawnChild, watchExit } from '../os/spawn.js';
+import { ENXIO, pipeCloexec, prebindSpawn, spawnChild, watchExit } from '../os/spawn.js';
 import type { Line, LineMode } from '../line/line.js';
+import { warmUtmp } from '../os/utmp.js';
 import { loginHost } from './utmp.js';
 import type { UtmpWriter } from './utmp.js';
 
@@ -94,6 +104,8 @@ export interface StartSessionOptions {
   /** Working directory of the child (default `/`). */
   cwd?: string;
   tools?: Partial<HandoffTools>;
+  /** Hand over through the sh gate and `setsid -c` even when the direct way could be used (tests). */
+  gate?: boolean;
   log?: SessionLog;
 }
 
@@ -122,6 +134,23 @@ export type StartResult =
    * open: tell the caller `lineText` (empty: nothing useful to say), hang up, re-init the port.
    */
   | { ok: false; error: TgettyError; lineText: string };
+
+/** What the direct hand-off executes: the program, or setpriv in front of it for a user switch. Pure. */
+export function directArgv(program: string, args: readonly string[], user: SessionUser | undefined, tools: HandoffTools): { path: string; argv: string[] } {
+  if (user !== undefined && tools.setpriv !== undefined) {
+    return { path: tools.setpriv, argv: [tools.setpriv, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', program, ...args] };
+  }
+  return { path: program, argv: [program, ...args] };
+}
+
+/**
+ * Get the first hand-off's one-time costs out of its way (binding libc's posix_spawn
+ * functions): the login stage calls this while it waits for the caller.
+ */
+export function prepareHandoff(): void {
+  prebindSpawn();
+  warmUtmp();
+}
 
 /** argv for `sh -c GATE` (everything after `-c`). Pure. */
 export function gateArgv(program: string, args: readonly string[], user: SessionUser | undefined, tools: HandoffTools): string[] {
@@ -304,19 +333,24 @@ async function nodeGate(opts: StartSessionOptions, plan: RunPlan, childFd: numbe
   };
 }
 
-/** Start the sh gate on the line's fd; the program waits for the go. */
-async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ gate: Gate; childFd: number } | StartResult> {
-  const { line, log } = opts;
-  const { device, tools, program, args } = plan;
-  let childFd: number;
+/** The session's termios, then a fresh blocking fd on the line for the child, or why not. */
+function openForChild(opts: StartSessionOptions, device: string): number | StartResult {
   try {
-    if (opts.mode !== undefined) line.applyMode(opts.mode);
-    childFd = line.openChildFd();
+    if (opts.mode !== undefined) opts.line.applyMode(opts.mode);
+    return opts.line.openChildFd();
   } catch (e) {
     const err = toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device });
-    log?.error(`hand-off on ${device} failed: ${err.message}`);
+    opts.log?.error(`hand-off on ${device} failed: ${err.message}`);
     return { ok: false, error: err, lineText: '' };
   }
+}
+
+/** Start the sh gate on the line's fd; the program waits for the go. */
+async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ gate: Gate; childFd: number } | StartResult> {
+  const { log } = opts;
+  const { device, tools, program, args } = plan;
+  const childFd = openForChild(opts, device);
+  if (typeof childFd !== 'number') return childFd;
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...args].join(' '))}`);
   try {
     const gate = plan.spawnIds === undefined ? await posixGate(opts, plan, childFd) : await nodeGate(opts, plan, childFd);
@@ -328,22 +362,45 @@ async function spawnGate(opts: StartSessionOptions, plan: RunPlan): Promise<{ ga
   }
 }
 
-/** The parent's part once the child holds the tty: let go of the line, port mode, utmp records. Throws. */
-function handOverLine(opts: StartSessionOptions, device: string, pid: number, childFd: number, progress: { released: boolean; before?: PortOwner }): void {
-  const { line } = opts;
+/** Mode 0600 (or as configured) on the port while the session runs; remembers what it was. Throws. */
+function setPortMode(opts: StartSessionOptions, progress: Progress): void {
+  if (opts.portMode === undefined) return;
+  const st = statSync(opts.line.path);
+  progress.before = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  chmodSync(opts.line.path, opts.portMode.during);
+}
+
+/** Let go of the line (the child holds the tty: closing ours does not hang it up). Throws. */
+function releaseLine(opts: StartSessionOptions, childFd: number, progress: Progress): void {
   closeFd(childFd);
-  // The child holds the tty now, so closing ours does not hang it up (HUPCL fires on the last close).
-  line.release();
+  // HUPCL fires on the last close only, and the child holds the tty now.
+  opts.line.release();
   progress.released = true;
-  if (opts.portMode !== undefined) {
-    const st = statSync(line.path);
-    progress.before = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-    chmodSync(line.path, opts.portMode.during);
-  }
+}
+
+/** The child's utmp (and wtmp) records with its pid. Never throws (UtmpWriter logs). */
+function recordPid(opts: StartSessionOptions, device: string, pid: number): void {
   const u = opts.utmp;
-  if (u !== undefined) {
-    if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
-    if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+  if (u === undefined) return;
+  if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
+  if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
+}
+
+/** Let go of the line and name the child in utmp. Throws. */
+function letGo(opts: StartSessionOptions, device: string, pid: number, childFd: number, progress: Progress): void {
+  releaseLine(opts, childFd, progress);
+  recordPid(opts, device, pid);
+}
+
+/** The gate's go: the program runs from now on. */
+function openGate(w: number, pid: number, log: SessionLog | undefined): void {
+  try {
+    writeSync(w, 'go\n');
+  } catch (e) {
+    // EPIPE: the gate died first (its exit is reported as usual).
+    log?.noise(`gate of ${pid}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    closeFd(w);
   }
 }
 
@@ -353,11 +410,125 @@ interface PortOwner {
   gid: number;
 }
 
-/** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
-export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
+interface Progress {
+  released: boolean;
+  before?: PortOwner;
+}
+
+/** Once the leader exits: DEAD_PROCESS, the port mode back. Attached as soon as the pid is known. */
+function onExit(opts: StartSessionOptions, device: string, pid: number, progress: Progress, exit: Promise<SessionExit>): Promise<SessionExit> {
+  return exit.then(({ code, signal }) => {
+    opts.log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
+    opts.utmp?.writer.deadProcess(device, pid);
+    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(opts.line.path, opts.portMode.restore ?? progress.before.mode, progress.before, opts.log);
+    return { code, signal };
+  });
+}
+
+function audit(opts: StartSessionOptions, device: string, pid: number, program: string): void {
+  opts.log?.audit(
+    // mgetty's fields: name = the caller's name (caller ID), user = the login name. Each
+    // one escaped (logField): a login name with quotes cannot forge further fields.
+    `data dev=${opts.auditDevice ?? device}, pid=${pid}, caller=${logField(opts.env.CALLER_ID)}, conn=${logField(opts.env.CONNECT)}, ` +
+      `name=${logField(opts.env.CALLER_NAME)}, cmd=${logField(program)}, user=${logField(opts.loginName)}`,
+  );
+}
+
+function started(pid: number, exited: Promise<SessionExit>, kill: (signal: NodeJS.Signals) => boolean): StartResult {
+  return { ok: true, session: { pid, exited, kill: (signal: NodeJS.Signals = 'SIGHUP'): boolean => kill(signal) } };
+}
+
+/** Signal `pid` (our child) unless it has been reaped. */
+function killer(isDone: () => boolean, pid: number): (signal: NodeJS.Signals) => boolean {
+  return (signal) => {
+    if (isDone()) return false;
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * The direct hand-off: one exec, or two when /bin/login (or any program that writes its
+ * own utmp record: `loginRecord`) must find a LOGIN_PROCESS record with its pid before it
+ * runs. shadow's login looks its record up by pid only, and posix_spawn returns the pid
+ * after the exec, so then the sh gate still waits for our go (the setsid exec of the
+ * gate way is saved either way). Without `loginRecord`, the program runs at once and
+ * its USER_PROCESS record (ours) follows. 'fallback': the tty is still another
+ * session's controlling terminal (ENXIO); everything is undone and the gate way tries.
+ */
+async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<StartResult | 'fallback'> {
   const { line, log } = opts;
-  const plan = planRun(opts);
-  if ('ok' in plan) return plan;
+  const { device, program, tools } = plan;
+  const childFd = openForChild(opts, device);
+  if (typeof childFd !== 'number') return childFd;
+  const progress: Progress = { released: false };
+  const gated = opts.utmp?.loginRecord === true;
+  let pipe: [number, number] | undefined;
+  const undo = (): void => {
+    closeFd(childFd);
+    if (pipe !== undefined) closeFd(pipe[1]);
+    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, progress.before.mode, progress.before, log);
+  };
+  try {
+    setPortMode(opts, progress);
+    if (gated) pipe = pipeCloexec();
+  } catch (e) {
+    undo();
+    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device }), lineText: '' };
+  }
+  // Bytes the caller types from here on stay in the kernel for the program.
+  line.pause();
+  const run = directArgv(program, plan.args, plan.user, tools);
+  const path = pipe !== undefined ? tools.sh : run.path;
+  const argv = pipe !== undefined ? [tools.sh, '-c', GATE_SCRIPT, 'tgetty-handoff', ...run.argv] : run.argv;
+  const fds = pipe !== undefined ? [childFd, childFd, childFd, pipe[0]] : [childFd, childFd, childFd];
+  log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...plan.args].join(' '))}`);
+  let pid: number;
+  try {
+    pid = await spawnChild({ path, argv, env: opts.env, cwd: plan.cwd, fds, sessionWithTty: true });
+  } catch (e) {
+    undo();
+    if (e instanceof TgettyError && e.context.errno === ENXIO) {
+      log?.warn(`${device} is still the controlling terminal of another session: handing over through ${tools.setsid} -c`);
+      return 'fallback';
+    }
+    const why = e instanceof Error ? e.message : String(e);
+    log?.error(`cannot start ${path}: ${why}`);
+    return failure(program, `cannot start ${path}: ${why}`, device, e);
+  } finally {
+    if (pipe !== undefined) closeFd(pipe[0]);
+  }
+  let done = false;
+  const exited = onExit(opts, device, pid, progress, watchExit(pid).then((x) => {
+    done = true;
+    return x;
+  }));
+  const kill = killer(() => done, pid);
+  const w = pipe?.[1];
+  // The record that names the pid is all the gate waits for: the go comes before our own
+  // fds are closed (the line is paused, so we read nothing meanwhile).
+  recordPid(opts, device, pid);
+  if (w !== undefined) openGate(w, pid, log);
+  try {
+    releaseLine(opts, childFd, progress);
+  } catch (e) {
+    kill('SIGKILL');
+    await exited;
+    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+  }
+  audit(opts, device, pid, program);
+  return started(pid, exited, kill);
+}
+
+/** The gate way: sh -> setsid -c -> [setpriv] -> program, released once the records name its pid. */
+async function startGated(opts: StartSessionOptions, plan: RunPlan): Promise<StartResult> {
+  const { log } = opts;
   const spawned = await spawnGate(opts, plan);
   if ('ok' in spawned) return spawned;
   const { gate, childFd } = spawned;
@@ -365,16 +536,11 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
   const pid = gate.pid;
 
   // The exit handling is attached first: the child may die at any point from here on.
-  const progress: { released: boolean; before?: PortOwner } = { released: false };
-  const exited = gate.exited.then(({ code, signal }) => {
-    log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
-    opts.utmp?.writer.deadProcess(device, pid);
-    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, opts.portMode.restore ?? progress.before.mode, progress.before, log);
-    return { code, signal };
-  });
-
+  const progress: Progress = { released: false };
+  const exited = onExit(opts, device, pid, progress, gate.exited);
   try {
-    handOverLine(opts, device, pid, childFd, progress);
+    setPortMode(opts, progress);
+    letGo(opts, device, pid, childFd, progress);
   } catch (e) {
     // Close the gate without a go: the shell exits 111 and the program never runs.
     gate.abort();
@@ -384,20 +550,19 @@ export async function startSession(opts: StartSessionOptions): Promise<StartResu
     return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
   }
   gate.go();
-  log?.audit(
-    // mgetty's fields: name = the caller's name (caller ID), user = the login name. Each
-    // one escaped (logField): a login name with quotes cannot forge further fields.
-    `data dev=${opts.auditDevice ?? device}, pid=${pid}, caller=${logField(opts.env.CALLER_ID)}, conn=${logField(opts.env.CONNECT)}, ` +
-      `name=${logField(opts.env.CALLER_NAME)}, cmd=${logField(program)}, user=${logField(opts.loginName)}`,
-  );
-  return {
-    ok: true,
-    session: {
-      pid,
-      exited,
-      kill: (signal: NodeJS.Signals = 'SIGHUP'): boolean => gate.kill(signal),
-    },
-  };
+  audit(opts, device, pid, program);
+  return started(pid, exited, (signal) => gate.kill(signal));
+}
+
+/** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
+export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
+  const plan = planRun(opts);
+  if ('ok' in plan) return plan;
+  if (plan.spawnIds === undefined && opts.gate !== true) {
+    const r = await startDirect(opts, plan);
+    if (r !== 'fallback') return r;
+  }
+  return startGated(opts, plan);
 }
 
 function restorePort(path: string, mode: number, owner: { uid: number; gid: number }, log: SessionLog | undefined): void {

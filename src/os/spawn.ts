@@ -26,6 +26,8 @@ interface Bound {
   fa_init: Fn;
   fa_destroy: Fn;
   fa_adddup2: Fn;
+  fa_addopen: Fn;
+  fa_addclose: Fn;
   fa_addchdir: Fn;
   /** glibc 2.34; older: undefined, and close-on-exec alone keeps the fds from the child. */
   fa_addclosefrom: Fn | undefined;
@@ -55,6 +57,8 @@ function c(): Bound {
     fa_init: lib.func('int posix_spawn_file_actions_init(void *fa)'),
     fa_destroy: lib.func('int posix_spawn_file_actions_destroy(void *fa)'),
     fa_adddup2: lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
+    fa_addopen: lib.func('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, uint32_t mode)'),
+    fa_addclose: lib.func('int posix_spawn_file_actions_addclose(void *fa, int fd)'),
     fa_addchdir: lib.func('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)'),
     fa_addclosefrom: optional('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)'),
     attr_init: lib.func('int posix_spawnattr_init(void *attr)'),
@@ -71,6 +75,11 @@ function c(): Bound {
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
+/** glibc 2.26: setsid() in the child before the file actions run. */
+const POSIX_SPAWN_SETSID = 0x80;
+const O_RDWR = 0o2;
+const O_NOCTTY = 0o400;
+const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
 /** Larger than glibc's posix_spawn_file_actions_t (80 bytes), posix_spawnattr_t (336) and sigset_t (128) on x86_64 and arm64. */
@@ -87,7 +96,19 @@ export interface SpawnRequest {
   cwd: string;
   /** `fds[i]` becomes the child's fd i (every fd of the parent is close-on-exec; these are the only ones passed). */
   fds: readonly number[];
+  /**
+   * A new session whose controlling terminal is the child's fd 0 (a tty), what
+   * `setsid -c` does, without its exec: setsid() in the child, then fd 0's tty opened
+   * again through /proc/self/fd/0 without O_NOCTTY (a session leader without a terminal
+   * acquires the tty it opens), then /dev/tty opened as the proof. If the tty is still
+   * another session's terminal, that open fails with ENXIO, the child never execs and
+   * spawnChild rejects with errno ENXIO.
+   */
+  sessionWithTty?: boolean;
 }
+
+/** errno of a session spawn whose tty could not become the controlling terminal. */
+export const ENXIO = 6;
 
 function check(rc: number, what: string): void {
   if (rc !== 0) throw new TgettyError('LOGIN_EXEC_FAILED', `${what}: ${strerror(rc)}`, { errno: rc });
@@ -130,6 +151,15 @@ function prepare(req: SpawnRequest): Prepared {
     });
     const closefrom = c().fa_addclosefrom;
     if (closefrom !== undefined) check(closefrom(fa, req.fds.length) as number, 'posix_spawn_file_actions_addclosefrom_np');
+    if (req.sessionWithTty === true) {
+      // O_NONBLOCK: never wait for carrier in open(). Both fds are closed again before the
+      // exec (an explicit close: a close-on-exec flag would not survive glibc's dup2).
+      const spare = req.fds.length;
+      check(c().fa_addopen(fa, spare, '/proc/self/fd/0', O_RDWR | O_NONBLOCK, 0) as number, 'posix_spawn_file_actions_addopen');
+      check(c().fa_addclose(fa, spare) as number, 'posix_spawn_file_actions_addclose');
+      check(c().fa_addopen(fa, spare, '/dev/tty', O_RDWR | O_NOCTTY | O_NONBLOCK, 0) as number, 'posix_spawn_file_actions_addopen');
+      check(c().fa_addclose(fa, spare) as number, 'posix_spawn_file_actions_addclose');
+    }
     check(c().fa_addchdir(fa, req.cwd) as number, 'posix_spawn_file_actions_addchdir_np');
     // Every signal 1-64 back to SIG_DFL, glibc's own 32 and 33 (SIGCANCEL, SIGSETXID)
     // included: sigfillset leaves those two out, and then glibc's child sets them to
@@ -141,7 +171,8 @@ function prepare(req: SpawnRequest): Prepared {
     p.sets.push(all, none);
     check(c().attr_setsigdefault(attr, all) as number, 'posix_spawnattr_setsigdefault');
     check(c().attr_setsigmask(attr, none) as number, 'posix_spawnattr_setsigmask');
-    check(c().attr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) as number, 'posix_spawnattr_setflags');
+    const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (req.sessionWithTty === true ? POSIX_SPAWN_SETSID : 0);
+    check(c().attr_setflags(attr, flags) as number, 'posix_spawnattr_setflags');
     return p;
   } catch (e) {
     destroy(p);
@@ -197,6 +228,17 @@ export function spawnChild(req: SpawnRequest): Promise<number> {
     });
     runNext();
   });
+}
+
+/**
+ * Bind the libc functions now, so the first hand-off does not pay for it: the login stage
+ * calls this while it waits for the caller (issue 16: CR -> program).
+ */
+export function prebindSpawn(): void {
+  c();
+  // Build and free one set of file actions and attributes: the first hand-off then runs
+  // code that is compiled already.
+  destroy(prepare({ path: '/', argv: [], env: {}, cwd: '/', fds: [0, 1, 2], sessionWithTty: true }));
 }
 
 /** A pipe, both ends close-on-exec: [read, write]. */

@@ -67,6 +67,14 @@ function toStruct(r: UtmpRecord): Record<string, unknown> {
 }
 
 /**
+ * Run the record encoding once without writing anything, so the first real write of a
+ * process does not also compile it (the hand-off calls this while the caller types).
+ */
+export function warmUtmp(): void {
+  koffi.encode(Buffer.alloc(koffi.sizeof(UtmpxT)), UtmpxT, toStruct({ type: LOGIN_PROCESS, pid: 0, line: '', id: '', user: '', host: '', time: 0 }));
+}
+
+/**
  * Write one record to the utmp file `utmpFile` (replacing the entry with the same
  * ut_id/line, as pututxline does) and append it to `wtmpFile`. Throws on failure.
  * Must run on the main thread (glibc uses SIGALRM around its lock).

@@ -11,7 +11,7 @@
 //      the CONNECT line, and from the name's CR, to the first output of the login.config
 //      program (/bin/echo, so the figure is the hand-off and the exec, not a script's work).
 // Timestamps are the simulator transcript's, taken from performance.now() (sub-ms).
-// Run: npm run bench -- answer   (node dist/test/bench/answer.bench.js [--calls N] [--ppp-calls N] [--name-calls N] [--only ring|ppp|name])
+// Run: npm run bench -- answer   (node dist/test/bench/answer.bench.js [--calls N] [--ppp-calls N] [--name-calls N] [--name-utmp TEXT] [--only ring|ppp|name])
 // It prints numbers and PASS/OVER against the budgets; it never fails on a budget.
 import { lcpConfigureRequest } from '../../src/login/ppp.js';
 import { compatUnavailable, runScenario, type CompatRecord, type Getty, type Scenario } from '../helpers/compat.js';
@@ -140,6 +140,12 @@ const part = (p: string): boolean => only.length === 0 || only.includes(p);
 const calls = arg('calls', 20);
 const pppCalls = arg('ppp-calls', 5);
 const nameCalls = arg('name-calls', 7);
+// --name-utmp TEXT: the login.config utmp column of the name path (default `-`, as for
+// /bin/login, which writes its own record: tgetty's hand-off then keeps the sh gate, so the
+// record carries the pid first). With a text, tgetty writes USER_PROCESS and execs the
+// program directly (docs/handoff.md).
+const nameUtmpAt = process.argv.indexOf('--name-utmp');
+const nameUtmp = nameUtmpAt >= 0 ? (process.argv[nameUtmpAt + 1] ?? '-') : '-';
 
 if (part('ring')) {
   console.log(`### RING -> ATA (${calls} calls per getty, one RING each, rings 1)\n`);
@@ -184,14 +190,14 @@ console.log('\nmgetty discards bytes in its 0.3 s post-CONNECT wait (Q10), so it
 
 if (part('name')) {
   console.log(`\n### The name path: CONNECT -> program and the name's CR -> program (${nameCalls} calls per getty)\n`);
-  console.log('The caller waits for `login:` and types `bench` and CR in one write; the program is `/bin/echo REC-RAN` (its first output is the exec).\n');
+  console.log(`The caller waits for \`login:\` and types \`bench\` and CR in one write; the program is \`/bin/echo REC-RAN\` (its first output is the exec), login.config utmp column \`${nameUtmp}\`.\n`);
   console.log('| getty | measure | samples | median | p99 | min | max | budget |');
   console.log('|---|---|---|---|---|---|---|---|');
   const name: Scenario = {
     name: 'name-path',
     args: ['-D'],
     config: BASE,
-    loginConfig: '* - - /bin/echo REC-RAN @\n',
+    loginConfig: `* - ${nameUtmp} /bin/echo REC-RAN @\n`,
     call: { cidFormat: 'none', connect: '33600/ARQ' },
     caller: [{ waitFor: /login:/ }, { send: 'bench\r' }, { waitFor: /REC-RAN/ }],
     end: 'program',
