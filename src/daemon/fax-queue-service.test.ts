@@ -132,6 +132,20 @@ test('event driven: nothing due = no timer at all; a job queued while the runner
   assert.equal(svc.nextLook, undefined);
 });
 
+test('a queue dir missing at the start: its parent is watched, and a job queued into the new dir is sent at once', async (t) => {
+  const r = rig(t, 'exit 0');
+  const keepAlive = setInterval(() => undefined, 60_000);
+  t.after(() => clearInterval(keepAlive));
+  const { svc, nextTry } = service(t, { dir: r.q, sender: { program: r.sender, args: [] }, clock: systemClock, idleLines: () => ['ttyS0'], watch: undefined });
+  svc.start();
+  await new Promise((res) => setTimeout(res, 0)); // the first look (the start's)
+  assert.equal(existsSync(r.q), false);
+  assert.equal(svc.nextLook, undefined, 'nothing planned: the parent watch wakes it');
+  const j = queueJob(r.q, { phone: '5550001', files: [r.page], mail: null, normal: false, owner, now: Date.now() });
+  const tr = await nextTry();
+  assert.deepEqual([tr.id, tr.job.status], [j.id, 'done']);
+});
+
 test('a job with a future due time is sent at that time, a failed try again after the retry delay; in between no timer but the due one', async (t) => {
   const r = rig(t, 'echo x >> $D/tries\n[ "$(wc -l < $D/tries)" -ge 2 ] && exit 0\nexit 4');
   const clock = new FakeClock();
