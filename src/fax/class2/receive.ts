@@ -80,7 +80,14 @@ export class FaxReceiver {
   private skipLf = false;
   private readonly result: ReceiveResult = { end: 'complete', remoteId: '', hangupCode: undefined, pages: [], params: undefined, partialPage: false };
 
-  constructor(private readonly limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS) {}
+  /**
+   * `fdrFirst`: polling (sendfax -p): the dial's OK came already, so the first thing is
+   * AT+FDR, which gets the sender's TSI and DCS, then CONNECT.
+   */
+  constructor(
+    private readonly limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS,
+    private readonly opts: { fdrFirst?: boolean } = {},
+  ) {}
 
   /** The sender's station id so far (file names use it before the end). */
   get remoteId(): string {
@@ -93,6 +100,10 @@ export class FaxReceiver {
 
   /** The commands to start with (the response timer). */
   start(): ReceiveCommand[] {
+    if (this.opts.fdrFirst === true) {
+      this.state = 'fdr';
+      return [{ type: 'send', bytes: ascii('AT+FDR\r') }, { type: 'timer', ms: this.limits.responseMs }];
+    }
     return [{ type: 'timer', ms: this.limits.responseMs }];
   }
 

@@ -38,6 +38,8 @@ export type FaxResponse =
   /** Post-page message: 0 more pages (MPS), 1 new document (EOM), 2 end (EOP). */
   | { kind: 'post-page'; message: number }
   | { kind: 'hangup'; code: number }
+  /** The answerer has a document for us to poll (+FPOLL class 2, +FPO class 2.0), after polling was asked for. */
+  | { kind: 'poll' }
   | { kind: 'other'; text: string };
 
 export const BIT_RATES = [2400, 4800, 7200, 9600, 12000, 14400] as const;
@@ -70,6 +72,7 @@ export function parseFaxResponse(line: string): FaxResponse {
   if (u === 'CONNECT' || u.startsWith('CONNECT ')) return { kind: 'connect' };
   if (u === 'FAX' || u === '+FCON' || u === '+FCO') return { kind: 'fax-connect' };
   if (u === '+FCFR') return { kind: 'cfr' };
+  if (u === '+FPOLL' || u === '+FPO') return { kind: 'poll' };
   const m = /^\+F([A-Z]+)\s*:\s*(.*)$/.exec(t);
   if (m === null) return { kind: 'other', text: t };
   const name = (m[1] ?? '').toUpperCase();

@@ -22,6 +22,8 @@ export interface FaxMachineOptions {
   dir?: string;
   /** A document for polling callers (DIS says so; a caller's DTC gets these pages). */
   pollPages?: readonly SimFaxPage[];
+  /** How the machine misbehaves while polled (tests): break off after n pages. */
+  pollHow?: FaxSendOptions;
   /** Its station id (CSI/TSI). */
   id?: string;
   /** What it can do (DIS). Default: fine, 14400, A4, unlimited, 1-D. */
@@ -159,7 +161,7 @@ export class FaxMachine implements Answerer {
     let pollParams: FaxParams | undefined;
     const sendPolled = (i: number): void => {
       this.event(`sending polled page ${i + 1}`);
-      this.sendPage(toCaller, { pages: pollPages, i, how: {}, br: pollParams?.br, active: () => active, breakOff: () => toCaller.hangup() });
+      this.sendPage(toCaller, { pages: pollPages, i, how: this.o.pollHow ?? {}, br: pollParams?.br, active: () => active, breakOff: () => toCaller.hangup() });
     };
     const onSignal = (s: FaxSignal): void => {
       if (!active) return;
