@@ -452,3 +452,41 @@ for (const cls of ['2', '2.0'] as const) {
     return served.then((p) => assert.deepEqual(p, { poller: 'POLLER', statuses: [1], complete: true }));
   });
 }
+
+for (const cls of ['2', '2.0'] as const) {
+  const c2 = cls === '2';
+  test(`class ${cls}: one virtual modem polls another whose DTE has a document (${c2 ? '+FLPL' : '+FLP'}=1): the polled DTE sees ${c2 ? '+FCIG/+FDTC' : '+FPI/+FTC'} and sends with +FDT`, () => {
+    const { clock, a, b } = pair();
+    const W = c2 ? { spl: '+FSPL', lpl: '+FLPL', cig: '+FCIG', dtc: '+FDTC', poll: '+FPOLL', tsi: '+FTSI', dcs: '+FDCS', con: '+FCON', lid: '+FLID', hng: '+FHNG:0' } : { spl: '+FSP', lpl: '+FLP', cig: '+FPI', dtc: '+FTC', poll: '+FPO', tsi: '+FTI', dcs: '+FCS', con: '+FCO', lid: '+FLI', hng: '+FHS:00' };
+    for (const x of [a, b]) x.send(`ATE0;+FCLASS=${cls}\r`);
+    a.send(`AT${c2 ? '+FCIG' : '+FPI'}="POLLER";${W.spl}=1\r`);
+    b.send(`AT${W.lid}="SERVER";${W.lpl}=1\r`);
+    a.take();
+    b.take();
+    a.send('ATD200\r');
+    b.take();
+    b.send('ATA\r');
+    clock.advance(100);
+    assert.equal(b.take(), `\r\n${W.con}\r\n`);
+    assert.match(a.take(), new RegExp(`\\${W.poll}\\r\\n\\r\\nOK\\r\\n$`));
+    a.send('AT+FDR\r');
+    // The poll request reaches the answerer: who polls, with what, and the ATA's OK.
+    assert.match(b.take(), new RegExp(`^\\r\\n\\${W.cig}:"POLLER"\\r\\n\\r\\n\\${W.dtc}:[0-9,]+\\r\\n\\r\\nOK\\r\\n$`));
+    b.send('AT+FDT\r');
+    assert.match(a.take(), new RegExp(`^\\r\\n\\${W.tsi}:"SERVER"\\r\\n\\r\\n\\${W.dcs}:[0-9,]+\\r\\n`));
+    assert.match(b.take(), /CONNECT\r\n[\x11\x12]$/);
+    const page = Uint8Array.of(0x00, 0x10, 0x80, 0x10, 0x01, 0xff);
+    b.send(dleStuff(page));
+    b.send(Uint8Array.of(DLE, ETX));
+    a.send('\x12');
+    clock.advance(100);
+    assert.match(b.take(), /OK\r\n$/);
+    b.send('AT+FET=2\r');
+    const u = new DleUnstuffer().push(a.takeBytes());
+    assert.ok(u.end, 'the poller got the page and its end');
+    a.send('AT+FDR\r');
+    clock.advance(100);
+    assert.match(b.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+    assert.match(a.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+  });
+}

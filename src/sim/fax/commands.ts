@@ -20,8 +20,8 @@ export type FaxClass = '2' | '2.0';
 
 /** The response names of each class (class 2 first, then class 2.0). */
 const WORDS = {
-  '2': { con: '+FCON', csi: '+FCSI', tsi: '+FTSI', dis: '+FDIS', dcs: '+FDCS', pts: '+FPTS', hng: '+FHNG', cfr: '+FCFR', poll: '+FPOLL', spl: '+FSPL' },
-  '2.0': { con: '+FCO', csi: '+FCI', tsi: '+FTI', dis: '+FIS', dcs: '+FCS', pts: '+FPS', hng: '+FHS', cfr: undefined, poll: '+FPO', spl: '+FSP' },
+  '2': { con: '+FCON', csi: '+FCSI', tsi: '+FTSI', dis: '+FDIS', dcs: '+FDCS', pts: '+FPTS', hng: '+FHNG', cfr: '+FCFR', poll: '+FPOLL', spl: '+FSPL', lpl: '+FLPL', cig: '+FCIG', dtc: '+FDTC' },
+  '2.0': { con: '+FCO', csi: '+FCI', tsi: '+FTI', dis: '+FIS', dcs: '+FCS', pts: '+FPS', hng: '+FHS', cfr: undefined, poll: '+FPO', spl: '+FSP', lpl: '+FLP', cig: '+FPI', dtc: '+FTC' },
 } as const;
 
 /** Hang-up codes (class 2 decimal; class 2.0 writes the same digits as hex, 100 -> A0). */
@@ -291,8 +291,11 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return;
     if (c.role === 'rx') {
-      this.say(this.words().con);
-      this.ctx?.calls.faxSend({ t: 'dis', caps: { ...this.dis }, id: this.localId });
+      const w = this.words();
+      this.say(w.con);
+      // +FLPL=1 / +FLP=1: the DTE has a document for a caller that polls (DIS says so).
+      const poll = this.plain.get(w.lpl) === '1';
+      this.ctx?.calls.faxSend({ t: 'dis', caps: { ...this.dis }, id: this.localId, ...(poll ? { poll: true } : {}) });
     }
   }
 
@@ -316,6 +319,18 @@ export class FaxSession {
           this.say(w.poll);
         }
         if (c.waiting === 'dial') this.final('OK');
+        return;
+      case 'dtc':
+        // The caller polls: the answerer sends from here on. Its DTE sees the poller's id
+        // and capabilities (+FCIG/+FDTC, +FPI/+FTC), the ATA's OK, then sends with +FDT.
+        if (c.role !== 'rx' || c.params !== undefined || c.pages !== 0) return;
+        c.role = 'tx';
+        c.remoteCaps = s.caps;
+        c.remoteId = s.id;
+        this.stopT2(c);
+        if (s.id !== '') this.say(`${w.cig}:${this.quoteId(s.id)}`);
+        this.say(`${w.dtc}:${formatParams(s.caps)}`);
+        if (c.waiting === 'answer') this.final('OK');
         return;
       case 'dcs':
         if (c.role !== 'rx') return;
