@@ -175,3 +175,15 @@ test('fax queue series: none without a queue; with one, jobs by state from the l
   assert.deepEqual(samples(text, 'tgetty_fax_queue_jobs'), ['{state="waiting"} 3', '{state="due"} 1', '{state="sending"} 2']);
   assert.deepEqual(['sent', 'failed', 'retries', 'interrupted'].map((n) => samples(text, `tgetty_fax_queue_${n}_total`)[0]), ['2', '1', '1', '1']);
 });
+
+test('a caller that polled our fax-server-file: counted as a fax call (polled), its pages are not received pages, not a failure', async () => {
+  const m = new Metrics();
+  m.addLine('ttyS1');
+  const fax = (end: string, pages: number, hangupCode: number) => ({ pages, senderId: 'P', speed: 14400, resolution: 'fine' as const, hangupCode, files: [], end });
+  m.emit({ type: 'call-fax', line: 'ttyS1', callId: 'c1', at: 1, fax: fax('polled', 2, 0) });
+  m.emit({ type: 'call-fax', line: 'ttyS1', callId: 'c2', at: 2, fax: fax('poll-failed', 0, -1) });
+  const text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_pages_total'), ['{line="ttyS1"} 0']);
+  assert.ok(samples(text, 'tgetty_fax_calls_total').includes('{line="ttyS1",end="polled"} 1'));
+  assert.deepEqual(samples(text, 'tgetty_fax_failures_total'), ['{line="ttyS1",hangup_code="-1"} 1']);
+});

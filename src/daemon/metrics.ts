@@ -69,7 +69,7 @@ export class Metrics implements EventSink {
     this.sessions = new Gauge({ name: 'tgetty_sessions_active', help: 'Login programs (login, pppd, ...) running now.', registers });
     this.faxCalls = new Counter({
       name: 'tgetty_fax_calls_total',
-      help: 'Fax calls received, by how the reception ended (complete, carrier-lost, modem-hangup, timeout, spool-failed, ...).',
+      help: 'Fax calls answered, by how they ended (complete, carrier-lost, modem-hangup, timeout, spool-failed, ...; polled / poll-failed: a caller polled our fax-server-file).',
       labelNames: ['line', 'end'],
       registers,
     });
@@ -188,8 +188,11 @@ export class Metrics implements EventSink {
         }
         seen.ends.add(e.fax.end);
         this.faxCalls.inc({ line: e.line, end: e.fax.end });
-        this.faxPages.inc({ line: e.line }, e.fax.pages);
-        if (e.fax.end !== 'complete' || e.fax.hangupCode !== 0) {
+        // A caller that polled us (fax-server-file) got pages; none came in.
+        const served = e.fax.end === 'polled' || e.fax.end === 'poll-failed';
+        if (!served) this.faxPages.inc({ line: e.line }, e.fax.pages);
+        const failed = served ? e.fax.end === 'poll-failed' : e.fax.end !== 'complete' || e.fax.hangupCode !== 0;
+        if (failed) {
           const code = String(e.fax.hangupCode);
           seen.codes.add(code);
           this.faxFailures.inc({ line: e.line, hangup_code: code });

@@ -28,8 +28,10 @@ export type FaxResponse =
   | { kind: 'no-carrier' }
   /** Fax connection: +FCON (2), +FCO (2.0), or FAX from adaptive answer. */
   | { kind: 'fax-connect' }
-  /** Remote station id: +FTSI/+FTI (the sender's, when we receive), +FCSI/+FCI (the answerer's, when we send). */
-  | { kind: 'remote-id'; id: string; role: 'transmitter' | 'called' }
+  /** Remote station id: +FTSI/+FTI (the sender's, when we receive), +FCSI/+FCI (the answerer's, when we send), +FCIG/+FPI (a poller's, when we answered). */
+  | { kind: 'remote-id'; id: string; role: 'transmitter' | 'called' | 'poller' }
+  /** The caller polls us (DTC): +FDTC (2) / +FTC (2.0), with what it can receive. */
+  | { kind: 'poll-request'; params: SessionParams }
   /** Negotiated (+FDCS/+FCS) or offered (+FDIS/+FIS) parameters. */
   | { kind: 'params'; params: SessionParams; negotiated: boolean }
   | { kind: 'cfr' }
@@ -84,6 +86,12 @@ export function parseFaxResponse(line: string): FaxResponse {
     case 'CSI':
     case 'CI':
       return { kind: 'remote-id', id: stationId(rest), role: 'called' };
+    case 'CIG':
+    case 'PI':
+      return { kind: 'remote-id', id: stationId(rest), role: 'poller' };
+    case 'DTC':
+    case 'TC':
+      return { kind: 'poll-request', params: parseParams(rest) };
     case 'DCS':
     case 'CS':
       return { kind: 'params', params: parseParams(rest), negotiated: true };

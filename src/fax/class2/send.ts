@@ -152,9 +152,19 @@ export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' |
   return [...init, 'AT+FCLASS=2', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`, 'AT+FBOR=0', ...extra];
 }
 
-/** What went out on the line for a page: mirrored bits, DLE doubled, DLE ETX. */
-export function pageBytes(page: SendPage): Uint8Array {
-  return stuffPage(reverseBits(page.data));
+/** What went out on the line for a page: mirrored bits (unless `asIs`), DLE doubled, DLE ETX. */
+export function pageBytes(page: SendPage, asIs = false): Uint8Array {
+  return stuffPage(asIs ? page.data : reverseBits(page.data));
+}
+
+/**
+ * The FaxSender in a call we answered and a caller polls (fax-server-file): the class is
+ * known, the modem is in the call, the first command is AT+FDT. `asIs`: the modem's bit
+ * order already puts a G3 file's first bit on top (class 2.0 after the getty's +FBO=1).
+ */
+export interface AnsweredPoll {
+  cls: FaxClass;
+  asIs: boolean;
 }
 
 export class FaxSender {
@@ -175,8 +185,9 @@ export class FaxSender {
     private readonly settings: SendSettings,
     private readonly pages: readonly SendPage[],
     private readonly limits: SendLimits = DEFAULT_SEND_LIMITS,
+    private readonly answered?: AnsweredPoll,
   ) {
-    this.cls = settings.modemType === 'auto' ? undefined : settings.modemType === 'c2.0' ? '2.0' : '2';
+    this.cls = answered !== undefined ? answered.cls : settings.modemType === 'auto' ? undefined : settings.modemType === 'c2.0' ? '2.0' : '2';
     this.state = this.cls === undefined ? 'probe' : 'setup';
     this.result = { end: 'complete', exitCode: 0, cls: this.cls, remoteId: '', remoteCaps: undefined, params: undefined, hangupCode: undefined, pages: [], bytes: 0, reason: '' };
   }
@@ -187,6 +198,12 @@ export class FaxSender {
 
   /** The first command (the class probe or the first set-up command). */
   start(): SendCommand[] {
+    if (this.answered !== undefined) {
+      this.result.cls = this.cls;
+      this.connected = true;
+      if (this.pages.length === 0) return this.fail('page-failed', SEND_EXIT.page, 'no document to send to the poller');
+      return this.fdt();
+    }
     if (this.state === 'probe') return this.command('AT+FCLASS=?', this.limits.commandMs);
     return this.beginSetup();
   }
@@ -376,7 +393,7 @@ export class FaxSender {
   private sendPage(): SendCommand[] {
     const page = this.pages[this.pageIndex];
     if (page === undefined) return this.fail('page-failed', SEND_EXIT.page, 'internal: no page to send');
-    const bytes = pageBytes(page);
+    const bytes = pageBytes(page, this.answered?.asIs === true);
     this.state = 'data';
     this.lastCommand = '';
     this.result.bytes += bytes.length;
