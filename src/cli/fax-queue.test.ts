@@ -157,3 +157,15 @@ test('run refuses a queue dir anybody may write without the sticky bit (others c
   assert.equal(await r.run(), 0);
   assert.equal(r.calls().length, 1);
 });
+
+test("run does nothing while faxrunq's stop file is in the queue dir", async (t) => {
+  const r = rig(t);
+  faxQueueCommand({ dir: r.q, phone: '5551234', files: [r.page], mail: null, normal: false, now: T0, ...r.io });
+  r.setCodes(['0']);
+  writeFileSync(join(r.q, 'stop'), '');
+  assert.equal(await r.run(), 0);
+  assert.equal(r.calls().length, 0);
+  rmSync(join(r.q, 'stop'));
+  assert.equal(await r.run(), 0);
+  assert.equal(r.calls().length, 1);
+});

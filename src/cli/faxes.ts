@@ -119,6 +119,11 @@ export function scanSpoolDir(dir: string, uid: number = process.getuid?.() ?? 0)
   }));
 }
 
+/** A fax that came in: not a call in which a poller got our fax-server-file. */
+export function received(r: CallRow): boolean {
+  return r.faxEnd !== 'polled' && r.faxEnd !== 'poll-failed';
+}
+
 export function entryFromRow(r: CallRow): FaxEntry {
   return {
     time: r.startedAt,
@@ -182,7 +187,7 @@ async function recordEntries(o: FaxesOptions, q: CallQuery): Promise<FaxEntry[]>
       const { CallRecordsReader } = await import('../daemon/records.js');
       const reader = CallRecordsReader.open(target.file);
       try {
-        return reader.query(q).map(entryFromRow);
+        return reader.query(q).filter(received).map(entryFromRow);
       } finally {
         reader.close();
       }
@@ -190,7 +195,7 @@ async function recordEntries(o: FaxesOptions, q: CallQuery): Promise<FaxEntry[]>
     const { PgRecordStore } = await import('../daemon/records-pg.js');
     const store = await PgRecordStore.open(target.url, { connectTimeoutMs: 10_000 });
     try {
-      return (await store.query(q)).map(entryFromRow);
+      return (await store.query(q)).filter(received).map(entryFromRow);
     } finally {
       await store.close();
     }

@@ -13,8 +13,9 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { isTgettyError, toTgettyError } from '../core/errors.js';
 import { findConfigDir } from '../config/load.js';
 import { resolveSendfaxConfig, type SendfaxConfig } from '../config/sendfax-config.js';
-import { SEND_EXIT, type SendResult, type SendSettings } from '../fax/class2/send.js';
+import { SEND_EXIT, type SendResult, type SendSettings, type SentPage } from '../fax/class2/send.js';
 import { sendFaxCall } from '../fax/send-call.js';
+import { pollFaxCall, type PollResult } from '../fax/poll-call.js';
 import { inResolution, loadInputFile, type InputPage } from '../fax/send-input.js';
 import type { Line } from '../line/line.js';
 import { lockDirProblem, makeLock, removeLock } from '../line/lock.js';
@@ -157,12 +158,9 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
     log.close();
     return code;
   };
-  if (o.poll) {
-    o.err('tgetty sendfax: fax polling (-p) is not supported\n');
-    return done(SEND_EXIT.usage);
-  }
   if (o.header !== undefined) log.warn(`page header ${logField(o.header)}: not put on the pages (sendfax does not either)`);
-  if (o.pollDir !== undefined) log.noise('-d: a poll directory is only used for polling');
+  if (o.pollDir !== undefined && !o.poll) log.noise('-d: a poll directory is only used for polling');
+  const pollDir = o.pollDir ?? '.';
   // The files first: a missing file is a command line error (with -r: already sent, skipped).
   const files = o.files.filter((f) => {
     if (existsSync(f)) return true;
@@ -190,12 +188,17 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       return done(SEND_EXIT.usage);
     }
   }
-  if (pages.length === 0) {
+  if (o.poll && pages.length > 0) {
+    // sendfax -p PHONE FILES sends, then polls in the same call: not done (yet).
+    o.err('tgetty sendfax: -p with files (send, then poll) is not supported: poll without files\n');
+    return done(SEND_EXIT.usage);
+  }
+  if (pages.length === 0 && !o.poll) {
     if (o.rename && o.files.length > 0) {
       log.mesg('nothing left to send');
       return done(SEND_EXIT.ok);
     }
-    o.err('tgetty sendfax: no pages to send (polling is not supported)\n');
+    o.err('tgetty sendfax: no pages to send (give files, or -p to poll)\n');
     return done(SEND_EXIT.usage);
   }
   const names = o.stdin ? ['/dev/stdin'] : splitLines(o.lines ?? global.faxDevices.join(':'));
@@ -233,7 +236,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   const settings = settingsFor(port, o, phone);
   if (!port.ignoreCarrier) log.noise('ignore-carrier no: has no effect, the carrier is ignored while sending (CLOCAL)');
   say(`Trying fax device '${line.path}'... OK.`);
-  log.mesg(`sendfax: ${pages.length} page(s) to ${logField(phone)} on ${device}, class ${settings.modemType}, ${settings.normal ? 'normal' : 'fine'}`);
+  log.mesg(`sendfax: ${pages.length} page(s) to ${logField(phone)}${o.poll ? `, then polling into ${logField(pollDir)}` : ''} on ${device}, class ${settings.modemType}, ${settings.normal ? 'normal' : 'fine'}`);
   // The files' pages, to rename each file when its last page is through (-r).
   const lastPageOf = new Map<number, string>();
   pages.forEach((p, i) => {
@@ -242,30 +245,28 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   const start = clock.monotonic();
   say(`Dialing ${phone}...`);
   let result: SendResult;
+  let polled: PollResult | undefined;
   try {
     if (port.openDelayMs > 0) {
       await new Promise<void>((r) => clock.setTimeout(r, port.openDelayMs));
       line.flushInput();
     }
-    result = await sendFaxCall({
-      line,
-      clock,
-      log: { mesg: (s) => log.mesg(s), warn: (s) => log.warn(s), error: (s) => log.error(s), noise: (s) => log.noise(s), dump: (p, b) => log.dump(LogLevel.JUNK, p, b) },
-      settings,
-      pages,
-      abort,
-      onPage: (p) => {
-        say(`page ${p.index} sent${p.status !== 1 && p.status !== 3 ? ` (the receiver reported it bad, +FPTS:${p.status})` : ''}${p.tries > 1 ? `, ${p.tries} tries` : ''}`);
-        const file = lastPageOf.get(p.index);
-        if (o.rename && file !== undefined) {
-          try {
-            renameSync(file, `${file}.done`);
-          } catch (err) {
-            log.warn(`cannot rename ${file} to ${file}.done: ${toTgettyError(err).message}`);
-          }
+    const faxLog = { mesg: (s: string) => log.mesg(s), warn: (s: string) => log.warn(s), error: (s: string) => log.error(s), noise: (s: string) => log.noise(s), dump: (p: string, b: Uint8Array) => log.dump(LogLevel.JUNK, p, b) };
+    const onPage = (p: SentPage): void => {
+      say(`page ${p.index} sent${p.status !== 1 && p.status !== 3 ? ` (the receiver reported it bad, +FPTS:${p.status})` : ''}${p.tries > 1 ? `, ${p.tries} tries` : ''}`);
+      const file = lastPageOf.get(p.index);
+      if (o.rename && file !== undefined) {
+        try {
+          renameSync(file, `${file}.done`);
+        } catch (err) {
+          log.warn(`cannot rename ${file} to ${file}.done: ${toTgettyError(err).message}`);
         }
-      },
-    });
+      }
+    };
+    if (o.poll) {
+      polled = await pollFaxCall({ line, clock, log: faxLog, settings, dir: pollDir, device, abort, onPolledPage: (n, f) => say(`polled page ${n}: ${f}`) });
+      result = polled.send;
+    } else result = await sendFaxCall({ line, clock, log: faxLog, settings, pages, abort, onPage });
   } finally {
     stopSignals();
     line.close();
@@ -273,6 +274,21 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   }
   const secs = Math.round((clock.monotonic() - start) / 1000);
   const summary = `phone=${logField(phone)}, dev=${device}, time=${secs}s, pages=${result.pages.length}(+${pages.length - result.pages.length}), bytes=${result.bytes}${hangupText(result)}${o.account !== undefined ? `, acct=${logField(o.account)}` : ''}`;
+  if (polled !== undefined) {
+    const n = polled.files.length;
+    if (polled.send.end === 'no-document') {
+      // As mgetty's sendfax: said, and not a failure (exit 0).
+      log.mesg(`##### nothing to poll, ${summary}`);
+      o.err('tgetty sendfax: the remote fax machine has no document to poll\n');
+    } else if (polled.exitCode === SEND_EXIT.ok && polled.received !== undefined) {
+      log.mesg(`##### success, polled ${n} page(s), ${summary}`);
+      say(`fax polled: ${n} page(s) from ${phone}${polled.received.remoteId !== '' ? ` (${polled.received.remoteId})` : ''}`);
+    } else {
+      log.error(`##### failed: ${polled.reason}, ${summary}`);
+      o.err(`tgetty sendfax: ${polled.reason} (exit ${polled.exitCode})\n`);
+    }
+    return done(polled.exitCode);
+  }
   if (result.exitCode === SEND_EXIT.ok) {
     log.mesg(`##### success, ${summary}`);
     say(`fax sent: ${result.pages.length} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);

@@ -202,7 +202,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
   }
 
-  let faxQueue: { stop(): void } | undefined;
+  let faxQueue: { stop(): Promise<void> } | undefined;
   if (o.faxQueue !== undefined) {
     const { FaxQueueService } = await import('../daemon/fax-queue-service.js');
     const { systemClock } = await import('../core/clock.js');
@@ -216,7 +216,11 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
       clock: systemClock,
       log,
       idleLines: () => daemon.idleFaxLines(),
+      // A line becoming idle wakes the runner: no polling while jobs wait for a line.
+      linePollMs: 0,
+      ...(metrics !== undefined ? metrics.faxQueue() : {}),
     });
+    daemon.onFaxLineIdle(() => svc.lineIdle());
     svc.start();
     faxQueue = svc;
   }
@@ -247,7 +251,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   await stop;
   process.off('SIGHUP', onHup);
   sd.stopping(sdEnv);
-  faxQueue?.stop();
+  // Before the lines: a sender still sending holds a line's lock (bounded wait, then signalled).
+  await faxQueue?.stop();
   watchdog.stop();
   await daemon.stop();
   await statusServer?.close();

@@ -16,7 +16,8 @@ test('the reference documents every keyword with origin and status', () => {
   for (const k of KEYWORDS) {
     assert.ok(md.includes(`\n### ${k.name}\n`), k.name);
   }
-  assert.match(md, /\| `fax-server-file` \| string \| {2}\| \(unset\) \|.*\| mgetty \| fax: not used yet \|/);
+  assert.match(md, /\| `switchbd` \| int \| bps \| `0` \|.*\| mgetty \| fax: not used yet \|/);
+  assert.match(md, /\| `fax-server-file` \| string \| {2}\| \(unset\) \|.*\| mgetty \| used \|/);
   assert.match(md, /\| `fax-id` \| string \| {2}\| `" "` \|.*\| mgetty \| used \|/);
   assert.match(md, /\| `hangup-grace` \| int \| s \| `10` \|.*\| tgetty \| used \|/);
   assert.match(md, /\| `data-flow` \| flow \|.*no effect \(as in mgetty\) \|/);

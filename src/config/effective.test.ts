@@ -109,18 +109,18 @@ test('accessors reject a wrong keyword or type (programming errors)', () => {
 });
 
 test('formatEffective: table with sources and markers', () => {
-  const p = parseMgettyConfig('debug 5\nfax-server-file 49\nport ttyS1\nrings 0\n', F);
+  const p = parseMgettyConfig('debug 5\nswitchbd 19200\nport ttyS1\nrings 0\n', F);
   const out = formatEffective(resolvePort(p, 'ttyS1', { speed: 9600 }));
   const lines = out.split('\n');
   assert.equal(lines[0], '# effective configuration for ttyS1');
   const row = (kw: string): string => lines.find((l) => l.slice(4).startsWith(`${kw} `))!;
   assert.match(row('speed'), /^ {4}speed +9600 +command line$/);
   assert.match(row('debug'), /^ {4}debug +5 +global \(mgetty\.config:1\)$/);
-  assert.match(row('fax-server-file'), /^ - {2}fax-server-file +49 +global \(mgetty\.config:2\)$/);
+  assert.match(row('switchbd'), /^ - {2}switchbd +19200 +global \(mgetty\.config:2\)$/);
   assert.match(row('rings'), /^ {2}\* rings +1 +port ttyS1 \(mgetty\.config:4\) \[0 raised to 1\]$/);
   assert.match(row('port-mode'), /^ {4}port-mode +0660 +default$/);
   assert.match(row('hangup-grace'), /^T {3}hangup-grace +10 +default$/);
-  assert.match(row('fax-server-file') ?? '', /fax-server-file/);
+  assert.match(row('switchbd') ?? '', /switchbd/);
   assert.match(row('init-chat'), /init-chat +"" \\dATQ0V1H0 OK AT OK +default$/);
 });
 
@@ -129,7 +129,7 @@ test('effectiveToJSON is JSON-able and keeps sources', () => {
   const j = JSON.parse(JSON.stringify(effectiveToJSON(resolvePort(p, 'ttyS1')))) as ReturnType<typeof effectiveToJSON>;
   assert.deepEqual(j.values.term, { value: 'vt100', source: 'port ttyS1', file: 'x.config', line: 2, origin: 'mgetty', used: true });
   assert.deepEqual(j.values['open-delay'], { value: null, source: 'default', origin: 'mgetty', used: true });
-  assert.deepEqual(j.values['fax-server-file'].used, false);
+  assert.deepEqual(j.values.switchbd.used, false);
   assert.deepEqual(j.matchedSections, [{ pattern: 'ttyS1', file: 'x.config', line: 1 }]);
   assert.equal(sourceText({ kind: 'port', pattern: 'tty?', file: 'f', line: 3 }), 'port tty? (f:3)');
 });

@@ -72,7 +72,8 @@ test('Debian defaults and CLI flags of spec §1/§2.3', () => {
 test('fax keywords and no-effect keywords are not used; Q4 list is the unused category', () => {
   const unused = KEYWORDS.filter((k) => k.category === 'unused').map((k) => k.name);
   assert.deepEqual(unused, ['data-flow', 'fax-send-flow', 'fax-rec-flow', 'fax-min-speed', 'gettydefs']);
-  assert.equal(isUsed(keywordDef('fax-server-file')!), false);
+  assert.equal(isUsed(keywordDef('switchbd')!), false);
+  assert.equal(isUsed(keywordDef('fax-server-file')!), true, 'a caller that polls gets it (docs/fax.md)');
   assert.equal(isUsed(keywordDef('fax-id')!), true, 'the fax reception uses it (docs/fax.md)');
   assert.equal(isUsed(keywordDef('rings')!), true);
 });

@@ -194,7 +194,7 @@ export const KEYWORDS: readonly KeywordDef[] = [
   }),
   kw({ name: 'fax-min-speed', type: 'int', unit: 'bps', default: 0, category: 'unused', meaning: 'Minimum fax speed (a sendfax keyword). Has no effect here.' }),
   kw({ name: 'fax-max-speed', type: 'int', unit: 'bps', default: 14400, category: 'data', meaning: 'Highest fax speed offered to the modem.' }),
-  kw({ name: 'fax-server-file', type: 'string', default: undefined, cli: '-S', category: 'fax', meaning: 'List of documents sent to a caller that polls for a fax.' }),
+  kw({ name: 'fax-server-file', type: 'string', default: undefined, cli: '-S', category: 'data', meaning: 'What a caller that polls gets: a text file listing G3 files (one a line, # comments), or one G3 file. The modem is told there is a document (+FLPL=1 / +FLP=1).' }),
   kw({ name: 'diskspace', type: 'int', unit: 'KB', default: 1024, cli: '-k', category: 'data', meaning: 'Minimum free space in the fax spool directory.' }),
   kw({
     name: 'notify', type: 'string', default: 'root', category: 'data', upstreamDefault: 'faxadmin',

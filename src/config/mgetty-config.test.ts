@@ -126,9 +126,9 @@ test('decimal port-mode gets a warning with the fix (Q3)', () => {
 });
 
 test('fax and no-effect keywords are accepted with a not-used warning', () => {
-  const p = parseMgettyConfig('fax-server-file /etc/poll\ndata-flow hard\nrings 2\n', F);
+  const p = parseMgettyConfig('switchbd 19200\ndata-flow hard\nrings 2\n', F);
   assert.deepEqual(p.diagnostics.map((d) => [d.kind, d.code, formatDiagnostic(d)]), [
-    ['not-used', 'CONFIG_NOT_USED', "mgetty.config:1: warning: 'fax-server-file' is a fax keyword: accepted, but not used by tgetty yet"],
+    ['not-used', 'CONFIG_NOT_USED', "mgetty.config:1: warning: 'switchbd' is a fax keyword: accepted, but not used by tgetty yet"],
     ['not-used', 'CONFIG_NOT_USED', "mgetty.config:2: warning: 'data-flow' is accepted for compatibility but has no effect (as in mgetty)"],
   ]);
   assert.equal(p.sections[0].assignments.length, 3);

@@ -284,6 +284,15 @@ export class Daemon {
       });
   }
 
+  /** Call `fn` whenever a fax line becomes idle (after the status board has it), for the fax queue runner. */
+  onFaxLineIdle(fn: () => void): void {
+    this.bus.add({
+      emit: (e) => {
+        if (e.type === 'line-state' && e.state === 'idle' && this.plan?.lines.some((l) => l.name === e.line && l.settings.fax !== undefined) === true) fn();
+      },
+    });
+  }
+
   /** The mail-program of the line the fax queue runner gave a job (by what idleFaxLines returned). */
   faxMailProgram(line: string): string | undefined {
     return (this.plan?.lines ?? []).find((l) => l.name === line || l.settings.path === line)?.settings.fax?.mailProgram;

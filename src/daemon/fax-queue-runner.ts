@@ -18,7 +18,7 @@ import { toTgettyError } from '../core/errors.js';
 import { createExclusive, readSmallFile } from '../os/safe-open.js';
 import { childEnv } from '../session/child-env.js';
 import { sendMail, DEFAULT_MAIL_PROGRAM } from '../fax/mail.js';
-import { afterTry, checkQueueDir, jobSummary, listJobs, readJob, stageFiles, writeJob, type FaxJob, type QueueLimits } from '../fax/queue.js';
+import { afterInterrupt, afterTry, checkQueueDir, queueStopped, jobSummary, listJobs, readJob, stageFiles, writeJob, type FaxJob, type ListedJob, type QueueLimits } from '../fax/queue.js';
 
 export interface SenderProgram {
   program: string;
@@ -46,6 +46,14 @@ export interface RunJobOptions {
   timeoutMs?: number;
   /** Extra sender arguments before the phone number (e.g. the path flags). */
   senderArgs?: readonly string[];
+  /**
+   * Aborted: the runner is stopping. The sender (our child, in a process group of its own)
+   * gets SIGTERM (sendfax hangs up and frees the line), SIGKILL after `killAfterMs`; the
+   * try is recorded as interrupted (afterInterrupt), not as a failure.
+   */
+  signal?: AbortSignal;
+  /** Default 5 s. */
+  killAfterMs?: number;
 }
 
 export interface TryResult {
@@ -89,27 +97,55 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Signal the sender's process group (it is detached: its own group, its children in it). */
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+interface SenderRun {
+  program: string;
+  args: string[];
+  timeoutMs: number;
+  log: QueueLog;
+  signal?: AbortSignal;
+  killAfterMs: number;
+}
+
 /** Run the sender once; resolves with its exit code (null: killed, or it did not start). */
-function runSender(program: string, args: string[], timeoutMs: number, log: QueueLog): Promise<number | null> {
+function runSender(r: SenderRun): Promise<number | null> {
+  const { program, log } = r;
   return new Promise((resolve) => {
-    const child = spawn(program, args, { env: childEnv({ inherit: process.env }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(program, r.args, { env: childEnv({ inherit: process.env }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
     const done = (code: number | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(killTimer);
+      r.signal?.removeEventListener('abort', onAbort);
       resolve(code);
     };
     const timer = setTimeout(() => {
-      log.warn(`fax sender ${program} still running after ${Math.round(timeoutMs / 1000)} s: killing it`);
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }, timeoutMs);
+      log.warn(`fax sender ${program} still running after ${Math.round(r.timeoutMs / 1000)} s: killing it`);
+      signalGroup(child.pid, 'SIGKILL');
+    }, r.timeoutMs);
+    const onAbort = (): void => {
+      if (settled) return;
+      log.warn(`fax sender ${program} (pid ${child.pid ?? '-'}): the queue runner is stopping: SIGTERM`);
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        log.warn(`fax sender ${program} (pid ${child.pid ?? '-'}) still running ${Math.round(r.killAfterMs / 1000)} s after SIGTERM: SIGKILL`);
+        signalGroup(child.pid, 'SIGKILL');
+      }, r.killAfterMs);
+    };
+    if (r.signal?.aborted === true) queueMicrotask(onAbort);
+    else r.signal?.addEventListener('abort', onAbort, { once: true });
     const relay = (b: Buffer): void => {
       for (const l of b.toString('utf8').split('\n')) if (l.trim() !== '') log.mesg(`sender: ${l.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 300)}`);
     };
@@ -149,7 +185,7 @@ export async function runJob(id: string, o: RunJobOptions): Promise<TryResult | 
     o.log.warn(`fax job ${id}: ${r.problem}: skipped`);
     return undefined;
   }
-  if (r.job.status !== 'queued' || r.job.nextTry > o.now()) return undefined;
+  if (r.job.status !== 'queued' || r.job.nextTry > o.now() || o.signal?.aborted === true) return undefined;
   const jobDir = join(o.dir, id);
   if (!takeJob(jobDir)) return undefined;
   let staging: string | undefined;
@@ -170,9 +206,23 @@ export async function runJob(id: string, o: RunJobOptions): Promise<TryResult | 
     staging = staged.staging;
     const args = [...o.sender.args, ...(o.senderArgs ?? []), '-r', ...(job.job.normal ? ['-n'] : []), ...(o.line !== undefined ? ['-l', o.line] : []), job.job.phone, ...staged.files.map((f) => f.path)];
     o.log.mesg(`fax job ${id}: sending ${staged.files.length} file(s) to ${job.job.phone}${o.line !== undefined ? ` on ${o.line}` : ''} (try ${job.job.tries + 1})`);
-    const code = await runSender(o.sender.program, args, o.timeoutMs ?? 30 * 60_000, o.log);
+    const code = await runSender({
+      program: o.sender.program,
+      args,
+      timeoutMs: o.timeoutMs ?? 30 * 60_000,
+      log: o.log,
+      killAfterMs: o.killAfterMs ?? 5_000,
+      ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    });
     const sentNow = staged.files.filter((f) => existsSync(`${f.path}.done`)).map((f) => f.name);
-    const next = afterTry(job.job, { at: o.now(), code, line: o.line ?? null, sentNow }, o.limits);
+    // Stopped by us and not through: the job waits for the next run as it was (what came
+    // through stays sent). A sender that finished anyway (exit 0) counts as sent.
+    // (read through a function: TypeScript keeps the narrowing from before the await)
+    const aborted = (s?: AbortSignal): boolean => s?.aborted === true;
+    const interrupted = aborted(o.signal) && code !== 0;
+    const next = interrupted
+      ? afterInterrupt(job.job, { at: o.now(), line: o.line ?? null, sentNow })
+      : afterTry(job.job, { at: o.now(), code, line: o.line ?? null, sentNow }, o.limits);
     writeJob(jobDir, next);
     o.log.mesg(`fax job ${id}: ${jobSummary(next)}`);
     await notify(next, o);
@@ -198,6 +248,10 @@ function checkedDir(dir: string): boolean {
 export async function runQueue(o: RunJobOptions): Promise<TryResult[]> {
   const out: TryResult[] = [];
   if (!checkedDir(o.dir)) return out;
+  if (queueStopped(o.dir)) {
+    o.log.mesg(`fax queue ${o.dir}: the stop file is there: nothing sent`);
+    return out;
+  }
   for (const j of listJobs(o.dir)) {
     if (!j.ok) continue;
     const r = await runJob(j.id, o);
@@ -209,9 +263,32 @@ export async function runQueue(o: RunJobOptions): Promise<TryResult[]> {
 /** The jobs due now: queued and past their next try. */
 export function dueJobs(dir: string, now: number): string[] {
   if (!checkedDir(dir)) return [];
-  return listJobs(dir)
-    .filter((j): j is Extract<typeof j, { ok: true }> => j.ok && j.job.status === 'queued' && j.job.nextTry <= now)
-    .map((j) => j.id);
+  return planQueue(listJobs(dir), now, new Set()).due;
+}
+
+export interface QueuePlan {
+  /** Due now and not being sent, oldest first. */
+  due: string[];
+  /** The earliest next try of a queued job not due yet (undefined: none). */
+  nextDue: number | undefined;
+  /** Queued jobs not due yet. */
+  waiting: number;
+}
+
+/** What one look at the queue finds (pure): the jobs to start and when to look next. */
+export function planQueue(jobs: readonly ListedJob[], now: number, inFlight: ReadonlySet<string>): QueuePlan {
+  const due: string[] = [];
+  let nextDue: number | undefined;
+  let waiting = 0;
+  for (const j of jobs) {
+    if (!j.ok || j.job.status !== 'queued' || inFlight.has(j.id)) continue;
+    if (j.job.nextTry <= now) due.push(j.id);
+    else {
+      waiting++;
+      if (nextDue === undefined || j.job.nextTry < nextDue) nextDue = j.job.nextTry;
+    }
+  }
+  return { due, nextDue, waiting };
 }
 
 export { DEFAULT_MAIL_PROGRAM };

@@ -5,6 +5,7 @@ import { isTgettyError } from '../core/errors.js';
 import { LINE_STATUS_STATES } from './events.js';
 import type { DaemonEvent } from './events.js';
 import { Metrics, isLoopback, startMetricsServer } from './metrics.js';
+import { INTERRUPTED } from '../fax/queue.js';
 
 /** The sample lines of `name` (with labels) from the exposition text, as "labels value". */
 function samples(text: string, name: string): string[] {
@@ -153,4 +154,36 @@ test('fax: calls by how they ended, pages received, failures by hang-up code; a 
   m.removeLine('ttyS0');
   text = await m.text();
   for (const name of ['tgetty_fax_calls_total', 'tgetty_fax_pages_total', 'tgetty_fax_failures_total']) assert.deepEqual(samples(text, name), [], name);
+});
+
+test('fax queue series: none without a queue; with one, jobs by state from the last look, and sent / failed / retries / interrupted from the tries', async () => {
+  const plain = new Metrics();
+  assert.equal(samples(await plain.text(), 'tgetty_fax_queue_jobs').length, 0, 'a daemon without --fax-queue exports none');
+  const m = new Metrics();
+  const q = m.faxQueue();
+  let text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_queue_jobs'), ['{state="waiting"} 0', '{state="due"} 0', '{state="sending"} 0']);
+  for (const n of ['sent', 'failed', 'retries', 'interrupted']) assert.deepEqual(samples(text, `tgetty_fax_queue_${n}_total`), ['0'], n);
+  q.onScan({ waiting: 3, due: 1, sending: 2 });
+  const tr = (status: 'queued' | 'done' | 'failed', meaning = 'BUSY') => ({ job: { status, history: [{ meaning }] } });
+  q.onTry(tr('done'));
+  q.onTry(tr('done'));
+  q.onTry(tr('failed'));
+  q.onTry(tr('queued'));
+  q.onTry(tr('queued', INTERRUPTED));
+  text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_queue_jobs'), ['{state="waiting"} 3', '{state="due"} 1', '{state="sending"} 2']);
+  assert.deepEqual(['sent', 'failed', 'retries', 'interrupted'].map((n) => samples(text, `tgetty_fax_queue_${n}_total`)[0]), ['2', '1', '1', '1']);
+});
+
+test('a caller that polled our fax-server-file: counted as a fax call (polled), its pages are not received pages, not a failure', async () => {
+  const m = new Metrics();
+  m.addLine('ttyS1');
+  const fax = (end: string, pages: number, hangupCode: number) => ({ pages, senderId: 'P', speed: 14400, resolution: 'fine' as const, hangupCode, files: [], end });
+  m.emit({ type: 'call-fax', line: 'ttyS1', callId: 'c1', at: 1, fax: fax('polled', 2, 0) });
+  m.emit({ type: 'call-fax', line: 'ttyS1', callId: 'c2', at: 2, fax: fax('poll-failed', 0, -1) });
+  const text = await m.text();
+  assert.deepEqual(samples(text, 'tgetty_fax_pages_total'), ['{line="ttyS1"} 0']);
+  assert.ok(samples(text, 'tgetty_fax_calls_total').includes('{line="ttyS1",end="polled"} 1'));
+  assert.deepEqual(samples(text, 'tgetty_fax_failures_total'), ['{line="ttyS1",hangup_code="-1"} 1']);
 });

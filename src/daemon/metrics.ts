@@ -11,6 +11,7 @@ import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TgettyError } from '../core/errors.js';
 import { isLoopback } from './loopback.js';
+import { INTERRUPTED } from '../fax/queue.js';
 import { CALL_OUTCOMES, LINE_STATUS_STATES } from './events.js';
 import type { DaemonEvent, EventSink, LineStatusState } from './events.js';
 
@@ -68,7 +69,7 @@ export class Metrics implements EventSink {
     this.sessions = new Gauge({ name: 'tgetty_sessions_active', help: 'Login programs (login, pppd, ...) running now.', registers });
     this.faxCalls = new Counter({
       name: 'tgetty_fax_calls_total',
-      help: 'Fax calls received, by how the reception ended (complete, carrier-lost, modem-hangup, timeout, spool-failed, ...).',
+      help: 'Fax calls answered, by how they ended (complete, carrier-lost, modem-hangup, timeout, spool-failed, ...; polled / poll-failed: a caller polled our fax-server-file).',
       labelNames: ['line', 'end'],
       registers,
     });
@@ -92,6 +93,39 @@ export class Metrics implements EventSink {
     }
     if (opts.host !== undefined) this.registry.setDefaultLabels({ host: opts.host });
     if (opts.processMetrics === true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The fax queue runner's series (serve --fax-queue), made on first call so a daemon
+   * without a queue exports none. Returns the runner's hooks (FaxQueueService onTry/onScan).
+   */
+  faxQueue(): { onTry: (r: { job: { status: 'queued' | 'done' | 'failed'; history: readonly { meaning: string }[] } }) => void; onScan: (c: { waiting: number; due: number; sending: number }) => void } {
+    const registers = [this.registry];
+    const jobs = new Gauge<'state'>({
+      name: 'tgetty_fax_queue_jobs',
+      help: 'Jobs in the outgoing fax queue at the runner\'s last look: waiting (next try ahead), due (waiting for an idle fax line), sending.',
+      labelNames: ['state'],
+      registers,
+    });
+    const sent = new Counter({ name: 'tgetty_fax_queue_sent_total', help: 'Fax jobs sent completely by the queue runner.', registers });
+    const failed = new Counter({ name: 'tgetty_fax_queue_failed_total', help: 'Fax jobs the queue runner gave up (command line error, too many failures).', registers });
+    const retries = new Counter({ name: 'tgetty_fax_queue_retries_total', help: 'Tries that failed with the job left queued for another try.', registers });
+    const interrupted = new Counter({ name: 'tgetty_fax_queue_interrupted_total', help: 'Tries broken off because the daemon stopped (the job stays queued, no try counted).', registers });
+    for (const state of ['waiting', 'due', 'sending']) jobs.set({ state }, 0);
+    for (const c of [sent, failed, retries, interrupted]) c.inc(0);
+    return {
+      onTry: (r) => {
+        if (r.job.status === 'done') sent.inc();
+        else if (r.job.status === 'failed') failed.inc();
+        else if (r.job.history.at(-1)?.meaning === INTERRUPTED) interrupted.inc();
+        else retries.inc();
+      },
+      onScan: (c) => {
+        jobs.set({ state: 'waiting' }, c.waiting);
+        jobs.set({ state: 'due' }, c.due);
+        jobs.set({ state: 'sending' }, c.sending);
+      },
+    };
   }
 
   /**
@@ -154,8 +188,11 @@ export class Metrics implements EventSink {
         }
         seen.ends.add(e.fax.end);
         this.faxCalls.inc({ line: e.line, end: e.fax.end });
-        this.faxPages.inc({ line: e.line }, e.fax.pages);
-        if (e.fax.end !== 'complete' || e.fax.hangupCode !== 0) {
+        // A caller that polled us (fax-server-file) got pages; none came in.
+        const served = e.fax.end === 'polled' || e.fax.end === 'poll-failed';
+        if (!served) this.faxPages.inc({ line: e.line }, e.fax.pages);
+        const failed = served ? e.fax.end === 'poll-failed' : e.fax.end !== 'complete' || e.fax.hangupCode !== 0;
+        if (failed) {
           const code = String(e.fax.hangupCode);
           seen.codes.add(code);
           this.faxFailures.inc({ line: e.line, hangup_code: code });

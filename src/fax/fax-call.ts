@@ -19,6 +19,7 @@ import type { FaxClass } from './class2/init.js';
 import { BIT_RATES } from './class2/responses.js';
 import { DEFAULT_MAIL_PROGRAM, sendMail, type MailMessage } from './mail.js';
 import { receiveFaxCall, type FaxCallOutcome } from './receive-call.js';
+import { serverDocument, servePoll } from './poll-serve.js';
 
 export interface FaxReceiveSettings {
   spoolIn: readonly string[];
@@ -30,6 +31,10 @@ export interface FaxReceiveSettings {
   notify?: string;
   /** mail-program (default /usr/sbin/sendmail). */
   mailProgram?: string;
+  /** fax-server-file: what a caller that polls gets; with the station id and speed to send it with. */
+  serverFile?: string | undefined;
+  faxId?: string;
+  maxSpeed?: number;
 }
 
 export interface FaxCallOptions {
@@ -159,6 +164,42 @@ async function mailNotice(o: FaxCallOptions, s: FaxSummary): Promise<void> {
   else o.log.error(`fax notice to ${logField(to)} failed: ${r.detail}`);
 }
 
+/** The caller polled (fax-server-file): send it the document. No notify program, no mail: nothing came in. */
+async function servePolled(o: FaxCallOptions, outcome: FaxCallOutcome): Promise<FaxCallResult> {
+  const r = outcome.result;
+  const poller = r.remoteId;
+  const doc = o.fax.serverFile !== undefined ? serverDocument(o.fax.serverFile) : { problem: 'no fax-server-file' };
+  let sent = 0;
+  let hangupCode = -1;
+  let end = 'poll-failed';
+  let files: string[] = [];
+  let params = r.pollerCaps;
+  if ('problem' in doc) {
+    o.log.error(`fax poll from ${logField(poller)}: nothing to send: ${doc.problem}`);
+  } else {
+    files = doc.files;
+    o.log.mesg(`fax poll from ${logField(poller)}: sending ${doc.pages.length} page(s)`);
+    const res = await servePoll({ line: o.line, clock: o.clock, log: o.log, cls: o.cls, faxId: o.fax.faxId ?? ' ', maxSpeed: o.fax.maxSpeed ?? 14400, pages: doc.pages });
+    sent = res.pages.length;
+    hangupCode = res.hangupCode ?? (res.exitCode === 0 ? 0 : -1);
+    end = res.exitCode === 0 ? 'polled' : 'poll-failed';
+    params = res.params ?? params;
+    if (res.exitCode !== 0) o.log.warn(`fax poll from ${logField(poller)}: ${res.reason}`);
+  }
+  o.log.audit(`fax poll dev=${o.device}, pid=${process.pid}, caller=${logField(o.callerId)}, name=${logField(o.callerName)}, id=${logField(poller)}, +FHNG=${hangupCode}, pages sent=${sent}, end=${end}`);
+  const br = params !== undefined ? BIT_RATES[params.br] : undefined;
+  const summary: FaxSummary = {
+    pages: sent,
+    senderId: poller,
+    speed: br ?? null,
+    resolution: params === undefined ? null : params.vr === 1 ? 'fine' : 'normal',
+    hangupCode,
+    files,
+    end,
+  };
+  return { outcome, summary, exitCode: 0, ok: end === 'polled' };
+}
+
 export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
   o.log.mesg(`fax call (class ${o.cls}): receiving`);
   const ids = owner(o.fax, o.log);
@@ -173,6 +214,7 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
     spool: { dirs: o.fax.spoolIn, minFreeKb: o.fax.minFreeKb, mode: o.fax.mode, ...(ids !== undefined ? { owner: ids } : {}) },
   });
   const r = outcome.result;
+  if (r.end === 'polled') return servePolled(o, outcome);
   const code = notifyCode(outcome);
   // pages= counts the pages stored; when our side failed (no spool dir, disk full) the end
   // says so, with how the call itself ended and how many pages came.

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTgettyError } from '../core/errors.js';
 import {
-  DEFAULT_QUEUE_LIMITS, JOB_FILE, afterTry, checkQueueDir, copyName, listJobs, queueJob, readJob, removeJob, sendfaxVerdict, stageFiles, validPhone,
+  DEFAULT_QUEUE_LIMITS, INTERRUPTED, JOB_FILE, STOP_FILE, afterInterrupt, afterTry, checkQueueDir, copyName, listJobs, queueJob, queueStopped, readJob, removeJob, sendfaxVerdict, stageFiles, validPhone,
   type FaxJob,
 } from './queue.js';
 
@@ -53,6 +53,12 @@ test('afterTry: a retry waits the delay; five costly failures, ten tries or exit
   assert.deepEqual([done.status, done.sent], ['done', ['01-a.g3', '02-b.g3']]);
 });
 
+test('afterInterrupt: a try the runner broke off leaves the job queued and due, counts no try, keeps what was sent', () => {
+  const j = afterInterrupt(job({ tries: 2, costlyFailures: 1, nextTry: T0 - 5 }), { at: T0, line: 'ttyS0', sentNow: ['01-a.g3'] });
+  assert.deepEqual([j.status, j.tries, j.costlyFailures, j.nextTry, j.sent], ['queued', 2, 1, T0 - 5, ['01-a.g3']]);
+  assert.deepEqual(j.history, [{ at: T0, code: null, line: 'ttyS0', meaning: INTERRUPTED }]);
+});
+
 test('phone numbers and copy names cannot become options, paths or shell words', () => {
   for (const p of ['5551234', '+49 89 123-456', '0,,5551234', 'T1', '*31#5551234']) assert.ok(validPhone(p), p);
   for (const p of ['', '-x', '555;rm', '555`id`', '$(id)', 'abc', '555\n']) assert.ok(!validPhone(p), JSON.stringify(p));
@@ -71,6 +77,12 @@ test('queue, list, remove: a job dir 0700 with copies and the job file; only the
   assert.equal(lstatSync(q).mode & 0o777, 0o755, 'the queue dir is made 0755');
   assert.equal(lstatSync(join(q, j.id)).mode & 0o777, 0o700);
   assert.deepEqual(j.files, ['01-letter.g3', '02-letter.g3']);
+  // Made aside and renamed in complete (a watching runner never sees a job dir without its job): nothing else is left.
+  assert.deepEqual(readdirSync(q), [j.id]);
+  assert.equal(queueStopped(q), false);
+  writeFileSync(join(q, STOP_FILE), '');
+  assert.equal(queueStopped(q), true);
+  unlinkSync(join(q, STOP_FILE));
   assert.equal(readFileSync(join(q, j.id, '01-letter.g3'), 'utf8'), 'G3DATA');
   writeFileSync(src, 'CHANGED');
   assert.equal(readFileSync(join(q, j.id, '02-letter.g3'), 'utf8'), 'G3DATA', 'a copy, not the file');

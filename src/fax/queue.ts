@@ -26,6 +26,8 @@ import { createExclusive, readSmallFile } from '../os/safe-open.js';
 
 export const DEFAULT_SPOOL_OUT = '/var/spool/fax/outgoing';
 export const JOB_FILE = 'job.json';
+/** faxrunq's stop file: while it is in the queue dir, no runner sends anything. */
+export const STOP_FILE = 'stop';
 /** Largest file one job may carry (a PDF of many pages is a few MB). */
 export const MAX_JOB_FILE_BYTES = 64 << 20;
 
@@ -118,6 +120,24 @@ export function afterTry(job: FaxJob, t: { at: number; code: number | null; line
     status,
     nextTry: status === 'queued' ? t.at + limits.retryDelayMs : job.nextTry,
     history: [...job.history, { at: t.at, code: t.code, line: t.line, meaning: v.meaning }],
+  };
+}
+
+/** What an interrupted try says in the job's history. */
+export const INTERRUPTED = 'interrupted: the queue runner stopped (not counted as a try)';
+
+/**
+ * The job after a try the runner itself broke off (daemon stopping) (pure): still queued,
+ * due at once, the files sent so far kept as sent (sendfax -r), and neither a try nor a
+ * costly failure counted: the far end did nothing wrong. The next run picks it up.
+ */
+export function afterInterrupt(job: FaxJob, t: { at: number; line: string | null; sentNow: readonly string[] }): FaxJob {
+  return {
+    ...job,
+    sent: [...job.sent, ...t.sentNow.filter((f) => !job.sent.includes(f))],
+    status: 'queued',
+    nextTry: Math.min(job.nextTry, t.at),
+    history: [...job.history, { at: t.at, code: null, line: t.line, meaning: INTERRUPTED }],
   };
 }
 
@@ -222,14 +242,18 @@ export function queueJob(dir: string, j: NewJob): FaxJob {
   checkQueueDir(dir, { create: true, uid: j.owner.uid });
   const id = `${j.now.toString(36)}-${randomBytes(4).toString('hex')}`;
   const jobDir = join(dir, id);
+  // Made under a name no runner takes for a job, and renamed into place when complete: a
+  // runner watching the queue dir (inotify) sees one event for a whole job, never a job
+  // dir without its job file. The temporary name shares nothing with the id.
+  const newDir = join(dir, `.new-${randomBytes(6).toString('hex')}`);
   try {
-    mkdirSync(jobDir, { mode: 0o700 });
+    mkdirSync(newDir, { mode: 0o700 });
   } catch (err) {
-    throw fail(`cannot make the job dir ${jobDir}: ${errnoCode(err) ?? String(err)}`, jobDir, err);
+    throw fail(`cannot make the job dir ${newDir}: ${errnoCode(err) ?? String(err)}`, newDir, err);
   }
   try {
     const names = j.files.map((f, i) => copyName(i, f));
-    names.forEach((n, i) => writeAtomic(jobDir, n, datas[i], 0o600));
+    names.forEach((n, i) => writeAtomic(newDir, n, datas[i], 0o600));
     const job: FaxJob = {
       version: 1,
       id,
@@ -247,12 +271,24 @@ export function queueJob(dir: string, j: NewJob): FaxJob {
       nextTry: j.notBefore ?? j.now,
       history: [],
     };
-    writeJob(jobDir, job);
+    writeJob(newDir, job);
+    // A directory cannot be renamed over a file or symlink (ENOTDIR) nor a non-empty dir.
+    renameSync(newDir, jobDir);
     return job;
   } catch (err) {
-    rmSync(jobDir, { recursive: true, force: true });
+    rmSync(newDir, { recursive: true, force: true });
     if (err instanceof TgettyError) throw err;
     throw fail(`cannot write the job in ${jobDir}: ${errnoCode(err) ?? String(err)}`, jobDir, err);
+  }
+}
+
+/** The stop file is there (faxrunq): runners leave the queue alone. */
+export function queueStopped(dir: string): boolean {
+  try {
+    lstatSync(join(dir, STOP_FILE));
+    return true;
+  } catch {
+    return false;
   }
 }
 

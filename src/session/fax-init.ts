@@ -20,7 +20,7 @@ export async function faxInit(io: LineIo, fax: FaxLineSettings, signal: Cancel):
     io.log.mesg(`no class 2/2.0 fax modem (AT+FCLASS=? said ${probe.ok ? `'${reply ?? ''}'` : probe.error}): data calls only`);
     return undefined;
   }
-  for (const cmd of faxInitCommands(cls, { faxId: fax.faxId, maxSpeed: fax.maxSpeed, faxOnly: fax.faxOnly })) {
+  for (const cmd of faxInitCommands(cls, { faxId: fax.faxId, maxSpeed: fax.maxSpeed, faxOnly: fax.faxOnly, pollServer: fax.serverFile !== undefined })) {
     const r = await exchange(io, cmd, signal);
     if (!r.ok) {
       io.log.warn(`fax set-up: ${cmd} got ${r.error}: data calls only`);

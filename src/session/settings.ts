@@ -76,6 +76,8 @@ export interface FaxLineSettings {
   notify: string;
   /** mail-program: the sendmail-compatible program for it. */
   mailProgram: string;
+  /** fax-server-file: the documents for callers that poll (a list of G3 files, or one G3 file). */
+  serverFile: string | undefined;
 }
 
 function faxSettings(eff: EffectiveConfig, dataOnly: boolean): FaxLineSettings | undefined {
@@ -93,6 +95,7 @@ function faxSettings(eff: EffectiveConfig, dataOnly: boolean): FaxLineSettings |
     mode: num(eff, 'fax-mode', 0o660),
     notify: stringOf(eff, 'notify') ?? '',
     mailProgram: stringOf(eff, 'mail-program') ?? '/usr/sbin/sendmail',
+    serverFile: stringOf(eff, 'fax-server-file'),
   };
 }
 

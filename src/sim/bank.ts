@@ -415,7 +415,7 @@ export class SimBank {
    * A virtual fax machine at `number`: with `dir` it answers fax calls and stores each page
    * there as a G3 file; it can also call with pages (faxCall).
    */
-  addFaxMachine(o: { number: string; dir?: string; id?: string } & Partial<Pick<FaxMachineOptions, 'answerAfterMs' | 'stepMs' | 'chunkBytes' | 'caps' | 'paceBps'>>): FaxMachine {
+  addFaxMachine(o: { number: string; dir?: string; id?: string } & Partial<Pick<FaxMachineOptions, 'answerAfterMs' | 'stepMs' | 'chunkBytes' | 'caps' | 'paceBps' | 'pollPages' | 'pollHow'>>): FaxMachine {
     if (!/^[0-9]+$/.test(o.number)) throw new TgettyError('CLI_USAGE', `fax machine number must be digits: ${o.number}`, { input: o.number });
     if (this.exchange.lookup(o.number) !== undefined) throw new TgettyError('CLI_USAGE', `number ${o.number} is taken`, { input: o.number });
     const m = new FaxMachine({

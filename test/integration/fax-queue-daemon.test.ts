@@ -46,7 +46,7 @@ exit 0
     clock: systemClock,
     log: { mesg: () => undefined, warn: (m) => t.diagnostic(m), error: (m) => t.diagnostic(m) },
     idleLines: () => r.daemon.idleFaxLines(),
-    pollMs: 300,
+    linePollMs: 300,
     onTry: (x) => tries.push(x),
   });
   t.after(() => svc.stop());

@@ -41,6 +41,8 @@ export interface FaxInitSettings {
   maxSpeed: number;
   /** fax-only: answer as a fax machine only (no adaptive answer). */
   faxOnly: boolean;
+  /** fax-server-file is set: tell the modem we have a document for callers that poll (+FLPL=1 / +FLP=1). */
+  pollServer?: boolean;
 }
 
 /** The bit rate code of T.30 for a speed: 2400 -> 0 ... 14400 -> 5. */
@@ -62,9 +64,9 @@ export function faxInitCommands(cls: FaxClass, s: FaxInitSettings): string[] {
   const aa = `AT+FAA=${s.faxOnly ? 0 : 1};+FCR=1`;
   if (cls === '2.0') {
     // +FBO=1: received pages come first bit in the top place, as G3 files have it.
-    return ['AT+FCLASS=2.0', aa, 'AT+FBO=1', 'AT+FNR=1,1,1,0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`];
+    return ['AT+FCLASS=2.0', aa, 'AT+FBO=1', 'AT+FNR=1,1,1,0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`, ...(s.pollServer === true ? ['AT+FLP=1'] : [])];
   }
   // Class 2 adaptive answer works from class 0, and class 2 modems take their +F
   // settings there (as mgetty sets them); fax-only stays in class 2.
-  return ['AT+FCLASS=2', ...(s.faxOnly ? [] : ['AT+FCLASS=0']), aa, 'AT+FBOR=0', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`];
+  return ['AT+FCLASS=2', ...(s.faxOnly ? [] : ['AT+FCLASS=0']), aa, 'AT+FBOR=0', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`, ...(s.pollServer === true ? ['AT+FLPL=1'] : [])];
 }

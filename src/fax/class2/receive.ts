@@ -32,7 +32,9 @@ export type ReceiveEnd =
   | 'carrier-lost'
   | 'modem-error'
   /** The page would pass the size limit (a hostile or broken sender). */
-  | 'too-large';
+  | 'too-large'
+  /** The caller polls us (+FDTC / +FTC before the answer's OK): we send (fax-server-file), not receive. */
+  | 'polled';
 
 export interface ReceiveResult {
   end: ReceiveEnd;
@@ -44,6 +46,8 @@ export interface ReceiveResult {
   params: SessionParams | undefined;
   /** A page had started but not ended when the call broke off (its data is dropped). */
   partialPage: boolean;
+  /** end 'polled': what the poller can receive (its DTC). */
+  pollerCaps?: SessionParams;
 }
 
 export type ReceiveCommand =
@@ -80,7 +84,14 @@ export class FaxReceiver {
   private skipLf = false;
   private readonly result: ReceiveResult = { end: 'complete', remoteId: '', hangupCode: undefined, pages: [], params: undefined, partialPage: false };
 
-  constructor(private readonly limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS) {}
+  /**
+   * `fdrFirst`: polling (sendfax -p): the dial's OK came already, so the first thing is
+   * AT+FDR, which gets the sender's TSI and DCS, then CONNECT.
+   */
+  constructor(
+    private readonly limits: ReceiveLimits = DEFAULT_RECEIVE_LIMITS,
+    private readonly opts: { fdrFirst?: boolean } = {},
+  ) {}
 
   /** The sender's station id so far (file names use it before the end). */
   get remoteId(): string {
@@ -93,6 +104,10 @@ export class FaxReceiver {
 
   /** The commands to start with (the response timer). */
   start(): ReceiveCommand[] {
+    if (this.opts.fdrFirst === true) {
+      this.state = 'fdr';
+      return [{ type: 'send', bytes: ascii('AT+FDR\r') }, { type: 'timer', ms: this.limits.responseMs }];
+    }
     return [{ type: 'timer', ms: this.limits.responseMs }];
   }
 
@@ -147,7 +162,10 @@ export class FaxReceiver {
     const r = parseFaxResponse(text);
     switch (r.kind) {
       case 'remote-id':
-        if (r.role === 'transmitter') this.result.remoteId = r.id;
+        if (r.role === 'transmitter' || r.role === 'poller') this.result.remoteId = r.id;
+        return [];
+      case 'poll-request':
+        if (this.state === 'negotiate') this.result.pollerCaps = r.params;
         return [];
       case 'params':
         if (r.negotiated) this.pageParams = this.result.params = r.params;
@@ -191,6 +209,8 @@ export class FaxReceiver {
       this.status = undefined;
       this.lineCount = undefined;
     }
+    // The answer's OK after a poll request: the caller wants our document, not to send.
+    if (this.state === 'negotiate' && this.result.pollerCaps !== undefined) return [this.finish('polled')];
     if (this.state === 'negotiate' || this.state === 'post-page') {
       // After the last page this AT+FDR asks for the end of the call (+FHNG/+FHS).
       this.state = 'fdr';

@@ -28,8 +28,10 @@ export type FaxResponse =
   | { kind: 'no-carrier' }
   /** Fax connection: +FCON (2), +FCO (2.0), or FAX from adaptive answer. */
   | { kind: 'fax-connect' }
-  /** Remote station id: +FTSI/+FTI (the sender's, when we receive), +FCSI/+FCI (the answerer's, when we send). */
-  | { kind: 'remote-id'; id: string; role: 'transmitter' | 'called' }
+  /** Remote station id: +FTSI/+FTI (the sender's, when we receive), +FCSI/+FCI (the answerer's, when we send), +FCIG/+FPI (a poller's, when we answered). */
+  | { kind: 'remote-id'; id: string; role: 'transmitter' | 'called' | 'poller' }
+  /** The caller polls us (DTC): +FDTC (2) / +FTC (2.0), with what it can receive. */
+  | { kind: 'poll-request'; params: SessionParams }
   /** Negotiated (+FDCS/+FCS) or offered (+FDIS/+FIS) parameters. */
   | { kind: 'params'; params: SessionParams; negotiated: boolean }
   | { kind: 'cfr' }
@@ -38,6 +40,8 @@ export type FaxResponse =
   /** Post-page message: 0 more pages (MPS), 1 new document (EOM), 2 end (EOP). */
   | { kind: 'post-page'; message: number }
   | { kind: 'hangup'; code: number }
+  /** The answerer has a document for us to poll (+FPOLL class 2, +FPO class 2.0), after polling was asked for. */
+  | { kind: 'poll' }
   | { kind: 'other'; text: string };
 
 export const BIT_RATES = [2400, 4800, 7200, 9600, 12000, 14400] as const;
@@ -70,6 +74,7 @@ export function parseFaxResponse(line: string): FaxResponse {
   if (u === 'CONNECT' || u.startsWith('CONNECT ')) return { kind: 'connect' };
   if (u === 'FAX' || u === '+FCON' || u === '+FCO') return { kind: 'fax-connect' };
   if (u === '+FCFR') return { kind: 'cfr' };
+  if (u === '+FPOLL' || u === '+FPO') return { kind: 'poll' };
   const m = /^\+F([A-Z]+)\s*:\s*(.*)$/.exec(t);
   if (m === null) return { kind: 'other', text: t };
   const name = (m[1] ?? '').toUpperCase();
@@ -81,6 +86,12 @@ export function parseFaxResponse(line: string): FaxResponse {
     case 'CSI':
     case 'CI':
       return { kind: 'remote-id', id: stationId(rest), role: 'called' };
+    case 'CIG':
+    case 'PI':
+      return { kind: 'remote-id', id: stationId(rest), role: 'poller' };
+    case 'DTC':
+    case 'TC':
+      return { kind: 'poll-request', params: parseParams(rest) };
     case 'DCS':
     case 'CS':
       return { kind: 'params', params: parseParams(rest), negotiated: true };

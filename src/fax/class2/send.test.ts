@@ -253,3 +253,26 @@ test('timers: the page wait is the page\'s time at the negotiated rate plus slac
   assert.ok(r.timers.includes(Math.ceil((bytes * 8 * 1000) / 9600) + DEFAULT_SEND_LIMITS.pageSlackMs));
   assert.deepEqual(sendSetupCommands('2', { faxId: 'x"y', maxSpeed: 2400, normal: true, extraCommands: [] })[1], 'AT+FLID="xy"');
 });
+
+test('polling (-p): the set-up asks to poll; +FPOLL after the dial ends the machine in the call (pollable), without it the call is hung up (no-document, exit 0)', () => {
+  const poll = { ...SETTINGS, poll: true };
+  const setup: Step[] = [
+    ...class2Setup(),
+    { dte: 'AT+FCIG="49 30 5550000"\r', modem: '\r\nOK\r\n' },
+    { dte: 'AT+FCR=1\r', modem: '\r\nOK\r\n' },
+    { dte: 'AT+FSPL=1\r', modem: '\r\nOK\r\n' },
+  ];
+  for (const split of SPLITS) {
+    const yes = drive(poll, [], [...setup, { dte: 'ATD5551\r', modem: '\r\n+FCON\r\n+FCSI:"MAPS"\r\n+FDIS:1,5,0,2,0,0,0,0\r\n+FPOLL\r\nOK\r\n' }], split);
+    assert.deepEqual([yes.result?.end, yes.result?.exitCode, yes.result?.remoteId], ['pollable', SEND_EXIT.ok, 'MAPS']);
+    const no = drive(poll, [], [
+      ...setup,
+      { dte: 'ATD5551\r', modem: '\r\n+FCON\r\n+FDIS:1,5,0,2,0,0,0,0\r\nOK\r\n' },
+      { dte: 'ATH0\r', modem: '\r\nOK\r\n' },
+      { dte: 'AT+FCLASS=0\r', modem: '\r\nOK\r\n' },
+    ], split);
+    assert.deepEqual([no.result?.end, no.result?.exitCode], ['no-document', SEND_EXIT.ok]);
+  }
+  // Class 2.0: received pages first bit on top (+FBO=1), as the getty receives.
+  assert.deepEqual(sendSetupCommands('2.0', { ...poll }), ['AT+FCLASS=2.0', 'AT+FLI="49 30 5550000"', 'AT+FCC=1,5,0,2,0,0,0,0', 'AT+FBO=1', 'AT+FPI="49 30 5550000"', 'AT+FCR=1', 'AT+FSP=1']);
+});

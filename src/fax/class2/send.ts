@@ -67,6 +67,14 @@ export interface SendSettings {
   maxTriesContinue: boolean;
   /** Sent after a failed dial (reset-after-fail), e.g. ATZ to reset an ISDN modem's logic. */
   resetAfterFail?: string;
+  /**
+   * Poll (sendfax -p), with no pages to send: ask the modem to poll (+FSPL=1 / +FSP=1,
+   * receive capability on, received pages first bit on top). The dial's OK ends the
+   * machine: `pollable` if the far end has a document (the caller receives it, then puts
+   * the modem back with ModemCleanup), else `no-document` (hung up here). Sending and
+   * then polling in one call is not done (yet).
+   */
+  poll?: boolean;
 }
 
 export interface SendLimits {
@@ -86,7 +94,7 @@ export interface SendLimits {
 
 export const DEFAULT_SEND_LIMITS: SendLimits = { commandMs: 10_000, dialMs: 120_000, fdtMs: 60_000, xonMs: 10_000, postPageMs: 60_000, pageSlackMs: 60_000 };
 
-export type SendEnd = 'complete' | 'init-failed' | 'busy' | 'no-dialtone' | 'no-answer' | 'no-carrier' | 'dial-error' | 'no-xon' | 'page-failed' | 'timeout' | 'carrier-lost' | 'aborted';
+export type SendEnd = 'complete' | 'pollable' | 'no-document' | 'init-failed' | 'busy' | 'no-dialtone' | 'no-answer' | 'no-carrier' | 'dial-error' | 'no-xon' | 'page-failed' | 'timeout' | 'carrier-lost' | 'aborted';
 
 export interface SentPage {
   index: number;
@@ -126,20 +134,37 @@ type State = 'probe' | 'setup' | 'dial' | 'fdt' | 'go' | 'data' | 'fet' | 'clean
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 
 /** The set-up commands of a class, in order (each answered with OK). */
-export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands' | 'initCommands'>): string[] {
+export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands' | 'initCommands' | 'poll'>): string[] {
   const caps = `${s.normal ? 0 : 1},${bitRateCode(s.maxSpeed)},0,2,0,0,0,0`;
   const at = (c: string): string => (/^AT/i.test(c) ? c : `AT${c}`);
-  const extra = s.extraCommands.map(at);
   const init = (s.initCommands ?? []).map(at);
+  if (s.poll === true) {
+    // Polling: the poller's id (+FCIG / +FPI), receive capability, ask to poll. Received
+    // data first bit on top, as the getty receives (+FBOR=0 / +FBO=1).
+    const rx = [...init, ...sendSetupCommands(cls, { ...s, poll: false, initCommands: [] })];
+    const poll = cls === '2.0' ? [`AT+FPI=${quoteId(s.faxId)}`, 'AT+FCR=1', 'AT+FSP=1'] : [`AT+FCIG=${quoteId(s.faxId)}`, 'AT+FCR=1', 'AT+FSPL=1'];
+    return [...(cls === '2.0' ? rx.map((c) => (c === 'AT+FBO=0' ? 'AT+FBO=1' : c)) : rx), ...poll];
+  }
+  const extra = s.extraCommands.map(at);
   // +FBOR=0 / +FBO=0: direct order, bit 0 of each byte first on the line; the page data is
   // mirrored byte by byte on the way out, as real sendfax does (docs/fax-spec.md, bit order).
   if (cls === '2.0') return [...init, 'AT+FCLASS=2.0', `AT+FLI=${quoteId(s.faxId)}`, `AT+FCC=${caps}`, 'AT+FBO=0', ...extra];
   return [...init, 'AT+FCLASS=2', `AT+FLID=${quoteId(s.faxId)}`, `AT+FDCC=${caps}`, 'AT+FBOR=0', ...extra];
 }
 
-/** What went out on the line for a page: mirrored bits, DLE doubled, DLE ETX. */
-export function pageBytes(page: SendPage): Uint8Array {
-  return stuffPage(reverseBits(page.data));
+/** What went out on the line for a page: mirrored bits (unless `asIs`), DLE doubled, DLE ETX. */
+export function pageBytes(page: SendPage, asIs = false): Uint8Array {
+  return stuffPage(asIs ? page.data : reverseBits(page.data));
+}
+
+/**
+ * The FaxSender in a call we answered and a caller polls (fax-server-file): the class is
+ * known, the modem is in the call, the first command is AT+FDT. `asIs`: the modem's bit
+ * order already puts a G3 file's first bit on top (class 2.0 after the getty's +FBO=1).
+ */
+export interface AnsweredPoll {
+  cls: FaxClass;
+  asIs: boolean;
 }
 
 export class FaxSender {
@@ -152,14 +177,17 @@ export class FaxSender {
   private tries = 0;
   private status: number | undefined;
   private connected = false;
+  /** The far end said it has a document for us (+FPOLL / +FPO). */
+  private pollable = false;
   private readonly result: SendResult;
 
   constructor(
     private readonly settings: SendSettings,
     private readonly pages: readonly SendPage[],
     private readonly limits: SendLimits = DEFAULT_SEND_LIMITS,
+    private readonly answered?: AnsweredPoll,
   ) {
-    this.cls = settings.modemType === 'auto' ? undefined : settings.modemType === 'c2.0' ? '2.0' : '2';
+    this.cls = answered !== undefined ? answered.cls : settings.modemType === 'auto' ? undefined : settings.modemType === 'c2.0' ? '2.0' : '2';
     this.state = this.cls === undefined ? 'probe' : 'setup';
     this.result = { end: 'complete', exitCode: 0, cls: this.cls, remoteId: '', remoteCaps: undefined, params: undefined, hangupCode: undefined, pages: [], bytes: 0, reason: '' };
   }
@@ -170,6 +198,12 @@ export class FaxSender {
 
   /** The first command (the class probe or the first set-up command). */
   start(): SendCommand[] {
+    if (this.answered !== undefined) {
+      this.result.cls = this.cls;
+      this.connected = true;
+      if (this.pages.length === 0) return this.fail('page-failed', SEND_EXIT.page, 'no document to send to the poller');
+      return this.fdt();
+    }
     if (this.state === 'probe') return this.command('AT+FCLASS=?', this.limits.commandMs);
     return this.beginSetup();
   }
@@ -239,7 +273,7 @@ export class FaxSender {
     if (this.cls === undefined) return this.fail('init-failed', SEND_EXIT.init, `no class 2/2.0 fax modem (AT+FCLASS=? said '${this.probeReply ?? ''}')`);
     this.result.cls = this.cls;
     this.state = 'setup';
-    this.setup = sendSetupCommands(this.cls, this.settings);
+    this.setup = sendSetupCommands(this.cls, { ...this.settings, poll: this.settings.poll === true && this.pages.length === 0 });
     return this.nextSetup();
   }
 
@@ -269,6 +303,9 @@ export class FaxSender {
       case 'page-status':
         this.status = r.status;
         return [];
+      case 'poll':
+        this.pollable = true;
+        return [{ type: 'log', level: 'mesg', text: 'the far end has a document to poll' }];
       case 'hangup':
         this.result.hangupCode = r.code;
         return this.state === 'fet' ? [] : this.onHangup(r.code);
@@ -330,6 +367,7 @@ export class FaxSender {
         return this.nextSetup();
       case 'dial':
         if (!this.connected) return this.fail('dial-error', SEND_EXIT.dial, 'dial: OK without a fax connection');
+        if (this.pages.length === 0 && this.settings.poll === true) return this.pollNow();
         return this.fdt();
       case 'data':
         return this.fet();
@@ -355,7 +393,7 @@ export class FaxSender {
   private sendPage(): SendCommand[] {
     const page = this.pages[this.pageIndex];
     if (page === undefined) return this.fail('page-failed', SEND_EXIT.page, 'internal: no page to send');
-    const bytes = pageBytes(page);
+    const bytes = pageBytes(page, this.answered?.asIs === true);
     this.state = 'data';
     this.lastCommand = '';
     this.result.bytes += bytes.length;
@@ -402,6 +440,17 @@ export class FaxSender {
     return [...out, ...this.fdt()];
   }
 
+  /** The dial is through and we poll: the caller receives, or there is nothing to get. */
+  private pollNow(): SendCommand[] {
+    if (!this.pollable) return this.finish('no-document', SEND_EXIT.ok, 'the far end has no document to poll');
+    this.result.end = 'pollable';
+    this.result.exitCode = SEND_EXIT.ok;
+    this.result.reason = 'polling';
+    this.state = 'done';
+    // The modem stays in the call: the receiver takes over, ModemCleanup puts it back after.
+    return [{ type: 'done', result: this.result }];
+  }
+
   private fail(end: SendEnd, code: number, reason: string): SendCommand[] {
     return this.finish(end, code, reason);
   }
@@ -427,3 +476,50 @@ export class FaxSender {
     return [{ type: 'done', result: this.result }];
   }
 }
+
+/**
+ * Put the modem back after a poll (the receiver is done): each command waits for OK,
+ * ERROR, NO CARRIER or its time-out, then the next; a line that is gone ends it.
+ */
+export class ModemCleanup {
+  private readonly lines = new LineSplitter();
+  private last = '';
+
+  constructor(
+    private readonly queue: string[],
+    private readonly commandMs = DEFAULT_SEND_LIMITS.commandMs,
+  ) {}
+
+  start(): CleanupCommand[] {
+    return this.next();
+  }
+
+  feed(chunk: Uint8Array): CleanupCommand[] {
+    const out: CleanupCommand[] = [];
+    for (const b of chunk) {
+      const line = this.lines.push(b);
+      if (line === undefined || line.text.toUpperCase() === this.last.toUpperCase()) continue;
+      const k = parseFaxResponse(line.text).kind;
+      if (k === 'ok' || k === 'error' || k === 'no-carrier') out.push(...this.next());
+    }
+    return out;
+  }
+
+  timeout(): CleanupCommand[] {
+    return this.next();
+  }
+
+  carrierLost(): CleanupCommand[] {
+    this.queue.length = 0;
+    return this.next();
+  }
+
+  private next(): CleanupCommand[] {
+    const c = this.queue.shift();
+    if (c === undefined) return [{ type: 'done', result: undefined }];
+    this.last = c;
+    return [{ type: 'send', bytes: ascii(`${c}\r`) }, { type: 'timer', ms: this.commandMs }];
+  }
+}
+
+export type CleanupCommand = { type: 'send'; bytes: Uint8Array } | { type: 'timer'; ms: number } | { type: 'done'; result: undefined };

@@ -7,6 +7,7 @@ import { HayesModem } from '../modem.js';
 import { DLE, DleUnstuffer, ETX, dleStuff } from './dle.js';
 import { negotiate, parseParams, defaultParams, formatParams } from './params.js';
 import { hangupText } from './commands.js';
+import { FaxMachine } from './machine.js';
 import { encodeG3 } from '../../fax/codec/t4.js';
 import { testPage } from '../../../test/helpers/fax-pages.js';
 
@@ -401,3 +402,91 @@ test('the sending modem drains a page onto the line at the line rate: the far en
   assert.equal(n, 2400, 'all of it after 2 s');
   assert.equal(a.take(), '\r\nOK\r\n');
 });
+
+for (const cls of ['2', '2.0'] as const) {
+  const c2 = cls === '2';
+  test(`class ${cls} polling, as the polling DTE sees it: ${c2 ? '+FPOLL' : '+FPO'} only when asked (${c2 ? '+FSPL' : '+FSP'}=1) and the machine has a document; +FDR receives its pages`, () => {
+    const clock = new FakeClock();
+    const ex = new Exchange({ answerDelayMs: 100 });
+    const out: Buffer[] = [];
+    const m = new HayesModem({ clock, fax: true, output: (b) => out.push(Buffer.from(b)) });
+    ex.register('100', m);
+    const take = (): string => Buffer.concat(out.splice(0)).toString('latin1');
+    const send = (s: string | Uint8Array): void => m.onDteBytes(typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
+    const data = encodeG3(testPage(1728, 16));
+    const machine = new FaxMachine({ clock, exchange: ex, number: '300', id: 'WEATHER', answerAfterMs: 100, stepMs: 5, pollPages: [{ data, fine: true, mr: false }] });
+    send(`ATE0;+FCLASS=${cls}\r`);
+    send(`AT${c2 ? '+FCIG' : '+FPI'}="POLLER"\r`);
+    take();
+    const W = c2 ? { dis: '+FDIS', tsi: '+FTSI', dcs: '+FDCS', spl: '+FSPL', poll: '+FPOLL', pts: '+FPTS', hng: '+FHNG:0' } : { dis: '+FIS', tsi: '+FTI', dcs: '+FCS', spl: '+FSP', poll: '+FPO', pts: '+FPS', hng: '+FHS:00' };
+    // Not asked to poll: no poll indication (the DTE may send as usual).
+    send('ATD300\r');
+    clock.advance(1000);
+    assert.doesNotMatch(take(), new RegExp(`\\${W.poll}\\r`));
+    send('ATH\r');
+    clock.advance(1000);
+    take();
+    send(`AT${W.spl}=1\r`);
+    take();
+    send('ATD300\r');
+    clock.advance(1000);
+    assert.match(take(), new RegExp(`\\${W.dis}:[0-9,]+\\r\\n\\r\\n\\${W.poll}\\r\\n\\r\\nOK\\r\\n$`));
+    const served = machine.nextPoll();
+    send('AT+FDR\r');
+    clock.advance(100);
+    const rx = out.splice(0);
+    const head = Buffer.concat(rx).toString('latin1');
+    assert.match(head, new RegExp(`^\\r\\n\\${W.tsi}:"WEATHER"\\r\\n\\r\\n\\${W.dcs}:1,[0-9,]+\\r\\n${c2 ? '\\r\\n\\+FCFR\\r\\n' : ''}\\r\\nCONNECT\\r\\n$`));
+    send('\x12');
+    clock.advance(1000);
+    const page = Buffer.concat(out.splice(0));
+    const u = new DleUnstuffer().push(page);
+    assert.ok(u.end, 'the page ends with DLE ETX');
+    // Class 2 gives received data in line order (as the machine holds it), class 2.0 bit 0 first.
+    assert.deepEqual(Buffer.from(u.data), Buffer.from(c2 ? data : reverseBits(data)));
+    assert.match(page.toString('latin1'), new RegExp(`\\${W.pts}:1,${c2 ? '16' : '10'},0,0\\r\\n\\r\\n\\+FET:2\\r\\n\\r\\nOK\\r\\n$`));
+    send('AT+FDR\r');
+    clock.advance(100);
+    assert.equal(take(), `\r\n${W.hng}\r\n\r\nOK\r\n`);
+    clock.advance(1000);
+    return served.then((p) => assert.deepEqual(p, { poller: 'POLLER', statuses: [1], complete: true }));
+  });
+}
+
+for (const cls of ['2', '2.0'] as const) {
+  const c2 = cls === '2';
+  test(`class ${cls}: one virtual modem polls another whose DTE has a document (${c2 ? '+FLPL' : '+FLP'}=1): the polled DTE sees ${c2 ? '+FCIG/+FDTC' : '+FPI/+FTC'} and sends with +FDT`, () => {
+    const { clock, a, b } = pair();
+    const W = c2 ? { spl: '+FSPL', lpl: '+FLPL', cig: '+FCIG', dtc: '+FDTC', poll: '+FPOLL', tsi: '+FTSI', dcs: '+FDCS', con: '+FCON', lid: '+FLID', hng: '+FHNG:0' } : { spl: '+FSP', lpl: '+FLP', cig: '+FPI', dtc: '+FTC', poll: '+FPO', tsi: '+FTI', dcs: '+FCS', con: '+FCO', lid: '+FLI', hng: '+FHS:00' };
+    for (const x of [a, b]) x.send(`ATE0;+FCLASS=${cls}\r`);
+    a.send(`AT${c2 ? '+FCIG' : '+FPI'}="POLLER";${W.spl}=1\r`);
+    b.send(`AT${W.lid}="SERVER";${W.lpl}=1\r`);
+    a.take();
+    b.take();
+    a.send('ATD200\r');
+    b.take();
+    b.send('ATA\r');
+    clock.advance(100);
+    assert.equal(b.take(), `\r\n${W.con}\r\n`);
+    assert.match(a.take(), new RegExp(`\\${W.poll}\\r\\n\\r\\nOK\\r\\n$`));
+    a.send('AT+FDR\r');
+    // The poll request reaches the answerer: who polls, with what, and the ATA's OK.
+    assert.match(b.take(), new RegExp(`^\\r\\n\\${W.cig}:"POLLER"\\r\\n\\r\\n\\${W.dtc}:[0-9,]+\\r\\n\\r\\nOK\\r\\n$`));
+    b.send('AT+FDT\r');
+    assert.match(a.take(), new RegExp(`^\\r\\n\\${W.tsi}:"SERVER"\\r\\n\\r\\n\\${W.dcs}:[0-9,]+\\r\\n`));
+    assert.match(b.take(), /CONNECT\r\n[\x11\x12]$/);
+    const page = Uint8Array.of(0x00, 0x10, 0x80, 0x10, 0x01, 0xff);
+    b.send(dleStuff(page));
+    b.send(Uint8Array.of(DLE, ETX));
+    a.send('\x12');
+    clock.advance(100);
+    assert.match(b.take(), /OK\r\n$/);
+    b.send('AT+FET=2\r');
+    const u = new DleUnstuffer().push(a.takeBytes());
+    assert.ok(u.end, 'the poller got the page and its end');
+    a.send('AT+FDR\r');
+    clock.advance(100);
+    assert.match(b.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+    assert.match(a.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+  });
+}

@@ -20,8 +20,8 @@ export type FaxClass = '2' | '2.0';
 
 /** The response names of each class (class 2 first, then class 2.0). */
 const WORDS = {
-  '2': { con: '+FCON', csi: '+FCSI', tsi: '+FTSI', dis: '+FDIS', dcs: '+FDCS', pts: '+FPTS', hng: '+FHNG', cfr: '+FCFR' },
-  '2.0': { con: '+FCO', csi: '+FCI', tsi: '+FTI', dis: '+FIS', dcs: '+FCS', pts: '+FPS', hng: '+FHS', cfr: undefined },
+  '2': { con: '+FCON', csi: '+FCSI', tsi: '+FTSI', dis: '+FDIS', dcs: '+FDCS', pts: '+FPTS', hng: '+FHNG', cfr: '+FCFR', poll: '+FPOLL', spl: '+FSPL', lpl: '+FLPL', cig: '+FCIG', dtc: '+FDTC' },
+  '2.0': { con: '+FCO', csi: '+FCI', tsi: '+FTI', dis: '+FIS', dcs: '+FCS', pts: '+FPS', hng: '+FHS', cfr: undefined, poll: '+FPO', spl: '+FSP', lpl: '+FLP', cig: '+FPI', dtc: '+FTC' },
 } as const;
 
 /** Hang-up codes (class 2 decimal; class 2.0 writes the same digits as hex, 100 -> A0). */
@@ -131,6 +131,8 @@ interface FaxCall {
   txSent: number;
   txTimer: TimerHandle | undefined;
   txEnd: { next: 0 | 1 | 2 | undefined } | undefined;
+  /** tx: the far end has a document to poll and the DTE asked to poll (+FSPL=1 / +FSP=1): +FDR receives it. */
+  pollable: boolean;
 }
 
 /** How often the sending modem's buffer is drained onto the line. */
@@ -232,7 +234,7 @@ export class FaxSession {
       cls, role, remoteCaps: undefined, params: undefined, remoteId: '', waiting, pages: 0,
       lastPmc: undefined, owePmr: false, pmcPending: false, rxQueue: [], rxFlowing: false, rxInPage: false, fet: undefined,
       dcnSeen: false, pageStarted: false, phase: 'B', txStart: 0, txBytes: 0, rxPage: [], t2: undefined,
-      txQueue: [], txSent: 0, txTimer: undefined, txEnd: undefined,
+      txQueue: [], txSent: 0, txTimer: undefined, txEnd: undefined, pollable: false,
     };
   }
 
@@ -289,8 +291,11 @@ export class FaxSession {
     const c = this.call;
     if (c === undefined) return;
     if (c.role === 'rx') {
-      this.say(this.words().con);
-      this.ctx?.calls.faxSend({ t: 'dis', caps: { ...this.dis }, id: this.localId });
+      const w = this.words();
+      this.say(w.con);
+      // +FLPL=1 / +FLP=1: the DTE has a document for a caller that polls (DIS says so).
+      const poll = this.plain.get(w.lpl) === '1';
+      this.ctx?.calls.faxSend({ t: 'dis', caps: { ...this.dis }, id: this.localId, ...(poll ? { poll: true } : {}) });
     }
   }
 
@@ -308,7 +313,24 @@ export class FaxSession {
         this.say(w.con);
         if (s.id !== '') this.say(`${w.csi}:${this.quoteId(s.id)}`);
         this.say(`${w.dis}:${formatParams(s.caps)}`);
+        // Polling asked for and a document there: said with the far end's capabilities.
+        if (s.poll === true && this.plain.get(w.spl) === '1') {
+          c.pollable = true;
+          this.say(w.poll);
+        }
         if (c.waiting === 'dial') this.final('OK');
+        return;
+      case 'dtc':
+        // The caller polls: the answerer sends from here on. Its DTE sees the poller's id
+        // and capabilities (+FCIG/+FDTC, +FPI/+FTC), the ATA's OK, then sends with +FDT.
+        if (c.role !== 'rx' || c.params !== undefined || c.pages !== 0) return;
+        c.role = 'tx';
+        c.remoteCaps = s.caps;
+        c.remoteId = s.id;
+        this.stopT2(c);
+        if (s.id !== '') this.say(`${w.cig}:${this.quoteId(s.id)}`);
+        this.say(`${w.dtc}:${formatParams(s.caps)}`);
+        if (c.waiting === 'answer') this.final('OK');
         return;
       case 'dcs':
         if (c.role !== 'rx') return;
@@ -553,6 +575,17 @@ export class FaxSession {
   fdr(ctx: AtContext): Outcome {
     this.ctx = ctx;
     const c = this.call;
+    if (c?.role === 'tx' && c.pollable && c.waiting === undefined && c.params === undefined && c.pages === 0) {
+      // The caller polls: DTC instead of DCS, and from here on it is the receiver. The far
+      // end's TSI and DCS, then CFR and the first page, come as for a call answered.
+      c.role = 'rx';
+      c.waiting = 'fdr';
+      this.armT2(c);
+      // The poller's id is +FCIG / +FPI when set, else the station id.
+      const cig = quoted(this.plain.get(c.cls === '2' ? '+FCIG' : '+FPI') ?? '') ?? '';
+      ctx.calls.faxSend({ t: 'dtc', caps: { ...this.dis }, id: cig !== '' ? cig : this.localId });
+      return 'done';
+    }
     if (c?.role !== 'rx' || c.waiting !== undefined || c.params === undefined) return 'error';
     c.waiting = 'fdr';
     if (c.owePmr) {

@@ -18,8 +18,12 @@ export interface FaxMachineOptions {
   clock: Clock;
   exchange: Exchange;
   number: string;
-  /** Where received pages go; undefined: the machine only sends. */
+  /** Where received pages go; undefined: the machine only sends (or is polled). */
   dir?: string;
+  /** A document for polling callers (DIS says so; a caller's DTC gets these pages). */
+  pollPages?: readonly SimFaxPage[];
+  /** How the machine misbehaves while polled (tests): break off after n pages. */
+  pollHow?: FaxSendOptions;
   /** Its station id (CSI/TSI). */
   id?: string;
   /** What it can do (DIS). Default: fine, 14400, A4, unlimited, 1-D. */
@@ -67,19 +71,29 @@ export interface FaxSendOptions {
   silent?: boolean;
 }
 
+/** A polling caller the machine served. */
+export interface PolledFax {
+  /** The poller's id (CIG), as sent. */
+  poller: string;
+  /** Page status the poller gave each page (1 = good). */
+  statuses: number[];
+  /** true: all pages confirmed and goodbye said; false: the call broke off. */
+  complete: boolean;
+}
+
 export class FaxMachine implements Answerer {
   readonly number: string;
   readonly received: ReceivedFax[] = [];
+  readonly polled: PolledFax[] = [];
+  private readonly pollWaiters: ((p: PolledFax) => void)[] = [];
   private readonly waiters: ((r: ReceivedFax) => void)[] = [];
   private busy = false;
   private seq = 0;
 
   constructor(private readonly o: FaxMachineOptions) {
     this.number = o.number;
-    if (o.dir !== undefined) {
-      mkdirSync(o.dir, { recursive: true });
-      o.exchange.registerAnswerer(o.number, this);
-    }
+    if (o.dir !== undefined) mkdirSync(o.dir, { recursive: true });
+    if (o.dir !== undefined || (o.pollPages?.length ?? 0) > 0) o.exchange.registerAnswerer(o.number, this);
   }
 
   private get step(): number {
@@ -90,6 +104,11 @@ export class FaxMachine implements Answerer {
     this.o.onEvent?.(`fax machine ${this.number}: ${t}`);
   }
 
+  /** The next polling call served, once it is over. */
+  nextPoll(): Promise<PolledFax> {
+    return new Promise((res) => this.pollWaiters.push(res));
+  }
+
   /** The next fax received (or the one already received that nobody waited for). */
   nextFax(): Promise<ReceivedFax> {
     return new Promise((res) => this.waiters.push(res));
@@ -98,9 +117,11 @@ export class FaxMachine implements Answerer {
   // -------------------------------------------------------------- answering
 
   incoming(spec: RingSpec, party: RemoteParty): CallLeg | undefined {
-    if (this.busy || this.o.dir === undefined) return undefined;
+    const pollPages = this.o.pollPages ?? [];
+    if (this.busy || (this.o.dir === undefined && pollPages.length === 0)) return undefined;
     this.busy = true;
     const dir = this.o.dir;
+    let poll: PolledFax | undefined;
     const timers: TimerHandle[] = [];
     const later = (ms: number, fn: () => void): void => {
       timers.push(this.o.clock.setTimeout(() => active && fn(), ms));
@@ -115,14 +136,74 @@ export class FaxMachine implements Answerer {
       active = false;
       this.busy = false;
       for (const t of timers) t.cancel();
+      if (poll !== undefined) {
+        this.event(`polling call ended, ${poll.statuses.length} page(s) confirmed by "${poll.poller}"${poll.complete ? '' : ' (broken off)'}`);
+        this.polled.push(poll);
+        for (const w of this.pollWaiters.splice(0)) w(poll);
+        return;
+      }
       this.event(`call ended, ${fax.files.length} page(s) from "${fax.sender}"${fax.complete ? '' : ' (broken off)'}`);
       this.received.push(fax);
       for (const w of this.waiters.splice(0)) w(fax);
     };
+    // Polled: the machine sends its document, the caller confirms each page.
+    const toCaller: CallLeg = {
+      send: () => undefined,
+      signal: (x) => party.signal?.(x),
+      hangup: () => {
+        finish();
+        party.ended('remote-hangup');
+      },
+      get active() {
+        return active;
+      },
+    };
+    let pollParams: FaxParams | undefined;
+    const sendPolled = (i: number): void => {
+      this.event(`sending polled page ${i + 1}`);
+      this.sendPage(toCaller, { pages: pollPages, i, how: this.o.pollHow ?? {}, br: pollParams?.br, active: () => active, breakOff: () => toCaller.hangup() });
+    };
     const onSignal = (s: FaxSignal): void => {
       if (!active) return;
+      if (poll !== undefined) {
+        if (s.t === 'cfr') later(this.step, () => sendPolled(0));
+        else if (s.t === 'pmr') {
+          poll.statuses.push(s.status);
+          const n = poll.statuses.length;
+          this.event(`polled page ${n} confirmed (status ${s.status})`);
+          if (n < pollPages.length) later(this.step, () => sendPolled(n));
+          else {
+            poll.complete = true;
+            party.signal?.({ t: 'dcn' });
+            later(this.step, () => toCaller.hangup());
+          }
+        } else if (s.t === 'dcn') toCaller.hangup();
+        return;
+      }
       switch (s.t) {
+        case 'dtc': {
+          if (pollPages.length === 0) {
+            // Nothing to poll here: goodbye.
+            party.signal?.({ t: 'dcn' });
+            later(this.step, () => toCaller.hangup());
+            return;
+          }
+          poll = { poller: s.id, statuses: [], complete: false };
+          this.event(`polled by "${s.id}": sending ${pollPages.length} page(s)`);
+          const first = pollPages[0];
+          const want: FaxParams = { ...defaultParams(), vr: first?.fine === false ? 0 : 1, df: first?.mr === true ? 1 : 0 };
+          const chosen = negotiate(want, s.caps);
+          pollParams = chosen;
+          later(this.step, () => party.signal?.({ t: 'dcs', params: chosen, id: this.o.id ?? '' }));
+          return;
+        }
         case 'dcs':
+          if (dir === undefined) {
+            // A machine that only offers a document takes none.
+            party.signal?.({ t: 'dcn' });
+            later(this.step, () => toCaller.hangup());
+            return;
+          }
           fax.sender = s.id;
           fax.params = s.params;
           later(this.step, () => party.signal?.({ t: 'cfr' }));
@@ -134,6 +215,7 @@ export class FaxMachine implements Answerer {
           page?.push(s.bytes);
           return;
         case 'pmc': {
+          if (dir === undefined) return;
           const n = fax.files.length + 1;
           const file = join(dir, `fax-${stamp}-${seq}.${String(n).padStart(2, '0')}.g3`);
           writeFileSync(file, Buffer.concat(page ?? []));
@@ -160,7 +242,7 @@ export class FaxMachine implements Answerer {
         return;
       }
       this.event('answered');
-      party.signal({ t: 'dis', caps: this.o.caps ?? defaultParams(), id: this.o.id ?? '' });
+      party.signal({ t: 'dis', caps: this.o.caps ?? defaultParams(), id: this.o.id ?? '', ...(pollPages.length > 0 ? { poll: true } : {}) });
     });
     return {
       send: () => undefined,

@@ -29,8 +29,10 @@ export interface FaxParams {
 }
 
 export type FaxSignal =
-  /** Answerer: its identification (CSI) and capabilities (DIS). */
-  | { t: 'dis'; caps: FaxParams; id: string }
+  /** Answerer: its identification (CSI) and capabilities (DIS); `poll`: it has a document for a polling caller (DIS bit 9). */
+  | { t: 'dis'; caps: FaxParams; id: string; poll?: boolean }
+  /** Caller, instead of DCS: it polls (DTC with its CIG and what it can receive); the answerer sends from here on. */
+  | { t: 'dtc'; caps: FaxParams; id: string }
   /** Caller: its identification (TSI) and the chosen parameters (DCS), then training. */
   | { t: 'dcs'; params: FaxParams; id: string }
   /** Answerer: training good, ready to receive (CFR). */

@@ -1,0 +1,81 @@
+// `tgetty sendfax -p` on a virtual line polls the simulator's virtual fax machine, in
+// class 2 and class 2.0: the machine's pages land in -d under mgetty's received-page
+// names and decode pixel for pixel; a machine with nothing to poll gives sendfax's exit 0
+// and a message; a poll that breaks off gives 12; the modem is back in class 0 and the
+// lock is gone after each.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bitmapsEqual } from '../../src/fax/codec/bitmap.js';
+import { decodeG3, encodeG3 } from '../../src/fax/codec/t4.js';
+import { createBank } from '../../src/sim/index.js';
+import { randomPage, testPage } from '../helpers/fax-pages.js';
+import { runSendfax } from '../helpers/sendfax-run.js';
+
+for (const cls of ['cls2', 'c2.0'] as const) {
+  test(`tgetty sendfax -p -C ${cls}: the virtual fax machine's document is polled into -d, pixel for pixel; nothing to poll: exit 0 and said`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxpoll-'));
+    const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true, faxPaceBps: 1_000_000 });
+    const lockDir = join(dir, 'lock');
+    const got = join(dir, 'got');
+    for (const d of [lockDir, got, join(dir, 'in')]) mkdirSync(d);
+    t.after(async () => {
+      await bank.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const pages = [testPage(1728, 200), randomPage(5, 1728, 120)];
+    const machine = bank.addFaxMachine({ number: '4712', id: 'WEATHER MAP', answerAfterMs: 200, pollPages: pages.map((p) => ({ data: encodeG3(p), fine: true, mr: false })) });
+    bank.addFaxMachine({ number: '4713', dir: join(dir, 'in'), id: 'NO DOCS', answerAfterMs: 200 });
+    const served = machine.nextPoll();
+    const r = await runSendfax({ args: ['-v', '-p', '-d', got, '-x', '9', '-C', cls, '-l', bank.line(0).path, '4712'], lockDir, sendfaxConfig: 'fax-id 49 89 1234\n' });
+    assert.equal(r.code, 0, `exit 0:\n${r.output}\n${r.log.split('\n').slice(-30).join('\n')}`);
+    assert.match(r.log, cls === 'cls2' ? /AT\+FSPL=1/ : /AT\+FSP=1/);
+    assert.match(r.output, /fax polled: 2 page\(s\) from 4712 \(WEATHER MAP\)/);
+    assert.match(r.log, /##### success, polled 2 page\(s\)/);
+    const poll = await served;
+    assert.deepEqual([poll.poller, poll.statuses, poll.complete], ['49 89 1234', [1, 1], true]);
+    const files = readdirSync(got).sort();
+    assert.equal(files.length, 2, files.join(' '));
+    for (const f of files) assert.match(f, /^ff[0-9a-z]+M0-WEATHER-MAP\.0[12]$/);
+    files.forEach((f, i) => assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, f)), { width: 1728, strict: true }).bitmap, pages[i] ?? testPage()), `page ${i + 1} (${f})`));
+    assert.match(r.log, /AT\+FCLASS=0/);
+    assert.deepEqual(readdirSync(lockDir), [], 'no lock left behind');
+    // Nothing to poll there: said, exit 0 (as mgetty's sendfax), nothing written.
+    const none = await runSendfax({ args: ['-p', '-d', got, '-C', cls, '-l', bank.line(0).path, '4713'], lockDir });
+    assert.equal(none.code, 0, none.output);
+    assert.match(none.output, /no document to poll/);
+    assert.equal(readdirSync(got).length, 2);
+    assert.deepEqual(readdirSync(lockDir), []);
+    // Send, then poll in one call: not supported, a command line error before any line is taken.
+    const page = join(dir, 'p.g3');
+    writeFileSync(page, encodeG3(testPage()));
+    const both = await runSendfax({ args: ['-p', '-d', got, '-C', cls, '-l', bank.line(0).path, '4712', page], lockDir });
+    assert.equal(both.code, 1, both.output);
+    assert.match(both.output, /-p with files .* not supported/);
+  });
+}
+
+test('tgetty sendfax -p: a poll that breaks off after page 1 keeps that page and exits 12 (transmitting or polling failed), the modem hung up and back in class 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxpoll-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const lockDir = join(dir, 'lock');
+  const got = join(dir, 'got');
+  for (const d of [lockDir, got]) mkdirSync(d);
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pages = [testPage(1728, 200), randomPage(6, 1728, 120), randomPage(7, 1728, 120)];
+  bank.addFaxMachine({ number: '4714', id: 'FLAKY', answerAfterMs: 200, pollPages: pages.map((p) => ({ data: encodeG3(p), fine: true, mr: false })), pollHow: { breakOffAfter: 1, midPage: true } });
+  const r = await runSendfax({ args: ['-p', '-d', got, '-x', '9', '-C', 'cls2', '-l', bank.line(0).path, '4714'], lockDir });
+  assert.equal(r.code, 12, `exit 12:\n${r.output}\n${r.log.split('\n').slice(-30).join('\n')}`);
+  assert.match(r.output, /polling failed: .*1 page\(s\) stored/);
+  const files = readdirSync(got);
+  assert.equal(files.length, 1, files.join(' '));
+  assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, pages[0] ?? testPage()));
+  assert.match(r.log, /ATH0/);
+  assert.match(r.log, /AT\+FCLASS=0/);
+  assert.deepEqual(readdirSync(lockDir), []);
+});
