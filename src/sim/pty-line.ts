@@ -47,6 +47,10 @@ export interface LineTransport {
   /** Stop / go on reading the DTE's bytes (the far end cannot take them as fast). */
   pauseInput?(): void;
   resumeInput?(): void;
+  /** A line with a DCD to show (a serial port, ip232): the call state drives it. */
+  carrier?(on: boolean): void;
+  /** A line set up asynchronously (a listening socket): resolves when it is in service. */
+  readonly ready?: Promise<void>;
 }
 
 /** Bytes kept for a DTE that is behind; past this it is not reading at all, and bytes are dropped. */
