@@ -1,0 +1,69 @@
+/**
+ * The writability watcher of the sim's pty masters (src/sim/writable.ts), on a real pty: a
+ * master whose queue is full is reported once the slave side has read, not before; a
+ * cancelled wait is never reported.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readSync, writeSync } from 'node:fs';
+import { closeFd, cfmakeraw, O_NOCTTY, O_NONBLOCK, O_RDWR, openFd, openPty, tcgetattr, tcsetattr } from '../../src/line/libc.js';
+import { fdWritable } from '../../src/sim/writable.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Write to a non-blocking fd until EAGAIN; the bytes written. */
+function fill(fd: number): number {
+  const chunk = Buffer.alloc(4096, 0x61);
+  let n = 0;
+  for (;;) {
+    try {
+      n += writeSync(fd, chunk);
+    } catch {
+      return n;
+    }
+  }
+}
+
+test('fdWritable: a full pty master is reported writable once the DTE reads, and a cancelled wait never', async () => {
+  const pty = openPty();
+  const slave = openFd(pty.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
+  try {
+    const t = tcgetattr(slave);
+    cfmakeraw(t);
+    tcsetattr(slave, t);
+    const queued = fill(pty.master);
+    assert.ok(queued > 0 && queued < 1 << 20, `the pty took ${queued} bytes`);
+    let told = 0;
+    assert.equal(fdWritable.wait(pty.master, () => told++), true, 'the watcher runs here');
+    await sleep(200);
+    assert.equal(told, 0, 'nothing read yet: not writable');
+    const buf = Buffer.alloc(65536);
+    let read = 0;
+    for (let w = 0; told === 0 && w < 5000; w += 10) {
+      try {
+        read += readSync(slave, buf, 0, buf.length, null);
+      } catch {
+        // EAGAIN: the kernel is still moving bytes to the slave side
+      }
+      await sleep(10);
+    }
+    assert.equal(told, 1, `writable after the DTE read ${read} bytes`);
+    // Full again, then cancelled: the later room is not reported.
+    fill(pty.master);
+    let late = 0;
+    assert.equal(fdWritable.wait(pty.master, () => late++), true);
+    fdWritable.cancel(pty.master);
+    for (let k = 0; k < 20; k++) {
+      try {
+        readSync(slave, buf, 0, buf.length, null);
+      } catch {
+        // EAGAIN
+      }
+      await sleep(10);
+    }
+    assert.equal(late, 0);
+  } finally {
+    closeFd(slave);
+    closeFd(pty.master);
+  }
+});
