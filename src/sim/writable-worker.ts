@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { POLLFD_SIZE, POLLIN, POLLOUT, pollFds } from '../line/libc.js';
 
 const { slots, wakeFd, idleExitMs } = workerData as { slots: SharedArrayBuffer; wakeFd: number; idleExitMs: number };
+/** Slot 0: how many slots have ever been used (the main thread fills the lowest free one); then the fds. */
 const fds = new Int32Array(slots);
 const table = Buffer.alloc(POLLFD_SIZE * (fds.length + 1));
 const slotOf = new Int32Array(fds.length + 1);
@@ -28,7 +29,8 @@ function entry(i: number, fd: number, events: number): void {
 for (;;) {
   let n = 0;
   entry(n++, wakeFd, POLLIN);
-  for (let s = 0; s < fds.length; s++) {
+  const used = Atomics.load(fds, 0);
+  for (let s = 1; s <= used; s++) {
     const fd = Atomics.load(fds, s);
     if (fd < 0) continue;
     slotOf[n] = s;

@@ -20,7 +20,8 @@ const IDLE_EXIT_MS = 2000;
 const ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
 class FdWritable {
-  private readonly slots = new Int32Array(new SharedArrayBuffer(4 * SLOTS)).fill(-1);
+  /** Slot 0: how many fd slots have ever been used (the worker scans no further); then the fds, -1 free. */
+  private readonly slots = new Int32Array(new SharedArrayBuffer(4 * (SLOTS + 1))).fill(-1);
   private readonly waiters = new Map<number, () => void>();
   private worker: Worker | undefined;
   private wakeFd = -1;
@@ -32,10 +33,11 @@ class FdWritable {
       this.waiters.set(fd, fn);
       return true;
     }
-    const s = this.slots.indexOf(-1);
+    const s = this.slots.indexOf(-1, 1);
     if (s < 0) return false;
     this.waiters.set(fd, fn);
     Atomics.store(this.slots, s, fd);
+    if (s > Atomics.load(this.slots, 0)) Atomics.store(this.slots, 0, s);
     this.worker?.ref();
     this.wake();
     return true;
@@ -43,7 +45,7 @@ class FdWritable {
 
   cancel(fd: number): void {
     if (!this.waiters.delete(fd)) return;
-    const s = this.slots.indexOf(fd);
+    const s = this.slots.indexOf(fd, 1);
     if (s >= 0) Atomics.compareExchange(this.slots, s, fd, -1);
     if (this.waiters.size === 0) this.worker?.unref();
     this.wake();
@@ -61,6 +63,7 @@ class FdWritable {
     if (this.worker !== undefined) return true;
     try {
       if (this.wakeFd < 0) this.wakeFd = openEventFd();
+      Atomics.store(this.slots, 0, 0);
       const w = new Worker(new URL('./writable-worker.js', import.meta.url), { workerData: { slots: this.slots.buffer, wakeFd: this.wakeFd, idleExitMs: IDLE_EXIT_MS } });
       w.on('message', (m: number | 'idle') => {
         if (m === 'idle') return;
@@ -86,7 +89,7 @@ class FdWritable {
     if (this.worker !== w) return;
     this.worker = undefined;
     if (failed) this.broken = true;
-    this.slots.fill(-1);
+    this.slots.fill(-1, 1);
     const fns = [...this.waiters.values()];
     this.waiters.clear();
     for (const fn of fns) fn();
