@@ -27,6 +27,11 @@ class FdWritable {
   private wakeFd = -1;
   private broken = false;
 
+  /** Whether waits can be watched here (no failure so far). */
+  get available(): boolean {
+    return !this.broken;
+  }
+
   wait(fd: number, fn: () => void): boolean {
     if (this.broken || !this.ensureWorker()) return false;
     if (this.waiters.has(fd)) {
