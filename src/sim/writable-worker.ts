@@ -18,6 +18,11 @@ const slotOf = new Int32Array(fds.length + 1);
 const wakeBuf = Buffer.alloc(8);
 /** Short polls while idle, so that an idle worker notices it may end. */
 const IDLE_POLL_MS = 100;
+/**
+ * Bounded polls while watching too: a worker blocked in poll(2) cannot be terminated, and
+ * process.exit() waits for it (the main thread also wakes it on 'exit'; this is the backstop).
+ */
+const WATCH_POLL_MS = 1000;
 let idleMs = 0;
 
 function entry(i: number, fd: number, events: number): void {
@@ -40,7 +45,7 @@ for (;;) {
     if (idleMs >= idleExitMs) break;
     idleMs += IDLE_POLL_MS;
   } else idleMs = 0;
-  pollFds(table, n, n === 1 ? IDLE_POLL_MS : -1);
+  pollFds(table, n, n === 1 ? IDLE_POLL_MS : WATCH_POLL_MS);
   for (let i = 1; i < n; i++) {
     if (table.readInt16LE(i * POLLFD_SIZE + 6) === 0) continue;
     const fd = table.readInt32LE(i * POLLFD_SIZE);

@@ -26,6 +26,7 @@ class FdWritable {
   private worker: Worker | undefined;
   private wakeFd = -1;
   private broken = false;
+  private exitHooked = false;
 
   /** Whether waits can be watched here (no failure so far). */
   get available(): boolean {
@@ -82,6 +83,13 @@ class FdWritable {
       w.on('exit', () => this.lost(w, false));
       w.unref();
       this.worker = w;
+      if (!this.exitHooked) {
+        this.exitHooked = true;
+        // process.exit() joins the worker: get it out of poll(2) at once.
+        process.once('exit', () => {
+          if (this.wakeFd >= 0) this.wake();
+        });
+      }
       return true;
     } catch {
       this.broken = true;

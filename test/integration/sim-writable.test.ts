@@ -1,11 +1,14 @@
 /**
  * The writability watcher of the sim's pty masters (src/sim/writable.ts), on a real pty: a
  * master whose queue is full is reported once the slave side has read, not before; a
- * cancelled wait is never reported.
+ * cancelled wait is never reported; process.exit() is not held up by the poll thread.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { closeFd, cfmakeraw, O_NOCTTY, O_NONBLOCK, O_RDWR, openFd, openPty, tcgetattr, tcsetattr } from '../../src/line/libc.js';
 import { fdWritable } from '../../src/sim/writable.js';
 
@@ -66,4 +69,23 @@ test('fdWritable: a full pty master is reported writable once the DTE reads, and
     closeFd(slave);
     closeFd(pty.master);
   }
+});
+
+test('fdWritable: process.exit() while a wait is outstanding ends the process at once (the poll thread is woken)', () => {
+  const url = (rel: string): string => pathToFileURL(join(import.meta.dirname, rel)).href;
+  const script = `
+    import { writeSync } from 'node:fs';
+    import { cfmakeraw, openFd, openPty, O_NOCTTY, O_NONBLOCK, O_RDWR, tcgetattr, tcsetattr } from '${url('../../src/line/libc.js')}';
+    import { fdWritable } from '${url('../../src/sim/writable.js')}';
+    const p = openPty();
+    const s = openFd(p.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    const t = tcgetattr(s); cfmakeraw(t); tcsetattr(s, t);
+    try { for (;;) writeSync(p.master, Buffer.alloc(4096)); } catch {}
+    if (!fdWritable.wait(p.master, () => {})) process.exit(2);
+    setTimeout(() => process.exit(0), 100);
+  `;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
 });
