@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readSync, writeSync } from 'node:fs';
+import { mkdtempSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeFd, cfmakeraw, O_NOCTTY, O_NONBLOCK, O_RDWR, openFd, openPty, tcgetattr, tcsetattr } from '../../src/line/libc.js';
@@ -34,7 +35,13 @@ test('fdWritable: a full pty master is reported writable once the DTE reads, and
     const t = tcgetattr(slave);
     cfmakeraw(t);
     tcsetattr(slave, t);
-    const queued = fill(pty.master);
+    // The kernel moves bytes on to the slave's queue a moment after the write: fill until
+    // a pause makes no more room.
+    let queued = fill(pty.master);
+    for (let more = 1; more > 0; queued += more) {
+      await sleep(50);
+      more = fill(pty.master);
+    }
     assert.ok(queued > 0 && queued < 1 << 20, `the pty took ${queued} bytes`);
     let told = 0;
     assert.equal(fdWritable.wait(pty.master, () => told++), true, 'the watcher runs here');
@@ -52,7 +59,7 @@ test('fdWritable: a full pty master is reported writable once the DTE reads, and
     }
     assert.equal(told, 1, `writable after the DTE read ${read} bytes`);
     // Full again, then cancelled: the later room is not reported.
-    fill(pty.master);
+    for (let more = fill(pty.master); more > 0; more = fill(pty.master)) await sleep(50);
     let late = 0;
     assert.equal(fdWritable.wait(pty.master, () => late++), true);
     fdWritable.cancel(pty.master);
@@ -81,11 +88,21 @@ test('fdWritable: process.exit() while a wait is outstanding ends the process at
     const s = openFd(p.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
     const t = tcgetattr(s); cfmakeraw(t); tcsetattr(s, t);
     try { for (;;) writeSync(p.master, Buffer.alloc(4096)); } catch {}
-    if (!fdWritable.wait(p.master, () => {})) process.exit(2);
-    setTimeout(() => process.exit(0), 100);
+    // Room the kernel makes a moment later is filled again: a wait stays outstanding.
+    const again = () => { try { for (;;) writeSync(p.master, Buffer.alloc(4096)); } catch {} fdWritable.wait(p.master, again); };
+    if (!fdWritable.wait(p.master, again)) process.exit(2);
+    setTimeout(() => process.exit(0), 400); // the worker is in poll(2) by then
   `;
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, r.stderr);
-  assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
+  // A file, not `-e`: with -e, node's exit did not wait for the worker, and the hang never showed.
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-writable-'));
+  try {
+    const file = join(dir, 'exit.mjs');
+    writeFileSync(file, script);
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, `status ${r.status} signal ${r.signal}: ${r.stderr}`);
+    assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
