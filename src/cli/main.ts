@@ -144,14 +144,14 @@ function build(io: CliIo, result: { code: number }): Command {
     .command('sim')
     .description('run a bank of virtual Hayes modems on ptys (DIR/ttySIM0 ...), with optional telnet callers')
     // Required for running the bank, checked in the action: `sim status` needs neither.
-    .option('--lines <n>', 'number of virtual lines (required; 0 is allowed with --serial)', (v) => {
+    .option('--lines <n>', 'number of virtual lines (required; 0 is allowed with --serial or --ip232)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new TgettyError('CLI_USAGE', `--lines needs a whole number, got '${v}'`);
       return n;
     })
     .option('--dir <dir>', 'where the line symlinks ttySIM0 ... (and the status socket) are created (required)')
     .option('--telnet <port>', 'accept telnet callers on this TCP port (each connection is an incoming call)', (v) => positiveInt(v, '--telnet'))
-    .option('--host <addr>', 'address for --telnet', '127.0.0.1')
+    .option('--host <addr>', 'address for --telnet and --ip232', '127.0.0.1')
     .option('--raw', 'plain TCP instead of telnet on --telnet')
     .option('--personality <name>', 'modem personality (e.g. generic, sportster)')
     .option('--fax', 'class 2 and class 2.0 fax modems (+FCLASS=0,2,2.0)')
@@ -174,13 +174,15 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('--pace', 'deliver dial-out data no faster than the CONNECT speed')
     .option('--serial <dev[,speed]>', 'also run an emulated modem on this serial port (repeatable; default speed 38400); takes its UUCP lock', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--lock-dir <dir>', 'where the UUCP locks of --serial ports go (default /var/lock)')
+    .option('--ip232 <port[,count]>', 'also run COUNT (default 1) emulated modems for emulators (VICE, openMSX) speaking ip232 on TCP ports PORT, PORT+1, ... (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--no-dialout', 'no dial-out to TCP hosts (ATD host:port); plain numbers still ring the bank\'s lines')
     .action(async (opts: Record<string, unknown>) => {
       for (const [key, flag] of [['lines', '--lines <n>'], ['dir', '--dir <dir>']] as const) {
         if (opts[key] === undefined) throw new TgettyError('CLI_USAGE', `required option '${flag}' not specified`);
       }
       const serial = Array.isArray(opts.serial) ? (opts.serial as string[]) : [];
-      if (opts.lines === 0 && serial.length === 0) throw new TgettyError('CLI_USAGE', '--lines 0 needs at least one --serial port');
+      const ip232 = Array.isArray(opts.ip232) ? (opts.ip232 as string[]) : [];
+      if (opts.lines === 0 && serial.length === 0 && ip232.length === 0) throw new TgettyError('CLI_USAGE', '--lines 0 needs at least one --serial or --ip232 port');
       await closeInheritedFds();
       const { simCommand } = await import('../sim/cli.js');
       const bank = await simCommand({
@@ -212,6 +214,7 @@ function build(io: CliIo, result: { code: number }): Command {
         pace: opts.pace === true,
         noDialout: opts.dialout === false,
         serial,
+        ip232,
         ...(typeof opts.lockDir === 'string' ? { lockDir: opts.lockDir } : {}),
         log: (line: string) => io.out(`${line}\n`),
       });

@@ -6,7 +6,7 @@
  * hangups from ever reaching the session (measured in the spike).
  */
 import { TgettyError } from '../core/errors.js';
-import { c_close, c_fcntl, fail, koffi, lib } from '../os/ffi.js';
+import { c_close, c_fcntl, errno, fail, koffi, lib } from '../os/ffi.js';
 
 // ---- constants (Linux, x86_64 / aarch64 generic) ----
 export const O_RDONLY = 0;
@@ -284,4 +284,36 @@ export function getFdFlags(fd: number): number {
   const flags = c_fcntl(fd, F_GETFL, 'int', 0) as number;
   if (flags < 0) fail('fcntl(F_GETFL)', { fd });
   return flags;
+}
+
+// ---- waiting for writability (the sim's pty masters: libuv cannot wait on a tty for it) ----
+export const POLLIN = 0x001;
+export const POLLOUT = 0x004;
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
+const c_eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
+
+/** Bytes of one `struct pollfd` (int fd; short events; short revents). */
+export const POLLFD_SIZE = 8;
+
+/**
+ * poll(2) on `nfds` entries of `fds` (struct pollfd, POLLFD_SIZE bytes each, filled in by
+ * the caller; revents written back in place). Returns how many have events; 0 on timeout or
+ * EINTR.
+ */
+export function pollFds(fds: Buffer, nfds: number, timeoutMs: number): number {
+  const r = c_poll(fds, nfds, timeoutMs) as number;
+  if (r < 0) {
+    if (errno() === 4) return 0; // EINTR
+    fail('poll');
+  }
+  return r;
+}
+
+/** A non-blocking eventfd (close-on-exec): a thread blocked in poll() is woken by writing 8 bytes to it. */
+export function openEventFd(): number {
+  const fd = c_eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) as number;
+  if (fd < 0) fail('eventfd');
+  return fd;
 }

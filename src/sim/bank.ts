@@ -24,6 +24,7 @@ import { Switchboard, type Banners, type Caller, type CallerSink } from './switc
 import { Transcript } from './transcript.js';
 import { SerialLine, type SerialLineOptions, type SerialSpec } from './serial-line.js';
 import { DEFAULT_LOCK_DIR } from '../line/lock.js';
+import { Ip232Line, type Ip232Spec } from './ip232-line.js';
 
 export interface BankOptions {
   lines: number;
@@ -68,6 +69,8 @@ export interface BankOptions {
   serial?: readonly (SerialSpec & Pick<SerialLineOptions, 'modemLines'>)[];
   /** Where the serial ports' UUCP locks go (default /var/lock). */
   lockDir?: string;
+  /** ip232 ports (emulators connect over TCP), after the serial ports; port 0 picks a free one. */
+  ip232?: readonly Ip232Spec[];
 }
 
 /** Bytes queued towards a far end (a socket) above which the DTE is no longer read. */
@@ -125,7 +128,7 @@ export class SimLine {
     readonly name: string,
     readonly number: string,
     private readonly clock: Clock,
-    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; faxT2Ms?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & Pick<SerialLineOptions, 'modemLines'> & { lockDir: string } },
+    opts: { dir: string; personality: Personality; fax: boolean; faxPaceBps?: number; faxT2Ms?: number; logFile?: string; hangupDelayMs: number; faults?: ModemFaults; transport: 'pty' | 'memory'; exchange: Exchange; onNote?: (line: string, text: string) => void; stampFirst?: boolean; dialout?: false | Omit<DialoutOptions, 'clock' | 'event' | 'onCall'>; serial?: SerialSpec & Pick<SerialLineOptions, 'modemLines'> & { lockDir: string }; ip232?: Ip232Spec },
   ) {
     this.since = clock.now();
     this.transcript = new Transcript(clock, opts.logFile);
@@ -170,7 +173,9 @@ export class SimLine {
     });
     opts.exchange.register(number, this.modem);
     this.transport =
-      opts.serial !== undefined
+      opts.ip232 !== undefined
+        ? new Ip232Line({ ...opts.ip232, onData, onNote: note, onDtrDrop: () => this.modem.dtrDrop() })
+        : opts.serial !== undefined
         ? new SerialLine({ ...opts.serial, onData, onNote: note, onDtrDrop: () => this.modem.dtrDrop() })
         : opts.transport === 'memory'
         ? new MemoryTransport(join(opts.dir, name), clock, onData)
@@ -201,8 +206,9 @@ export class SimLine {
     if (st !== this.lastState) {
       this.lastState = st;
       this.since = this.clock.now();
-      // On a serial port the call state is the computer's DCD (our DTR, over a null modem).
-      if (this.transport instanceof SerialLine) this.transport.carrier(st === 'connected');
+      // On a serial port the call state is the computer's DCD (our DTR, over a null modem);
+      // on ip232 it is the DCD message.
+      this.transport.carrier?.(st === 'connected');
     }
   }
 
@@ -323,8 +329,9 @@ export class SimBank {
 
   constructor(opts: BankOptions) {
     const serial = opts.serial ?? [];
-    const minLines = serial.length > 0 ? 0 : 1;
-    if (!Number.isInteger(opts.lines) || opts.lines < minLines || opts.lines + serial.length > 4096) {
+    const others = serial.length + (opts.ip232?.length ?? 0);
+    const minLines = others > 0 ? 0 : 1;
+    if (!Number.isInteger(opts.lines) || opts.lines < minLines || opts.lines + others > 4096) {
       throw new TgettyError('CLI_USAGE', `lines must be ${minLines}..4096, got ${opts.lines}`, { input: String(opts.lines) });
     }
     const base = opts.numbersBase ?? '5550000';
@@ -380,6 +387,24 @@ export class SimBank {
           ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
           ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
           serial: { ...spec, lockDir: opts.lockDir ?? DEFAULT_LOCK_DIR },
+        }));
+      });
+      (opts.ip232 ?? []).forEach((spec, k) => {
+        const i = opts.lines + serial.length + k;
+        const name = `ip232-${k}`;
+        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
+        lines.push(new SimLine(i, name, number, this.clock, {
+          dir: opts.dir,
+          personality,
+          fax: opts.fax ?? false,
+          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
+          hangupDelayMs: opts.hangupDelayMs ?? 200,
+          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+          transport: 'pty',
+          exchange: this.exchange,
+          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
+          ip232: spec,
         }));
       });
     } catch (err) {
@@ -446,7 +471,7 @@ export class SimBank {
 
   /** Banner lines: device, number (like tcpser prints at start). */
   banner(): string[] {
-    return this.lines.map((l) => `${l.path}  number ${l.number}  (${l.slave})`);
+    return this.lines.map((l) => (l.transport instanceof Ip232Line ? `ip232 ${l.path}  number ${l.number}` : `${l.path}  number ${l.number}  (${l.slave})`));
   }
 
   /** Busy-out (on) or back in service (off): while on, every TCP caller gets BUSY. */

@@ -7,6 +7,8 @@ import { TgettyError } from '../core/errors.js';
 import type { AbuseOptions } from './abuse.js';
 import { createBank, type SimBank } from './index.js';
 import { parsePhonebook, type Phonebook } from './phonebook.js';
+import { parseIp232Spec } from './ip232.js';
+import type { Ip232Spec } from './ip232-line.js';
 import { parseSerialSpec } from './serial-line.js';
 import { startSimStatus } from './status.js';
 import { bannerText, type Banners } from './switchboard.js';
@@ -52,6 +54,8 @@ export interface SimCommandOptions {
   serial?: readonly string[];
   /** UUCP lock dir for the serial ports (default /var/lock). */
   lockDir?: string;
+  /** ip232 ports for emulators, `PORT[,COUNT]`, on `host`. */
+  ip232?: readonly string[];
 }
 
 function splitSpec(spec: string, what: string): [string, string] {
@@ -107,12 +111,24 @@ function startFaxMachines(bank: SimBank, opts: SimCommandOptions, log: (l: strin
   }
 }
 
+/** `--ip232 PORT[,COUNT]`s: one modem a port, all on `host`. */
+function ip232Specs(specs: readonly string[], host: string): Ip232Spec[] {
+  const out: Ip232Spec[] = [];
+  for (const s of specs) {
+    const p = parseIp232Spec(s);
+    if (p === undefined) throw new TgettyError('CLI_USAGE', `--ip232 needs PORT[,COUNT] (ports 1..65535), got '${s}'`, { input: s });
+    for (let k = 0; k < p.count; k++) out.push({ port: p.port + k, host });
+  }
+  return out;
+}
+
 export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   // Read before anything starts: a missing banner file is a usage error, not a half-started bank.
   const banners = bannersFrom(opts);
   const phonebook = opts.phonebook !== undefined ? readPhonebook(opts.phonebook) : undefined;
   const serial = (opts.serial ?? []).map(parseSerialSpec);
+  const ip232 = ip232Specs(opts.ip232 ?? [], opts.host ?? '127.0.0.1');
   const bank = await createBank({
     lines: opts.lines,
     dir: opts.dir,
@@ -121,6 +137,7 @@ export async function simCommand(opts: SimCommandOptions): Promise<SimBank> {
     transcripts: opts.transcripts === true,
     ...(opts.numbersBase !== undefined ? { numbersBase: opts.numbersBase } : {}),
     ...(serial.length > 0 ? { serial } : {}),
+    ...(ip232.length > 0 ? { ip232 } : {}),
     ...(opts.lockDir !== undefined ? { lockDir: opts.lockDir } : {}),
     dialout:
       opts.noDialout === true

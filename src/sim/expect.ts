@@ -15,8 +15,15 @@ interface Waiter {
 }
 
 export class ExpectBuffer {
-  /** Everything seen so far, one char per byte (latin1). */
+  /** Everything seen so far, one char per byte (latin1), up to the chunks not yet converted. */
   private text = '';
+  /**
+   * Bytes after `text`, not yet converted: while nobody waits, a data call's megabytes are
+   * only kept (the newest `limit` of them), not turned into strings chunk by chunk (that was
+   * a tenth of the bank's CPU per MB). Converted when a wait or a read of the text needs them.
+   */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
   private cursor = 0;
   private waiters: Waiter[] = [];
   private closedReason: string | undefined;
@@ -29,24 +36,64 @@ export class ExpectBuffer {
   ) {}
 
   get all(): string {
+    this.convert();
     return this.text;
   }
 
   /** Text after the cursor (not yet consumed by a wait). */
   get pending(): string {
+    this.convert();
     return this.text.slice(this.cursor);
   }
 
   push(bytes: Uint8Array | string): void {
-    this.text += typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-    // Trimmed only past twice the limit, down to the limit: a data call of many MB must not
-    // copy the whole megabyte on every chunk (it did, and was the bank's bottleneck).
+    if (typeof bytes === 'string') {
+      this.convert();
+      this.text += bytes;
+      this.trim();
+    } else {
+      this.chunks.push(bytes);
+      this.chunkBytes += bytes.length;
+      if (this.waiters.length === 0) {
+        if (this.chunkBytes > 2 * this.limit) this.dropOld();
+        return;
+      }
+      this.convert();
+    }
+    this.check();
+  }
+
+  /** The chunks into the text. */
+  private convert(): void {
+    if (this.chunks.length === 0) return;
+    const b = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.text += Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.trim();
+  }
+
+  /**
+   * Trimmed only past twice the limit, down to the limit: a data call of many MB must not
+   * copy the whole megabyte on every chunk (it did, and was the bank's bottleneck).
+   */
+  private trim(): void {
     if (this.text.length > 2 * this.limit) {
       const cut = this.text.length - this.limit;
       this.text = this.text.slice(cut);
       this.cursor = Math.max(0, this.cursor - cut);
     }
-    this.check();
+  }
+
+  /** Nobody waits and the chunks alone pass twice the limit: keep the newest `limit` bytes or more; older text goes. */
+  private dropOld(): void {
+    let k = 0;
+    let left = this.chunkBytes;
+    while (k < this.chunks.length - 1 && left - (this.chunks[k]?.length ?? 0) >= this.limit) left -= this.chunks[k++]?.length ?? 0;
+    this.chunks = this.chunks.slice(k);
+    this.chunkBytes = left;
+    this.text = '';
+    this.cursor = 0;
   }
 
   /** No more data will come: pending and later waits fail at once. */
@@ -60,6 +107,7 @@ export class ExpectBuffer {
 
   /** Wait until `re` matches the text after the cursor; resolves with the match. */
   waitFor(re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    this.convert();
     return new Promise((resolve, reject) => {
       const w: Waiter = { re: new RegExp(re.source, re.flags.replace('g', '')), resolve, reject, timer: undefined };
       if (this.tryMatch(w)) return;

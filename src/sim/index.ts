@@ -35,10 +35,14 @@ export { TelnetCodec } from './telnet.js';
 export { Transcript, formatEntry, type TranscriptEntry, type Direction } from './transcript.js';
 
 /** Create a bank of simulated modems (ptys and symlinks are in place when this resolves). */
-export function createBank(opts: BankOptions): Promise<SimBank> {
+export async function createBank(opts: BankOptions): Promise<SimBank> {
+  const bank = new SimBank(opts);
+  // Lines that listen (ip232) are in service once bound; a port in use fails the whole bank.
   try {
-    return Promise.resolve(new SimBank(opts));
+    await Promise.all(bank.lines.map((l) => l.transport.ready ?? Promise.resolve()));
   } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    await bank.close();
+    throw err;
   }
+  return bank;
 }

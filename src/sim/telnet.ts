@@ -167,6 +167,19 @@ export class TelnetCodec {
     if (data.indexOf(IAC) < 0 && (binary || data.indexOf(CR) < 0)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const out = Buffer.allocUnsafe(data.length * 2);
     let n = 0;
+    if (binary) {
+      // Only IAC to double: copy the runs between them (a byte loop was a twentieth of the
+      // bank's CPU per MB of binary data, where an IAC comes every 256 bytes on average).
+      const src = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      for (let i = 0; i < src.length; ) {
+        const j = src.indexOf(IAC, i);
+        const end = j < 0 ? src.length : j + 1;
+        n += src.copy(out, n, i, end);
+        if (j >= 0) out[n++] = IAC;
+        i = end;
+      }
+      return out.subarray(0, n);
+    }
     for (let i = 0; i < data.length; i++) {
       const b = data[i] ?? 0;
       out[n++] = b;

@@ -7,7 +7,8 @@
 //  - answer-to-connect: telnet connect -> RING at the DTE; ATA -> CONNECT (the modelled
 //    answer delay is 500 ms); ATD -> CONNECT to a loopback host;
 //  - pacing accuracy of the dial-out at 33600 and 2400 bps.
-// Run: npm run bench -- sim-bank   [--mb N] [--dialouts N] [--pace-seconds S]
+// Run: npm run bench -- sim-bank   [--mb N] [--dialouts N] [--pace-seconds S] [--throughput-only]
+//      [--socat-bridge]: the DTE bridge between the two lines is socat, not this process
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, writeSync } from 'node:fs';
@@ -245,6 +246,7 @@ async function throughput(mb: number): Promise<void> {
   const sim = await startSim(['--lines', '2']);
   let host: Host | undefined;
   const dtes: Dte[] = [];
+  let bridge: ChildProcess | undefined;
   try {
     host = await startHost();
     const d0 = new Dte(join(sim.dir, 'ttySIM0'));
@@ -269,12 +271,20 @@ async function throughput(mb: number): Promise<void> {
     if (hs === undefined) throw new Error('the host has no connection');
     d0.toData();
     d1.toData();
-    // The DTE: a bridge between the two lines, as a BBS door that dials on would be. Its
-    // writes go through the thread pool on blocking fds (a tty.WriteStream blocks the loop).
-    const w0 = createWriteStream('', { fd: d0.bfd });
-    const w1 = createWriteStream('', { fd: d1.bfd });
-    d0.r.pipe(w1);
-    d1.r.pipe(w0);
+    if (process.argv.includes('--socat-bridge')) {
+      // The DTE bridge as a C program (socat, 64 KB buffers), so the bench process's own
+      // JavaScript bridge is out of the measured path: what the emulator can do on its own.
+      d0.r.destroy();
+      d1.r.destroy();
+      bridge = spawn('socat', ['-b', '65536', `FILE:${join(sim.dir, 'ttySIM0')},raw,echo=0`, `FILE:${join(sim.dir, 'ttySIM1')},raw,echo=0`], { stdio: 'ignore' });
+    } else {
+      // The DTE: a bridge between the two lines, as a BBS door that dials on would be. Its
+      // writes go through the thread pool on blocking fds (a tty.WriteStream blocks the loop).
+      const w0 = createWriteStream('', { fd: d0.bfd });
+      const w1 = createWriteStream('', { fd: d1.bfd });
+      d0.r.pipe(w1);
+      d1.r.pipe(w0);
+    }
     await new Promise((r) => setTimeout(r, 300)); // negotiation done (BINARY both ways)
     const rows: string[] = [];
     for (const dir of ['caller -> host', 'host -> caller'] as const) {
@@ -311,6 +321,7 @@ async function throughput(mb: number): Promise<void> {
     console.log(`| ATD 127.0.0.1:port -> CONNECT | ${(tDialed - tAtd).toFixed(1)} ms |`);
     caller.destroy();
   } finally {
+    bridge?.kill();
     for (const d of dtes) d.close();
     await host?.close();
     await sim.stop();
@@ -395,6 +406,8 @@ if (process.argv.includes('--serve')) {
 } else {
   console.log('Machine shared with other work (2 cores): figures are noisy.\n');
   await throughput(arg('mb', 32));
+  // --throughput-only: the data path alone (for profiling it, BENCH_CPU_PROF).
+  if (process.argv.includes('--throughput-only')) process.exit(0);
   await dialouts(arg('dialouts', 256));
   const secs = arg('pace-seconds', 10);
   const rows = [await pacing(33600, secs), await pacing(2400, secs / 2)];
