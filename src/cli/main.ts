@@ -282,6 +282,9 @@ function build(io: CliIo, result: { code: number }): Command {
   addPathOptions(serve);
   serve.action(async (opts: Record<string, unknown>) => {
     await closeInheritedFds();
+    // Before the daemon's modules load: start-up runs without TurboFan (daemon/tiering.ts).
+    const { holdOptimizingCompiler } = await import('../daemon/tiering.js');
+    holdOptimizingCompiler();
     const { serveCommand } = await import('./serve.js');
     result.code = await serveCommand({
       paths: pathsFrom(opts),
