@@ -385,6 +385,11 @@ interface IdleResult {
   settled: boolean;
 }
 
+const smapsDir = (() => {
+  const i = process.argv.indexOf('--smaps');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+
 /** Let the gettys settle, then read their memory and their CPU over the idle window. */
 async function measureIdle(pids: () => number[], n: number, startS: number, node = false): Promise<IdleResult> {
   const s0 = cpuTicksSum(pids());
@@ -414,6 +419,8 @@ async function measureIdle(pids: () => number[], n: number, startS: number, node
   const seconds = (performance.now() - w0) / 1000;
   // Memory at the end of the idle window: what the gettys keep while nothing happens.
   const alone = node ? pids().reduce((a, p) => a + pssAlone(p), 0) : undefined;
+  // `--smaps DIR`: the daemon's smaps at that moment, to split "PSS alone" by mapping.
+  if (node && smapsDir !== undefined) for (const p of pids()) writeFileSync(join(smapsDir, `smaps-${n}-${p}.txt`), readFileSync(`/proc/${p}/smaps`));
   return { n, procs: pids().length, mem: memSum(pids()), ...(alone !== undefined ? { alone } : {}), ticks, seconds, startS, settleTicks: c0 - s0, settleS, settled };
 }
 
