@@ -121,9 +121,7 @@ export class Daemon {
         // The Buffers the collection found dead are freed after it: trimming at once gave
         // back a fraction (64 idle lines after start-up: 7 MB were still held; issue 21).
         settleMs: 250,
-        onTrim: (released, ms) => {
-          log.noise(`heap trim (compacting full GC, malloc_trim): ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`);
-        },
+        onTrim: (released, ms) => log.noise(`heap trim (compacting full GC, malloc_trim): ${released ? 'released memory' : 'nothing to release'} (${ms.toFixed(1)} ms)`),
       });
       this.bus.add(this.trimmer);
     }

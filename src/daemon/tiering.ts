@@ -3,11 +3,12 @@
  * small functions (path.join, URL parsing, fs.Stats dates, log time stamps) often enough
  * that V8 optimises a dozen of them, and the first optimisation pages in TurboFan's own
  * machine code: 3.5 MB of the node binary stay resident in an idle daemon that never needs
- * them (docs/benchmarks.md, "Where the 17 MB went"). So `serve` turns TurboFan off before it
- * loads the daemon and back on at the first RING or call. An idle daemon runs next to no
- * JavaScript, so nothing gets optimised until calls come; the answer path gets its
- * optimised code as before (its functions had not run before the first call anyway).
- * `--no-opt` for the whole run, tried before, doubled the CPU of 64 answers.
+ * them (docs/benchmarks.md, "Where the 17 MB over a bare node went"). So `serve` turns
+ * TurboFan off before it loads the daemon and back on at the first RING or call. An idle
+ * daemon runs next to no JavaScript, so nothing gets optimised until calls come. The first
+ * burst of calls then optimises what start-up would have (up to ~18 ms more main-thread CPU
+ * for 64 RINGs, once per start); later ones run as before. `--no-opt` for the whole run,
+ * tried before, doubled the CPU of every burst of 64 answers.
  */
 import { setFlagsFromString } from 'node:v8';
 import type { DaemonEvent, EventSink } from './events.js';
@@ -21,11 +22,12 @@ function userSetTiers(args: readonly string[]): boolean {
 let held = false;
 
 /**
- * Turn TurboFan off until releaseOptimizingCompiler(). False (nothing done) when the user
- * gave node a tier flag or the flag cannot be set.
+ * Turn TurboFan off until releaseOptimizingCompiler(). `nodeArgs`: node's own arguments
+ * (process.execArgv and the words of NODE_OPTIONS). False (nothing done) when they have a
+ * tier flag or the flag cannot be set.
  */
-export function holdOptimizingCompiler(args: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]): boolean {
-  if (held || userSetTiers(args)) return false;
+export function holdOptimizingCompiler(nodeArgs: readonly string[]): boolean {
+  if (held || userSetTiers(nodeArgs)) return false;
   try {
     setFlagsFromString('--no-turbofan');
   } catch {
