@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the compiled dist/ tree.
-import { main } from '../dist/src/cli/main.js';
+// `tgetty serve` starts its lines without V8's optimizing compiler (dist/src/daemon/tiering.js);
+// the hold goes first, as loading the CLI's modules already makes path functions hot.
+if (process.argv[2] === 'serve') {
+  const { holdOptimizingCompiler } = await import('../dist/src/daemon/tiering.js');
+  holdOptimizingCompiler([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
+}
+const { main } = await import('../dist/src/cli/main.js');
 
 // `tgetty config check | head`: a closed pipe ends the output, not the program with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

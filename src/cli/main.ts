@@ -285,6 +285,9 @@ function build(io: CliIo, result: { code: number }): Command {
   addPathOptions(serve);
   serve.action(async (opts: Record<string, unknown>) => {
     await closeInheritedFds();
+    // Before the daemon's modules load: start-up runs without TurboFan (daemon/tiering.ts).
+    const { holdOptimizingCompiler } = await import('../daemon/tiering.js');
+    holdOptimizingCompiler([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
     const { serveCommand } = await import('./serve.js');
     result.code = await serveCommand({
       paths: pathsFrom(opts),

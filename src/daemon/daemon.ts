@@ -21,6 +21,7 @@ import type { RestartPolicyConfig } from './restart-policy.js';
 import { DeferredSinks, EventBus, StatusBoard, type DaemonStatus, type EventSink, type RecordsStatus } from './events.js';
 import { fullGc } from './gc.js';
 import { HeapTrimmer } from './heap-trim.js';
+import { StartupTiering } from './tiering.js';
 import { canTrimMalloc, mallocTrim } from '../os/malloc.js';
 
 export type DaemonPaths = LinePaths;
@@ -108,6 +109,8 @@ export class Daemon {
       this.deferred = new DeferredSinks(slow, (fn) => setImmediate(fn));
       this.bus.add(this.deferred);
     }
+    // V8's optimizing compiler back on at the first RING or call (tiering.ts; a no-op unless serve held it off).
+    this.bus.add(new StartupTiering());
     if (o.trimHeap !== false && canTrimMalloc()) {
       const log = this.log;
       this.trimmer = new HeapTrimmer({

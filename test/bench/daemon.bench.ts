@@ -19,6 +19,7 @@
 //   node dist/test/bench/daemon.bench.js [--sizes 1,64,256] [--seconds 60] [--settle 30]
 //        [--calls 64] [--rounds 5] [--warmup 10] [--no-mgetty] [--no-idle] [--no-floor]
 //        [--daemon-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--daemon-out FILE] [--no-unit-env] [--node-sim] [--no-ring]
+//        [--smaps DIR] [--after-calls S]
 //   --no-idle skips part 1 (only RING -> ATA is measured), --no-ring skips part 2.
 //   The daemon gets the Environment= lines of contrib/systemd/tgetty.service (as shipped:
 //   its V8 and glibc memory settings); --no-unit-env runs it with node's defaults.
@@ -69,6 +70,8 @@ const settleSeconds = numArg('settle', 30);
 const MAX_SETTLE_S = 90;
 const callCount = Math.floor(numArg('calls', 64));
 const rounds = Math.floor(numArg('rounds', 5));
+/** `--after-calls S`: after the rounds, PSS alone of the daemon S seconds after its lines are idle again (0: not measured). */
+const afterCallsS = numArg('after-calls', 0);
 /**
  * Rounds tgetty answers before the measured ones: a daemon in service has answered calls
  * before, and its JavaScript is compiled by then (the first rounds after a start run in
@@ -385,6 +388,11 @@ interface IdleResult {
   settled: boolean;
 }
 
+const smapsDir = (() => {
+  const i = process.argv.indexOf('--smaps');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+
 /** Let the gettys settle, then read their memory and their CPU over the idle window. */
 async function measureIdle(pids: () => number[], n: number, startS: number, node = false): Promise<IdleResult> {
   const s0 = cpuTicksSum(pids());
@@ -414,6 +422,8 @@ async function measureIdle(pids: () => number[], n: number, startS: number, node
   const seconds = (performance.now() - w0) / 1000;
   // Memory at the end of the idle window: what the gettys keep while nothing happens.
   const alone = node ? pids().reduce((a, p) => a + pssAlone(p), 0) : undefined;
+  // `--smaps DIR`: the daemon's smaps at that moment, to split "PSS alone" by mapping.
+  if (node && smapsDir !== undefined) for (const p of pids()) writeFileSync(join(smapsDir, `smaps-${n}-${p}.txt`), readFileSync(`/proc/${p}/smaps`));
   return { n, procs: pids().length, mem: memSum(pids()), ...(alone !== undefined ? { alone } : {}), ticks, seconds, startS, settleTicks: c0 - s0, settleS, settled };
 }
 
@@ -574,6 +584,18 @@ async function ringTgetty(bank: SimBank, root: string): Promise<{ measured: Roun
         ? `, heap trims +${trims1.trims - trims0.trims} (deferred +${trims1.deferred - trims0.deferred}, longest so far ${msf(trims1.maxMs)})`
         : '';
       progress(`tgetty: ${what}: ${res.values.length} answered, ${res.failed} failed, p99 ${msf(quantile([...res.values].sort((x, y) => x - y), 0.99))}${cpu}${trim}`);
+    }
+    if (afterCallsS > 0) {
+      // `--after-calls S`: the daemon's idle memory after it has answered (TurboFan on, the
+      // last heap trim done), beside the idle part's figure before any call.
+      await waitUntil(async () => (await idleLines(serve)) === n, 120_000, `tgetty: ${n} lines idle`);
+      await sleep(afterCallsS * 1000);
+      const pid = serve.proc.pid;
+      if (pid !== undefined) {
+        const m = memSum([pid]);
+        progress(`tgetty: idle ${afterCallsS} s after the last calls: PSS alone ${mb(pssAlone(pid))}, PSS ${mb(m.pss)}, RSS ${mb(m.rss)}`);
+        if (smapsDir !== undefined) writeFileSync(join(smapsDir, `smaps-after-calls-${pid}.txt`), readFileSync(`/proc/${pid}/smaps`));
+      }
     }
     return { measured: out, warmup: cold };
   } finally {
