@@ -125,8 +125,9 @@ export async function startStandbyGate(line: Line, o: { sh?: string; cwd?: strin
     kill,
     cancel: async () => {
       if (!open) return;
-      closePipe();
+      // The kill first: closing the pipe alone would end it too (EOF: exit 111), but racing.
       kill('SIGKILL');
+      closePipe();
       await exited;
     },
   };
