@@ -11,6 +11,7 @@ import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/log
 import { loginEnv, type EnvUser } from './env.js';
 import { startSession, type SessionUser } from './spawn.js';
 import { UtmpWriter, loginHost } from './utmp.js';
+import type { StandbyGate } from './standby-gate.js';
 import type { HandOffRequest, LoginInput } from './machine.js';
 import type { LoginPhaseOptions } from './runner.js';
 
@@ -74,7 +75,7 @@ export function warmHandOff(entries: readonly LoginEntry[]): void {
 }
 
 /** Hand the line over and wait for the session: refused | exec-failed | session-ended. */
-export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyPrompt: string, entries: readonly LoginEntry[]): Promise<LoginInput> {
+export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyPrompt: string, entries: readonly LoginEntry[], standby?: StandbyGate): Promise<LoginInput> {
   const { settings: s, log, result, clock } = o;
   const line = result.line;
   const call = result.call;
@@ -90,6 +91,7 @@ export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyProm
 
   const users = lookUpUser(o, entry);
   if (!users.ok) {
+    await standby?.cancel();
     await line.write('\r\nLogin is not possible right now. Goodbye.\r\n').catch(() => undefined);
     line.close();
     return { type: 'refused', at: clock.monotonic(), ...who };
@@ -114,6 +116,7 @@ export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyProm
       ...(utmpUser !== undefined ? { userRecord: utmpUser } : {}),
     },
     portMode: { during: 0o600 },
+    ...(standby !== undefined ? { standby } : {}),
     loginName: name,
     utmpDevice: realDevice(s.path),
     auditDevice: s.device,

@@ -32,6 +32,7 @@ import { PppDetector } from './ppp.js';
 import { initial, transition, type LoginCommand, type LoginInput, type LoginMachineConfig, type LoginOutcome, type LoginState } from './machine.js';
 import { handOff, warmHandOff } from './handoff.js';
 import { prepareHandoff } from './spawn.js';
+import { startStandbyGate, type StandbyGate } from './standby-gate.js';
 import { loginConfigEntries, type LoginConfigSource } from './login-config-cache.js';
 
 export type { LoginOutcome } from './machine.js';
@@ -154,6 +155,7 @@ class LoginRunner {
   private nameReader: NameReader | undefined;
   private entries: readonly LoginEntry[] | undefined;
   private ttyPromptText = '';
+  private standby: Promise<StandbyGate | undefined> | undefined;
 
   constructor(private readonly o: LoginPhaseOptions) {
     this.line = o.result.line;
@@ -162,8 +164,19 @@ class LoginRunner {
   }
 
   async run(): Promise<LoginPhaseResult> {
-    // While the caller is still busy with the CONNECT: the hand-off's one-time costs.
+    // While the caller is still busy with the CONNECT: the hand-off's one-time costs, and a
+    // gate on standby, so nothing is spawned after the name's CR.
     prepareHandoff();
+    this.standby = startStandbyGate(this.line).catch(() => undefined);
+    try {
+      return await this.loop();
+    } finally {
+      // Not used (no hand-off, or the hand-off spawned): it must not hold the tty past the call.
+      await (await this.standby)?.cancel();
+    }
+  }
+
+  private async loop(): Promise<LoginPhaseResult> {
     const cfg = machineConfig(this.o.settings, this.o.result.call.connect);
     let t = initial(cfg, this.o.clock.monotonic());
     for (;;) {
@@ -261,7 +274,7 @@ class LoginRunner {
         return undefined;
       case 'hand-off':
         this.reader.detach();
-        return handOff(this.o, c.request, c.ttyPrompt ? this.ttyPromptText : '', this.entries ?? loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log));
+        return handOff(this.o, c.request, c.ttyPrompt ? this.ttyPromptText : '', this.entries ?? loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log), await this.standby);
       case 'audit':
         this.audit(c.text);
         return undefined;

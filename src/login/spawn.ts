@@ -32,6 +32,7 @@ import { logField } from '../log/format.js';
 import { ENXIO, pipeCloexec, prebindSpawn, spawnChild, watchExit } from '../os/spawn.js';
 import type { Line, LineMode } from '../line/line.js';
 import { warmUtmp } from '../os/utmp.js';
+import { encodeStandby, type StandbyGate } from './standby-gate.js';
 import { loginHost } from './utmp.js';
 import type { UtmpWriter } from './utmp.js';
 
@@ -106,6 +107,11 @@ export interface StartSessionOptions {
   tools?: Partial<HandoffTools>;
   /** Hand over through the sh gate and `setsid -c` even when the direct way could be used (tests). */
   gate?: boolean;
+  /**
+   * A gate started while the caller was at the prompt (standby-gate.ts): used when it is
+   * still waiting and can carry the words, else cancelled and the hand-off spawns.
+   */
+  standby?: StandbyGate;
   log?: SessionLog;
 }
 
@@ -372,7 +378,7 @@ function setPortMode(opts: StartSessionOptions, progress: Progress): void {
 
 /** Let go of the line (the child holds the tty: closing ours does not hang it up). Throws. */
 function releaseLine(opts: StartSessionOptions, childFd: number, progress: Progress): void {
-  closeFd(childFd);
+  if (childFd >= 0) closeFd(childFd);
   // HUPCL fires on the last close only, and the child holds the tty now.
   opts.line.release();
   progress.released = true;
@@ -526,6 +532,48 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
   return started(pid, exited, kill);
 }
 
+/**
+ * The hand-off through the standby gate: no spawn after the CR. Termios, port mode, the
+ * utmp records with the gate's pid (the program's from the go on), the words and the go,
+ * then our fds closed.
+ */
+async function startStandby(opts: StartSessionOptions, plan: RunPlan, sb: StandbyGate, text: string): Promise<StartResult> {
+  const { line, log } = opts;
+  const { device, program } = plan;
+  const progress: Progress = { released: false };
+  try {
+    if (opts.mode !== undefined) line.applyMode(opts.mode);
+    setPortMode(opts, progress);
+  } catch (e) {
+    await sb.cancel();
+    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, progress.before.mode, progress.before, log);
+    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device }), lineText: '' };
+  }
+  // Bytes the caller types from here on stay in the kernel for the program.
+  line.pause();
+  const pid = sb.pid;
+  const exited = onExit(opts, device, pid, progress, sb.exited);
+  log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...plan.args].join(' '))} (standby gate ${pid})`);
+  recordPid(opts, device, pid);
+  if (!sb.go(text)) {
+    // It died at the last moment (a hangup): its end writes DEAD_PROCESS and restores the port.
+    await exited;
+    log?.error(`hand-off on ${device} failed: the standby gate ${pid} ended before its go`);
+    return { ok: false, error: new TgettyError('LOGIN_EXEC_FAILED', `the standby gate ${pid} ended before its go`, { port: device }), lineText: '' };
+  }
+  try {
+    releaseLine(opts, -1, progress);
+  } catch (e) {
+    sb.kill('SIGKILL');
+    await exited;
+    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+  }
+  audit(opts, device, pid, program);
+  return started(pid, exited, (signal) => sb.kill(signal));
+}
+
 /** The gate way: sh -> setsid -c -> [setpriv] -> program, released once the records name its pid. */
 async function startGated(opts: StartSessionOptions, plan: RunPlan): Promise<StartResult> {
   const { log } = opts;
@@ -557,7 +605,17 @@ async function startGated(opts: StartSessionOptions, plan: RunPlan): Promise<Sta
 /** Start the session. Never throws: every failure before the hand-off is a `{ ok: false }` result. */
 export async function startSession(opts: StartSessionOptions): Promise<StartResult> {
   const plan = planRun(opts);
-  if ('ok' in plan) return plan;
+  if ('ok' in plan) {
+    await opts.standby?.cancel();
+    return plan;
+  }
+  const sb = opts.standby;
+  if (sb !== undefined) {
+    const text = plan.spawnIds === undefined && opts.gate !== true && sb.cwd === plan.cwd && sb.usable() ? encodeStandby(directArgv(plan.program, plan.args, plan.user, plan.tools).argv, opts.env) : undefined;
+    if (text !== undefined) return startStandby(opts, plan, sb, text);
+    opts.log?.noise(`standby gate ${sb.pid} not used: the hand-off spawns`);
+    await sb.cancel();
+  }
   if (plan.spawnIds === undefined && opts.gate !== true) {
     const r = await startDirect(opts, plan);
     if (r !== 'fallback') return r;

@@ -18,6 +18,7 @@ import { LOGIN_PROCESS, DEAD_PROCESS, readUtmp } from '../../src/os/utmp.js';
 import { openTtyLine } from '../../src/line/tty-line.js';
 import { TgettyError } from '../../src/core/errors.js';
 import { UtmpWriter, startSession } from '../../src/login/index.js';
+import { startStandbyGate } from '../../src/login/standby-gate.js';
 import type { SessionLog } from '../../src/login/index.js';
 
 const GUARD_MS = 20_000;
@@ -93,7 +94,8 @@ test('sessionWithTty: the child is a session leader in the foreground of the tty
   try {
     pid = await spawnChild({
       path: '/bin/sh',
-      argv: ['/bin/sh', '-c', 'echo "fds=$(ls /proc/$$/fd | sort -n | tr "\\n" " ")"; echo ready; read -r _'],
+      // ls lists its own fds: 0-2 and its directory fd 3, unless something leaked in before it.
+      argv: ['/bin/sh', '-c', 'echo "fds=$(ls /proc/self/fd | sort -n | tr "\\n" " ")"; echo ready; read -r _'],
       env: {},
       cwd: '/',
       fds: [fd, fd, fd],
@@ -116,9 +118,8 @@ test('sessionWithTty: the child is a session leader in the foreground of the tty
   assert.equal(st.ttyNr, ttyNr(statSync(p.slave).rdev), 'the pty is its controlling terminal');
   assert.equal(st.tpgid, pid, 'its process group is the foreground one');
   const fds = /fds=([^\r\n]*)/.exec(p.output())?.[1]?.trim().split(' ').map(Number) ?? [];
-  // 0-2 and ls's own directory fd (the highest): the /proc/self/fd/0 and /dev/tty opens are closed again.
-  assert.deepEqual(fds.slice(0, 3), [0, 1, 2]);
-  assert.ok(fds.length <= 4, `an fd leaked into the child: ${fds.join(' ')}`);
+  // 0-2 and ls's own directory fd: the /proc/self/fd/0 and /dev/tty opens were closed again.
+  assert.deepEqual(fds, [0, 1, 2, 3], `only the line (ls's own dir fd is 3): ${fds.join(' ')}`);
   process.kill(pid, 'SIGHUP');
   assert.equal((await exited).signal, 'SIGHUP');
 });
@@ -252,7 +253,7 @@ test('startSession, direct without loginRecord: one exec, the program at once, U
   const r = await startSession({
     line,
     program: '/bin/sh',
-    argv: ['sh', '-c', 'echo "pid=$$ fds=$(ls /proc/$$/fd | sort -n | tr "\\n" " ")"; read -r _'],
+    argv: ['sh', '-c', 'echo "pid=$$ fds=$(ls /proc/self/fd | sort -n | tr "\\n" " ")"; read -r _'],
     env: { CONNECT: '33600' },
     utmp: { writer: new UtmpWriter({ utmpFile }), loginRecord: false, userRecord: 'a_ppp' },
     log: quiet,
@@ -261,10 +262,89 @@ test('startSession, direct without loginRecord: one exec, the program at once, U
   await p.waitFor(/pid=\d+ fds=[^\r\n]*\r?\n/);
   assert.match(p.output(), new RegExp(`pid=${r.session.pid}\\b`));
   const fds = /fds=([^\r\n]*)/.exec(p.output())?.[1]?.trim().split(' ').map(Number) ?? [];
-  assert.deepEqual(fds.slice(0, 3), [0, 1, 2]);
-  assert.ok(fds.length <= 4, `no gate pipe or other fd in the program: ${fds.join(' ')}`);
+  assert.deepEqual(fds, [0, 1, 2, 3], `no gate pipe or other fd in the program (ls's own dir fd is 3): ${fds.join(' ')}`);
   assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid, x.user, x.host]), [[7, r.session.pid, 'a_ppp', '33600']]);
   r.session.kill('SIGHUP');
   await r.session.exited;
   assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid]), [[DEAD_PROCESS, r.session.pid]]);
+});
+
+test('standby gate: started before the name, it becomes the program at the go: same pid, the tty as its terminal, argv and env exactly, only fds 0-2', async (t) => {
+  const p = makePty(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-standby-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const utmpFile = join(dir, 'utmp');
+  const out = join(dir, 'out');
+  const prog = join(dir, 'prog.sh');
+  writeFileSync(prog, `#!/bin/sh\n{ echo "pid=$$"; for a in "$@"; do echo "arg=[$a]"; done; env | sort | sed 's/^/env=/'; } > ${out}\nls /proc/self/fd | sort -n | tr '\\n' ' ' | sed 's/^/fds=/' >> ${out}\necho written; read -r _\n`);
+  chmodSync(prog, 0o755);
+  const line = openTtyLine(p.slave);
+  t.after(() => line.close());
+  const sb = await startStandbyGate(line);
+  assert.ok(sb !== undefined, 'the gate starts on a pty');
+  t.after(() => void sb.cancel());
+  assert.equal(statOf(sb.pid).sid, sb.pid, 'waiting as a session leader');
+  const r = await startSession({
+    line,
+    mode: { mode: 'login', endedWith: 'cr', clocal: true },
+    program: prog,
+    argv: ['prog.sh', 'joe $(id) `x` *', '', '-f', 'back\\slash'],
+    env: { CALLER_ID: 'none', CONNECT: '33600/ARQ' },
+    utmp: { writer: new UtmpWriter({ utmpFile }), loginRecord: true },
+    standby: sb,
+    log: quiet,
+  });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.session.pid, sb.pid, 'no spawn after the name: the gate is the session');
+  await p.waitFor(/written/);
+  const text = readFileSync(out, 'utf8');
+  assert.match(text, new RegExp(`^pid=${sb.pid}$`, 'm'));
+  assert.deepEqual(text.split('\n').filter((l) => l.startsWith('arg=')), ['arg=[joe $(id) `x` *]', 'arg=[]', 'arg=[-f]', 'arg=[back\\slash]']);
+  const env = text.split('\n').filter((l) => l.startsWith('env=')).map((l) => l.slice(4)).filter((l) => !l.startsWith('PWD='));
+  assert.deepEqual(env, ['CALLER_ID=none', 'CONNECT=33600/ARQ'], 'the environment given and nothing else (the shells add PWD)');
+  const fds = /fds=([^\n]*)/.exec(text)?.[1]?.trim().split(' ').map(Number) ?? [];
+  assert.deepEqual(fds, [0, 1, 2, 3], `only the line reached the program (ls's own dir fd is 3): ${fds.join(' ')}`);
+  const st = statOf(sb.pid);
+  assert.equal(st.ttyNr, ttyNr(statSync(p.slave).rdev));
+  assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid]), [[LOGIN_PROCESS, sb.pid]]);
+  r.session.kill('SIGHUP');
+  await r.session.exited;
+  assert.deepEqual(readUtmp(utmpFile).map((x) => [x.type, x.pid]), [[DEAD_PROCESS, sb.pid]]);
+});
+
+test('standby gate: cancelled, it is killed and reaped and nothing runs; a word it cannot carry makes the hand-off spawn instead', async (t) => {
+  const p = makePty(t);
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-standby-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const line = openTtyLine(p.slave);
+  t.after(() => line.close());
+  const first = await startStandbyGate(line);
+  assert.ok(first !== undefined);
+  await first.cancel();
+  assert.equal(first.usable(), false);
+  assert.equal((await first.exited).signal, 'SIGKILL');
+  assert.equal(existsSync(`/proc/${first.pid}`), false, 'reaped');
+
+  const second = await startStandbyGate(line);
+  assert.ok(second !== undefined);
+  const r = await startSession({ line, program: '/bin/sh', argv: ['sh', '-c', 'echo "ran=$$"; read -r _', 'x\ny'], env: {}, standby: second, log: quiet });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal((await second.exited).signal, 'SIGKILL', 'the gate that could not carry the newline was cancelled');
+  await p.waitFor(/ran=\d+/);
+  assert.notEqual(r.session.pid, second.pid);
+  r.session.kill('SIGKILL');
+  await r.session.exited;
+});
+
+test('standby gate: a hangup at the prompt ends it (SIGHUP to the session leader); the hand-off then spawns', async (t) => {
+  const pty = openPty();
+  const hold = openFd(pty.slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
+  t.after(() => closeFd(hold));
+  const line = openTtyLine(pty.slave);
+  t.after(() => line.close());
+  const sb = await startStandbyGate(line);
+  assert.ok(sb !== undefined);
+  closeFd(pty.master); // the caller hangs up
+  assert.equal((await sb.exited).signal, 'SIGHUP');
+  assert.equal(sb.usable(), false);
 });
