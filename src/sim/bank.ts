@@ -312,6 +312,16 @@ export interface ListenOptions {
   banners?: Partial<Banners>;
 }
 
+/** The bank's modem personality: a name from the table, an object as given, or the generic V.92 modem. */
+function bankPersonality(p: BankOptions['personality']): Personality {
+  if (typeof p === 'string') {
+    const found = findPersonality(p);
+    if (found === undefined) throw new TgettyError('CLI_USAGE', `unknown modem personality: ${p}`, { input: p });
+    return found;
+  }
+  return p ?? GENERIC_V92;
+}
+
 export class SimBank {
   readonly lines: readonly SimLine[];
   readonly exchange: Exchange;
@@ -336,12 +346,7 @@ export class SimBank {
     }
     const base = opts.numbersBase ?? '5550000';
     if (!/^[0-9]+$/.test(base)) throw new TgettyError('CLI_USAGE', `numbers base must be digits: ${base}`, { input: base });
-    let personality: Personality = GENERIC_V92;
-    if (typeof opts.personality === 'string') {
-      const p = findPersonality(opts.personality);
-      if (p === undefined) throw new TgettyError('CLI_USAGE', `unknown modem personality: ${opts.personality}`, { input: opts.personality });
-      personality = p;
-    } else if (opts.personality !== undefined) personality = opts.personality;
+    const personality = bankPersonality(opts.personality);
     this.clock = opts.clock ?? systemClock;
     this.dir = opts.dir;
     this.onNote = opts.onNote;
@@ -350,63 +355,37 @@ export class SimBank {
     if (transport === 'pty') mkdirSync(opts.dir, { recursive: true });
     const prefix = opts.prefix ?? 'ttySIM';
     const lines: SimLine[] = [];
+    // What every line shares; each kind adds its own transport.
+    const common = (name: string) => ({
+      dir: opts.dir,
+      personality,
+      fax: opts.fax ?? false,
+      ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
+      hangupDelayMs: opts.hangupDelayMs ?? 200,
+      ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+      exchange: this.exchange,
+      ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
+      ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
+    });
+    const add = (name: string, extra: Partial<ConstructorParameters<typeof SimLine>[4]>): void => {
+      const i = lines.length;
+      const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
+      lines.push(new SimLine(i, name, number, this.clock, { ...common(name), transport: 'pty', ...extra }));
+    };
     try {
       for (let i = 0; i < opts.lines; i++) {
-        const name = `${prefix}${i}`;
-        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
-        lines.push(new SimLine(i, name, number, this.clock, {
-          dir: opts.dir,
-          personality,
-          fax: opts.fax ?? false,
+        add(`${prefix}${i}`, {
           ...(opts.faxPaceBps !== undefined ? { faxPaceBps: opts.faxPaceBps } : {}),
           ...(opts.faxT2Ms !== undefined ? { faxT2Ms: opts.faxT2Ms } : {}),
-          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
-          hangupDelayMs: opts.hangupDelayMs ?? 200,
-          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
           transport,
-          exchange: this.exchange,
-          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
           ...(opts.stampFirst === true ? { stampFirst: true } : {}),
-          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
-        }));
+        });
       }
       serial.forEach((spec, k) => {
-        const i = opts.lines + k;
         const base0 = basename(spec.device);
-        const name = base0.startsWith('tty') ? base0 : `serial${k}`;
-        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
-        lines.push(new SimLine(i, name, number, this.clock, {
-          dir: opts.dir,
-          personality,
-          fax: opts.fax ?? false,
-          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
-          hangupDelayMs: opts.hangupDelayMs ?? 200,
-          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
-          transport: 'pty',
-          exchange: this.exchange,
-          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
-          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
-          serial: { ...spec, lockDir: opts.lockDir ?? DEFAULT_LOCK_DIR },
-        }));
+        add(base0.startsWith('tty') ? base0 : `serial${k}`, { serial: { ...spec, lockDir: opts.lockDir ?? DEFAULT_LOCK_DIR } });
       });
-      (opts.ip232 ?? []).forEach((spec, k) => {
-        const i = opts.lines + serial.length + k;
-        const name = `ip232-${k}`;
-        const number = (BigInt(base) + BigInt(i)).toString().padStart(base.length, '0');
-        lines.push(new SimLine(i, name, number, this.clock, {
-          dir: opts.dir,
-          personality,
-          fax: opts.fax ?? false,
-          ...(opts.transcripts === true ? { logFile: join(opts.dir, `${name}.transcript.log`) } : {}),
-          hangupDelayMs: opts.hangupDelayMs ?? 200,
-          ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
-          transport: 'pty',
-          exchange: this.exchange,
-          ...(opts.onNote !== undefined ? { onNote: opts.onNote } : {}),
-          ...(opts.dialout !== undefined ? { dialout: opts.dialout } : {}),
-          ip232: spec,
-        }));
-      });
+      (opts.ip232 ?? []).forEach((spec, k) => add(`ip232-${k}`, { ip232: spec }));
     } catch (err) {
       for (const l of lines) void l.close();
       throw err;

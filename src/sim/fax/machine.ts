@@ -72,6 +72,23 @@ export interface FaxSendOptions {
 }
 
 /** A polling caller the machine served. */
+/** One answered call's state (incoming()). */
+interface Incoming {
+  party: RemoteParty;
+  pollPages: readonly SimFaxPage[];
+  dir: string | undefined;
+  poll: PolledFax | undefined;
+  pollParams: FaxParams | undefined;
+  timers: TimerHandle[];
+  active: boolean;
+  fax: ReceivedFax;
+  seq: number;
+  stamp: string;
+  page: Uint8Array[] | undefined;
+  /** The leg the machine hangs up through (it ends the call on both sides). */
+  toCaller: CallLeg;
+}
+
 export interface PolledFax {
   /** The poller's id (CIG), as sent. */
   poller: string;
@@ -120,124 +137,40 @@ export class FaxMachine implements Answerer {
     const pollPages = this.o.pollPages ?? [];
     if (this.busy || (this.o.dir === undefined && pollPages.length === 0)) return undefined;
     this.busy = true;
-    const dir = this.o.dir;
-    let poll: PolledFax | undefined;
-    const timers: TimerHandle[] = [];
-    const later = (ms: number, fn: () => void): void => {
-      timers.push(this.o.clock.setTimeout(() => active && fn(), ms));
-    };
-    let active = true;
-    const fax: ReceivedFax = { sender: '', params: defaultParams(), files: [], complete: false };
-    const seq = ++this.seq;
-    const stamp = new Date(this.o.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-    let page: Uint8Array[] | undefined;
-    const finish = (): void => {
-      if (!active) return;
-      active = false;
-      this.busy = false;
-      for (const t of timers) t.cancel();
-      if (poll !== undefined) {
-        this.event(`polling call ended, ${poll.statuses.length} page(s) confirmed by "${poll.poller}"${poll.complete ? '' : ' (broken off)'}`);
-        this.polled.push(poll);
-        for (const w of this.pollWaiters.splice(0)) w(poll);
-        return;
-      }
-      this.event(`call ended, ${fax.files.length} page(s) from "${fax.sender}"${fax.complete ? '' : ' (broken off)'}`);
-      this.received.push(fax);
-      for (const w of this.waiters.splice(0)) w(fax);
-    };
-    // Polled: the machine sends its document, the caller confirms each page.
+    // Polled: the machine sends its document, the caller confirms each page; its hang-up
+    // ends the call on both sides.
+    let c: Incoming;
     const toCaller: CallLeg = {
       send: () => undefined,
       signal: (x) => party.signal?.(x),
       hangup: () => {
-        finish();
+        this.finishIncoming(c);
         party.ended('remote-hangup');
       },
       get active() {
-        return active;
+        return c.active;
       },
     };
-    let pollParams: FaxParams | undefined;
-    const sendPolled = (i: number): void => {
-      this.event(`sending polled page ${i + 1}`);
-      this.sendPage(toCaller, { pages: pollPages, i, how: this.o.pollHow ?? {}, br: pollParams?.br, active: () => active, breakOff: () => toCaller.hangup() });
-    };
-    const onSignal = (s: FaxSignal): void => {
-      if (!active) return;
-      if (poll !== undefined) {
-        if (s.t === 'cfr') later(this.step, () => sendPolled(0));
-        else if (s.t === 'pmr') {
-          poll.statuses.push(s.status);
-          const n = poll.statuses.length;
-          this.event(`polled page ${n} confirmed (status ${s.status})`);
-          if (n < pollPages.length) later(this.step, () => sendPolled(n));
-          else {
-            poll.complete = true;
-            party.signal?.({ t: 'dcn' });
-            later(this.step, () => toCaller.hangup());
-          }
-        } else if (s.t === 'dcn') toCaller.hangup();
-        return;
-      }
-      switch (s.t) {
-        case 'dtc': {
-          if (pollPages.length === 0) {
-            // Nothing to poll here: goodbye.
-            party.signal?.({ t: 'dcn' });
-            later(this.step, () => toCaller.hangup());
-            return;
-          }
-          poll = { poller: s.id, statuses: [], complete: false };
-          this.event(`polled by "${s.id}": sending ${pollPages.length} page(s)`);
-          const first = pollPages[0];
-          const want: FaxParams = { ...defaultParams(), vr: first?.fine === false ? 0 : 1, df: first?.mr === true ? 1 : 0 };
-          const chosen = negotiate(want, s.caps);
-          pollParams = chosen;
-          later(this.step, () => party.signal?.({ t: 'dcs', params: chosen, id: this.o.id ?? '' }));
-          return;
-        }
-        case 'dcs':
-          if (dir === undefined) {
-            // A machine that only offers a document takes none.
-            party.signal?.({ t: 'dcn' });
-            later(this.step, () => toCaller.hangup());
-            return;
-          }
-          fax.sender = s.id;
-          fax.params = s.params;
-          later(this.step, () => party.signal?.({ t: 'cfr' }));
-          return;
-        case 'page':
-          page = [];
-          return;
-        case 'data':
-          page?.push(s.bytes);
-          return;
-        case 'pmc': {
-          if (dir === undefined) return;
-          const n = fax.files.length + 1;
-          const file = join(dir, `fax-${stamp}-${seq}.${String(n).padStart(2, '0')}.g3`);
-          writeFileSync(file, Buffer.concat(page ?? []));
-          fax.files.push(file);
-          this.event(`page ${n} stored as ${file}`);
-          page = undefined;
-          later(this.step, () => party.signal?.({ t: 'pmr', status: 1 }));
-          return;
-        }
-        case 'dcn':
-          fax.complete = true;
-          return;
-        default:
-          return;
-      }
+    c = {
+      party,
+      pollPages,
+      dir: this.o.dir,
+      poll: undefined,
+      pollParams: undefined,
+      timers: [],
+      active: true,
+      fax: { sender: '', params: defaultParams(), files: [], complete: false },
+      seq: ++this.seq,
+      stamp: new Date(this.o.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, ''),
+      page: undefined,
+      toCaller,
     };
     this.event(`incoming ${spec.fax === true ? 'fax' : 'data'} call from ${spec.callerId ?? 'unknown'}`);
-    later(this.o.answerAfterMs ?? 1000, () => {
+    this.later(c, this.o.answerAfterMs ?? 1000, () => {
       if (spec.fax !== true || party.signal === undefined) {
         // A data modem hears CED and DIS, never a carrier it knows: it gives up.
         this.event('data caller: no fax, hanging up');
-        finish();
+        this.finishIncoming(c);
         party.ended('no-carrier');
         return;
       }
@@ -246,12 +179,123 @@ export class FaxMachine implements Answerer {
     });
     return {
       send: () => undefined,
-      signal: onSignal,
-      hangup: finish,
+      signal: (sig) => this.onIncomingSignal(c, sig),
+      hangup: () => this.finishIncoming(c),
       get active() {
-        return active;
+        return c.active;
       },
     };
+  }
+
+  /** `fn` after `ms`, unless the call has ended by then. */
+  private later(c: Incoming, ms: number, fn: () => void): void {
+    c.timers.push(this.o.clock.setTimeout(() => c.active && fn(), ms));
+  }
+
+  /** Say goodbye (DCN) and hang up a step later. */
+  private goodbye(c: Incoming): void {
+    c.party.signal?.({ t: 'dcn' });
+    this.later(c, this.step, () => c.toCaller.hangup());
+  }
+
+  private finishIncoming(c: Incoming): void {
+    if (!c.active) return;
+    c.active = false;
+    this.busy = false;
+    for (const t of c.timers) t.cancel();
+    const poll = c.poll;
+    if (poll !== undefined) {
+      this.event(`polling call ended, ${poll.statuses.length} page(s) confirmed by "${poll.poller}"${poll.complete ? '' : ' (broken off)'}`);
+      this.polled.push(poll);
+      for (const w of this.pollWaiters.splice(0)) w(poll);
+      return;
+    }
+    const fax = c.fax;
+    this.event(`call ended, ${fax.files.length} page(s) from "${fax.sender}"${fax.complete ? '' : ' (broken off)'}`);
+    this.received.push(fax);
+    for (const w of this.waiters.splice(0)) w(fax);
+  }
+
+  private sendPolled(c: Incoming, i: number): void {
+    this.event(`sending polled page ${i + 1}`);
+    this.sendPage(c.toCaller, { pages: c.pollPages, i, how: this.o.pollHow ?? {}, br: c.pollParams?.br, active: () => c.active, breakOff: () => c.toCaller.hangup() });
+  }
+
+  /** While polled: the caller's CFR starts the pages, each MPS/EOP is confirmed by PMR, DCN ends it. */
+  private onPolledSignal(c: Incoming, poll: PolledFax, s: FaxSignal): void {
+    if (s.t === 'cfr') this.later(c, this.step, () => this.sendPolled(c, 0));
+    else if (s.t === 'pmr') {
+      poll.statuses.push(s.status);
+      const n = poll.statuses.length;
+      this.event(`polled page ${n} confirmed (status ${s.status})`);
+      if (n < c.pollPages.length) this.later(c, this.step, () => this.sendPolled(c, n));
+      else {
+        poll.complete = true;
+        this.goodbye(c);
+      }
+    } else if (s.t === 'dcn') c.toCaller.hangup();
+  }
+
+  /** A poller's DTC: our document's parameters, negotiated with what it can take. */
+  private onDtc(c: Incoming, s: Extract<FaxSignal, { t: 'dtc' }>): void {
+    if (c.pollPages.length === 0) {
+      this.goodbye(c); // nothing to poll here
+      return;
+    }
+    c.poll = { poller: s.id, statuses: [], complete: false };
+    this.event(`polled by "${s.id}": sending ${c.pollPages.length} page(s)`);
+    const first = c.pollPages[0];
+    const want: FaxParams = { ...defaultParams(), vr: first?.fine === false ? 0 : 1, df: first?.mr === true ? 1 : 0 };
+    const chosen = negotiate(want, s.caps);
+    c.pollParams = chosen;
+    this.later(c, this.step, () => c.party.signal?.({ t: 'dcs', params: chosen, id: this.o.id ?? '' }));
+  }
+
+  /** A page's end (MPS/EOP): store it as a G3 file and confirm it. */
+  private storePage(c: Incoming, dir: string): void {
+    const n = c.fax.files.length + 1;
+    const file = join(dir, `fax-${c.stamp}-${c.seq}.${String(n).padStart(2, '0')}.g3`);
+    writeFileSync(file, Buffer.concat(c.page ?? []));
+    c.fax.files.push(file);
+    this.event(`page ${n} stored as ${file}`);
+    c.page = undefined;
+    this.later(c, this.step, () => c.party.signal?.({ t: 'pmr', status: 1 }));
+  }
+
+  private onIncomingSignal(c: Incoming, s: FaxSignal): void {
+    if (!c.active) return;
+    if (c.poll !== undefined) {
+      this.onPolledSignal(c, c.poll, s);
+      return;
+    }
+    switch (s.t) {
+      case 'dtc':
+        this.onDtc(c, s);
+        return;
+      case 'dcs':
+        if (c.dir === undefined) {
+          this.goodbye(c); // a machine that only offers a document takes none
+          return;
+        }
+        c.fax.sender = s.id;
+        c.fax.params = s.params;
+        this.later(c, this.step, () => c.party.signal?.({ t: 'cfr' }));
+        return;
+      case 'page':
+        c.page = [];
+        return;
+      case 'data':
+        c.page?.push(s.bytes);
+        return;
+      case 'pmc':
+        if (c.dir !== undefined) this.storePage(c, c.dir);
+        return;
+      case 'dcn':
+        c.fax.complete = true;
+        return;
+      default:
+        return;
+    }
   }
 
   // -------------------------------------------------------------- calling
