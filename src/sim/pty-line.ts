@@ -257,10 +257,22 @@ export class PtyLine implements LineTransport {
     const watched = fdWritable.wait(fd, () => {
       if (this.pollFd !== fd) return;
       this.pollFd = -1;
+      this.clearRetryTimer();
       this.flushPending();
     });
     if (watched) {
       this.pollFd = fd;
+      // A backstop while bytes wait: a master whose slave side was hung up (TIOCVHANGUP by
+      // a getty's takeover) and opened again may take bytes without poll(2) ever saying
+      // POLLOUT, and the line must not stall for good (seen: the modem's OK never came).
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (this.pollFd === fd) {
+          fdWritable.cancel(fd);
+          this.pollFd = -1;
+        }
+        this.flushPending();
+      }, RETRY_MAX_MS);
       return;
     }
     // While the DTE keeps taking bytes, retry on the next turn of the loop (after the I/O
@@ -305,12 +317,16 @@ export class PtyLine implements LineTransport {
     for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private clearPending(): void {
+  private clearRetryTimer(): void {
     if (this.retry !== undefined) {
       clearTimeout(this.retry as NodeJS.Timeout);
       clearImmediate(this.retry as NodeJS.Immediate);
     }
     this.retry = undefined;
+  }
+
+  private clearPending(): void {
+    this.clearRetryTimer();
     if (this.pollFd >= 0) fdWritable.cancel(this.pollFd);
     this.pollFd = -1;
     this.pending = [];
