@@ -85,8 +85,6 @@ interface Incoming {
   seq: number;
   stamp: string;
   page: Uint8Array[] | undefined;
-  /** The leg the machine hangs up through (it ends the call on both sides). */
-  toCaller: CallLeg;
 }
 
 export interface PolledFax {
@@ -137,21 +135,7 @@ export class FaxMachine implements Answerer {
     const pollPages = this.o.pollPages ?? [];
     if (this.busy || (this.o.dir === undefined && pollPages.length === 0)) return undefined;
     this.busy = true;
-    // Polled: the machine sends its document, the caller confirms each page; its hang-up
-    // ends the call on both sides.
-    let c: Incoming;
-    const toCaller: CallLeg = {
-      send: () => undefined,
-      signal: (x) => party.signal?.(x),
-      hangup: () => {
-        this.finishIncoming(c);
-        party.ended('remote-hangup');
-      },
-      get active() {
-        return c.active;
-      },
-    };
-    c = {
+    const c: Incoming = {
       party,
       pollPages,
       dir: this.o.dir,
@@ -163,7 +147,6 @@ export class FaxMachine implements Answerer {
       seq: ++this.seq,
       stamp: new Date(this.o.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, ''),
       page: undefined,
-      toCaller,
     };
     this.event(`incoming ${spec.fax === true ? 'fax' : 'data'} call from ${spec.callerId ?? 'unknown'}`);
     this.later(c, this.o.answerAfterMs ?? 1000, () => {
@@ -192,10 +175,28 @@ export class FaxMachine implements Answerer {
     c.timers.push(this.o.clock.setTimeout(() => c.active && fn(), ms));
   }
 
+  /** The machine's own hang-up: the call ends on both sides. */
+  private hangUpIncoming(c: Incoming): void {
+    this.finishIncoming(c);
+    c.party.ended('remote-hangup');
+  }
+
+  /** The leg the polled pages go out on (the caller confirms each page). */
+  private toCaller(c: Incoming): CallLeg {
+    return {
+      send: () => undefined,
+      signal: (x) => c.party.signal?.(x),
+      hangup: () => this.hangUpIncoming(c),
+      get active() {
+        return c.active;
+      },
+    };
+  }
+
   /** Say goodbye (DCN) and hang up a step later. */
   private goodbye(c: Incoming): void {
     c.party.signal?.({ t: 'dcn' });
-    this.later(c, this.step, () => c.toCaller.hangup());
+    this.later(c, this.step, () => this.hangUpIncoming(c));
   }
 
   private finishIncoming(c: Incoming): void {
@@ -218,7 +219,7 @@ export class FaxMachine implements Answerer {
 
   private sendPolled(c: Incoming, i: number): void {
     this.event(`sending polled page ${i + 1}`);
-    this.sendPage(c.toCaller, { pages: c.pollPages, i, how: this.o.pollHow ?? {}, br: c.pollParams?.br, active: () => c.active, breakOff: () => c.toCaller.hangup() });
+    this.sendPage(this.toCaller(c), { pages: c.pollPages, i, how: this.o.pollHow ?? {}, br: c.pollParams?.br, active: () => c.active, breakOff: () => this.hangUpIncoming(c) });
   }
 
   /** While polled: the caller's CFR starts the pages, each MPS/EOP is confirmed by PMR, DCN ends it. */
@@ -233,7 +234,7 @@ export class FaxMachine implements Answerer {
         poll.complete = true;
         this.goodbye(c);
       }
-    } else if (s.t === 'dcn') c.toCaller.hangup();
+    } else if (s.t === 'dcn') this.hangUpIncoming(c);
   }
 
   /** A poller's DTC: our document's parameters, negotiated with what it can take. */
