@@ -555,13 +555,17 @@ async function startStandby(opts: StartSessionOptions, plan: RunPlan, sb: Standb
   const pid = sb.pid;
   const exited = onExit(opts, device, pid, progress, sb.exited);
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...plan.args].join(' '))} (standby gate ${pid})`);
-  recordPid(opts, device, pid);
+  // /bin/login looks for its LOGIN_PROCESS record by pid: that one comes before the go. A
+  // USER_PROCESS record of ours (login.config utmp column) nobody waits for: after it.
+  const loginFirst = opts.utmp?.loginRecord === true;
+  if (loginFirst) recordPid(opts, device, pid);
   if (!sb.go(text)) {
     // It died at the last moment (a hangup): its end writes DEAD_PROCESS and restores the port.
     await exited;
     log?.error(`hand-off on ${device} failed: the standby gate ${pid} ended before its go`);
     return { ok: false, error: new TgettyError('LOGIN_EXEC_FAILED', `the standby gate ${pid} ended before its go`, { port: device }), lineText: '' };
   }
+  if (!loginFirst) recordPid(opts, device, pid);
   try {
     releaseLine(opts, -1, progress);
   } catch (e) {
