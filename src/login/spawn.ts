@@ -29,7 +29,7 @@ import type { Writable } from 'node:stream';
 import { TgettyError, errnoCode, toTgettyError } from '../core/errors.js';
 import { closeFd } from '../line/libc.js';
 import { logField } from '../log/format.js';
-import { ENXIO, pipeCloexec, prebindSpawn, spawnChild, watchExit } from '../os/spawn.js';
+import { ENXIO, pipeCloexec, prebindSpawn, signalChild, spawnChild, watchExit } from '../os/spawn.js';
 import type { Line, LineMode } from '../line/line.js';
 import { warmUtmp } from '../os/utmp.js';
 import { encodeStandby, type StandbyGate } from './standby-gate.js';
@@ -290,15 +290,7 @@ async function posixGate(opts: StartSessionOptions, plan: RunPlan, childFd: numb
     exited,
     go: () => close('go\n'),
     abort: () => close(undefined),
-    kill: (signal) => {
-      if (done) return false;
-      try {
-        process.kill(pid, signal);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    kill: signalChild(() => done, pid),
   };
 }
 
@@ -444,19 +436,6 @@ function started(pid: number, exited: Promise<SessionExit>, kill: (signal: NodeJ
   return { ok: true, session: { pid, exited, kill: (signal: NodeJS.Signals = 'SIGHUP'): boolean => kill(signal) } };
 }
 
-/** Signal `pid` (our child) unless it has been reaped. */
-function killer(isDone: () => boolean, pid: number): (signal: NodeJS.Signals) => boolean {
-  return (signal) => {
-    if (isDone()) return false;
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-}
-
 /**
  * The direct hand-off: one exec, or two when /bin/login (or any program that writes its
  * own utmp record: `loginRecord`) must find a LOGIN_PROCESS record with its pid before it
@@ -514,7 +493,7 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
     done = true;
     return x;
   }));
-  const kill = killer(() => done, pid);
+  const kill = signalChild(() => done, pid);
   const w = pipe?.[1];
   // The record that names the pid is all the gate waits for: the go comes before our own
   // fds are closed (the line is paused, so we read nothing meanwhile).

@@ -24,7 +24,7 @@
 import { writeSync } from 'node:fs';
 import { closeFd } from '../line/libc.js';
 import type { Line } from '../line/line.js';
-import { pipeCloexec, spawnChild, watchExit, type ChildExit } from '../os/spawn.js';
+import { pipeCloexec, signalChild, spawnChild, watchExit, type ChildExit } from '../os/spawn.js';
 
 export const STANDBY_SCRIPT =
   'while IFS= read -r l <&3; do case $l in a*) set -- "$@" "${l#a}";; e*) export "${l#e}";; g) exec 3<&-; exec "$@";; *) exit 111;; esac; done; exit 111';
@@ -97,15 +97,7 @@ export async function startStandbyGate(line: Line, o: { sh?: string; cwd?: strin
     open = false;
     closeFd(w);
   };
-  const kill = (signal: NodeJS.Signals): boolean => {
-    if (done) return false;
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const kill = signalChild(() => done, pid);
   return {
     pid,
     cwd,

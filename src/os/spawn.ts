@@ -241,6 +241,22 @@ export function prebindSpawn(): void {
   destroy(prepare({ path: '/', argv: [], env: {}, cwd: '/', fds: [0, 1, 2], sessionWithTty: true }));
 }
 
+/**
+ * Signal `pid` (a child from spawnChild) unless `isDone()` says it was reaped: a reaped
+ * pid may belong to a stranger by now. False if it was, or the kill failed.
+ */
+export function signalChild(isDone: () => boolean, pid: number): (signal: NodeJS.Signals) => boolean {
+  return (signal) => {
+    if (isDone()) return false;
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** A pipe, both ends close-on-exec: [read, write]. */
 export function pipeCloexec(): [number, number] {
   const fds = new Int32Array(2);
