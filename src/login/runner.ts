@@ -147,6 +147,20 @@ export function machineConfig(s: LineSettings, connect: string): LoginMachineCon
   };
 }
 
+let warmed = false;
+
+/**
+ * The first call of a process: run the hand-off's pure part and a throwaway name reader
+ * once, so the caller's first chunk and the CR run compiled code (a single-line getty is
+ * a fresh process every call); the daemon's later calls have it compiled already.
+ */
+function warmOnce(entries: readonly LoginEntry[]): void {
+  if (warmed) return;
+  warmed = true;
+  warmHandOff(entries);
+  new NameReader({ detector: new PppDetector() }).feed(Buffer.from('a\r'));
+}
+
 /** One call's login stage: the machine's commands carried out on the line. */
 class LoginRunner {
   private readonly line: Line;
@@ -246,9 +260,7 @@ class LoginRunner {
         return undefined;
       case 'load-login-config':
         this.entries = loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log);
-        warmHandOff(this.entries);
-        // A throwaway reader: the caller's first chunk then runs compiled code.
-        new NameReader({ detector: new PppDetector() }).feed(Buffer.from('a\r'));
+        warmOnce(this.entries);
         return undefined;
       case 'apply-mode':
         this.line.applyMode({ mode: c.mode, clocal: s.ignoreCarrier });

@@ -154,9 +154,14 @@ export function directArgv(program: string, args: readonly string[], user: Sessi
  * functions): the login stage calls this while it waits for the caller.
  */
 export function prepareHandoff(): void {
+  if (handoffPrepared) return;
+  handoffPrepared = true;
   prebindSpawn();
   warmUtmp();
 }
+
+/** Once a process is enough: the daemon's later calls find it all compiled and bound. */
+let handoffPrepared = false;
 
 /** argv for `sh -c GATE` (everything after `-c`). Pure. */
 export function gateArgv(program: string, args: readonly string[], user: SessionUser | undefined, tools: HandoffTools): string[] {
