@@ -373,6 +373,21 @@ function setPortMode(opts: StartSessionOptions, progress: Progress): void {
   chmodSync(opts.line.path, opts.portMode.during);
 }
 
+/** A hand-off that failed before the program ran: the port's mode as it was (not portMode.restore). */
+function putPortBack(opts: StartSessionOptions, progress: Progress): void {
+  if (opts.portMode !== undefined && progress.before !== undefined) restorePort(opts.line.path, progress.before.mode, progress.before, opts.log);
+}
+
+/**
+ * The result of a hand-off that failed in our own steps (logged): nothing useful to tell the
+ * caller; `released` says whether the line is still ours to close.
+ */
+function handOffFailed(log: SessionLog | undefined, device: string, e: unknown, released?: boolean): StartResult {
+  log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
+  const context = released !== undefined ? { port: device, released } : { port: device };
+  return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', context), lineText: '' };
+}
+
 /** Let go of the line (the child holds the tty: closing ours does not hang it up). Throws. */
 function releaseLine(opts: StartSessionOptions, childFd: number, progress: Progress): void {
   if (childFd >= 0) closeFd(childFd);
@@ -461,15 +476,14 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
   const undo = (): void => {
     closeFd(childFd);
     if (pipe !== undefined) closeFd(pipe[1]);
-    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, progress.before.mode, progress.before, log);
+    putPortBack(opts, progress);
   };
   try {
     setPortMode(opts, progress);
     if (gated) pipe = pipeCloexec();
   } catch (e) {
     undo();
-    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device }), lineText: '' };
+    return handOffFailed(log, device, e);
   }
   // Bytes the caller types from here on stay in the kernel for the program.
   line.pause();
@@ -509,8 +523,7 @@ async function startDirect(opts: StartSessionOptions, plan: RunPlan): Promise<St
   } catch (e) {
     kill('SIGKILL');
     await exited;
-    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+    return handOffFailed(log, device, e, progress.released);
   }
   audit(opts, device, pid, program);
   return started(pid, exited, kill);
@@ -530,9 +543,8 @@ async function startStandby(opts: StartSessionOptions, plan: RunPlan, sb: Standb
     setPortMode(opts, progress);
   } catch (e) {
     await sb.cancel();
-    if (opts.portMode !== undefined && progress.before !== undefined) restorePort(line.path, progress.before.mode, progress.before, log);
-    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device }), lineText: '' };
+    putPortBack(opts, progress);
+    return handOffFailed(log, device, e);
   }
   // Bytes the caller types from here on stay in the kernel for the program.
   line.pause();
@@ -555,8 +567,7 @@ async function startStandby(opts: StartSessionOptions, plan: RunPlan, sb: Standb
   } catch (e) {
     sb.kill('SIGKILL');
     await exited;
-    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+    return handOffFailed(log, device, e, progress.released);
   }
   audit(opts, device, pid, program);
   return started(pid, exited, (signal) => sb.kill(signal));
@@ -582,8 +593,7 @@ async function startGated(opts: StartSessionOptions, plan: RunPlan): Promise<Sta
     gate.abort();
     gate.kill('SIGKILL');
     await exited;
-    log?.error(`hand-off on ${device} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ok: false, error: toTgettyError(e, 'LOGIN_EXEC_FAILED', { port: device, released: progress.released }), lineText: '' };
+    return handOffFailed(log, device, e, progress.released);
   }
   gate.go();
   audit(opts, device, pid, program);
