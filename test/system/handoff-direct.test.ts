@@ -70,10 +70,8 @@ function ttyNr(rdev: number): number {
   return (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
 }
 
-/** A session leader (sh) that holds the pty as its controlling terminal until killed (killed after the test in any case). */
-async function holdAsTerminal(t: { after(fn: () => void): void }, p: { waitFor(re: RegExp): Promise<void> }, fd: number): Promise<{ pid: number; exited: Promise<unknown> }> {
-  const pid = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo holding; exec sleep 60'], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true });
-  const exited = watchExit(pid);
+/** SIGKILL `pid` (a child this test started) after the test, unless it is gone already. */
+function killAfter(t: { after(fn: () => void): void }, pid: number): void {
   t.after(() => {
     try {
       process.kill(pid, 'SIGKILL');
@@ -81,6 +79,20 @@ async function holdAsTerminal(t: { after(fn: () => void): void }, p: { waitFor(r
       // gone already
     }
   });
+}
+
+/** A temp dir removed after the test. */
+function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A session leader (sh) that holds the pty as its controlling terminal until killed (killed after the test in any case). */
+async function holdAsTerminal(t: { after(fn: () => void): void }, p: { waitFor(re: RegExp): Promise<void> }, fd: number): Promise<{ pid: number; exited: Promise<unknown> }> {
+  const pid = await spawnChild({ path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo holding; exec sleep 60'], env: {}, cwd: '/', fds: [fd, fd, fd], sessionWithTty: true });
+  const exited = watchExit(pid);
+  killAfter(t, pid);
   await p.waitFor(/holding/);
   return { pid, exited };
 }
@@ -105,13 +117,7 @@ test('sessionWithTty: the child is a session leader in the foreground of the tty
     closeFd(fd);
   }
   const exited = watchExit(pid);
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  });
+  killAfter(t, pid);
   await p.waitFor(/ready/);
   const st = statOf(pid);
   assert.equal(st.sid, pid, 'a session leader');
@@ -126,8 +132,7 @@ test('sessionWithTty: the child is a session leader in the foreground of the tty
 
 test('sessionWithTty on a tty that is still another session\'s terminal: ENXIO and the program never runs', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tgetty-direct-');
   const fd = openFd(p.slave, O_RDWR | O_NOCTTY);
   t.after(() => closeFd(fd));
   const { pid: holder, exited: held } = await holdAsTerminal(t, p, fd);
@@ -143,8 +148,7 @@ test('sessionWithTty on a tty that is still another session\'s terminal: ENXIO a
 
 test('startSession, direct with loginRecord: the program is the session leader, LOGIN in utmp and wtmp with its pid, DEAD after; the port mode is back', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tgetty-direct-');
   const utmpFile = join(dir, 'utmp');
   const wtmpFile = join(dir, 'wtmp');
   writeFileSync(wtmpFile, '');
@@ -185,8 +189,7 @@ test('startSession, direct with loginRecord: the program is the session leader, 
 
 test('startSession, direct: a program the kernel cannot execute fails before anything runs; no utmp record, the mode is back, the line is still ours', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tgetty-direct-');
   const utmpFile = join(dir, 'utmp');
   const prog = join(dir, 'not-a-program');
   writeFileSync(prog, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0])); // a broken ELF header: ENOEXEC
@@ -245,8 +248,7 @@ test('startSession: a tty still held as another session\'s terminal falls back t
 
 test('startSession, direct without loginRecord: one exec, the program at once, USER_PROCESS with its pid', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-direct-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tgetty-direct-');
   const utmpFile = join(dir, 'utmp');
   const line = openTtyLine(p.slave);
   t.after(() => line.close());
@@ -271,8 +273,7 @@ test('startSession, direct without loginRecord: one exec, the program at once, U
 
 test('standby gate: started before the name, it becomes the program at the go: same pid, the tty as its terminal, argv and env exactly, only fds 0-2', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-standby-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tgetty-standby-');
   const utmpFile = join(dir, 'utmp');
   const out = join(dir, 'out');
   const prog = join(dir, 'prog.sh');
@@ -314,8 +315,6 @@ test('standby gate: started before the name, it becomes the program at the go: s
 
 test('standby gate: cancelled, it is killed and reaped and nothing runs; a word it cannot carry makes the hand-off spawn instead', async (t) => {
   const p = makePty(t);
-  const dir = mkdtempSync(join(tmpdir(), 'tgetty-standby-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const line = openTtyLine(p.slave);
   t.after(() => line.close());
   const first = await startStandbyGate(line);
