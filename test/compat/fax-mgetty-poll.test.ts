@@ -7,7 +7,7 @@
 // for pixel to the files mgetty serves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual } from '../../src/fax/codec/bitmap.js';
@@ -16,7 +16,7 @@ import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { SENDFAX, faxPeerUnavailable, q, runInFaxNamespace } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
-import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
+import { mgettyUnavailable, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
 import { runSendfax } from '../helpers/sendfax-run.js';
 
 for (const cls of ['cls2', 'c2.0'] as const) {
@@ -34,19 +34,7 @@ for (const cls of ['cls2', 'c2.0'] as const) {
       const pages = [testPage(1728, 200), randomPage(5, 1728, 120)];
       pages.forEach((p, i) => writeFileSync(join(dir, `doc${i + 1}.g3`), encodeG3(p)));
       writeFileSync(join(dir, 'poll-list'), `# served to pollers\n${join(dir, 'doc1.g3')}\n${join(dir, 'doc2.g3')}\n`);
-      const mg = startMgetty({
-        args: ['-x', '9', '-C', cls, 'ttySIM1'],
-        config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${dir}\n  fax-server-file ${join(dir, 'poll-list')}\n`,
-        loginConfig: '* - - /bin/true\n',
-        device: ['ttySIM1', bank.line(1).path],
-        files: { new_fax: '#!/bin/sh\nexit 0\n' },
-      });
-      chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
-      t.after(async () => {
-        await mg.stop();
-        await bank.close();
-        rmSync(dir, { recursive: true, force: true });
-      });
+      const mg = startMgettyFaxLine(t, { bank, dir, spool: dir, args: ['-x', '9', '-C', cls], extraConfig: `  fax-server-file ${join(dir, 'poll-list')}\n` });
       let log = '';
       try {
         await waitFor(() => /faxpoll_server_init: OK/.test(mg.logText()) && /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call, ready to be polled');

@@ -13,7 +13,7 @@ import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace, type PeerRun } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
-import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
+import { mgettyUnavailable, startMgetty, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
 
 for (const cls of ['cls2', 'c2.0'] as const) {
   test(`virtual fax machine -> real mgetty (-C ${cls}): received pages decode to the bitmaps sent`, async (t) => {
@@ -124,19 +124,7 @@ test('real sendfax on one virtual line -> real mgetty on another: two virtual mo
   const spool = join(dir, 'incoming');
   mkdirSync(spool);
   const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true, transcripts: true });
-  const mg = startMgetty({
-    args: ['-x', '9', 'ttySIM1'],
-    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${spool}\n`,
-    loginConfig: '* - - /bin/true\n',
-    device: ['ttySIM1', bank.line(1).path],
-    files: { new_fax: '#!/bin/sh\nexit 0\n' },
-  });
-  chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
-  t.after(async () => {
-    await mg.stop();
-    await bank.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const mg = startMgettyFaxLine(t, { bank, dir, spool, args: ['-x', '9'] });
   const pages: Bitmap[] = [testPage(1728, 300), randomPage(5, 1728, 200)];
   pages.forEach((b, i) => writeFileSync(join(dir, `p${i + 1}.g3`), encodeG3(b)));
   let run: PeerRun | undefined;

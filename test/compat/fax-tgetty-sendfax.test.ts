@@ -14,7 +14,7 @@ import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { EFAX, SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
-import { mgettyUnavailable, startMgetty } from '../helpers/mgetty-ns.js';
+import { mgettyUnavailable, startMgetty, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
 import { runSendfax, type SendfaxRun } from '../helpers/sendfax-run.js';
 
 for (const cls of ['cls2', 'c2.0'] as const) {
@@ -29,19 +29,7 @@ for (const cls of ['cls2', 'c2.0'] as const) {
     mkdirSync(spool);
     // Pages leave the modems fast: the line rate is the benchmark's business.
     const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true, transcripts: true, faxPaceBps: 1_000_000 });
-    const mg = startMgetty({
-      args: ['-x', '9', '-C', cls, 'ttySIM1'],
-      config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${spool}\n`,
-      loginConfig: '* - - /bin/true\n',
-      device: ['ttySIM1', bank.line(1).path],
-      files: { new_fax: '#!/bin/sh\nexit 0\n' },
-    });
-    chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
-    t.after(async () => {
-      await mg.stop();
-      await bank.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const mg = startMgettyFaxLine(t, { bank, dir, spool, args: ['-x', '9', '-C', cls] });
     // Real-sized pages: mgetty asks for a short page again (docs/fax-spec.md).
     const pages: Bitmap[] = [testPage(1728, 300), randomPage(5, 1728, 200)];
     pages.forEach((b, i) => writeFileSync(join(dir, `p${i + 1}.g3`), encodeG3(b)));

@@ -140,3 +140,29 @@ export function startMgetty(opts: MgettyOptions): MgettyRun {
     },
   };
 }
+
+/**
+ * Real mgetty taking faxes on the bank's line 1 (ttySIM1, fax-id 49 30 5550001, pages into
+ * `spool`, a new_fax that says yes), stopped after the test, then the bank closed and `dir`
+ * removed. `args` go before the device (e.g. ['-x', '9', '-C', 'c2.0']); `extraConfig` is
+ * more of the port section (indented keyword lines).
+ */
+export function startMgettyFaxLine(
+  t: { after(fn: () => Promise<void>): void },
+  o: { bank: { line(i: number): { path: string }; close(): Promise<void> }; dir: string; spool: string; args: string[]; extraConfig?: string },
+): MgettyRun {
+  const mg = startMgetty({
+    args: [...o.args, 'ttySIM1'],
+    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${o.spool}\n${o.extraConfig ?? ''}`,
+    loginConfig: '* - - /bin/true\n',
+    device: ['ttySIM1', o.bank.line(1).path],
+    files: { new_fax: '#!/bin/sh\nexit 0\n' },
+  });
+  chmodSync(join(mg.root, 'etc', 'new_fax'), 0o755);
+  t.after(async () => {
+    await mg.stop();
+    await o.bank.close();
+    rmSync(o.dir, { recursive: true, force: true });
+  });
+  return mg;
+}
