@@ -9,9 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { createBank, type SimBank } from '../../src/sim/index.js';
 import { queryDaemon } from '../../src/daemon/status-server.js';
@@ -82,12 +82,25 @@ function startHost(base: string, name: string, bank: SimBank, lines: number[], r
 }
 
 /** One call: caller ID `number`, login name `u<n>`, the greeting, the program's end, the hang-up. */
-async function oneCall(bank: SimBank, line: number, n: number): Promise<void> {
+async function oneCall(bank: SimBank, line: number, n: number, h: Host): Promise<void> {
   const call = bank.line(line).call({ callerId: `555${String(n).padStart(4, '0')}`, cidFormat: 'clip', ringCadenceMs: 400, cidDelayMs: 50, answerDelayMs: 50 });
-  await call.waitFor(/login:/, 15_000);
-  call.write(`u${n}\r`);
-  await call.waitFor(new RegExp(`hi u${n}\\b`), 10_000);
-  await call.ended;
+  try {
+    await call.waitFor(/login:/, 15_000);
+    call.write(`u${n}\r`);
+    await call.waitFor(new RegExp(`hi u${n}\\b`), 10_000);
+    await call.ended;
+  } catch (err) {
+    // What the daemon saw of this call: its line's log (the test's message alone cannot tell).
+    throw new Error(`call u${n} on ${h.name}: ${err instanceof Error ? err.message : String(err)}\n--- ${h.name} ${basename(bank.line(line).path)}.log:\n${lineLog(h, line, bank)}`, { cause: err });
+  }
+}
+
+function lineLog(h: Host, line: number, bank: SimBank): string {
+  try {
+    return readFileSync(join(h.root, 'log', `${basename(bank.line(line).path)}.log`), 'latin1').split('\n').slice(-40).join('\n');
+  } catch (e) {
+    return `(no log: ${e instanceof Error ? e.message : String(e)})`;
+  }
 }
 
 describe('two tgetty serve daemons on one PostgreSQL database', { skip }, () => {
@@ -131,7 +144,7 @@ describe('two tgetty serve daemons on one PostgreSQL database', { skip }, () => 
             const n = made++;
             const h = lineOwner.get(line)!;
             madeOn.set(h.name, (madeOn.get(h.name) ?? 0) + 1);
-            await oneCall(bank, line, n);
+            await oneCall(bank, line, n, h);
             // The line answers again once the daemon has re-initialised it.
             await until(`${h.name} line ${line} idle again`, async () => (await status(h))?.lines.find((l) => l.path === bank.line(line).path)?.state === 'idle', 15_000, hosts);
           }

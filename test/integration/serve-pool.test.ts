@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBank, type SimBank as Bank } from '../../src/sim/index.js';
@@ -14,6 +14,8 @@ import { pgUnavailable, startPgCluster, type PgCluster } from '../helpers/pg-clu
 
 const BIN = resolve(import.meta.dirname, '../../../bin/tgetty.mjs');
 const skip = process.getuid?.() !== 0 ? 'needs root (login.config owned by root, as in production)' : pgUnavailable();
+/** More than the daemon needs to stop (2 s for the records to flush, then the lines), also on a loaded machine. */
+const STOP_GRACE_MS = 15_000;
 
 const run = (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { code: number | null; out: string; err: string } => {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: 30_000 });
@@ -127,12 +129,23 @@ async function rig(): Promise<Rig> {
     status: () => JSON.parse(cli('status', '--run-dir', d.run, '--json')) as ReturnType<Rig['status']>,
     async call(line, name) {
       const call = bank.line(line).call({ callerId: '5551234', cidFormat: 'clip' });
-      await call.waitFor(/login:/, 10_000);
-      call.write(`${name}\r`);
-      await call.waitFor(new RegExp(`hi ${name}`), 5_000);
+      try {
+        await call.waitFor(/login:/, 10_000);
+        call.write(`${name}\r`);
+        await call.waitFor(new RegExp(`hi ${name}`), 5_000);
+      } catch (err) {
+        // What the daemon saw of this call (the caller's view alone cannot tell why).
+        let log: string;
+        try {
+          log = readFileSync(join(d.log, 'ttySIM0.log'), 'latin1').split('\n').slice(-40).join('\n');
+        } catch (e) {
+          log = `(no log: ${e instanceof Error ? e.message : String(e)})`;
+        }
+        throw new Error(`call ${name}: ${err instanceof Error ? err.message : String(err)}\n--- ttySIM0.log:\n${log}`, { cause: err });
+      }
     },
     async close() {
-      for (const c of children) await c.stop();
+      for (const c of children) await c.stop({ graceMs: STOP_GRACE_MS });
       await bank.close();
       rmSync(root, { recursive: true, force: true });
     },
@@ -199,7 +212,7 @@ describe('tgetty serve with PostgreSQL records', { skip }, () => {
     // The local copy has both calls too.
     assert.equal((JSON.parse(r.cli('calls', '--records', join(r.root, 'spool.sqlite'), '--json')) as unknown[]).length, 2);
 
-    await serve.stop();
+    await serve.stop({ graceMs: STOP_GRACE_MS });
     assert.equal(await serve.exited, 0, serve.output());
     assert.deepEqual(readdirSync(r.root).filter((f) => f.includes(':')), [], 'no postgresql: directory');
   });
