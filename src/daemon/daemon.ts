@@ -78,7 +78,14 @@ export const LOG_BATCH_MS = 25;
 export class Daemon {
   private readonly clock: Clock;
   private readonly bus: EventBus;
-  private readonly deferred: DeferredSinks | undefined;
+  /**
+   * What the lines emit into: every sink (the status board too) gets the events at the end
+   * of the event-loop turn, in order. A RING's way to its ATA emits call-start and two line
+   * states; delivering them on the spot put the board, the tiering, the heap trimmer and the
+   * records' queue between one line's RING and the next line's (64 lines ringing at once).
+   * Whatever reads the board first delivers what is pending (status(), idleFaxLines()).
+   */
+  private readonly events: DeferredSinks;
   readonly board = new StatusBoard();
   private readonly supervisors = new Map<string, { sup: LineSupervisor; log: Logger; typed: boolean }>();
   private plan: Plan | undefined;
@@ -100,15 +107,10 @@ export class Daemon {
     this.logDeferral = batchedDeferral(this.clock, LOG_BATCH_MS);
     this.log = o.log ?? createLogger({ device: 'tgetty', logDir: o.paths.logDir, format: o.logFormat ?? 'text', clock: this.clock });
     this.bus = new EventBus((err) => this.log.error('an event sink failed', { err }));
-    // The status board is a map update: at once. Records and metrics wait for the end of the
-    // event-loop turn, so simultaneous calls get their ATA first.
+    this.events = new DeferredSinks(this.bus, (fn) => setImmediate(fn));
+    // The board first: a sink called for an event finds the board already showing it.
     this.bus.add(this.board);
-    if (o.sinks !== undefined && o.sinks.length > 0) {
-      const slow = new EventBus((err) => this.log.error('an event sink failed', { err }));
-      for (const s of o.sinks) slow.add(s);
-      this.deferred = new DeferredSinks(slow, (fn) => setImmediate(fn));
-      this.bus.add(this.deferred);
-    }
+    for (const s of o.sinks ?? []) this.bus.add(s);
     // V8's optimizing compiler back on at the first RING or call (tiering.ts; a no-op unless serve held it off).
     this.bus.add(new StartupTiering());
     if (o.trimHeap !== false && canTrimMalloc()) {
@@ -193,7 +195,7 @@ export class Daemon {
       settings: l.settings,
       clock: this.clock,
       log,
-      events: this.bus,
+      events: this.events,
       lockDir: this.o.paths.lockDir,
       utmp: this.o.paths.utmp,
       wtmp: this.o.paths.wtmp,
@@ -252,7 +254,7 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
-    this.deferred?.flush();
+    this.events.flush();
     return {
       pid: process.pid,
       version: this.o.version ?? 'unknown',
@@ -277,6 +279,7 @@ export class Daemon {
    * simulated line). For the fax queue runner.
    */
   idleFaxLines(): string[] {
+    this.events.flush();
     const fax = new Map((this.plan?.lines ?? []).filter((l) => l.settings.fax !== undefined).map((l) => [l.name, l.settings.path]));
     return this.board
       .snapshot()
@@ -310,7 +313,7 @@ export class Daemon {
     this.log.mesg('stopping all lines');
     this.trimmer?.stop();
     await Promise.all([...this.supervisors.values()].map((e) => e.sup.stop()));
-    this.deferred?.flush();
+    this.events.flush();
     for (const e of this.supervisors.values()) e.log.close();
     this.supervisors.clear();
     this.log.close();

@@ -37,3 +37,27 @@ test('DeferredSinks: a sink that throws does not lose the events for the others'
   assert.deepEqual(got, ['x', 'y']);
   assert.equal(errors.length, 2);
 });
+
+test('DeferredSinks: events a sink emits while a flush delivers join it, in order; a flush asked for meanwhile changes nothing', () => {
+  const got: string[] = [];
+  const jobs: (() => void)[] = [];
+  const bus = new EventBus();
+  const late: { d?: DeferredSinks } = {};
+  bus.add({
+    emit: (e) => {
+      got.push(`${e.line}${e.at}`);
+      // A sink reacting to an event: it emits one more and reads the status (a flush).
+      if (e.line === 'a') late.d?.emit(ev('r', e.at));
+      late.d?.flush();
+    },
+  });
+  const d = new DeferredSinks(bus, (fn) => jobs.push(fn));
+  late.d = d;
+  d.emit(ev('a', 1));
+  d.emit(ev('b', 2));
+  jobs[0]?.();
+  assert.deepEqual(got, ['a1', 'b2', 'r1'], 'the reaction comes after what was queued before it');
+  assert.equal(jobs.length, 1, 'no turn scheduled for an event emitted during a flush');
+  d.emit(ev('c', 3));
+  assert.equal(jobs.length, 2, 'after the flush, a new event schedules a turn again');
+});

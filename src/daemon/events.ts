@@ -88,13 +88,16 @@ export class EventBus implements EventSink {
 }
 
 /**
- * Sinks that may wait a moment (call records, metrics): events are queued and delivered
+ * Sinks that may wait a moment (the daemon: all of them): events are queued and delivered
  * in order by `schedule` (the daemon: setImmediate), so a burst of calls writes every
- * ATA before any record or metric is touched. `flush()` delivers now (status, stop).
+ * ATA before any sink is touched. `flush()` delivers now (status, stop). Events emitted
+ * while a flush delivers (a sink's own reaction) join that flush, after the ones before
+ * them; a flush asked for meanwhile (a sink reading the status) leaves the order alone.
  */
 export class DeferredSinks implements EventSink {
   private queue: DaemonEvent[] = [];
   private scheduled = false;
+  private flushing = false;
 
   constructor(
     private readonly bus: EventSink,
@@ -103,16 +106,24 @@ export class DeferredSinks implements EventSink {
 
   emit(e: DaemonEvent): void {
     this.queue.push(e);
-    if (this.scheduled) return;
+    if (this.scheduled || this.flushing) return;
     this.scheduled = true;
     this.schedule(() => this.flush());
   }
 
   flush(): void {
     this.scheduled = false;
-    const q = this.queue;
-    this.queue = [];
-    for (const e of q) this.bus.emit(e);
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const q = this.queue;
+        this.queue = [];
+        for (const e of q) this.bus.emit(e);
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }
 

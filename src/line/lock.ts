@@ -71,8 +71,19 @@ export type LockResult =
 /** Name part of a lock: the device after the last `/` (`/dev/pts/3` -> `3`, as cu does). */
 export { lockName };
 
+/** Lock paths made so far: path.join's normalising is a part of every RING's lock (64 at once). */
+const lockPaths = new Map<string, string>();
+
 export function lockPath(lockDir: string, device: string): string {
-  return join(lockDir, `LCK..${lockName(device)}`);
+  const key = `${lockDir}\0${device}`;
+  let p = lockPaths.get(key);
+  if (p === undefined) {
+    // Bounded: a daemon has a few hundred lines at most; tests make many temp dirs.
+    if (lockPaths.size >= 1024) lockPaths.clear();
+    p = join(lockDir, `LCK..${lockName(device)}`);
+    lockPaths.set(key, p);
+  }
+  return p;
 }
 
 /** HDB ASCII lock content: the pid right-aligned in 10 characters, then LF. */
