@@ -9,7 +9,8 @@ import type { LineMode } from '../line/line.js';
 import { logField } from '../log/format.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
 import { loginEnv, type EnvUser } from './env.js';
-import { startSession, type SessionUser } from './spawn.js';
+import { encodeStandby } from './standby-gate.js';
+import { DEFAULT_TOOLS, directArgv, startSession, type SessionUser } from './spawn.js';
 import { UtmpWriter, loginHost } from './utmp.js';
 import type { StandbyGate } from './standby-gate.js';
 import type { HandOffRequest, LoginInput } from './machine.js';
@@ -72,10 +73,20 @@ export function warmHandOff(entries: readonly LoginEntry[]): void {
   expandArgs(entry, { name: '\u0000', connect: '', callerId: '' });
   utmpName(entry, '\u0000');
   loginHost(undefined, undefined);
+  // The environment and the gate's words, built once for nothing.
+  const env = loginEnv({ inherit: {} }, { device: 'x', connect: 'x', callerId: '', callerName: 'x', callDate: 'x', callTime: 'x', calledId: 'x' }, 'x');
+  encodeStandby(directArgv('/x', ['x'], undefined, DEFAULT_TOOLS).argv, env);
+  logField('x y');
+}
+
+/** What the login stage works out before the name's CR, so the hand-off after it does not. */
+export interface HandOffPrep {
+  /** realDevice() of the line, taken when the call connected (the path does not change within a call). */
+  utmpDevice: string;
 }
 
 /** Hand the line over and wait for the session: refused | exec-failed | session-ended. */
-export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyPrompt: string, entries: readonly LoginEntry[], standby?: StandbyGate): Promise<LoginInput> {
+export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyPrompt: string, entries: readonly LoginEntry[], standby?: StandbyGate, prep?: HandOffPrep): Promise<LoginInput> {
   const { settings: s, log, result, clock } = o;
   const line = result.line;
   const call = result.call;
@@ -118,7 +129,7 @@ export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyProm
     portMode: { during: 0o600 },
     ...(standby !== undefined ? { standby } : {}),
     loginName: name,
-    utmpDevice: realDevice(s.path),
+    utmpDevice: prep?.utmpDevice ?? realDevice(s.path),
     auditDevice: s.device,
     log,
   });

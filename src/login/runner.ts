@@ -30,7 +30,7 @@ import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from 
 import { NameReader } from './logname.js';
 import { PppDetector } from './ppp.js';
 import { initial, transition, type LoginCommand, type LoginInput, type LoginMachineConfig, type LoginOutcome, type LoginState } from './machine.js';
-import { handOff, warmHandOff } from './handoff.js';
+import { handOff, realDevice, warmHandOff, type HandOffPrep } from './handoff.js';
 import { prepareHandoff } from './spawn.js';
 import { startStandbyGate, type StandbyGate } from './standby-gate.js';
 import { loginConfigEntries, type LoginConfigSource } from './login-config-cache.js';
@@ -170,6 +170,7 @@ class LoginRunner {
   private entries: readonly LoginEntry[] | undefined;
   private ttyPromptText = '';
   private standby: Promise<StandbyGate | undefined> | undefined;
+  private prep: HandOffPrep | undefined;
 
   constructor(private readonly o: LoginPhaseOptions) {
     this.line = o.result.line;
@@ -182,6 +183,7 @@ class LoginRunner {
     // gate on standby, so nothing is spawned after the name's CR.
     prepareHandoff();
     this.standby = startStandbyGate(this.line).catch(() => undefined);
+    this.prep = { utmpDevice: realDevice(this.o.settings.path) };
     try {
       return await this.loop();
     } finally {
@@ -286,7 +288,7 @@ class LoginRunner {
         return undefined;
       case 'hand-off':
         this.reader.detach();
-        return handOff(this.o, c.request, c.ttyPrompt ? this.ttyPromptText : '', this.entries ?? loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log), await this.standby);
+        return handOff(this.o, c.request, c.ttyPrompt ? this.ttyPromptText : '', this.entries ?? loginConfigEntries(this.o.loginConfig, this.o.configDir, s.loginConfFile, log), await this.standby, this.prep);
       case 'audit':
         this.audit(c.text);
         return undefined;
