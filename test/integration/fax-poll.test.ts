@@ -148,3 +148,32 @@ test('tgetty sendfax -p: a poll that breaks off after page 1 keeps that page and
   assert.match(r.log, /AT\+FCLASS=0/);
   assert.deepEqual(readdirSync(lockDir), []);
 });
+
+test('tgetty sendfax -p -r PHONE FILE: the page is sent, the poll after it breaks off: exit 12 (as sendfax), the sent file still renamed (-r), the polled page kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsendpoll-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const lockDir = join(dir, 'lock');
+  const got = join(dir, 'got');
+  const inbox = join(dir, 'in');
+  for (const d of [lockDir, got, inbox]) mkdirSync(d);
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const g3 = join(dir, 'p.g3');
+  writeFileSync(g3, encodeG3(testPage(1728, 120)));
+  const theirs = [randomPage(13, 1728, 120), randomPage(14, 1728, 120)];
+  const machine = bank.addFaxMachine({ number: '4716', dir: inbox, id: 'FLAKY', answerAfterMs: 200, pollPages: theirs.map((p) => ({ data: encodeG3(p), fine: true, mr: false })), pollHow: { breakOffAfter: 1, midPage: true } });
+  const fax = machine.nextFax();
+  const r = await runSendfax({ args: ['-r', '-p', '-d', got, '-x', '9', '-C', 'c2.0', '-l', bank.line(0).path, '4716', g3], lockDir });
+  assert.equal(r.code, 12, `exit 12:\n${r.output}\n${r.log.split('\n').slice(-30).join('\n')}`);
+  assert.match(r.output, /polling failed: .*1 page\(s\) sent, 1 page\(s\) stored/);
+  assert.match(r.log, /##### failed: .*pages=1\(\+0\)/);
+  assert.equal((await fax).files.length, 1);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('p.g3')), ['p.g3.done']);
+  const files = readdirSync(got);
+  assert.equal(files.length, 1, files.join(' '));
+  assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs[0] ?? testPage()));
+  assert.match(r.log, /ATH0/);
+  assert.deepEqual(readdirSync(lockDir), []);
+});
