@@ -324,7 +324,7 @@ function build(io: CliIo, result: { code: number }): Command {
     .option('-x <level>', 'log level 0..9 (the log: LOG-DIR/sendfax.log)')
     .option('-n', 'normal resolution (204x98 dpi); the default is fine (204x196)')
     .option('-h <file>', 'page header (accepted; not put on the pages, as in sendfax)')
-    .option('-p', 'fax polling: receive the document the remote holds (no FILES: sending, then polling is not supported)')
+    .option('-p', 'fax polling: receive the document the remote holds into -d; with FILES: send them first, then poll in the same call')
     .option('-l <lines>', 'fax lines to try, in order, separated by : (ttyS0 = /dev/ttyS0, or a path)')
     .option('-m <init>', 'an extra AT command after the class set-up (must give OK)')
     .option('-d <dir>', 'directory for polled faxes (default: the current directory)')

@@ -188,11 +188,6 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       return done(SEND_EXIT.usage);
     }
   }
-  if (o.poll && pages.length > 0) {
-    // sendfax -p PHONE FILES sends, then polls in the same call: not done (yet).
-    o.err('tgetty sendfax: -p with files (send, then poll) is not supported: poll without files\n');
-    return done(SEND_EXIT.usage);
-  }
   if (pages.length === 0 && !o.poll) {
     if (o.rename && o.files.length > 0) {
       log.mesg('nothing left to send');
@@ -264,7 +259,8 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       }
     };
     if (o.poll) {
-      polled = await pollFaxCall({ line, clock, log: faxLog, settings, dir: pollDir, device, abort, onPolledPage: (n, f) => say(`polled page ${n}: ${f}`) });
+      // With files: sent first, then the poll in the same call (as sendfax -p PHONE FILE...).
+      polled = await pollFaxCall({ line, clock, log: faxLog, settings, pages, onPage, dir: pollDir, device, abort, onPolledPage: (n, f) => say(`polled page ${n}: ${f}`) });
       result = polled.send;
     } else result = await sendFaxCall({ line, clock, log: faxLog, settings, pages, abort, onPage });
   } finally {
@@ -276,12 +272,18 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   const summary = `phone=${logField(phone)}, dev=${device}, time=${secs}s, pages=${result.pages.length}(+${pages.length - result.pages.length}), bytes=${result.bytes}${hangupText(result)}${o.account !== undefined ? `, acct=${logField(o.account)}` : ''}`;
   if (polled !== undefined) {
     const n = polled.files.length;
+    const sent = result.pages.length;
     if (polled.send.end === 'no-document') {
-      // As mgetty's sendfax: said, and not a failure (exit 0).
-      log.mesg(`##### nothing to poll, ${summary}`);
+      // As mgetty's sendfax: said, and not a failure (exit 0); pages given were sent.
+      log.mesg(sent > 0 ? 'the remote fax machine has no document to poll' : `##### nothing to poll, ${summary}`);
+      if (sent > 0) {
+        log.mesg(`##### success, ${summary}`);
+        say(`fax sent: ${sent} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
+      }
       o.err('tgetty sendfax: the remote fax machine has no document to poll\n');
     } else if (polled.exitCode === SEND_EXIT.ok && polled.received !== undefined) {
       log.mesg(`##### success, polled ${n} page(s), ${summary}`);
+      if (sent > 0) say(`fax sent: ${sent} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
       say(`fax polled: ${n} page(s) from ${phone}${polled.received.remoteId !== '' ? ` (${polled.received.remoteId})` : ''}`);
     } else {
       log.error(`##### failed: ${polled.reason}, ${summary}`);

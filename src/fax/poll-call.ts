@@ -1,6 +1,7 @@
 /**
  * Fax polling on an open line (`tgetty sendfax -p`): dial asking to poll (FaxSender with
- * `poll` and no pages), and when the far end has a document (+FPOLL /
+ * `poll`; pages given are sent first, the last with EOM so the call turns round), and
+ * when the far end has a document (+FPOLL /
  * +FPO) receive it (FaxReceiver, AT+FDR first), each page stored in the poll dir under
  * mgetty's received-page names (as sendfax -p writes them), then put the modem back.
  * Errors never escape: the result says what happened, with the pages kept.
@@ -9,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { toTgettyError, type TgettyError } from '../core/errors.js';
 import type { Line } from '../line/line.js';
 import { FaxReceiver, DEFAULT_RECEIVE_LIMITS, type ReceiveCommand, type ReceiveResult } from './class2/receive.js';
-import { ModemCleanup, SEND_EXIT, type CleanupCommand, type SendResult, type SendSettings } from './class2/send.js';
+import { ModemCleanup, SEND_EXIT, type CleanupCommand, type SendPage, type SendResult, type SendSettings, type SentPage } from './class2/send.js';
 import { driveOnLine } from './drive.js';
 import type { FaxLog } from './receive-call.js';
 import { sendFaxCall } from './send-call.js';
@@ -20,6 +21,10 @@ export interface PollCallOptions {
   clock: Clock;
   log: FaxLog & { dump?: (prefix: string, bytes: Uint8Array) => void };
   settings: SendSettings;
+  /** Pages to send before the poll (sendfax -p PHONE FILE...); none: poll only. */
+  pages?: readonly SendPage[];
+  /** A page sent is through (for -r and -v). */
+  onPage?: (page: SentPage) => void;
   /** Where the polled pages go (-d; default the current dir). */
   dir: string;
   /** The line's name, for the file names (the last two characters, as mgetty). */
@@ -38,7 +43,7 @@ export interface PollResult {
   received: ReceiveResult | undefined;
   /** Page files written, in order. */
   files: string[];
-  /** sendfax's exit code: 0 polled (or nothing there to poll, as sendfax), 12 the poll failed, else the dial's. */
+  /** sendfax's exit code: 0 polled (or nothing there to poll, as sendfax), 12 the poll failed (pages sent or not), else the send's. */
   exitCode: number;
   reason: string;
 }
@@ -49,7 +54,8 @@ export async function pollFaxCall(o: PollCallOptions): Promise<PollResult> {
     clock: o.clock,
     log: o.log,
     settings: { ...o.settings, poll: true },
-    pages: [],
+    pages: o.pages ?? [],
+    ...(o.onPage !== undefined ? { onPage: o.onPage } : {}),
     ...(o.abort !== undefined ? { abort: o.abort } : {}),
   });
   if (send.end !== 'pollable') {
@@ -104,6 +110,6 @@ export async function pollFaxCall(o: PollCallOptions): Promise<PollResult> {
   const hangup = received.hangupCode !== undefined ? `, hang-up code ${received.hangupCode}` : '';
   const reason = ok
     ? `${files.length} page(s) polled from '${received.remoteId}'`
-    : `polling failed: ${error !== undefined ? error.message : `${received.end}${hangup}`}, ${files.length} page(s) stored`;
+    : `polling failed: ${error !== undefined ? error.message : `${received.end}${hangup}`}, ${send.pages.length > 0 ? `${send.pages.length} page(s) sent, ` : ''}${files.length} page(s) stored`;
   return { send, received, files, exitCode: ok ? SEND_EXIT.ok : SEND_EXIT.page, reason };
 }

@@ -3,10 +3,12 @@
 // the far end's DIS when it was asked to poll (+FSPL=1 / +FSP=1) and the machine has a
 // document; +FDR then receives the machine's pages. sendfax stores them in its -d dir and
 // they decode (netpbm's g3topbm) pixel for pixel to the bitmaps the machine holds. A
-// machine with nothing to poll: sendfax says so.
+// machine with nothing to poll: sendfax says so. With files too (sendfax -p NUMBER FILE),
+// it sends them, ends the last page with EOM instead of EOP (class 2 AT+FET=1, class 2.0
+// DLE ';' then AT+FBO=1) and polls in the same call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual } from '../../src/fax/codec/bitmap.js';
@@ -85,4 +87,81 @@ test('real sendfax -p against a machine with nothing to poll: no +FPOLL, sendfax
   assert.doesNotMatch(run.log, /\+FPOLL/);
   // mgetty 1.2.1 exits 0 here: nothing failed, there was nothing to get.
   assert.equal(run.code, 0, run.output);
+});
+
+for (const [cls, flag] of [['2', 'cls2'], ['2.0', 'c2.0']] as const) {
+  test(`real sendfax -p -C ${flag} NUMBER FILE: sends the page, ends it with EOM, then polls the machine's page in the same call`, async (t) => {
+    const why = faxPeerUnavailable(SENDFAX);
+    if (why !== undefined) {
+      t.skip(why);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendfax-poll-'));
+    const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true });
+    t.after(async () => {
+      await bank.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const got = join(dir, 'got');
+    mkdirSync(got);
+    const mine = testPage(1728, 64);
+    const theirs = randomPage(12, 1728, 80);
+    writeFileSync(join(dir, 'p1.g3'), encodeG3(mine));
+    const machine = bank.addFaxMachine({ number: '5552002', dir: join(dir, 'in'), id: 'WEATHER MAP', pollPages: [{ data: encodeG3(theirs), fine: true, mr: false }] });
+    const [fax, served] = [machine.nextFax(), machine.nextPoll()];
+    const run = await runInFaxNamespace({
+      devices: [['ttySIM0', bank.line(0).path]],
+      files: { 'sendfax.config': 'port ttySIM0\n  fax-id 49 89 1234\n' },
+      cmd: `${SENDFAX} -x 9 -p -d ${q(got)} -C ${flag} -l ttySIM0 5552002 ${q(join(dir, 'p1.g3'))}`,
+      timeoutS: 60,
+      logFile: '/var/log/mgetty/fax/sendfax.log',
+    });
+    try {
+      assert.equal(run.code, 0, `sendfax exit code\n${run.output}`);
+      assert.match(run.log, /##### success, phone="5552002".*pages=1/);
+      if (cls === '2') assert.match(run.log, /fax_send: 'AT\+FET=1'[^]*fax_send: 'AT\+FDR'/);
+      else assert.match(run.log, /sending DLE ';'[^]*'AT\+FBO=1'[^]*fax_send: 'AT\+FDR'/);
+      assert.doesNotMatch(run.log, /AT\+FET=2/);
+      const f = await fax;
+      assert.equal(f.complete, true);
+      assert.equal(f.files.length, 1);
+      assert.ok(bitmapsEqual(g3ToBitmap(f.files[0] ?? '').bitmap, mine), 'the page sent decodes to the bitmap');
+      assert.deepEqual((await served).statuses, [1]);
+      const files = readdirSync(got);
+      assert.equal(files.length, 1, files.join(' '));
+      assert.ok(bitmapsEqual(g3ToBitmap(join(got, files[0] ?? '')).bitmap, theirs), 'the polled page decodes to the bitmap the machine holds');
+    } catch (err) {
+      t.diagnostic(`sendfax log:\n${run.log.split('\n').filter((l) => !/read \d+, write/.test(l)).slice(-80).join('\n')}`);
+      throw err;
+    }
+  });
+}
+
+test('real sendfax -p NUMBER FILE to a machine with nothing to poll: the page ends with EOP as usual, sent, exit 0', async (t) => {
+  const why = faxPeerUnavailable(SENDFAX);
+  if (why !== undefined) {
+    t.skip(why);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendfax-poll-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true });
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(join(dir, 'p1.g3'), encodeG3(testPage(1728, 64)));
+  const machine = bank.addFaxMachine({ number: '5552003', dir: join(dir, 'in'), id: 'NO DOCS' });
+  const fax = machine.nextFax();
+  const run = await runInFaxNamespace({
+    devices: [['ttySIM0', bank.line(0).path]],
+    files: { 'sendfax.config': 'port ttySIM0\n' },
+    cmd: `${SENDFAX} -x 9 -p -d ${q(dir)} -C cls2 -l ttySIM0 5552003 ${q(join(dir, 'p1.g3'))}`,
+    timeoutS: 60,
+    logFile: '/var/log/mgetty/fax/sendfax.log',
+  });
+  assert.match(run.output, /remote does not have document to poll/);
+  assert.match(run.log, /fax_send: 'AT\+FET=2'/);
+  assert.match(run.log, /##### success, phone="5552003".*pages=1/);
+  assert.equal(run.code, 0, run.output);
+  assert.equal((await fax).files.length, 1);
 });

@@ -2,13 +2,14 @@
 // class 2 and class 2.0: the machine's pages land in -d under mgetty's received-page
 // names and decode pixel for pixel; a machine with nothing to poll gives sendfax's exit 0
 // and a message; a poll that breaks off gives 12; the modem is back in class 0 and the
-// lock is gone after each.
+// lock is gone after each. With files (-p PHONE FILE...) the pages go first, the last one
+// with EOM, and the poll follows in the same call; no document there: sent, exit 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bitmapsEqual } from '../../src/fax/codec/bitmap.js';
+import { bitmapsEqual, formatPbm } from '../../src/fax/codec/bitmap.js';
 import { decodeG3, encodeG3 } from '../../src/fax/codec/t4.js';
 import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
@@ -48,14 +49,82 @@ for (const cls of ['cls2', 'c2.0'] as const) {
     assert.match(none.output, /no document to poll/);
     assert.equal(readdirSync(got).length, 2);
     assert.deepEqual(readdirSync(lockDir), []);
-    // Send, then poll in one call: not supported, a command line error before any line is taken.
-    const page = join(dir, 'p.g3');
-    writeFileSync(page, encodeG3(testPage()));
-    const both = await runSendfax({ args: ['-p', '-d', got, '-C', cls, '-l', bank.line(0).path, '4712', page], lockDir });
-    assert.equal(both.code, 1, both.output);
-    assert.match(both.output, /-p with files .* not supported/);
   });
 }
+
+for (const cls of ['cls2', 'c2.0'] as const) {
+  test(`tgetty sendfax -p -C ${cls} PHONE FILES: the pages are sent (EOM after the last), then the machine's document is polled in the same call, each pixel for pixel`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsendpoll-'));
+    const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true, faxPaceBps: 1_000_000 });
+    const lockDir = join(dir, 'lock');
+    const got = join(dir, 'got');
+    const inbox = join(dir, 'in');
+    for (const d of [lockDir, got, inbox]) mkdirSync(d);
+    t.after(async () => {
+      await bank.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const mine = [testPage(1728, 160), randomPage(8, 1728, 100)];
+    const theirs = randomPage(9, 1728, 140);
+    const g3 = join(dir, 'p1.g3');
+    const pbm = join(dir, 'p2.pbm');
+    writeFileSync(g3, encodeG3(mine[0] ?? testPage()));
+    writeFileSync(pbm, formatPbm(mine[1] ?? testPage()));
+    const machine = bank.addFaxMachine({ number: '4714', dir: inbox, id: 'WEATHER MAP', answerAfterMs: 200, pollPages: [{ data: encodeG3(theirs), fine: true, mr: false }] });
+    const [fax, served] = [machine.nextFax(), machine.nextPoll()];
+    const r = await runSendfax({ args: ['-v', '-p', '-d', got, '-x', '9', '-C', cls, '-l', bank.line(0).path, '4714', g3, pbm], lockDir, sendfaxConfig: 'fax-id 49 89 1234\n' });
+    assert.equal(r.code, 0, `exit 0:\n${r.output}\n${r.log.split('\n').slice(-30).join('\n')}`);
+    assert.match(r.log, /AT\+FET=0/);
+    assert.match(r.log, /AT\+FET=1[^]*AT\+FDR/, 'the last page with EOM, then the poll');
+    assert.doesNotMatch(r.log, /AT\+FET=2/);
+    if (cls === 'c2.0') assert.match(r.log, /AT\+FET=1[^]*AT\+FBO=1[^]*AT\+FDR/);
+    assert.match(r.output, /page 2 sent/);
+    assert.match(r.output, /fax sent: 2 page\(s\) to 4714/);
+    assert.match(r.output, /fax polled: 1 page\(s\) from 4714 \(WEATHER MAP\)/);
+    assert.match(r.log, /##### success, polled 1 page\(s\), phone='?4714'?, dev=ttySIM0, time=\d+s, pages=2\(\+0\)/);
+    const f = await fax;
+    assert.deepEqual([f.sender, f.complete, f.files.length], ['49 89 1234', true, 2]);
+    f.files.forEach((file, i) => assert.ok(bitmapsEqual(decodeG3(readFileSync(file), { width: 1728, strict: true }).bitmap, mine[i] ?? testPage()), `sent page ${i + 1}`));
+    const poll = await served;
+    assert.deepEqual([poll.poller, poll.statuses, poll.complete], ['49 89 1234', [1], true]);
+    const files = readdirSync(got);
+    assert.equal(files.length, 1, files.join(' '));
+    assert.match(files[0] ?? '', /^ff[0-9a-z]+M0-WEATHER-MAP\.01$/);
+    assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs), 'the polled page');
+    assert.match(r.log, /AT\+FCLASS=0/);
+    assert.deepEqual(readdirSync(lockDir), [], 'no lock left behind');
+  });
+}
+
+test('tgetty sendfax -p PHONE FILE to a machine with nothing to poll: the page is sent with EOP as usual, said, exit 0 (as mgetty\'s sendfax)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsendpoll-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const lockDir = join(dir, 'lock');
+  const got = join(dir, 'got');
+  const inbox = join(dir, 'in');
+  for (const d of [lockDir, got, inbox]) mkdirSync(d);
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const page = testPage(1728, 120);
+  const g3 = join(dir, 'p.g3');
+  writeFileSync(g3, encodeG3(page));
+  const machine = bank.addFaxMachine({ number: '4715', dir: inbox, id: 'NO DOCS', answerAfterMs: 200 });
+  const fax = machine.nextFax();
+  const r = await runSendfax({ args: ['-v', '-p', '-d', got, '-x', '9', '-C', 'cls2', '-l', bank.line(0).path, '4715', g3], lockDir });
+  assert.equal(r.code, 0, r.output);
+  assert.match(r.output, /no document to poll/);
+  assert.match(r.output, /fax sent: 1 page\(s\) to 4715/);
+  assert.match(r.log, /AT\+FET=2/);
+  assert.doesNotMatch(r.log, /AT\+FDR/);
+  assert.match(r.log, /##### success, phone='?4715'?, .*pages=1\(\+0\)/);
+  const f = await fax;
+  assert.deepEqual([f.complete, f.files.length], [true, 1]);
+  assert.ok(bitmapsEqual(decodeG3(readFileSync(f.files[0] ?? ''), { width: 1728, strict: true }).bitmap, page));
+  assert.deepEqual(readdirSync(got), []);
+  assert.deepEqual(readdirSync(lockDir), []);
+});
 
 test('tgetty sendfax -p: a poll that breaks off after page 1 keeps that page and exits 12 (transmitting or polling failed), the modem hung up and back in class 0', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxpoll-'));
@@ -77,5 +146,34 @@ test('tgetty sendfax -p: a poll that breaks off after page 1 keeps that page and
   assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, pages[0] ?? testPage()));
   assert.match(r.log, /ATH0/);
   assert.match(r.log, /AT\+FCLASS=0/);
+  assert.deepEqual(readdirSync(lockDir), []);
+});
+
+test('tgetty sendfax -p -r PHONE FILE: the page is sent, the poll after it breaks off: exit 12 (as sendfax), the sent file still renamed (-r), the polled page kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgetty-faxsendpoll-'));
+  const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, faxPaceBps: 1_000_000 });
+  const lockDir = join(dir, 'lock');
+  const got = join(dir, 'got');
+  const inbox = join(dir, 'in');
+  for (const d of [lockDir, got, inbox]) mkdirSync(d);
+  t.after(async () => {
+    await bank.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const g3 = join(dir, 'p.g3');
+  writeFileSync(g3, encodeG3(testPage(1728, 120)));
+  const theirs = [randomPage(13, 1728, 120), randomPage(14, 1728, 120)];
+  const machine = bank.addFaxMachine({ number: '4716', dir: inbox, id: 'FLAKY', answerAfterMs: 200, pollPages: theirs.map((p) => ({ data: encodeG3(p), fine: true, mr: false })), pollHow: { breakOffAfter: 1, midPage: true } });
+  const fax = machine.nextFax();
+  const r = await runSendfax({ args: ['-r', '-p', '-d', got, '-x', '9', '-C', 'c2.0', '-l', bank.line(0).path, '4716', g3], lockDir });
+  assert.equal(r.code, 12, `exit 12:\n${r.output}\n${r.log.split('\n').slice(-30).join('\n')}`);
+  assert.match(r.output, /polling failed: .*1 page\(s\) sent, 1 page\(s\) stored/);
+  assert.match(r.log, /##### failed: .*pages=1\(\+0\)/);
+  assert.equal((await fax).files.length, 1);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('p.g3')), ['p.g3.done']);
+  const files = readdirSync(got);
+  assert.equal(files.length, 1, files.join(' '));
+  assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs[0] ?? testPage()));
+  assert.match(r.log, /ATH0/);
   assert.deepEqual(readdirSync(lockDir), []);
 });

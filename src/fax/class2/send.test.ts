@@ -276,3 +276,79 @@ test('polling (-p): the set-up asks to poll; +FPOLL after the dial ends the mach
   // Class 2.0: received pages first bit on top (+FBO=1), as the getty receives.
   assert.deepEqual(sendSetupCommands('2.0', { ...poll }), ['AT+FCLASS=2.0', 'AT+FLI="49 30 5550000"', 'AT+FCC=1,5,0,2,0,0,0,0', 'AT+FBO=1', 'AT+FPI="49 30 5550000"', 'AT+FCR=1', 'AT+FSP=1']);
 });
+
+test('send, then poll (-p with pages), class 2: +FPOLL after the dial, the last page ends with EOM (AT+FET=1), the machine ends in the call (pollable) with the pages sent', () => {
+  const poll = { ...SETTINGS, poll: true };
+  const setup: Step[] = [
+    ...class2Setup(),
+    { dte: 'AT+FCIG="49 30 5550000"\r', modem: '\r\nOK\r\n' },
+    { dte: 'AT+FCR=1\r', modem: '\r\nOK\r\n' },
+    { dte: 'AT+FSPL=1\r', modem: '\r\nOK\r\n' },
+  ];
+  const pages = (last: Step): Step[] => [
+    { dte: 'AT+FDT\r', modem: `\r\n+FDCS:1,3,0,2,0,0,0,0\r\nCONNECT\r\n${String.fromCharCode(XON)}` },
+    { dte: pageBytes({ data: PAGE1 }), modem: '\r\nOK\r\n' },
+    { dte: 'AT+FET=0\r', modem: '\r\n+FPTS:1\r\nOK\r\n' },
+    { dte: 'AT+FDT\r', modem: `\r\nCONNECT\r\n${String.fromCharCode(XON)}` },
+    { dte: pageBytes({ data: PAGE2 }), modem: '\r\nOK\r\n' },
+    last,
+  ];
+  const dialPoll: Step = { dte: 'ATD5551\r', modem: '\r\n+FCON\r\n+FCSI:"MAPS"\r\n+FDIS:1,5,0,2,0,0,0,0\r\n+FPOLL\r\nOK\r\n' };
+  for (const split of SPLITS) {
+    const yes = drive(poll, [PAGE1, PAGE2], [...setup, dialPoll, ...pages({ dte: 'AT+FET=1\r', modem: '\r\n+FPTS:1\r\nOK\r\n' })], split);
+    assert.deepEqual([yes.result?.end, yes.result?.exitCode, yes.result?.remoteId, yes.result?.hangupCode], ['pollable', SEND_EXIT.ok, 'MAPS', undefined]);
+    assert.deepEqual(yes.pages, [1, 2]);
+    assert.deepEqual(yes.result?.pages.map((p) => p.index), [1, 2]);
+    // No document: EOP as in a plain send, the pages count, exit 0 (as real sendfax).
+    const no = drive(poll, [PAGE1, PAGE2], [
+      ...setup,
+      { dte: 'ATD5551\r', modem: '\r\n+FCON\r\n+FDIS:1,5,0,2,0,0,0,0\r\nOK\r\n' },
+      ...pages({ dte: 'AT+FET=2\r', modem: '\r\n+FPTS:1\r\n+FHNG:0\r\nOK\r\n' }),
+      { dte: 'AT+FCLASS=0\r', modem: '\r\nOK\r\n' },
+    ], split);
+    assert.deepEqual([no.result?.end, no.result?.exitCode, no.result?.hangupCode], ['no-document', SEND_EXIT.ok, 0]);
+    assert.deepEqual(no.pages, [1, 2]);
+    // The far end hangs up after the EOM page after all: the pages are sent, the poll failed (exit 12).
+    const gone = drive(poll, [PAGE1, PAGE2], [
+      ...setup,
+      dialPoll,
+      ...pages({ dte: 'AT+FET=1\r', modem: '\r\n+FPTS:1\r\n+FHNG:0\r\nOK\r\n' }),
+      { dte: 'ATH0\r', modem: '\r\nOK\r\n' },
+      { dte: 'AT+FCLASS=0\r', modem: '\r\nOK\r\n' },
+    ], split);
+    assert.deepEqual([gone.result?.end, gone.result?.exitCode], ['page-failed', SEND_EXIT.page]);
+    assert.deepEqual(gone.pages, [1, 2]);
+    // A bad last page is sent again with EOM too.
+    const again = drive(poll, [PAGE2], [
+      ...setup,
+      dialPoll,
+      { dte: 'AT+FDT\r', modem: `\r\n+FDCS:1,3,0,2,0,0,0,0\r\nCONNECT\r\n${String.fromCharCode(XON)}` },
+      { dte: pageBytes({ data: PAGE2 }), modem: '\r\nOK\r\n' },
+      { dte: 'AT+FET=1\r', modem: '\r\n+FPTS:2\r\nOK\r\n' },
+      { dte: 'AT+FDT\r', modem: `\r\nCONNECT\r\n${String.fromCharCode(XON)}` },
+      { dte: pageBytes({ data: PAGE2 }), modem: '\r\nOK\r\n' },
+      { dte: 'AT+FET=1\r', modem: '\r\n+FPTS:1\r\nOK\r\n' },
+    ], split);
+    assert.deepEqual([again.result?.end, again.result?.pages[0]?.tries], ['pollable', 2]);
+  }
+});
+
+test('send, then poll, class 2.0: the set-up keeps +FBO=0 for the pages; after the EOM page +FBO=1 (received data first bit on top), then pollable; an ERROR there is exit 12', () => {
+  const poll: SendSettings = { ...SETTINGS, modemType: 'c2.0', poll: true };
+  assert.deepEqual(sendSetupCommands('2.0', poll, true), ['AT+FCLASS=2.0', 'AT+FLI="49 30 5550000"', 'AT+FCC=1,5,0,2,0,0,0,0', 'AT+FBO=0', 'AT+FPI="49 30 5550000"', 'AT+FCR=1', 'AT+FSP=1']);
+  const head: Step[] = [
+    ...sendSetupCommands('2.0', poll, true).map((c): Step => ({ dte: `${c}\r`, modem: 'OK\r\n' })),
+    { dte: 'ATD5551\r', modem: '+FCO\r\n+FCI:"MAPS"\r\n+FIS:1,5,0,2,0,0,0,0\r\n+FPO\r\nOK\r\n' },
+    { dte: 'AT+FDT\r', modem: `+FCS:1,5,0,2,0,0,0,0\r\nCONNECT\r\n${String.fromCharCode(DC2)}` },
+    { dte: pageBytes({ data: PAGE1 }), modem: 'OK\r\n' },
+    { dte: 'AT+FET=1\r', modem: '+FPS:1\r\nOK\r\n' },
+  ];
+  for (const split of SPLITS) {
+    const yes = drive(poll, [PAGE1], [...head, { dte: 'AT+FBO=1\r', modem: 'OK\r\n' }], split);
+    assert.deepEqual([yes.result?.end, yes.result?.exitCode, yes.result?.cls, yes.result?.remoteId], ['pollable', SEND_EXIT.ok, '2.0', 'MAPS']);
+    assert.deepEqual(yes.pages, [1]);
+    const no = drive(poll, [PAGE1], [...head, { dte: 'AT+FBO=1\r', modem: 'ERROR\r\n' }, { dte: 'ATH0\r', modem: 'OK\r\n' }, { dte: 'AT+FCLASS=0\r', modem: 'OK\r\n' }], split);
+    assert.deepEqual([no.result?.end, no.result?.exitCode], ['page-failed', SEND_EXIT.page]);
+    assert.deepEqual(no.pages, [1]);
+  }
+});

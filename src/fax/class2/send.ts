@@ -13,6 +13,13 @@
  *            status 1/3 good -> next page; 2/4/5 bad -> the page again (max-tries)
  *   cleanup: ATH0 (after a failure), AT+FCLASS=0        -> done
  *
+ * Polling (-p): the set-up asks to poll as well; +FPOLL / +FPO after the dial means the far
+ * end has a document. Without pages the dial's OK ends the machine in the call
+ * (`pollable`). With pages, the last one ends with EOM (AT+FET=1) instead of EOP when the
+ * far end has a document, class 2.0 then sets +FBO=1 (received data first bit on top), and
+ * the machine ends in the call (`pollable`) for the receiver to take over, as real sendfax
+ * does (docs/fax-spec.md, 9a). No document: EOP as usual, end `no-document`, exit 0.
+ *
  * The exit code is mgetty's sendfax's (see SEND_EXIT): below 10 the call cost nothing.
  */
 import { LineSplitter } from '../../modem/lines.js';
@@ -68,11 +75,10 @@ export interface SendSettings {
   /** Sent after a failed dial (reset-after-fail), e.g. ATZ to reset an ISDN modem's logic. */
   resetAfterFail?: string;
   /**
-   * Poll (sendfax -p), with no pages to send: ask the modem to poll (+FSPL=1 / +FSP=1,
-   * receive capability on, received pages first bit on top). The dial's OK ends the
-   * machine: `pollable` if the far end has a document (the caller receives it, then puts
-   * the modem back with ModemCleanup), else `no-document` (hung up here). Sending and
-   * then polling in one call is not done (yet).
+   * Poll (sendfax -p): ask the modem to poll (+FSPL=1 / +FSP=1, receive capability on).
+   * The machine ends `pollable` in the call if the far end has a document (after the dial,
+   * or after the pages, the last one sent with EOM): the caller receives it, then puts
+   * the modem back with ModemCleanup. Else `no-document` (exit 0; the pages, if any, sent).
    */
   poll?: boolean;
 }
@@ -129,12 +135,16 @@ export type SendCommand =
   | { type: 'log'; level: 'mesg' | 'warn' | 'noise'; text: string }
   | { type: 'done'; result: SendResult };
 
-type State = 'probe' | 'setup' | 'dial' | 'fdt' | 'go' | 'data' | 'fet' | 'cleanup' | 'done';
+/** `turn`: the pages are through with EOM, the modem is being set to receive (+FBO=1). */
+type State = 'probe' | 'setup' | 'dial' | 'fdt' | 'go' | 'data' | 'fet' | 'turn' | 'cleanup' | 'done';
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 
-/** The set-up commands of a class, in order (each answered with OK). */
-export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands' | 'initCommands' | 'poll'>): string[] {
+/**
+ * The set-up commands of a class, in order (each answered with OK). `sending`: with -p,
+ * pages go out before the poll, so the data stays in direct order (+FBO=0) until then.
+ */
+export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' | 'maxSpeed' | 'normal' | 'extraCommands' | 'initCommands' | 'poll'>, sending = false): string[] {
   const caps = `${s.normal ? 0 : 1},${bitRateCode(s.maxSpeed)},0,2,0,0,0,0`;
   const at = (c: string): string => (/^AT/i.test(c) ? c : `AT${c}`);
   const init = (s.initCommands ?? []).map(at);
@@ -143,7 +153,7 @@ export function sendSetupCommands(cls: FaxClass, s: Pick<SendSettings, 'faxId' |
     // data first bit on top, as the getty receives (+FBOR=0 / +FBO=1).
     const rx = [...init, ...sendSetupCommands(cls, { ...s, poll: false, initCommands: [] })];
     const poll = cls === '2.0' ? [`AT+FPI=${quoteId(s.faxId)}`, 'AT+FCR=1', 'AT+FSP=1'] : [`AT+FCIG=${quoteId(s.faxId)}`, 'AT+FCR=1', 'AT+FSPL=1'];
-    return [...(cls === '2.0' ? rx.map((c) => (c === 'AT+FBO=0' ? 'AT+FBO=1' : c)) : rx), ...poll];
+    return [...(cls === '2.0' && !sending ? rx.map((c) => (c === 'AT+FBO=0' ? 'AT+FBO=1' : c)) : rx), ...poll];
   }
   const extra = s.extraCommands.map(at);
   // +FBOR=0 / +FBO=0: direct order, bit 0 of each byte first on the line; the page data is
@@ -273,7 +283,7 @@ export class FaxSender {
     if (this.cls === undefined) return this.fail('init-failed', SEND_EXIT.init, `no class 2/2.0 fax modem (AT+FCLASS=? said '${this.probeReply ?? ''}')`);
     this.result.cls = this.cls;
     this.state = 'setup';
-    this.setup = sendSetupCommands(this.cls, { ...this.settings, poll: this.settings.poll === true && this.pages.length === 0 });
+    this.setup = sendSetupCommands(this.cls, this.settings, this.pages.length > 0);
     return this.nextSetup();
   }
 
@@ -373,6 +383,8 @@ export class FaxSender {
         return this.fet();
       case 'fet':
         return this.afterPage();
+      case 'turn':
+        return this.inCallForPoll();
       default:
         return [];
     }
@@ -410,10 +422,16 @@ export class FaxSender {
     return this.pageIndex === this.pages.length - 1;
   }
 
+  /** Polling asked for and the far end has a document: the call turns round after the pages. */
+  private get turnsRound(): boolean {
+    return this.settings.poll === true && this.pollable;
+  }
+
   private fet(): SendCommand[] {
     this.state = 'fet';
     this.status = undefined;
-    return this.command(`AT+FET=${this.lastPage ? 2 : 0}`, this.limits.postPageMs);
+    // The last page: EOP ends the call, EOM (another document) keeps it up for the poll.
+    return this.command(`AT+FET=${this.lastPage ? (this.turnsRound ? 1 : 2) : 0}`, this.limits.postPageMs);
   }
 
   private afterPage(): SendCommand[] {
@@ -431,18 +449,34 @@ export class FaxSender {
     const page: SentPage = { index: this.pageIndex + 1, status, tries: this.tries };
     this.result.pages.push(page);
     out.push({ type: 'page', page });
+    if (this.lastPage && this.turnsRound) return [...out, ...this.afterLastPageEom()];
     if (hungUp && (this.result.hangupCode !== 0 || !this.lastPage)) {
       return [...out, ...this.fail('page-failed', SEND_EXIT.page, `the modem hung up (+FHNG:${this.result.hangupCode})`)];
     }
+    if (this.lastPage && this.settings.poll === true) return [...out, ...this.finish('no-document', SEND_EXIT.ok, 'all pages sent; the far end has no document to poll')];
     if (this.lastPage) return [...out, ...this.finish('complete', SEND_EXIT.ok, 'all pages sent')];
     this.pageIndex++;
     this.tries = 0;
     return [...out, ...this.fdt()];
   }
 
+  /** The pages are through, the last with EOM: on to the poll, class 2.0 after +FBO=1. */
+  private afterLastPageEom(): SendCommand[] {
+    // A hang-up code here: the far end ended the call after all (the pages count as sent).
+    if (this.result.hangupCode !== undefined) return this.fail('page-failed', SEND_EXIT.page, `the modem hung up after the last page (+FHNG:${this.result.hangupCode}): nothing polled`);
+    if (this.cls !== '2.0') return this.inCallForPoll();
+    // Class 2.0 modems give received data bit 0 first after +FBO=0: the getty stores first bit on top.
+    this.state = 'turn';
+    return this.command('AT+FBO=1', this.limits.commandMs);
+  }
+
   /** The dial is through and we poll: the caller receives, or there is nothing to get. */
   private pollNow(): SendCommand[] {
     if (!this.pollable) return this.finish('no-document', SEND_EXIT.ok, 'the far end has no document to poll');
+    return this.inCallForPoll();
+  }
+
+  private inCallForPoll(): SendCommand[] {
     this.result.end = 'pollable';
     this.result.exitCode = SEND_EXIT.ok;
     this.result.reason = 'polling';
@@ -463,7 +497,9 @@ export class FaxSender {
     const log: SendCommand = { type: 'log', level: code === 0 ? 'mesg' : 'warn', text: reason };
     const reset = this.settings.resetAfterFail;
     const dialFailed = code === SEND_EXIT.busy || code === SEND_EXIT.noDialtone || code === SEND_EXIT.dial;
-    this.cleanupQueue = end === 'complete' || end === 'init-failed' ? ['AT+FCLASS=0'] : ['ATH0', ...(dialFailed && reset !== undefined && reset !== '' ? [/^AT/i.test(reset) ? reset : `AT${reset}`] : []), 'AT+FCLASS=0'];
+    // After EOP (all pages sent) the modem has hung up itself; otherwise the call may be up.
+    const ended = end === 'complete' || end === 'init-failed' || (end === 'no-document' && this.pages.length > 0);
+    this.cleanupQueue = ended ? ['AT+FCLASS=0'] : ['ATH0', ...(dialFailed && reset !== undefined && reset !== '' ? [/^AT/i.test(reset) ? reset : `AT${reset}`] : []), 'AT+FCLASS=0'];
     this.state = 'cleanup';
     return [log, ...this.nextCleanup()];
   }

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeClock } from '../../core/clock.js';
 import { reverseBits } from '../../fax/codec/bits.js';
 import { Exchange } from '../exchange.js';
 import { HayesModem } from '../modem.js';
-import { DLE, DleUnstuffer, ETX, dleStuff } from './dle.js';
+import { DLE, DleUnstuffer, ETX, SEMICOLON, dleStuff } from './dle.js';
 import { negotiate, parseParams, defaultParams, formatParams } from './params.js';
 import { hangupText } from './commands.js';
 import { FaxMachine } from './machine.js';
@@ -450,6 +453,72 @@ for (const cls of ['2', '2.0'] as const) {
     assert.equal(take(), `\r\n${W.hng}\r\n\r\nOK\r\n`);
     clock.advance(1000);
     return served.then((p) => assert.deepEqual(p, { poller: 'POLLER', statuses: [1], complete: true }));
+  });
+}
+
+for (const cls of ['2', '2.0'] as const) {
+  const c2 = cls === '2';
+  test(`class ${cls} send, then poll in the same call: the last page ends with EOM (${c2 ? 'AT+FET=1' : "DLE ';'"}), then +FDR receives the machine's document`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-sim-sendpoll-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const clock = new FakeClock();
+    const ex = new Exchange({ answerDelayMs: 100 });
+    const out: Buffer[] = [];
+    const m = new HayesModem({ clock, fax: true, output: (b) => out.push(Buffer.from(b)) });
+    ex.register('100', m);
+    const take = (): string => Buffer.concat(out.splice(0)).toString('latin1');
+    const send = (s: string | Uint8Array): void => m.onDteBytes(typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
+    const mine = encodeG3(testPage(1728, 24));
+    const theirs = encodeG3(testPage(1728, 16));
+    const machine = new FaxMachine({ clock, exchange: ex, number: '300', id: 'WEATHER', dir, answerAfterMs: 100, stepMs: 5, pollPages: [{ data: theirs, fine: true, mr: false }] });
+    const W = c2 ? { spl: '+FSPL', poll: '+FPOLL', cig: '+FCIG', lid: '+FLID', pts: '+FPTS', tsi: '+FTSI', dcs: '+FDCS', hng: '+FHNG:0' } : { spl: '+FSP', poll: '+FPO', cig: '+FPI', lid: '+FLI', pts: '+FPS', tsi: '+FTI', dcs: '+FCS', hng: '+FHS:00' };
+    send(`ATE0;+FCLASS=${cls}\r`);
+    send(`AT${W.lid}="SENDER";${W.cig}="POLLER";${W.spl}=1\r`);
+    take();
+    send('ATD300\r');
+    clock.advance(1000);
+    assert.match(take(), new RegExp(`\\${W.poll}\\r\\n\\r\\nOK\\r\\n$`));
+    const got = machine.nextFax();
+    const served = machine.nextPoll();
+    send('AT+FDT\r');
+    clock.advance(100);
+    assert.match(take(), /CONNECT\r\n[\x11\x12]$/);
+    // Direct bit order (+FBOR=0 / +FBO=0): the DTE mirrors the G3 file, as sendfax does.
+    send(dleStuff(reverseBits(mine)));
+    if (c2) {
+      send(Uint8Array.of(DLE, ETX));
+      clock.advance(1000);
+      assert.match(take(), /OK\r\n$/);
+      send('AT+FET=1\r');
+    } else send(Uint8Array.of(DLE, SEMICOLON));
+    clock.advance(1000);
+    // EOM: the page's status and OK, and the call stays up (no hang-up code).
+    assert.equal(take(), `\r\n${W.pts}:1\r\n\r\nOK\r\n`);
+    // Class 2.0 modems give received data bit 0 first unless told: sendfax says +FBO=1 here.
+    if (!c2) {
+      send('AT+FBO=1\r');
+      assert.equal(take(), '\r\nOK\r\n');
+    }
+    send('AT+FDR\r');
+    clock.advance(100);
+    assert.match(take(), new RegExp(`^\\r\\n\\${W.tsi}:"WEATHER"\\r\\n\\r\\n\\${W.dcs}:1,[0-9,]+\\r\\n${c2 ? '\\r\\n\\+FCFR\\r\\n' : ''}\\r\\nCONNECT\\r\\n$`));
+    send('\x12');
+    clock.advance(1000);
+    const page = Buffer.concat(out.splice(0));
+    const u = new DleUnstuffer().push(page);
+    assert.ok(u.end, 'the polled page ends with DLE ETX');
+    assert.deepEqual(Buffer.from(u.data), Buffer.from(theirs), 'the polled page, first bit on top');
+    assert.match(page.toString('latin1'), /\+FET:2\r\n\r\nOK\r\n$/);
+    send('AT+FDR\r');
+    clock.advance(100);
+    assert.equal(take(), `\r\n${W.hng}\r\n\r\nOK\r\n`);
+    clock.advance(1000);
+    const [fax, poll] = await Promise.all([got, served]);
+    assert.deepEqual(poll, { poller: 'POLLER', statuses: [1], complete: true });
+    assert.equal(fax.sender, 'SENDER');
+    assert.equal(fax.complete, true);
+    assert.equal(fax.files.length, 1);
+    assert.deepEqual(readFileSync(fax.files[0] ?? ''), Buffer.from(mine), 'the sent page, as stored by the machine');
   });
 }
 

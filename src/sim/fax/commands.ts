@@ -575,9 +575,11 @@ export class FaxSession {
   fdr(ctx: AtContext): Outcome {
     this.ctx = ctx;
     const c = this.call;
-    if (c?.role === 'tx' && c.pollable && c.waiting === undefined && c.params === undefined && c.pages === 0) {
+    if (c?.role === 'tx' && c.pollable && c.waiting === undefined && (c.pages === 0 ? c.params === undefined : c.fet === 1)) {
       // The caller polls: DTC instead of DCS, and from here on it is the receiver. The far
-      // end's TSI and DCS, then CFR and the first page, come as for a call answered.
+      // end's TSI and DCS, then CFR and the first page, come as for a call answered. After
+      // pages of its own ended with EOM (+FET=1, DLE ';') the call turns round the same way.
+      if (c.pages > 0) this.turnAround(c);
       c.role = 'rx';
       c.waiting = 'fdr';
       this.armT2(c);
@@ -603,6 +605,20 @@ export class FaxSession {
     }
     if (c.pageStarted || c.pmcPending) this.rxConnect();
     return 'done';
+  }
+
+  /** The sent document is over (EOM answered): the call's receive state starts afresh. */
+  private turnAround(c: FaxCall): void {
+    c.params = undefined;
+    c.pages = 0;
+    c.fet = undefined;
+    c.lastPmc = undefined;
+    c.owePmr = false;
+    c.pmcPending = false;
+    c.pageStarted = false;
+    c.rxQueue = [];
+    c.rxPage = [];
+    c.phase = 'B';
   }
 
   private rxConnect(): void {

@@ -48,7 +48,7 @@ export interface ReceivedFax {
   params: FaxParams;
   /** The G3 files written, in page order (line order: netpbm's g3topbm reads them as they are). */
   files: string[];
-  /** true: the sender said goodbye (DCN) after its last page; false: the call broke off. */
+  /** true: the sender said goodbye (DCN) after its last page, or polled after it (EOM); false: the call broke off. */
   complete: boolean;
 }
 
@@ -209,7 +209,8 @@ export class FaxMachine implements Answerer {
       this.event(`polling call ended, ${poll.statuses.length} page(s) confirmed by "${poll.poller}"${poll.complete ? '' : ' (broken off)'}`);
       this.polled.push(poll);
       for (const w of this.pollWaiters.splice(0)) w(poll);
-      return;
+      // A caller that sent pages first, then polled (EOM, DTC): those pages were received too.
+      if (c.fax.files.length === 0) return;
     }
     const fax = c.fax;
     this.event(`call ended, ${fax.files.length} page(s) from "${fax.sender}"${fax.complete ? '' : ' (broken off)'}`);
@@ -271,6 +272,8 @@ export class FaxMachine implements Answerer {
     }
     switch (s.t) {
       case 'dtc':
+        // After pages (EOM): the sender's document ended properly, and now it polls.
+        if (c.fax.files.length > 0) c.fax.complete = true;
         this.onDtc(c, s);
         return;
       case 'dcs':
