@@ -181,8 +181,8 @@ test('tgetty sendfax -p -r PHONE FILE: the page is sent, the poll after it break
   assert.deepEqual(readdirSync(lockDir), []);
 });
 
-for (const cls of ['cls2', 'c2.0'] as const) {
-  test(`tgetty sendfax -p -C ${cls} PHONE FILE -> the tgetty getty with a fax-server-file: the page is received and stored, then the document polled in the same call, both pixel for pixel`, { skip: process.getuid?.() === 0 ? undefined : 'needs root (login.config of the receiving tgetty must be owned by root)' }, async (t) => {
+for (const [cls, docThere] of [['cls2', true], ['c2.0', true], ['c2.0', false]] as const) {
+  test(`tgetty sendfax -p -C ${cls} PHONE FILE -> the tgetty getty with a fax-server-file${docThere ? '' : ' gone when the call comes'}: the page is received and stored, ${docThere ? 'then the document polled in the same call, both pixel for pixel' : 'the poll fails (exit 12), the call hung up'}`, { skip: process.getuid?.() === 0 ? undefined : 'needs root (login.config of the receiving tgetty must be owned by root)' }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendpoll-getty-'));
     const spool = join(dir, 'incoming');
     const got = join(dir, 'got');
@@ -205,26 +205,36 @@ for (const cls of ['cls2', 'c2.0'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
     await waitFor(() => tg.logText('ttySIM1').includes('--> idle'), 20_000, 'tgetty idle');
+    // Read when the call comes: gone now, the modem still says there is a document.
+    if (!docThere) rmSync(join(dir, 'doc.g3'));
     const r = await runSendfax({ args: ['-v', '-p', '-d', got, '-x', '9', '-C', cls, '-l', bank.line(0).path, bank.line(1).number, join(dir, 'p1.g3')], lockDir, sendfaxConfig: 'fax-id 49 30 5550000\n' });
-    const log = tg.logText('ttySIM1');
+    let log = '';
     try {
-      assert.equal(r.code, 0, r.output);
       assert.match(r.log, /AT\+FET=1[^]*AT\+FDR/);
-      assert.match(r.output, /fax polled: 1 page\(s\)/);
       assert.equal(await tg.exited, 0);
+      log = tg.logText('ttySIM1');
       const rx = readdirSync(spool).filter((f) => /\.01$/.test(f));
       assert.equal(rx.length, 1, readdirSync(spool).join(' '));
       assert.ok(bitmapsEqual(decodeG3(readFileSync(join(spool, rx[0] ?? '')), { width: 1728, strict: true }).bitmap, mine), 'the page the getty received');
+      assert.match(log, /fax dev=ttySIM1, .*\+FHNG=0, pages=1, end=complete/);
       const files = readdirSync(got);
-      assert.equal(files.length, 1, files.join(' '));
-      assert.match(files[0] ?? '', /^ff[0-9a-z]+M0-49-30-5550001\.01$/);
-      assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs), 'the page polled from the getty');
-      assert.match(log, /fax poll dev=ttySIM1, .*pages sent=1, end=polled/);
-      assert.match(log, /fax dev=ttySIM1, .*pages=1, end=complete/);
+      if (docThere) {
+        assert.equal(r.code, 0, r.output);
+        assert.match(r.output, /fax polled: 1 page\(s\)/);
+        assert.equal(files.length, 1, files.join(' '));
+        assert.match(files[0] ?? '', /^ff[0-9a-z]+M0-49-30-5550001\.01$/);
+        assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs), 'the page polled from the getty');
+        assert.match(log, /fax poll dev=ttySIM1, .*pages sent=1, end=polled/);
+      } else {
+        assert.equal(r.code, 12, r.output);
+        assert.deepEqual(files, []);
+        assert.match(log, /nothing to send/);
+        assert.match(log, /fax poll dev=ttySIM1, .*pages sent=0, end=poll-failed/);
+      }
       assert.deepEqual(readdirSync(lockDir), []);
     } catch (err) {
       t.diagnostic(`sendfax log:\n${r.log.split('\n').slice(-40).join('\n')}`);
-      t.diagnostic(`tgetty log:\n${log.split('\n').slice(-40).join('\n')}`);
+      t.diagnostic(`tgetty log:\n${tg.logText('ttySIM1').split('\n').slice(-40).join('\n')}`);
       throw err;
     }
   });
