@@ -1,9 +1,11 @@
 // What real mgetty 1.2.1 (the getty, fax-server-file) does when real sendfax -p NUMBER
 // FILE calls it: sendfax sends the page, ends it with EOM (the answering DTE sees +FET:1),
-// then polls. Kept as a test so that docs/fax-spec.md's account of it stays checked.
+// then polls. Kept as a test so that docs/fax-spec.md's account of it stays checked: the
+// page kept, the document served; with the document gone when the call comes, mgetty
+// hangs up (sendfax: polling failed, exit 12) and notifies the page with code -5.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bitmapsEqual } from '../../src/fax/codec/bitmap.js';
@@ -14,8 +16,8 @@ import { SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace } from '.
 import { waitFor } from '../helpers/leaks.js';
 import { mgettyUnavailable, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
 
-for (const cls of ['cls2', 'c2.0'] as const) {
-  test(`real sendfax -p -C ${cls} NUMBER FILE calls real mgetty with a fax-server-file: mgetty keeps the page, then serves the document`, async (t) => {
+for (const [cls, docThere] of [['cls2', true], ['c2.0', true], ['cls2', false]] as const) {
+  test(`real sendfax -p -C ${cls} NUMBER FILE calls real mgetty with a fax-server-file${docThere ? '' : ' gone when the call comes'}: mgetty keeps the page, then ${docThere ? 'serves the document' : 'hangs up'}`, async (t) => {
     const why = mgettyUnavailable() ?? faxPeerUnavailable(SENDFAX);
     if (why !== undefined) {
       t.skip(why);
@@ -35,6 +37,7 @@ for (const cls of ['cls2', 'c2.0'] as const) {
     let log = '';
     try {
       await waitFor(() => /faxpoll_server_init: OK/.test(mg.logText()) && /waiting\.\.\./.test(mg.logText()), 20_000, 'mgetty waiting for a call, ready to be polled');
+      if (!docThere) rmSync(join(dir, 'poll-list'));
       const run = await runInFaxNamespace({
         devices: [['ttySIM0', bank.line(0).path]],
         files: { 'sendfax.config': 'port ttySIM0\n  fax-id 49 30 5550000\n' },
@@ -48,14 +51,25 @@ for (const cls of ['cls2', 'c2.0'] as const) {
         t.diagnostic(`mgetty log:\n${mg.logText().split('\n').filter((l) => !/key:/.test(l)).join('\n')}`);
         t.diagnostic(`line 1 DTE wrote:\n${bank.line(1).fromDte.all.replace(/[^\x20-\x7e\n]/g, '.').slice(-3000)}`);
       }
-      assert.equal(run.code, 0, run.output);
+      assert.equal(run.code, docThere ? 0 : 12, run.output);
       await waitFor(() => readdirSync(spool).some((f) => /^f[nf]/.test(f)), 10_000, 'the page in mgetty\'s spool');
       const rx = readdirSync(spool).filter((f) => /^f[nf]/.test(f));
       assert.equal(rx.length, 1, rx.join(' '));
       assert.ok(bitmapsEqual(g3ToBitmap(join(spool, rx[0] ?? '')).bitmap, mine), 'the page mgetty received');
+      await waitFor(() => /##### fax dev=/.test(mg.logText()), 10_000, 'mgetty\'s audit line');
+      assert.match(mg.logText(), /\+FET:1[^]*AT\+FDR[^]*got \+FTC -> will send polled document/);
       const files = readdirSync(got);
-      assert.equal(files.length, 1, files.join(' '));
-      assert.ok(bitmapsEqual(g3ToBitmap(join(got, files[0] ?? '')).bitmap, theirs), 'the page polled from mgetty');
+      if (docThere) {
+        assert.equal(files.length, 1, files.join(' '));
+        assert.ok(bitmapsEqual(g3ToBitmap(join(got, files[0] ?? '')).bitmap, theirs), 'the page polled from mgetty');
+        assert.match(mg.logText(), /new_fax 0 '49 30 5550000' 1 /);
+        assert.match(mg.logText(), /##### fax dev=ttySIM1, .*\+FHNG=000, pages=1\/1/);
+      } else {
+        assert.deepEqual(files, []);
+        assert.match(log, /polling failed/);
+        assert.match(mg.logText(), /can't open [^]*new_fax -5 '49 30 5550000' 1 /);
+        assert.match(mg.logText(), /##### fax dev=ttySIM1, .*\+FHNG=-05, pages=1\/0/);
+      }
     } catch (err) {
       t.diagnostic(`sendfax log:\n${log.split('\n').filter((l) => !/read \d+, write/.test(l)).slice(-60).join('\n')}`);
       t.diagnostic(`mgetty log:\n${mg.logText().split('\n').filter((l) => !/key:/.test(l)).slice(-80).join('\n')}`);
