@@ -93,6 +93,21 @@ for (const cls of ['2', '2.0'] as const) {
     }
   });
 
+  test(`class ${cls}: pages, the last ended with EOM, then the caller's next document (its DCS and CONNECT to the same AT+FDR): more pages of the same fax`, () => {
+    const steps = eomScript(`\r\n${W.tsi}:"SENDER 1"\r\n${W.dcs}:0,3,0,2,0,0,0,0\r\n`);
+    const last = steps[steps.length - 1];
+    if (last !== undefined) last.modem = Buffer.concat([last.modem, b('\r\nCONNECT\r\n'), stuffPage(PAGE2), b(`\r\n${W.pts}\r\n+FET:2\r\nOK\r\n`)]);
+    if (last !== undefined) last.sends = ['\x12', 'AT+FDR\r'];
+    steps.push({ modem: b(`\r\n${W.hng}\r\nOK\r\n`), sends: [] });
+    for (const split of splits) {
+      const { result, pages } = drive(steps, split);
+      assert.equal(result?.end, 'complete');
+      assert.equal(pages, 3);
+      assert.equal(result.pages[2]?.params?.vr, 0, 'the new document\'s parameters');
+      assert.equal(result.pollerCaps, undefined);
+    }
+  });
+
   test(`class ${cls}: pages, the last ended with EOM, then the caller says goodbye (${W.hng}): complete, nothing polled`, () => {
     for (const split of splits) {
       const { result, pages } = drive(eomScript(`\r\n${W.hng}\r\n\r\nOK\r\n`), split);
