@@ -164,40 +164,51 @@ async function mailNotice(o: FaxCallOptions, s: FaxSummary): Promise<void> {
   else o.log.error(`fax notice to ${logField(to)} failed: ${r.detail}`);
 }
 
-/** The caller polled (fax-server-file): send it the document. No notify program, no mail: nothing came in. */
-async function servePolled(o: FaxCallOptions, outcome: FaxCallOutcome): Promise<FaxCallResult> {
+interface ServedPoll {
+  sent: number;
+  hangupCode: number;
+  end: 'polled' | 'poll-failed';
+  files: string[];
+  params: FaxCallOutcome['result']['params'];
+}
+
+/** Send the fax-server-file's document to the caller that polled, and say so in the audit line. */
+async function serveDocument(o: FaxCallOptions, outcome: FaxCallOutcome): Promise<ServedPoll> {
   const r = outcome.result;
-  const poller = r.remoteId;
+  const poller = r.pollerId ?? r.remoteId;
   const doc = o.fax.serverFile !== undefined ? serverDocument(o.fax.serverFile) : { problem: 'no fax-server-file' };
-  let sent = 0;
-  let hangupCode = -1;
-  let end = 'poll-failed';
-  let files: string[] = [];
-  let params = r.pollerCaps;
+  const served: ServedPoll = { sent: 0, hangupCode: -1, end: 'poll-failed', files: [], params: r.pollerCaps };
   if ('problem' in doc) {
+    // As mgetty: nothing to send, the call is hung up (the caller's poll fails); pages it sent first are kept.
     o.log.error(`fax poll from ${logField(poller)}: nothing to send: ${doc.problem}`);
   } else {
-    files = doc.files;
+    served.files = doc.files;
     o.log.mesg(`fax poll from ${logField(poller)}: sending ${doc.pages.length} page(s)`);
     const res = await servePoll({ line: o.line, clock: o.clock, log: o.log, cls: o.cls, faxId: o.fax.faxId ?? ' ', maxSpeed: o.fax.maxSpeed ?? 14400, pages: doc.pages });
-    sent = res.pages.length;
-    hangupCode = res.hangupCode ?? (res.exitCode === 0 ? 0 : -1);
-    end = res.exitCode === 0 ? 'polled' : 'poll-failed';
-    params = res.params ?? params;
+    served.sent = res.pages.length;
+    served.hangupCode = res.hangupCode ?? (res.exitCode === 0 ? 0 : -1);
+    served.end = res.exitCode === 0 ? 'polled' : 'poll-failed';
+    served.params = res.params ?? served.params;
     if (res.exitCode !== 0) o.log.warn(`fax poll from ${logField(poller)}: ${res.reason}`);
   }
-  o.log.audit(`fax poll dev=${o.device}, pid=${process.pid}, caller=${logField(o.callerId)}, name=${logField(o.callerName)}, id=${logField(poller)}, +FHNG=${hangupCode}, pages sent=${sent}, end=${end}`);
-  const br = params !== undefined ? BIT_RATES[params.br] : undefined;
+  o.log.audit(`fax poll dev=${o.device}, pid=${process.pid}, caller=${logField(o.callerId)}, name=${logField(o.callerName)}, id=${logField(poller)}, +FHNG=${served.hangupCode}, pages sent=${served.sent}, end=${served.end}`);
+  return served;
+}
+
+/** The caller polled (fax-server-file) and sent nothing: no notify program, no mail, nothing came in. */
+async function servePolled(o: FaxCallOptions, outcome: FaxCallOutcome): Promise<FaxCallResult> {
+  const s = await serveDocument(o, outcome);
+  const br = s.params !== undefined ? BIT_RATES[s.params.br] : undefined;
   const summary: FaxSummary = {
-    pages: sent,
-    senderId: poller,
+    pages: s.sent,
+    senderId: outcome.result.pollerId ?? outcome.result.remoteId,
     speed: br ?? null,
-    resolution: params === undefined ? null : params.vr === 1 ? 'fine' : 'normal',
-    hangupCode,
-    files,
-    end,
+    resolution: s.params === undefined ? null : s.params.vr === 1 ? 'fine' : 'normal',
+    hangupCode: s.hangupCode,
+    files: s.files,
+    end: s.end,
   };
-  return { outcome, summary, exitCode: 0, ok: end === 'polled' };
+  return { outcome, summary, exitCode: 0, ok: s.end === 'polled' };
 }
 
 export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
@@ -213,8 +224,16 @@ export async function runFaxCall(o: FaxCallOptions): Promise<FaxCallResult> {
     leftover: o.leftover,
     spool: { dirs: o.fax.spoolIn, minFreeKb: o.fax.minFreeKb, mode: o.fax.mode, ...(ids !== undefined ? { owner: ids } : {}) },
   });
+  if (outcome.result.end === 'polled' && outcome.result.pages.length === 0) return servePolled(o, outcome);
+  if (outcome.result.end === 'polled') {
+    // Pages, the last with EOM, then a poll (sendfax -p NUMBER FILE): the document goes
+    // first, while the caller waits; the pages are a complete fax (each had its MCF) and
+    // get the notify program and the mail afterwards, as mgetty does it.
+    await serveDocument(o, outcome);
+    outcome.result.end = 'complete';
+    outcome.result.hangupCode = 0;
+  }
   const r = outcome.result;
-  if (r.end === 'polled') return servePolled(o, outcome);
   const code = notifyCode(outcome);
   // pages= counts the pages stored; when our side failed (no spool dir, disk full) the end
   // says so, with how the call itself ended and how many pages came.

@@ -3,7 +3,8 @@
 // names and decode pixel for pixel; a machine with nothing to poll gives sendfax's exit 0
 // and a message; a poll that breaks off gives 12; the modem is back in class 0 and the
 // lock is gone after each. With files (-p PHONE FILE...) the pages go first, the last one
-// with EOM, and the poll follows in the same call; no document there: sent, exit 0.
+// with EOM, and the poll follows in the same call; no document there: sent, exit 0. And
+// both ends ours: tgetty sendfax -p PHONE FILE calling the tgetty getty's fax-server-file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { bitmapsEqual, formatPbm } from '../../src/fax/codec/bitmap.js';
 import { decodeG3, encodeG3 } from '../../src/fax/codec/t4.js';
 import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
+import { waitFor } from '../helpers/leaks.js';
 import { runSendfax } from '../helpers/sendfax-run.js';
+import { startTgetty } from '../helpers/tgetty-run.js';
 
 for (const cls of ['cls2', 'c2.0'] as const) {
   test(`tgetty sendfax -p -C ${cls}: the virtual fax machine's document is polled into -d, pixel for pixel; nothing to poll: exit 0 and said`, async (t) => {
@@ -177,3 +180,62 @@ test('tgetty sendfax -p -r PHONE FILE: the page is sent, the poll after it break
   assert.match(r.log, /ATH0/);
   assert.deepEqual(readdirSync(lockDir), []);
 });
+
+for (const [cls, docThere] of [['cls2', true], ['c2.0', true], ['c2.0', false]] as const) {
+  test(`tgetty sendfax -p -C ${cls} PHONE FILE -> the tgetty getty with a fax-server-file${docThere ? '' : ' gone when the call comes'}: the page is received and stored, ${docThere ? 'then the document polled in the same call, both pixel for pixel' : 'the poll fails (exit 12), the call hung up'}`, { skip: process.getuid?.() === 0 ? undefined : 'needs root (login.config of the receiving tgetty must be owned by root)' }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgetty-sendpoll-getty-'));
+    const spool = join(dir, 'incoming');
+    const got = join(dir, 'got');
+    const lockDir = join(dir, 'lock');
+    for (const d of [spool, got, lockDir]) mkdirSync(d);
+    const bank = await createBank({ lines: 2, dir: join(dir, 'lines'), fax: true, transcripts: true, faxPaceBps: 1_000_000 });
+    const mine = testPage(1728, 120);
+    const theirs = randomPage(13, 1728, 110);
+    writeFileSync(join(dir, 'p1.g3'), encodeG3(mine));
+    writeFileSync(join(dir, 'doc.g3'), encodeG3(theirs));
+    const tg = startTgetty({
+      tty: join(dir, 'lines', 'ttySIM1'),
+      args: ['-x', '6'],
+      config: `port ttySIM1\n  toggle-dtr n\n  rings 1\n  modem-type ${cls}\n  fax-id 49 30 5550001\n  fax-spool-in ${spool}\n  diskspace 1\n  fax-server-file ${join(dir, 'doc.g3')}\n`,
+      loginConfig: '* - - /bin/true\n',
+    });
+    t.after(async () => {
+      await tg.stop();
+      await bank.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await waitFor(() => tg.logText('ttySIM1').includes('--> idle'), 20_000, 'tgetty idle');
+    // Read when the call comes: gone now, the modem still says there is a document.
+    if (!docThere) rmSync(join(dir, 'doc.g3'));
+    const r = await runSendfax({ args: ['-v', '-p', '-d', got, '-x', '9', '-C', cls, '-l', bank.line(0).path, bank.line(1).number, join(dir, 'p1.g3')], lockDir, sendfaxConfig: 'fax-id 49 30 5550000\n' });
+    let log = '';
+    try {
+      assert.match(r.log, /AT\+FET=1[^]*AT\+FDR/);
+      assert.equal(await tg.exited, 0);
+      log = tg.logText('ttySIM1');
+      const rx = readdirSync(spool).filter((f) => /\.01$/.test(f));
+      assert.equal(rx.length, 1, readdirSync(spool).join(' '));
+      assert.ok(bitmapsEqual(decodeG3(readFileSync(join(spool, rx[0] ?? '')), { width: 1728, strict: true }).bitmap, mine), 'the page the getty received');
+      assert.match(log, /fax dev=ttySIM1, .*\+FHNG=0, pages=1, end=complete/);
+      const files = readdirSync(got);
+      if (docThere) {
+        assert.equal(r.code, 0, r.output);
+        assert.match(r.output, /fax polled: 1 page\(s\)/);
+        assert.equal(files.length, 1, files.join(' '));
+        assert.match(files[0] ?? '', /^ff[0-9a-z]+M0-49-30-5550001\.01$/);
+        assert.ok(bitmapsEqual(decodeG3(readFileSync(join(got, files[0] ?? '')), { width: 1728, strict: true }).bitmap, theirs), 'the page polled from the getty');
+        assert.match(log, /fax poll dev=ttySIM1, .*pages sent=1, end=polled/);
+      } else {
+        assert.equal(r.code, 12, r.output);
+        assert.deepEqual(files, []);
+        assert.match(log, /nothing to send/);
+        assert.match(log, /fax poll dev=ttySIM1, .*pages sent=0, end=poll-failed/);
+      }
+      assert.deepEqual(readdirSync(lockDir), []);
+    } catch (err) {
+      t.diagnostic(`sendfax log:\n${r.log.split('\n').slice(-40).join('\n')}`);
+      t.diagnostic(`tgetty log:\n${tg.logText('ttySIM1').split('\n').slice(-40).join('\n')}`);
+      throw err;
+    }
+  });
+}

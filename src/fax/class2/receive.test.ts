@@ -67,6 +67,69 @@ test('class 2: two pages, MPS then EOP: AT+FDR each time, DC2 after CONNECT, pag
   }
 });
 
+for (const cls of ['2', '2.0'] as const) {
+  const c2 = cls === '2';
+  const W = c2 ? { tsi: '+FTSI', dcs: '+FDCS', pts: '+FPTS:1,2200', cig: '+FCIG', dtc: '+FDTC', hng: '+FHNG:0' } : { tsi: '+FTI', dcs: '+FCS', pts: '+FPS:1,898,0,0', cig: '+FPI', dtc: '+FTC', hng: '+FHS:00' };
+  /** Two pages, the last ended with EOM (+FET:1); the AT+FDR that gives its MCF then gets `after`. */
+  const eomScript = (after: string): Step[] => [
+    { modem: b(`\r\n${W.tsi}:"SENDER 1"\r\n${W.dcs}:1,5,0,2,0,0,0,0\r\n\r\nOK\r\n`), sends: ['AT+FDR\r'] },
+    { modem: Buffer.concat([b(`${c2 ? '\r\n+FCFR' : ''}\r\nCONNECT\r\n`), stuffPage(PAGE1), b(`\r\n${W.pts}\r\n+FET:0\r\nOK\r\n`)]), sends: ['\x12', 'AT+FDR\r'] },
+    { modem: Buffer.concat([b('\r\nCONNECT\r\n'), stuffPage(PAGE2), b(`\r\n${W.pts}\r\n+FET:1\r\n\r\nOK\r\n`)]), sends: ['\x12', 'AT+FDR\r'] },
+    { modem: b(after), sends: [] },
+  ];
+  const splits = [(d: Uint8Array) => [d], bytewise, (d: Uint8Array) => chunk(d, [1, 5, 17, 40, 41, 200, 401])];
+
+  test(`class ${cls}: pages, the last ended with EOM (+FET:1), then the caller polls (${W.cig}/${W.dtc} and OK to the AT+FDR): end 'polled' with both pages kept`, () => {
+    for (const split of splits) {
+      const { result, pages } = drive(eomScript(`\r\n${W.cig}:"POLLER 9"\r\n\r\n${W.dtc}:1,5,0,2,0,0,0,0\r\n\r\nOK\r\n`), split);
+      assert.equal(result?.end, 'polled');
+      assert.equal(pages, 2, 'both pages reported as they completed');
+      assert.deepEqual(result.pages.map((p) => p.data), [PAGE1, PAGE2]);
+      assert.equal(result.remoteId, 'SENDER 1', 'the pages keep the sender id');
+      assert.equal(result.pollerId, 'POLLER 9');
+      assert.equal(result.pollerCaps?.vr, 1);
+      assert.equal(result.hangupCode, undefined, 'the call is still up');
+      assert.equal(result.partialPage, false);
+    }
+  });
+
+  test(`class ${cls}: pages, the last ended with EOM, then the caller's next document (its DCS and CONNECT to the same AT+FDR): more pages of the same fax`, () => {
+    const steps = eomScript(`\r\n${W.tsi}:"SENDER 1"\r\n${W.dcs}:0,3,0,2,0,0,0,0\r\n`);
+    const last = steps[steps.length - 1];
+    if (last !== undefined) last.modem = Buffer.concat([last.modem, b('\r\nCONNECT\r\n'), stuffPage(PAGE2), b(`\r\n${W.pts}\r\n+FET:2\r\nOK\r\n`)]);
+    if (last !== undefined) last.sends = ['\x12', 'AT+FDR\r'];
+    steps.push({ modem: b(`\r\n${W.hng}\r\nOK\r\n`), sends: [] });
+    for (const split of splits) {
+      const { result, pages } = drive(steps, split);
+      assert.equal(result?.end, 'complete');
+      assert.equal(pages, 3);
+      assert.equal(result.pages[2]?.params?.vr, 0, 'the new document\'s parameters');
+      assert.equal(result.pollerCaps, undefined);
+    }
+  });
+
+  test(`class ${cls}: pages, the last ended with EOM, then the caller says goodbye (${W.hng}): complete, nothing polled`, () => {
+    for (const split of splits) {
+      const { result, pages } = drive(eomScript(`\r\n${W.hng}\r\n\r\nOK\r\n`), split);
+      assert.equal(result?.end, 'complete');
+      assert.equal(pages, 2);
+      assert.equal(result.hangupCode, 0);
+      assert.equal(result.pollerCaps, undefined);
+      assert.equal(result.remoteId, 'SENDER 1');
+    }
+  });
+}
+
+test('a poll request after EOP is no poll: only phase B counts (the answer, or after EOM)', () => {
+  const { result } = drive([
+    { modem: b('+FTSI:"S"\r\n+FDCS:0,5,0,2,0,0,0,0\r\nOK\r\n'), sends: ['AT+FDR\r'] },
+    { modem: Buffer.concat([b('CONNECT\r\n'), stuffPage(PAGE2), b('+FPTS:1\r\n+FET:2\r\nOK\r\n')]), sends: ['\x12', 'AT+FDR\r'] },
+    { modem: b('+FDTC:1,5,0,2,0,0,0,0\r\n+FHNG:0\r\nOK\r\n'), sends: [] },
+  ], (d) => [d]);
+  assert.equal(result?.end, 'complete');
+  assert.equal(result.pollerCaps, undefined);
+});
+
 test('class 2.0: +FTI/+FCS/+FPS/+FHS names, the hang-up status in hex', () => {
   const steps: Step[] = [
     { modem: b('+FTI:"remote"\r\n+FCS:0,5,0,2,0,0,0,0\r\nOK\r\n'), sends: ['AT+FDR\r'] },

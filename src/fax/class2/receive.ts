@@ -8,6 +8,11 @@
  *   data:      DLE-stuffed page ... DLE ETX
  *   post-page: +FPTS/+FPS, +FET:n ... OK             -> AT+FDR (next page, or the end)
  *   ... +FHNG/+FHS:code [OK]                         -> done
+ *
+ * After +FET:1 (EOM: another document) the AT+FDR gives the MCF and the call is in phase B
+ * again: the caller's next document (+FTSI, +FDCS, CONNECT), its goodbye (+FHNG:0), or,
+ * when it polls (sendfax -p NUMBER FILE), +FCIG/+FDTC (+FPI/+FTC) and OK: end 'polled'
+ * with the pages kept, and the getty sends its document from AT+FDT on.
  */
 import { LineSplitter } from '../../modem/lines.js';
 import { DC2, DleDecoder } from './dle.js';
@@ -33,7 +38,10 @@ export type ReceiveEnd =
   | 'modem-error'
   /** The page would pass the size limit (a hostile or broken sender). */
   | 'too-large'
-  /** The caller polls us (+FDTC / +FTC before the answer's OK): we send (fax-server-file), not receive. */
+  /**
+   * The caller polls us (+FDTC / +FTC before the answer's OK, or after its pages ended with
+   * EOM): we send (fax-server-file); the pages it sent first are in `pages`.
+   */
   | 'polled';
 
 export interface ReceiveResult {
@@ -48,6 +56,8 @@ export interface ReceiveResult {
   partialPage: boolean;
   /** end 'polled': what the poller can receive (its DTC). */
   pollerCaps?: SessionParams;
+  /** end 'polled': the poller's id (+FCIG/+FPI); `remoteId` stays the sender's when pages came first. */
+  pollerId?: string;
 }
 
 export type ReceiveCommand =
@@ -162,10 +172,12 @@ export class FaxReceiver {
     const r = parseFaxResponse(text);
     switch (r.kind) {
       case 'remote-id':
-        if (r.role === 'transmitter' || r.role === 'poller') this.result.remoteId = r.id;
+        if (r.role === 'poller') this.result.pollerId = r.id;
+        // The pages' file names and records keep the sender's TSI.
+        if (r.role === 'transmitter' || (r.role === 'poller' && this.result.pages.length === 0)) this.result.remoteId = r.id;
         return [];
       case 'poll-request':
-        if (this.state === 'negotiate') this.result.pollerCaps = r.params;
+        if (this.state === 'negotiate' || this.afterEom()) this.result.pollerCaps = r.params;
         return [];
       case 'params':
         if (r.negotiated) this.pageParams = this.result.params = r.params;
@@ -179,7 +191,8 @@ export class FaxReceiver {
         return [];
       case 'hangup':
         this.result.hangupCode = r.code;
-        return [this.finish(r.code === 0 && this.lastMessage === 2 ? 'complete' : 'modem-hangup')];
+        // A goodbye after EOM is a normal end too: every page came and had its MCF.
+        return [this.finish(r.code === 0 && (this.lastMessage === 2 || this.afterEom()) ? 'complete' : 'modem-hangup')];
       case 'connect':
         if (this.state !== 'fdr') return [];
         this.state = 'data';
@@ -210,7 +223,7 @@ export class FaxReceiver {
       this.lineCount = undefined;
     }
     // The answer's OK after a poll request: the caller wants our document, not to send.
-    if (this.state === 'negotiate' && this.result.pollerCaps !== undefined) return [this.finish('polled')];
+    if ((this.state === 'negotiate' || this.afterEom()) && this.result.pollerCaps !== undefined) return [this.finish('polled')];
     if (this.state === 'negotiate' || this.state === 'post-page') {
       // After the last page this AT+FDR asks for the end of the call (+FHNG/+FHS).
       this.state = 'fdr';
@@ -219,6 +232,11 @@ export class FaxReceiver {
     }
     if (this.state === 'fdr' && this.lastMessage === 2) return [this.finish('complete')];
     return out;
+  }
+
+  /** The AT+FDR after a page that ended with EOM: phase B again, no page begun. */
+  private afterEom(): boolean {
+    return this.state === 'fdr' && this.lastMessage === 1 && this.result.pages.length > 0;
   }
 
   private finish(end: ReceiveEnd): ReceiveCommand {

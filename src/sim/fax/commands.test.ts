@@ -558,4 +558,58 @@ for (const cls of ['2', '2.0'] as const) {
     assert.match(b.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
     assert.match(a.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
   });
+
+  test(`class ${cls}: the caller sends a page, ends it with EOM (${c2 ? 'AT+FET=1' : "DLE ';'"}), then polls: the answering DTE sees +FET:1, and the +FDR that gives the MCF ends with ${c2 ? '+FCIG/+FDTC' : '+FPI/+FTC'} and OK; +FDT then sends`, () => {
+    const { clock, a, b } = pair();
+    const W = c2 ? { spl: '+FSPL', lpl: '+FLPL', cig: '+FCIG', dtc: '+FDTC', poll: '+FPOLL', tsi: '+FTSI', dcs: '+FDCS', pts: '+FPTS', lid: '+FLID', hng: '+FHNG:0' } : { spl: '+FSP', lpl: '+FLP', cig: '+FPI', dtc: '+FTC', poll: '+FPO', tsi: '+FTI', dcs: '+FCS', pts: '+FPS', lid: '+FLI', hng: '+FHS:00' };
+    for (const x of [a, b]) x.send(`ATE0;+FCLASS=${cls}\r`);
+    a.send(`AT${W.lid}="CALLER";${W.cig}="POLLER";${W.spl}=1\r`);
+    b.send(`AT${W.lid}="SERVER";${W.lpl}=1\r`);
+    a.take();
+    b.take();
+    a.send('ATD200\r');
+    b.take();
+    b.send('ATA\r');
+    clock.advance(100);
+    assert.match(a.take(), new RegExp(`\\${W.poll}\\r\\n\\r\\nOK\\r\\n$`));
+    b.take();
+    a.send('AT+FDT\r');
+    assert.match(b.take(), new RegExp(`\\${W.tsi}:"CALLER"\\r\\n\\r\\n\\${W.dcs}:[0-9,]+\\r\\n\\r\\nOK\\r\\n$`));
+    a.take();
+    b.send('AT+FDR\r');
+    b.take();
+    b.send('\x12');
+    const mine = Uint8Array.of(0x00, 0x10, 0x80, 0x10, 0x01, 0xff);
+    a.send(dleStuff(mine));
+    if (c2) {
+      a.send(Uint8Array.of(DLE, ETX));
+      clock.advance(100);
+      assert.match(a.take(), /OK\r\n$/);
+      a.send('AT+FET=1\r');
+    } else a.send(Uint8Array.of(DLE, SEMICOLON));
+    clock.advance(100);
+    // The answering DTE: the page, its status, +FET:1 (another document), OK.
+    assert.match(b.take(), new RegExp(`\\x10\\x03\\r\\n\\${W.pts}:1,[0-9A-F]+,[0-9A-F]+,0\\r\\n\\r\\n\\+FET:1\\r\\n\\r\\nOK\\r\\n$`));
+    assert.equal(a.take(), '', 'the MCF waits for the answering DTE');
+    b.send('AT+FDR\r');
+    assert.equal(a.take(), `\r\n${W.pts}:1\r\n\r\nOK\r\n`, 'EOM answered, the call stays up');
+    assert.equal(b.take(), '', 'the +FDR waits for what the caller does next');
+    a.send('AT+FDR\r');
+    assert.match(b.take(), new RegExp(`^\\r\\n\\${W.cig}:"POLLER"\\r\\n\\r\\n\\${W.dtc}:[0-9,]+\\r\\n\\r\\nOK\\r\\n$`));
+    b.send('AT+FDT\r');
+    assert.match(a.take(), new RegExp(`^\\r\\n\\${W.tsi}:"SERVER"\\r\\n\\r\\n\\${W.dcs}:[0-9,]+\\r\\n`));
+    assert.match(b.take(), /CONNECT\r\n[\x11\x12]$/);
+    b.send(dleStuff(Uint8Array.of(0x00, 0x10, 0x80, 0x10, 0x01, 0xfe)));
+    b.send(Uint8Array.of(DLE, ETX));
+    a.send('\x12');
+    clock.advance(100);
+    assert.match(b.take(), /OK\r\n$/);
+    b.send('AT+FET=2\r');
+    const u = new DleUnstuffer().push(a.takeBytes());
+    assert.ok(u.end, 'the caller got the polled page and its end');
+    a.send('AT+FDR\r');
+    clock.advance(100);
+    assert.match(b.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+    assert.match(a.take(), new RegExp(`\\${W.hng}\\r\\n\\r\\nOK\\r\\n$`));
+  });
 }

@@ -321,16 +321,7 @@ export class FaxSession {
         if (c.waiting === 'dial') this.final('OK');
         return;
       case 'dtc':
-        // The caller polls: the answerer sends from here on. Its DTE sees the poller's id
-        // and capabilities (+FCIG/+FDTC, +FPI/+FTC), the ATA's OK, then sends with +FDT.
-        if (c.role !== 'rx' || c.params !== undefined || c.pages !== 0) return;
-        c.role = 'tx';
-        c.remoteCaps = s.caps;
-        c.remoteId = s.id;
-        this.stopT2(c);
-        if (s.id !== '') this.say(`${w.cig}:${this.quoteId(s.id)}`);
-        this.say(`${w.dtc}:${formatParams(s.caps)}`);
-        if (c.waiting === 'answer') this.final('OK');
+        this.onDtc(c, s);
         return;
       case 'dcs':
         if (c.role !== 'rx') return;
@@ -382,6 +373,25 @@ export class FaxSession {
     }
   }
 
+
+  /**
+   * The caller polls: the answerer sends from here on. Its DTE sees the poller's id and
+   * capabilities (+FCIG/+FDTC, +FPI/+FTC), the ATA's OK, then sends with +FDT. The same
+   * after pages of the caller's own that ended with EOM (MCF given): the answering DTE's
+   * +FDR that gave the MCF ends with the poll request and OK.
+   */
+  private onDtc(c: FaxCall, s: Extract<FaxSignal, { t: 'dtc' }>): void {
+    const w = this.words();
+    if (c.role !== 'rx' || (!(c.params === undefined && c.pages === 0) && !this.eomAnswered(c))) return;
+    if (c.pages > 0) this.turnAround(c);
+    c.role = 'tx';
+    c.remoteCaps = s.caps;
+    c.remoteId = s.id;
+    this.stopT2(c);
+    if (s.id !== '') this.say(`${w.cig}:${this.quoteId(s.id)}`);
+    this.say(`${w.dtc}:${formatParams(s.caps)}`);
+    if (c.waiting === 'answer' || c.waiting === 'fdr') this.final('OK');
+  }
 
   private onEnded(reason: EndReason): void {
     const c = this.call;
@@ -605,6 +615,11 @@ export class FaxSession {
     }
     if (c.pageStarted || c.pmcPending) this.rxConnect();
     return 'done';
+  }
+
+  /** rx: the caller's last page ended with EOM and the DTE's +FDR gave it MCF: phase B again. */
+  private eomAnswered(c: FaxCall): boolean {
+    return c.pages > 0 && c.lastPmc === 1 && !c.owePmr && !c.pmcPending && !c.pageStarted;
   }
 
   /** The sent document is over (EOM answered): the call's receive state starts afresh. */
