@@ -53,7 +53,15 @@ export async function afterConnect(o: AfterConnectOptions): Promise<LoginPhaseRe
   // modem may still be in the call (a program that ended while the caller stayed).
   if (res.outcome !== 'hangup' || res.exit !== undefined) {
     o.onHangup?.();
-    await hangupAfterCall(o.openLine, { clock: o.clock, log: o.log, speed: o.settings.speed, dtrMs: o.settings.toggleDtrWaitMs, dtrByClose: o.settings.dtrByClose });
+    await hangupAfterCall(o.openLine, {
+      clock: o.clock,
+      log: o.log,
+      speed: o.settings.speed,
+      dtrMs: o.settings.toggleDtrWaitMs,
+      dtrByClose: o.settings.dtrByClose,
+      // A fax call leaves the modem in command mode: nothing to escape from.
+      commandMode: o.result.fax !== undefined,
+    });
   }
   try {
     removeLock(o.lockDir, o.device, { pid: process.pid });

@@ -184,3 +184,28 @@ test('dtr-by-close on a line that has DTR: DTR is dropped as usual', async () =>
   assert.equal(r, 'dtr');
   line.close();
 });
+
+test('after a fax call (command mode): ATH0 at once, no guard times, no escape', async () => {
+  const { clock, line, far, log, logs } = setup();
+  const modem = new DataModem(far, clock);
+  modem.mode = 'command';
+  far.send('\r\nOK\r\n'); // a late OK from the fax call: no answer to the ATH0
+  const start = clock.monotonic();
+  const r = await drive(clock, hangupModem(line, { clock, log, commandMode: true }), { maxMs: 30_000 });
+  assert.equal(r, 'ath');
+  assert.equal(modem.hungUp, true);
+  assert.equal(modem.escapes, 0);
+  assert.ok(clock.monotonic() - start < 1000, `took ${clock.monotonic() - start} ms`);
+  assert.ok(logs.some((l) => /hung up with ATH0 \(the modem was in command mode\)/.test(l)), logs.join('\n'));
+  line.close();
+});
+
+test('command mode assumed but the modem is in a data call after all: no OK to ATH0, then the escape', async () => {
+  const { clock, line, far, log } = setup();
+  const modem = new DataModem(far, clock);
+  const r = await drive(clock, hangupModem(line, { clock, log, commandMode: true }), { maxMs: 30_000 });
+  assert.equal(r, 'ath');
+  assert.equal(modem.hungUp, true);
+  assert.equal(modem.escapes, 1);
+  line.close();
+});

@@ -67,6 +67,25 @@ export interface HangupOptions {
   dtrMs?: number;
   /** The modem hangs up when the line closes (dtr-by-close): on a line without DTR, closing is the hang-up. */
   dtrByClose?: boolean;
+  /**
+   * The modem is in command mode already (after a fax call: class 2 has no data mode to
+   * escape from, and after +FHNG it is on-hook). ATH0 first; the escape only if no OK comes.
+   * The escape's guard times would cost 4.5 s for nothing: "+++" in command mode is no escape.
+   */
+  commandMode?: boolean;
+}
+
+/** ATH0 to a modem in command mode: true once it says OK. What it said before is dropped first (a late OK is no answer). */
+async function athInCommandMode(line: Line, clock: Clock): Promise<boolean> {
+  line.resume();
+  try {
+    line.flushInput();
+    const confirmed = expectReply(line, clock, OK_RE, OK_TIMEOUT_MS);
+    await line.write('\rATH0\r');
+    return await confirmed;
+  } finally {
+    line.pause();
+  }
 }
 
 export async function hangupModem(line: Line, opts: HangupOptions): Promise<'dtr' | 'close' | 'ath' | 'failed'> {
@@ -81,6 +100,10 @@ export async function hangupModem(line: Line, opts: HangupOptions): Promise<'dtr
     // The caller closes the line: that close is the hang-up (the session's close already was one).
     log.mesg('no DTR on this line, dtr-by-close: hanging up by closing the line');
     return 'close';
+  }
+  if (opts.commandMode === true && (await athInCommandMode(line, clock))) {
+    log.mesg('hung up with ATH0 (the modem was in command mode)');
+    return 'ath';
   }
   log.mesg(dropped ? 'carrier still up after dropping DTR: escape and ATH0' : 'no DTR on this line: escape and ATH0 to hang up');
   line.resume();
