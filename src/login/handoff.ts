@@ -10,7 +10,8 @@ import { logField } from '../log/format.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
 import { loginEnv, type EnvUser } from './env.js';
 import { encodeStandby } from './standby-gate.js';
-import { DEFAULT_TOOLS, directArgv, startSession, type SessionUser } from './spawn.js';
+import { DEFAULT_TOOLS, directArgv, startSession, type GateRecord, type SessionUser } from './spawn.js';
+import { clean } from '../session/child-env.js';
 import { UtmpWriter, loginHost } from './utmp.js';
 import type { StandbyGate } from './standby-gate.js';
 import type { HandOffRequest, LoginInput } from './machine.js';
@@ -79,10 +80,17 @@ export function warmHandOff(entries: readonly LoginEntry[]): void {
   logField('x y');
 }
 
+/** The LOGIN_PROCESS host of a call, as the hand-off's environment gives it (loginEnv). */
+export function callHost(call: { callerId: string; connect: string }): string {
+  return loginHost(call.callerId !== '' ? clean(call.callerId) : 'none', clean(call.connect));
+}
+
 /** What the login stage works out before the name's CR, so the hand-off after it does not. */
 export interface HandOffPrep {
   /** realDevice() of the line, taken when the call connected (the path does not change within a call). */
   utmpDevice: string;
+  /** The standby gate's LOGIN_PROCESS record, written at CONNECT (runner.ts). */
+  gateRecord?: GateRecord;
 }
 
 /** Hand the line over and wait for the session: refused | exec-failed | session-ended. */
@@ -128,6 +136,7 @@ export async function handOff(o: LoginPhaseOptions, res: HandOffRequest, ttyProm
     },
     portMode: { during: 0o600 },
     ...(standby !== undefined ? { standby } : {}),
+    ...(prep?.gateRecord !== undefined ? { gateRecord: prep.gateRecord } : {}),
     loginName: name,
     utmpDevice: prep?.utmpDevice ?? realDevice(s.path),
     auditDevice: s.device,

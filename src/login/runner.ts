@@ -30,7 +30,8 @@ import { parseIssueSetting, renderIssue, renderPrompt, type IssueContext } from 
 import { NameReader } from './logname.js';
 import { PppDetector } from './ppp.js';
 import { initial, transition, type LoginCommand, type LoginInput, type LoginMachineConfig, type LoginOutcome, type LoginState } from './machine.js';
-import { handOff, realDevice, warmHandOff, type HandOffPrep } from './handoff.js';
+import { callHost, handOff, realDevice, warmHandOff, type HandOffPrep } from './handoff.js';
+import { UtmpWriter } from './utmp.js';
 import { prepareHandoff } from './spawn.js';
 import { startStandbyGate, type StandbyGate } from './standby-gate.js';
 import { loginConfigEntries, type LoginConfigSource } from './login-config-cache.js';
@@ -182,14 +183,33 @@ class LoginRunner {
     // While the caller is still busy with the CONNECT: the hand-off's one-time costs, and a
     // gate on standby, so nothing is spawned after the name's CR.
     prepareHandoff();
-    this.standby = startStandbyGate(this.line).catch(() => undefined);
-    this.prep = { utmpDevice: realDevice(this.o.settings.path) };
+    const prep: HandOffPrep = { utmpDevice: realDevice(this.o.settings.path) };
+    this.prep = prep;
+    // As mgetty at CONNECT: the LOGIN_PROCESS record, here for the gate's pid (the program's
+    // if the gate is used), so the hand-off after the CR need not write it.
+    this.standby = startStandbyGate(this.line)
+      .catch(() => undefined)
+      .then((sb) => {
+        if (sb !== undefined && this.utmpWriter().loginProcess(prep.utmpDevice, sb.pid, callHost(this.o.result.call))) prep.gateRecord = { pid: sb.pid, open: true };
+        return sb;
+      });
     try {
       return await this.loop();
     } finally {
       // Not used (no hand-off, or the hand-off spawned): it must not hold the tty past the call.
       await (await this.standby)?.cancel();
+      // Nobody took the CONNECT record over (no session on the gate's pid, no other record
+      // for the line): end it, so `who` shows no stale LOGIN.
+      if (prep.gateRecord?.open === true) {
+        prep.gateRecord.open = false;
+        this.utmpWriter().deadProcess(prep.utmpDevice, prep.gateRecord.pid);
+      }
     }
+  }
+
+  private utmpWriter(): UtmpWriter {
+    const { paths, clock, log } = this.o;
+    return new UtmpWriter({ utmpFile: paths.utmp, wtmpFile: paths.wtmp, clock, log });
   }
 
   private async loop(): Promise<LoginPhaseResult> {
@@ -274,6 +294,8 @@ class LoginRunner {
         await this.line.drain();
         return undefined;
       case 'write-prompt': {
+        // The gate's LOGIN_PROCESS record is in utmp before the prompt, as mgetty's is.
+        await this.standby;
         const prompt = renderPrompt(s.loginPrompt, this.ctx(), { emsi: c.emsi });
         await this.line.write(prompt);
         if (c.ttyPrompt === true) this.ttyPromptText = Buffer.from(prompt).toString('latin1').replace(/^\r\n/, '');

@@ -112,7 +112,20 @@ export interface StartSessionOptions {
    * still waiting and can carry the words, else cancelled and the hand-off spawns.
    */
   standby?: StandbyGate;
+  /** The LOGIN_PROCESS record the login stage wrote at CONNECT for the standby gate's pid, if any. */
+  gateRecord?: GateRecord;
   log?: SessionLog;
+}
+
+/**
+ * The LOGIN_PROCESS record written at CONNECT for the standby gate's pid (mgetty writes
+ * its own then). `open` while nobody else has taken it over: the login stage ends it
+ * with DEAD_PROCESS when the call ends. It is taken over once a session's exit watch is
+ * on that pid (onExit writes the DEAD then) or a record for another pid replaces it.
+ */
+export interface GateRecord {
+  readonly pid: number;
+  open: boolean;
 }
 
 export interface SessionExit {
@@ -400,6 +413,8 @@ function releaseLine(opts: StartSessionOptions, childFd: number, progress: Progr
 function recordPid(opts: StartSessionOptions, device: string, pid: number): void {
   const u = opts.utmp;
   if (u === undefined) return;
+  // Another pid's record takes the line's utmp entry over from the gate's.
+  if (opts.gateRecord !== undefined && opts.gateRecord.pid !== pid) opts.gateRecord.open = false;
   if (u.loginRecord) u.writer.loginProcess(device, pid, loginHost(opts.env.CALLER_ID, opts.env.CONNECT));
   if (u.userRecord !== undefined) u.writer.userProcess(device, pid, u.userRecord, opts.env.CONNECT ?? '');
 }
@@ -435,6 +450,8 @@ interface Progress {
 
 /** Once the leader exits: DEAD_PROCESS, the port mode back. Attached as soon as the pid is known. */
 function onExit(opts: StartSessionOptions, device: string, pid: number, progress: Progress, exit: Promise<SessionExit>): Promise<SessionExit> {
+  // From here on this pid's DEAD_PROCESS is ours, not the login stage's.
+  if (opts.gateRecord?.pid === pid) opts.gateRecord.open = false;
   return exit.then(({ code, signal }) => {
     opts.log?.noise(`session ${pid} on ${device} ended: code=${code} signal=${signal}`);
     opts.utmp?.writer.deadProcess(device, pid);
@@ -551,10 +568,11 @@ async function startStandby(opts: StartSessionOptions, plan: RunPlan, sb: Standb
   const pid = sb.pid;
   const exited = onExit(opts, device, pid, progress, sb.exited);
   log?.noise(`calling login: cmd=${logField(program)}, argv[]=${logField([program, ...plan.args].join(' '))} (standby gate ${pid})`);
-  // /bin/login looks for its LOGIN_PROCESS record by pid: that one comes before the go. A
-  // USER_PROCESS record of ours (login.config utmp column) nobody waits for: after it.
+  // /bin/login looks for its LOGIN_PROCESS record by pid: that one comes before the go
+  // (written at CONNECT already when gateRecord says so). A USER_PROCESS record of ours
+  // (login.config utmp column) nobody waits for: after it.
   const loginFirst = opts.utmp?.loginRecord === true;
-  if (loginFirst) recordPid(opts, device, pid);
+  if (loginFirst && opts.gateRecord?.pid !== pid) recordPid(opts, device, pid);
   if (!sb.go(text)) {
     // It died at the last moment (a hangup): its end writes DEAD_PROCESS and restores the port.
     await exited;

@@ -103,7 +103,6 @@ test('AutoPPP at the prompt: the /AutoPPP/ entry, same argv, a_ppp in utmp', { s
       ...LOCK,
       ...ARGV0,
       ...ENV,
-      wtmp: 'mgetty appends LOGIN_PROCESS (LOGIN, host) at CONNECT for every call, then USER_PROCESS a_ppp; tgetty writes LOGIN_PROCESS only at a hand-off whose utmp column is "-"',
       'program.stty.flags': 'after AutoPPP mgetty hands over raw termios with ICRNL and ONLCR set (OPOST off); tgetty clears ICRNL and ONLCR',
     },
   });
