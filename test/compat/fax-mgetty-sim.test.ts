@@ -13,7 +13,7 @@ import { createBank } from '../../src/sim/index.js';
 import { randomPage, testPage } from '../helpers/fax-pages.js';
 import { SENDFAX, faxPeerUnavailable, g3ToBitmap, q, runInFaxNamespace, type PeerRun } from '../helpers/fax-peers.js';
 import { waitFor } from '../helpers/leaks.js';
-import { mgettyUnavailable, startMgetty, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
+import { MGETTY_NO_MAIL, mgettyUnavailable, startMgetty, startMgettyFaxLine } from '../helpers/mgetty-ns.js';
 
 for (const cls of ['cls2', 'c2.0'] as const) {
   test(`virtual fax machine -> real mgetty (-C ${cls}): received pages decode to the bitmaps sent`, async (t) => {
@@ -29,7 +29,7 @@ for (const cls of ['cls2', 'c2.0'] as const) {
     const bank = await createBank({ lines: 1, dir: join(dir, 'lines'), fax: true, transcripts: true });
     const mg = startMgetty({
       args: ['-x', '9', '-C', cls, 'ttySIM0'],
-      config: `port ttySIM0\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550000\n  fax-spool-in ${spool}\n`,
+      config: `port ttySIM0\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550000\n  fax-spool-in ${spool}\n${MGETTY_NO_MAIL}`,
       loginConfig: '* - - /bin/true\n',
       device: ['ttySIM0', bank.line(0).path],
       // Debian's mgetty runs /etc/mgetty/new_fax after a fax (its compiled-in notify program).
@@ -59,9 +59,8 @@ for (const cls of ['cls2', 'c2.0'] as const) {
       });
       // mgetty's file names: f<res><seq...>-<sender id, blanks as dashes>.<page>.
       for (const f of files) assert.match(f, /^f[fn][0-9a-zA-Z]+-VIRTUAL-FAX-1\.0[12]$/);
-      // mgetty mails the fax-owner first (no mailer here; that once took over 10 s, and over
-      // 30 s with the whole suite running on 2 cores), then notifies. Only a bound: it returns
-      // as soon as the notify program has run.
+      // No mail first (MGETTY_NO_MAIL): with no MTA here, mgetty's mail step once took over 90 s
+      // under the whole suite. Only a bound: it returns as soon as the notify program has run.
       await waitFor(() => { try { return readFileSync(notified, 'latin1').length > 0; } catch { return false; } }, 90_000, 'notify program ran');
       const args = readFileSync(notified, 'latin1').trim();
       assert.match(args, /^0 VIRTUAL FAX 1 2 /, 'notify: hangup code 0, sender id, 2 pages, the files');

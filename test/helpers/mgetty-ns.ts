@@ -13,6 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const MGETTY = '/usr/sbin/mgetty';
+/**
+ * An mgetty.config line that turns off mgetty's fax mail (an empty `notify`). The notify
+ * program still runs. mgetty mails before it runs the program, and with no MTA here that
+ * step once took over 90 s on a loaded machine, so tests that wait for the program set this.
+ */
+export const MGETTY_NO_MAIL = '  notify\n';
 
 /** Why the real mgetty cannot run here, or undefined if it can. */
 export function mgettyUnavailable(): string | undefined {
@@ -153,7 +159,7 @@ export function startMgettyFaxLine(
 ): MgettyRun {
   const mg = startMgetty({
     args: [...o.args, 'ttySIM1'],
-    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${o.spool}\n${o.extraConfig ?? ''}`,
+    config: `port ttySIM1\n  speed 38400\n  rings 1\n  toggle-dtr n\n  fax-id 49 30 5550001\n  fax-spool-in ${o.spool}\n${MGETTY_NO_MAIL}${o.extraConfig ?? ''}`,
     loginConfig: '* - - /bin/true\n',
     device: ['ttySIM1', o.bank.line(1).path],
     files: { new_fax: '#!/bin/sh\nexit 0\n' },
