@@ -270,6 +270,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   }
   const secs = Math.round((clock.monotonic() - start) / 1000);
   const summary = `phone=${logField(phone)}, dev=${device}, time=${secs}s, pages=${result.pages.length}(+${pages.length - result.pages.length}), bytes=${result.bytes}${hangupText(result)}${o.account !== undefined ? `, acct=${logField(o.account)}` : ''}`;
+  const sayPagesSent = (): void => say(`fax sent: ${result.pages.length} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
   if (polled !== undefined) {
     const n = polled.files.length;
     const sent = result.pages.length;
@@ -278,12 +279,12 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
       log.mesg(sent > 0 ? 'the remote fax machine has no document to poll' : `##### nothing to poll, ${summary}`);
       if (sent > 0) {
         log.mesg(`##### success, ${summary}`);
-        say(`fax sent: ${sent} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
+        sayPagesSent();
       }
       o.err('tgetty sendfax: the remote fax machine has no document to poll\n');
     } else if (polled.exitCode === SEND_EXIT.ok && polled.received !== undefined) {
       log.mesg(`##### success, polled ${n} page(s), ${summary}`);
-      if (sent > 0) say(`fax sent: ${sent} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
+      if (sent > 0) sayPagesSent();
       say(`fax polled: ${n} page(s) from ${phone}${polled.received.remoteId !== '' ? ` (${polled.received.remoteId})` : ''}`);
     } else {
       log.error(`##### failed: ${polled.reason}, ${summary}`);
@@ -293,7 +294,7 @@ export async function sendfaxCommand(o: SendfaxOptions): Promise<number> {
   }
   if (result.exitCode === SEND_EXIT.ok) {
     log.mesg(`##### success, ${summary}`);
-    say(`fax sent: ${result.pages.length} page(s) to ${phone}${result.remoteId !== '' ? ` (${result.remoteId})` : ''}`);
+    sayPagesSent();
   } else {
     log.error(`##### failed: ${result.reason}, ${summary}`);
     o.err(`tgetty sendfax: ${result.reason} (exit ${result.exitCode})\n`);

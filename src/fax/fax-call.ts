@@ -165,6 +165,8 @@ async function mailNotice(o: FaxCallOptions, s: FaxSummary): Promise<void> {
 }
 
 interface ServedPoll {
+  /** The poller's id (+FCIG/+FPI), or the caller's when it gave none. */
+  poller: string;
   sent: number;
   hangupCode: number;
   end: 'polled' | 'poll-failed';
@@ -177,7 +179,7 @@ async function serveDocument(o: FaxCallOptions, outcome: FaxCallOutcome): Promis
   const r = outcome.result;
   const poller = r.pollerId ?? r.remoteId;
   const doc = o.fax.serverFile !== undefined ? serverDocument(o.fax.serverFile) : { problem: 'no fax-server-file' };
-  const served: ServedPoll = { sent: 0, hangupCode: -1, end: 'poll-failed', files: [], params: r.pollerCaps };
+  const served: ServedPoll = { poller, sent: 0, hangupCode: -1, end: 'poll-failed', files: [], params: r.pollerCaps };
   if ('problem' in doc) {
     // As mgetty: nothing to send, the call is hung up (the caller's poll fails); pages it sent first are kept.
     o.log.error(`fax poll from ${logField(poller)}: nothing to send: ${doc.problem}`);
@@ -201,7 +203,7 @@ async function servePolled(o: FaxCallOptions, outcome: FaxCallOutcome): Promise<
   const br = s.params !== undefined ? BIT_RATES[s.params.br] : undefined;
   const summary: FaxSummary = {
     pages: s.sent,
-    senderId: outcome.result.pollerId ?? outcome.result.remoteId,
+    senderId: s.poller,
     speed: br ?? null,
     resolution: s.params === undefined ? null : s.params.vr === 1 ? 'fine' : 'normal',
     hangupCode: s.hangupCode,

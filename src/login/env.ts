@@ -23,6 +23,11 @@ export interface CallEnv {
   ttyPrompt?: string;
 }
 
+/** CALLER_ID (or `none`) and CONNECT as the program's environment has them; the LOGIN_PROCESS host is made of them too. */
+export function callIdentity(call: { callerId?: string; connect?: string }): { CALLER_ID: string; CONNECT: string } {
+  return { CALLER_ID: call.callerId !== undefined && call.callerId !== '' ? clean(call.callerId) : 'none', CONNECT: clean(call.connect ?? '') };
+}
+
 /**
  * The complete environment for the login.config program: childEnv(input), plus
  * CALLER_ID (or `none`), CALLER_NAME / CALL_DATE / CALL_TIME / CALLED_ID when
@@ -34,12 +39,13 @@ export function loginEnv(input: ChildEnvInput, call: CallEnv, term?: string): Re
   const opt = (name: string, v: string | undefined): void => {
     if (v !== undefined && v !== '') env[name] = clean(v);
   };
-  env.CALLER_ID = call.callerId !== undefined && call.callerId !== '' ? clean(call.callerId) : 'none';
+  const id = callIdentity(call);
+  env.CALLER_ID = id.CALLER_ID;
   opt('CALLER_NAME', call.callerName);
   opt('CALL_DATE', call.callDate);
   opt('CALL_TIME', call.callTime);
   opt('CALLED_ID', call.calledId);
-  env.CONNECT = clean(call.connect ?? '');
+  env.CONNECT = id.CONNECT;
   env.DEVICE = clean(call.device.startsWith('/dev/') ? call.device.slice(5) : call.device);
   opt('TERM', term);
   if (call.ttyPrompt !== undefined) env.TTYPROMPT = clean(call.ttyPrompt);

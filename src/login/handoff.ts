@@ -8,10 +8,9 @@ import { getpwnam } from '../os/passwd.js';
 import type { LineMode } from '../line/line.js';
 import { logField } from '../log/format.js';
 import { matchLogin, expandArgs, utmpName, type LoginEntry } from '../config/login-config.js';
-import { loginEnv, type EnvUser } from './env.js';
+import { callIdentity, loginEnv, type EnvUser } from './env.js';
 import { encodeStandby } from './standby-gate.js';
 import { DEFAULT_TOOLS, directArgv, startSession, type GateRecord, type SessionUser } from './spawn.js';
-import { clean } from '../session/child-env.js';
 import { UtmpWriter, loginHost } from './utmp.js';
 import type { StandbyGate } from './standby-gate.js';
 import type { HandOffRequest, LoginInput } from './machine.js';
@@ -82,7 +81,8 @@ export function warmHandOff(entries: readonly LoginEntry[]): void {
 
 /** The LOGIN_PROCESS host of a call, as the hand-off's environment gives it (loginEnv). */
 export function callHost(call: { callerId: string; connect: string }): string {
-  return loginHost(call.callerId !== '' ? clean(call.callerId) : 'none', clean(call.connect));
+  const id = callIdentity(call);
+  return loginHost(id.CALLER_ID, id.CONNECT);
 }
 
 /** What the login stage works out before the name's CR, so the hand-off after it does not. */
